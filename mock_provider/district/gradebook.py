@@ -1,0 +1,147 @@
+"""Grade-book content for a section: categories, a score scale, line items and results.
+
+Line items fall inside the section's own terms; only those already due on the district clock
+have results, as in a real grade book early in the year.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+import random
+from collections.abc import Callable
+
+from .calendar import SchoolCalendar
+from .records import dumps, flag, new_id, ref, timestamp
+from .schedule import Section
+
+Row = tuple
+Emit = Callable[[str, Row], None]
+
+CATEGORIES_SECONDARY = (("Homework", 0.2), ("Quizzes", 0.3), ("Tests", 0.5))
+CATEGORIES_ELEMENTARY = (("Classwork", 0.4), ("Assessments", 0.6))
+LETTER_SCALE = (("90", "A"), ("80", "B"), ("70", "C"), ("60", "D"), ("0", "F"))
+ASSIGNMENTS = {
+    "Homework": ("Chapter {n} Practice", 10.0),
+    "Quizzes": ("Quiz {n}", 20.0),
+    "Tests": ("Unit {n} Test", 100.0),
+    "Classwork": ("Reading Log {n}", 10.0),
+    "Assessments": ("Benchmark Assessment {n}", 100.0),
+}
+STATUSES = ("fully graded", "exempt", "not submitted", "submitted", "partially graded")
+STATUS_WEIGHTS = (90, 92, 96, 98, 100)
+
+
+def _epoch(day: dt.date, hour: int = 0, minute: int = 0) -> int:
+    return _calendar.timegm((day.year, day.month, day.day, hour, minute, 0, 0, 0, 0))
+
+
+def emit_gradebook(
+    emit: Emit,
+    rng: random.Random,
+    rng_ids: random.Random,
+    section: Section,
+    class_ref: dict[str, str],
+    school_ref: dict[str, str],
+    cal: SchoolCalendar,
+    quarter_ids: list[str],
+    clock_epoch: int,
+    secondary: bool,
+) -> None:
+    class_id = section.sourced_id
+    categories = CATEGORIES_SECONDARY if secondary else CATEGORIES_ELEMENTARY
+    category_ids: list[tuple[str, str]] = []
+    summer = _epoch(cal.year.start) - 30 * 86400
+    for title, weight in categories:
+        cid = new_id(rng_ids)
+        category_ids.append((cid, title))
+        dlm = timestamp(summer + rng.randrange(20 * 86400))
+        obj = {"sourcedId": cid, "status": "active", "dateLastModified": dlm, "title": title,
+               "weight": weight}
+        v11 = {"sourcedId": cid, "status": "active", "dateLastModified": dlm, "title": title}
+        emit("categories", (cid, "active", dlm, 0, title, class_id, dumps(obj), dumps(v11)))
+    scale_ref = None
+    if secondary:
+        sid = new_id(rng_ids)
+        dlm = timestamp(summer + rng.randrange(20 * 86400))
+        obj = {
+            "sourcedId": sid, "status": "active", "dateLastModified": dlm,
+            "title": "Letter Grade", "type": "letterGrade",
+            "course": ref("course", section.course_id), "class": class_ref,
+            "scoreScaleValue": [{"itemValueLHS": lhs, "itemValueRHS": rhs}
+                                for lhs, rhs in LETTER_SCALE],
+        }
+        emit("scoreScales", (sid, "active", dlm, 0, "Letter Grade", class_id, section.course_id,
+                             dumps(obj), None))
+        scale_ref = ref("scoreScale", sid)
+
+    first_term = section.terms[0]
+    for n, quarter_index in enumerate((2 * first_term, 2 * first_term + 1), start=1):
+        quarter = cal.quarters[quarter_index]
+        cid, category = category_ids[-1] if n == 1 else category_ids[0]
+        template, max_score = ASSIGNMENTS[category]
+        assign_day = quarter.start + dt.timedelta(days=rng.randrange(5, 25))
+        due_day = assign_day + dt.timedelta(days=rng.randrange(3, 14))
+        assign_at, due_at = _epoch(assign_day, 8), _epoch(due_day, 23, 59)
+        lid = new_id(rng_ids)
+        title = template.format(n=n)
+        dlm = timestamp(assign_at)
+        common = {
+            "sourcedId": lid, "status": "active", "dateLastModified": dlm, "title": title,
+            "description": f"{title} for {section.course.title}",
+            "assignDate": timestamp(assign_at), "dueDate": timestamp(due_at),
+            "class": class_ref,
+        }
+        obj = {**common, "school": school_ref, "category": ref("category", cid),
+               "gradingPeriod": ref("academicSession", quarter_ids[quarter_index])}
+        if scale_ref:
+            obj["scoreScale"] = scale_ref
+        obj["resultValueMin"] = 0.0
+        obj["resultValueMax"] = max_score
+        v11 = {**common, "category": ref("category", cid),
+               "gradingPeriod": ref("academicSession", quarter_ids[quarter_index]),
+               "resultValueMin": 0.0, "resultValueMax": max_score}
+        emit("lineItems", (lid, "active", dlm, 0, title, class_id, school_ref["sourcedId"], cid,
+                           quarter_ids[quarter_index], common["assignDate"], common["dueDate"],
+                           dumps(obj), dumps(v11)))
+        if due_at + 86400 > clock_epoch:
+            continue
+        _emit_results(emit, rng, rng_ids, section, lid, class_ref, due_day, max_score,
+                      clock_epoch)
+
+
+def _emit_results(emit: Emit, rng: random.Random, rng_ids: random.Random, section: Section,
+                  line_item_id: str, class_ref: dict[str, str], due_day: dt.date,
+                  max_score: float, clock_epoch: int) -> None:
+    line_item_ref = ref("lineItem", line_item_id)
+    for student in section.students:
+        joined = section.late_joiners.get(student.sourced_id)
+        if joined is not None and joined > due_day:
+            continue
+        rid = new_id(rng_ids)
+        status = rng.choices(STATUSES, cum_weights=STATUS_WEIGHTS)[0]
+        score_day = due_day + dt.timedelta(days=rng.randrange(0, 6))
+        scored_at = min(_epoch(score_day, 15), clock_epoch - 3600)
+        score_date = timestamp(scored_at)[:10]
+        dlm = timestamp(scored_at)
+        score = 0.0
+        if status in ("fully graded", "submitted", "partially graded"):
+            score = float(round(max_score * rng.triangular(0.45, 1.05, 0.85), 1))
+        late = rng.random() < 0.05
+        obj = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
+               "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
+               "class": class_ref, "scoreStatus": status}
+        if status != "exempt":
+            obj["score"] = score
+        obj["scoreDate"] = score_date
+        v11 = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
+               "lineItem": line_item_ref, "student": obj["student"], "scoreStatus": status,
+               "score": score, "scoreDate": score_date}
+        if late:
+            obj["comment"] = v11["comment"] = "Turned in late"
+        obj["inProgress"] = "false"
+        obj["incomplete"] = flag(status == "partially graded")
+        obj["late"] = flag(late)
+        obj["missing"] = flag(status == "not submitted")
+        emit("results", (rid, "active", dlm, 0, line_item_id, student.sourced_id,
+                         section.sourced_id, status, score_date, dumps(obj), dumps(v11)))

@@ -1,0 +1,309 @@
+"""Everything inside one feeder zone, generated from the zone's own random streams and returned
+as store rows (see ``mock_provider.schema`` for the column order).
+
+Each entity kind draws from its own stream (``Random(f"{seed}:{zone}:{kind}")``), so adding a
+field to one kind does not reshuffle the others, and zones can be built in any order or process.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .calendar import SchoolCalendar, school_calendar
+from .gradebook import emit_gradebook
+from .names import catalog
+from .people import ROLE_V11, Person, StaffFactory, demographics, make_students_and_families
+from .quirks import apply_people_quirks, apply_section_quirks
+from .records import dumps, new_id, ref, timestamp
+from .schedule import SchoolSchedule, Section, build_school_schedule
+from .sizes import SchoolPlan, ZonePlan
+
+Rows = dict[str, list[tuple]]
+
+
+@dataclass(frozen=True)
+class DistrictContext:
+    """What every zone needs to know about the district; small and picklable."""
+
+    seed: int
+    domain: str
+    state: str
+    district_id: str
+    school_ids: dict[int, str]
+    school_year: int
+    clock_epoch: int
+    quirks: frozenset[str]
+
+
+def _epoch(day: dt.date) -> int:
+    return _calendar.timegm((day.year, day.month, day.day, 0, 0, 0, 0, 0, 0))
+
+
+class _Clock:
+    """Deterministic ``dateLastModified`` values in the months before the district clock."""
+
+    def __init__(self, rng: random.Random, clock_epoch: int, cal: SchoolCalendar) -> None:
+        self.rng = rng
+        self.start = _epoch(cal.year.start) - 60 * 86400
+        self.span = clock_epoch - self.start - 86400
+
+    def __call__(self) -> str:
+        return timestamp(self.start + self.rng.randrange(self.span))
+
+
+def build_zone(ctx: DistrictContext, zone: ZonePlan) -> Rows:
+    rows: Rows = {}
+
+    def emit(table: str, row: tuple) -> None:
+        rows.setdefault(table, []).append(row)
+
+    def stream(kind: str) -> random.Random:
+        return random.Random(f"{ctx.seed}:{zone.index}:{kind}")
+
+    cat = catalog()
+    cal = school_calendar(ctx.school_year)
+    previous = school_calendar(ctx.school_year - 1)
+    rng_ids = stream("ids")
+    when = _Clock(stream("times"), ctx.clock_epoch, cal)
+
+    families = make_students_and_families(
+        stream("people"), rng_ids, cat, zone.schools, ctx.school_ids,
+        zone.first_student_number, zone.index, ctx.domain,
+    )
+    staff = StaffFactory(stream("staff"), rng_ids, cat, zone.index, ctx.domain)
+    rng_schedule = stream("schedule")
+    schedules: list[SchoolSchedule] = []
+    for school in zone.schools:
+        org_id = ctx.school_ids[school.number]
+        staff.school_leadership(school, org_id)
+        students = [s for s in families.students if s.school is school]
+        schedules.append(build_school_schedule(school, org_id, students, staff, rng_schedule,
+                                               rng_ids))
+    _share_teachers(schedules, ctx.school_ids, rng_schedule)
+
+    quirk_hits: list[tuple[str, str, str]] = []
+    if ctx.quirks:
+        rng_quirks = stream("quirks")
+        people = families.students + staff.made + families.guardians + families.relatives
+        quirk_hits += apply_people_quirks(rng_quirks, ctx.quirks, people)
+        for schedule in schedules:
+            quirk_hits += apply_section_quirks(rng_quirks, ctx.quirks, schedule.sections)
+    for hit in quirk_hits:
+        emit("quirks", hit)
+
+    rng_enroll = stream("enrollments")
+    rng_grades = stream("gradebook")
+    for schedule in schedules:
+        _emit_school(emit, ctx, schedule, cal, previous, rng_ids, rng_enroll, rng_grades, when)
+
+    rng_demo = stream("demographics")
+    for person in families.students:
+        _emit_user(emit, person, when())
+        demo = demographics(rng_demo, person, cal, ctx.state)
+        dlm = when()
+        obj = {"sourcedId": person.sourced_id, "status": person.status, "dateLastModified": dlm,
+               **demo}
+        v11 = None
+        if demo["sex"] not in ("male", "female"):
+            v11 = dumps({k: v for k, v in obj.items() if k != "sex"})
+        emit("demographics", (person.sourced_id, person.status, dlm, 0, demo["birthDate"],
+                              demo["sex"], dumps(obj), v11))
+    for person in staff.made + families.guardians + families.relatives:
+        _emit_user(emit, person, when())
+    return rows
+
+
+def _share_teachers(schedules: list[SchoolSchedule], school_ids: dict[int, str],
+                    rng: random.Random) -> None:
+    """Some teachers also work in a second building of the zone, co-teaching a class there."""
+    if len(schedules) < 2:
+        return
+    for i, schedule in enumerate(schedules):
+        for teacher in schedule.teachers:
+            if rng.random() >= 0.05:
+                continue
+            other = schedules[(i + 1 + rng.randrange(len(schedules) - 1)) % len(schedules)]
+            if not other.sections:
+                continue
+            section = rng.choice(other.sections)
+            if any(t is teacher for t, _ in section.teachers):
+                continue
+            teacher.add_role("teacher", school_ids[other.school.number])
+            section.teachers.append((teacher, False))
+
+
+def _session_rows(emit: Callable[[str, tuple], None], cal: SchoolCalendar, school_id: str,
+                  rng_ids: random.Random, when: _Clock, hidden: int) -> tuple[str, list[str],
+                                                                               list[str]]:
+    year_id = new_id(rng_ids)
+    term_ids = [new_id(rng_ids) for _ in cal.terms]
+    quarter_ids = [new_id(rng_ids) for _ in cal.quarters]
+    school_year = str(cal.school_year)
+
+    def session(sid: str, span, parent: str | None, children: list[str]) -> None:
+        dlm = when()
+        obj: dict[str, object] = {
+            "sourcedId": sid, "status": "active", "dateLastModified": dlm, "title": span.title,
+            "startDate": span.start.isoformat(), "endDate": span.end.isoformat(),
+            "type": span.kind,
+        }
+        if parent:
+            obj["parent"] = ref("academicSession", parent)
+        if children:
+            obj["children"] = [ref("academicSession", c) for c in children]
+        obj["schoolYear"] = school_year
+        emit("academicSessions", (sid, "active", dlm, hidden, span.kind, span.title, school_id,
+                                  parent, school_year, obj["startDate"], obj["endDate"],
+                                  dumps(obj), None))
+
+    session(year_id, cal.year, None, term_ids)
+    for t, term in enumerate(cal.terms):
+        session(term_ids[t], term, year_id, quarter_ids[2 * t : 2 * t + 2])
+    for q, quarter in enumerate(cal.quarters):
+        session(quarter_ids[q], quarter, term_ids[q // 2], [])
+    return year_id, term_ids, quarter_ids
+
+
+def _emit_school(emit, ctx: DistrictContext, schedule: SchoolSchedule, cal: SchoolCalendar,
+                 previous: SchoolCalendar, rng_ids: random.Random, rng_enroll: random.Random,
+                 rng_grades: random.Random, when: _Clock) -> None:
+    school = schedule.school
+    school_id = ctx.school_ids[school.number]
+    school_ref = ref("org", school_id)
+    year_id, term_ids, quarter_ids = _session_rows(emit, cal, school_id, rng_ids, when, 0)
+    prev_year_id, prev_term_ids, _ = _session_rows(emit, previous, school_id, rng_ids, when, 1)
+
+    first_section: dict[str, Section] = {}
+    for course, course_id in schedule.courses.items():
+        _emit_course(emit, course, course_id, year_id, school_ref, when(), 0)
+    for section in schedule.sections:
+        first_section.setdefault(section.course_id, section)
+        _emit_class(emit, section, school, school_ref, term_ids, when(), 0)
+        _emit_enrollments(emit, section, school_ref, cal, rng_enroll, rng_ids, when, 0)
+        emit_gradebook(emit, rng_grades, rng_ids, section, ref("class", section.sourced_id),
+                       school_ref, cal, quarter_ids, ctx.clock_epoch, school.secondary)
+
+    # Last year's courses and one section of each with its teacher, hidden until a rollover
+    # simulation needs them.
+    for course, course_id in schedule.courses.items():
+        old_course_id = new_id(rng_ids)
+        _emit_course(emit, course, old_course_id, prev_year_id, school_ref, when(), 1)
+        model = first_section[course_id]
+        old = Section(new_id(rng_ids), model.course, old_course_id, model.number, model.terms,
+                      teachers=[model.teachers[0]], period=model.period, room=model.room)
+        _emit_class(emit, old, school, school_ref, prev_term_ids, when(), 1)
+        _emit_enrollments(emit, old, school_ref, previous, rng_enroll, rng_ids, when, 1)
+
+
+def _emit_course(emit, course, course_id: str, year_id: str, school_ref: dict[str, str],
+                 dlm: str, hidden: int) -> None:
+    obj = {
+        "sourcedId": course_id, "status": "active", "dateLastModified": dlm,
+        "title": course.title, "schoolYear": ref("academicSession", year_id),
+        "courseCode": course.code, "grades": list(course.grades), "subjects": [course.subject],
+        "org": school_ref, "subjectCodes": [course.subject_code],
+    }
+    emit("courses", (course_id, "active", dlm, hidden, course.title, course.code,
+                     school_ref["sourcedId"], year_id, dumps(obj), None))
+
+
+def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str, str],
+                term_ids: list[str], dlm: str, hidden: int) -> None:
+    class_id = section.sourced_id
+    class_type = "homeroom" if section.course.department == "Homeroom" else "scheduled"
+    obj: dict[str, object] = {"sourcedId": class_id, "status": "active", "dateLastModified": dlm}
+    if section.linked_to:
+        obj["metadata"] = {"harness:crossListedWith": section.linked_to}
+    obj.update({
+        "title": section.title, "classCode": section.code, "classType": class_type,
+        "location": section.room, "grades": list(section.course.grades),
+        "subjects": [section.course.subject], "course": ref("course", section.course_id),
+        "school": school_ref,
+        "terms": [ref("academicSession", term_ids[t]) for t in section.terms],
+        "subjectCodes": [section.course.subject_code], "periods": [section.period],
+    })
+    emit("classes", (class_id, "active", dlm, hidden, section.title, section.code,
+                     class_type, school_ref["sourcedId"], section.course_id, dumps(obj), None))
+    for t in section.terms:
+        emit("class_terms", (class_id, term_ids[t]))
+
+
+def _emit_enrollments(emit, section: Section, school_ref: dict[str, str], cal: SchoolCalendar,
+                      rng: random.Random, rng_ids: random.Random, when: _Clock,
+                      hidden: int) -> None:
+    class_ref = ref("class", section.sourced_id)
+    begin = cal.terms[section.terms[0]].start
+    end = cal.terms[section.terms[-1]].end
+    school_id = school_ref["sourcedId"]
+
+    def enrollment(person: Person, role: str, primary: str | None, start: dt.date) -> None:
+        eid = new_id(rng_ids)
+        dlm = when()
+        obj = {"sourcedId": eid, "status": "active", "dateLastModified": dlm,
+               "user": ref("user", person.sourced_id), "class": class_ref, "school": school_ref,
+               "role": role}
+        if primary is not None:
+            obj["primary"] = primary
+        obj["beginDate"] = start.isoformat()
+        obj["endDate"] = end.isoformat()
+        emit("enrollments", (eid, "active", dlm, hidden, role, section.sourced_id, school_id,
+                             person.sourced_id, primary, obj["beginDate"], obj["endDate"],
+                             dumps(obj), None))
+
+    for teacher, primary in section.teachers:
+        enrollment(teacher, "teacher", "true" if primary else "false", begin)
+    if hidden:
+        return
+    for student in section.students:
+        start = begin
+        if rng.random() < 0.03:
+            start = begin + dt.timedelta(days=rng.randrange(10, 40))
+            section.late_joiners[student.sourced_id] = start
+        enrollment(student, "student", None, start)
+
+
+def _emit_user(emit, person: Person, dlm: str) -> None:
+    pid = person.sourced_id
+    obj: dict[str, object] = {"sourcedId": pid, "status": person.status, "dateLastModified": dlm}
+    v11: dict[str, object] = dict(obj)
+    if person.username is not None:
+        obj["username"] = v11["username"] = person.username
+    ids = [{"type": t, "identifier": i} for t, i in person.user_ids]
+    obj["userIds"] = v11["userIds"] = ids
+    obj["enabledUser"] = v11["enabledUser"] = "true" if person.enabled else "false"
+    obj["givenName"] = v11["givenName"] = person.given
+    obj["familyName"] = v11["familyName"] = person.family
+    if person.middle:
+        obj["middleName"] = v11["middleName"] = person.middle
+    if person.preferred:
+        obj["preferredFirstName"] = person.preferred
+    obj["roles"] = [{"roleType": rt, "role": r, "org": ref("org", o)}
+                    for r, rt, o in person.roles]
+    primary_role = person.roles[0][0] if person.roles else person.role
+    v11["role"] = ROLE_V11[primary_role]
+    if person.roles:
+        obj["primaryOrg"] = ref("org", person.primary_org)
+    obj["identifier"] = v11["identifier"] = person.number
+    for key in ("email", "sms", "phone"):
+        value = getattr(person, key)
+        if value is not None:
+            obj[key] = v11[key] = value
+    if person.agents:
+        obj["agents"] = v11["agents"] = [ref("user", a) for a in person.agents]
+    orgs: list[str] = []
+    for _, _, org in person.roles:
+        if org not in orgs:
+            orgs.append(org)
+    v11["orgs"] = [ref("org", o) for o in orgs]
+    if person.grades:
+        obj["grades"] = v11["grades"] = person.grades
+    school_id = person.primary_org if person.roles else None
+    emit("users", (pid, person.status, dlm, 0, primary_role, person.username, person.email,
+                   person.number, person.given, person.family, school_id, dumps(obj),
+                   dumps(v11)))
+    for role, role_type, org in person.roles:
+        emit("user_orgs", (pid, org, role, role_type))

@@ -1,0 +1,74 @@
+"""The store's table layout, shared by the district builder (which fills rows in this order)
+and the store (which creates and reads the tables).
+
+Every record table has the same head and tail columns; the middle columns are the values
+consumers page, filter and sort on, kept out of the JSON so SQLite can index them.
+``json11`` is NULL where the 1.1 form equals the 1.2 form.
+"""
+
+from __future__ import annotations
+
+HEAD = ("sourcedId", "status", "dateLastModified", "hidden")
+TAIL = ("json12", "json11")
+
+RECORD_TABLES: dict[str, tuple[str, ...]] = {
+    "orgs": ("type", "identifier", "name", "parent_id"),
+    "academicSessions": (
+        "type", "title", "school_id", "parent_id", "schoolYear", "startDate", "endDate",
+    ),
+    "courses": ("title", "courseCode", "school_id", "schoolYear_id"),
+    "classes": ("title", "classCode", "classType", "school_id", "course_id"),
+    "users": (
+        "role", "username", "email", "identifier", "givenName", "familyName", "school_id",
+    ),
+    "enrollments": (
+        "role", "class_id", "school_id", "user_id", "primary_", "beginDate", "endDate",
+    ),
+    "demographics": ("birthDate", "sex"),
+    "categories": ("title", "class_id"),
+    "scoreScales": ("title", "class_id", "course_id"),
+    "lineItems": (
+        "title", "class_id", "school_id", "category_id", "gradingPeriod_id", "assignDate",
+        "dueDate",
+    ),
+    "results": ("lineItem_id", "student_id", "class_id", "scoreStatus", "scoreDate"),
+}
+
+# Side tables: many-to-many links that nested endpoints need (a class in several terms, a user
+# with roles in several orgs), and the record of which data-quality quirk hit which record.
+SIDE_TABLES: dict[str, tuple[str, ...]] = {
+    "class_terms": ("class_id", "term_id"),
+    "user_orgs": ("user_id", "org_id", "role", "roleType"),
+    "quirks": ("quirk", "kind", "sourcedId"),
+}
+
+# Kinds that OneRoster 1.1 does not have.
+NOT_IN_V11 = frozenset({"scoreScales"})
+
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "orgs": (("type",), ("identifier",), ("parent_id",)),
+    "academicSessions": (("type",), ("school_id",), ("parent_id",)),
+    "courses": (("school_id",), ("courseCode",)),
+    "classes": (("school_id",), ("course_id",), ("classCode",)),
+    "users": (
+        ("role",), ("username",), ("email",), ("identifier",), ("familyName",), ("givenName",),
+        ("school_id",),
+    ),
+    "enrollments": (("class_id", "role"), ("user_id",), ("school_id",)),
+    "categories": (("class_id",),),
+    "scoreScales": (("class_id",),),
+    "lineItems": (("class_id",), ("school_id",)),
+    "results": (("lineItem_id",), ("student_id",), ("class_id",)),
+    "class_terms": (("class_id",), ("term_id",)),
+    "user_orgs": (("user_id",), ("org_id", "role")),
+    "quirks": (("quirk",),),
+}
+
+
+def columns(table: str) -> tuple[str, ...]:
+    if table in SIDE_TABLES:
+        return SIDE_TABLES[table]
+    return HEAD + RECORD_TABLES[table] + TAIL
+
+
+ALL_TABLES = tuple(RECORD_TABLES) + tuple(SIDE_TABLES)

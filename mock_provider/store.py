@@ -14,9 +14,16 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .schema import ALL_TABLES, HEAD, INDEXES, NOT_IN_V11, RECORD_TABLES, SIDE_TABLES, columns
-
-HREF_TOKENS = {"~R": "rostering", "~G": "gradebook", "~X": "resources"}
+from .refs import render_refs
+from .schema import (
+    ALL_TABLES,
+    HEAD,
+    INDEXES,
+    NOT_IN_V11,
+    RECORD_TABLES,
+    SIDE_TABLES,
+    columns,
+)
 
 
 class StoreError(Exception):
@@ -42,23 +49,10 @@ def create_indexes(conn: sqlite3.Connection) -> None:
     for table in RECORD_TABLES:
         conn.execute(f"CREATE UNIQUE INDEX {table}_sourcedId ON {table} (sourcedId)")
         conn.execute(f"CREATE INDEX {table}_dlm ON {table} (dateLastModified)")
-        conn.execute(f"CREATE INDEX {table}_status ON {table} (status)")
     for table, indexes in INDEXES.items():
         for cols in indexes:
             name = f"{table}_{'_'.join(cols)}"
             conn.execute(f"CREATE INDEX {name} ON {table} ({', '.join(cols)})")
-
-
-def render_hrefs(text: str, v11: bool, base_url: str = "") -> str:
-    """Swap the stored service tokens in hrefs for absolute URLs under ``base_url``."""
-    if v11:
-        root = f'"href":"{base_url}/ims/oneroster/v1p1'
-        for token in HREF_TOKENS:
-            text = text.replace(f'"href":"{token}', root)
-        return text
-    for token, service in HREF_TOKENS.items():
-        text = text.replace(f'"href":"{token}', f'"href":"{base_url}/ims/oneroster/{service}/v1p2')
-    return text
 
 
 class Store:
@@ -112,17 +106,15 @@ class Store:
 
     def iter_records(self, table: str, version: str = "1.2", base_url: str = "",
                      include_hidden: bool = False, since: str | None = None) -> Iterator[dict]:
-        v11 = version == "1.1"
         for text in self.iter_json(table, version, include_hidden, since):
-            yield json.loads(render_hrefs(text, v11, base_url))
+            yield json.loads(render_refs(text, version, base_url))
 
     def get(self, table: str, sourced_id: str, version: str = "1.2",
             base_url: str = "") -> dict | None:
         col = "coalesce(json11, json12)" if version == "1.1" else "json12"
         row = self.conn.execute(f"SELECT {col} FROM {table} WHERE sourcedId = ?",
                                 (sourced_id,)).fetchone()
-        return None if row is None else json.loads(render_hrefs(row[0], version == "1.1",
-                                                                base_url))
+        return None if row is None else json.loads(render_refs(row[0], version, base_url))
 
     def quirk_manifest(self) -> dict[str, dict[str, object]]:
         """Each quirk present: how many records it touched, of which kind, and their ids."""
@@ -148,4 +140,4 @@ class Store:
 
 
 __all__ = ["HEAD", "Store", "StoreError", "create_indexes", "create_schema", "insert_rows",
-           "render_hrefs"]
+           "render_refs"]

@@ -12,19 +12,22 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..schema import ALL_TABLES, RECORD_TABLES, columns
 from ..store import create_indexes, create_schema, insert_rows
 from .calendar import ACTIVE_SCHOOL_YEAR, CLOCK_START, school_calendar
 from .names import catalog, city_name, login_part
 from .people import StaffFactory
 from .quirks import QUIRKS
 from .records import dumps, new_id, ref, timestamp
-from .sizes import DistrictPlan, SchoolPlan, plan_district
+from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, Rows, _emit_user, build_zone
 
 # Bump when generated content changes, so cached district files are rebuilt.
@@ -132,9 +135,37 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
     return ctx, rows
 
 
-def _build_zone_task(args: tuple[DistrictContext, object]) -> Rows:
-    ctx, zone = args
-    return build_zone(ctx, zone)  # type: ignore[arg-type]
+def _build_zone_shard(args: tuple[DistrictContext, ZonePlan, str]) -> str:
+    """Build one zone into its own small SQLite file, returned by path.
+
+    Workers write shards and the parent copies them in with ``INSERT ... SELECT``: SQLite moves
+    the rows in C, which is several times cheaper than pickling them across processes.
+    """
+    ctx, zone, shard = args
+    conn = sqlite3.connect(shard)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        create_schema(conn)
+        _write(conn, build_zone(ctx, zone))
+        conn.commit()
+    finally:
+        conn.close()
+    return shard
+
+
+def _merge_shard(conn: sqlite3.Connection, shard: str) -> None:
+    conn.execute("ATTACH DATABASE ? AS shard", (shard,))
+    try:
+        for table in ALL_TABLES:
+            cols = ", ".join(columns(table))
+            order = "seq" if table in RECORD_TABLES else "rowid"
+            conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM shard.{table} "
+                         f"ORDER BY {order}")
+        conn.commit()
+    finally:
+        conn.execute("DETACH DATABASE shard")
+    os.unlink(shard)
 
 
 def _write(conn: sqlite3.Connection, rows: Rows) -> None:
@@ -157,23 +188,30 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -200000")
+        conn.execute("PRAGMA temp_store = MEMORY")
         create_schema(conn)
         _write(conn, district_rows)
-        tasks = [(ctx, zone) for zone in plan.zones]
-        total = len(tasks)
+        total = len(plan.zones)
         if workers is None:
-            workers = min(len(tasks), os.cpu_count() or 1, 4)
+            workers = min(total, os.cpu_count() or 1, 4)
         if workers <= 1:
-            for done, task in enumerate(tasks, start=1):
-                _write(conn, _build_zone_task(task))
+            for done, zone in enumerate(plan.zones, start=1):
+                _write(conn, build_zone(ctx, zone))
                 if progress:
                     progress(done, total)
         else:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for done, rows in enumerate(pool.imap(_build_zone_task, tasks), start=1):
-                    _write(conn, rows)
-                    if progress:
-                        progress(done, total)
+            shard_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+            tasks = [(ctx, zone, str(shard_dir / f"zone-{zone.index:05d}.sqlite"))
+                     for zone in plan.zones]
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    # imap keeps zone order, so the merged file is the same whatever the timing.
+                    for done, shard in enumerate(pool.imap(_build_zone_shard, tasks), start=1):
+                        _merge_shard(conn, shard)
+                        if progress:
+                            progress(done, total)
+            finally:
+                shutil.rmtree(shard_dir, ignore_errors=True)
         create_indexes(conn)
         counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE hidden = 0").fetchone()[0]
                   for t in ("orgs", "academicSessions", "courses", "classes", "users",
@@ -181,6 +219,7 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
                             "lineItems", "results")}
         seconds = time.perf_counter() - started
         meta = {
+            "key": spec.key,
             "generator_version": str(GENERATOR_VERSION),
             "seed": str(spec.seed),
             "size": spec.size,
@@ -206,25 +245,41 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
     return BuildResult(path, False, seconds, counts)
 
 
-def ensure_district(spec: DistrictSpec, data_dir: str | Path, progress: Progress | None = None,
-                    workers: int | None = None) -> BuildResult:
-    """The cached district file for ``spec``, building it first if it does not exist yet."""
-    path = district_path(spec, data_dir)
-    if path.is_file():
-        started = time.perf_counter()
-        conn = sqlite3.connect(path)
+class DistrictFileError(Exception):
+    """A file is in the way: not a district, or a different district than the one asked for."""
+
+
+def read_meta(path: Path) -> dict[str, str]:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            meta = dict(conn.execute("SELECT key, value FROM meta"))
-        except sqlite3.DatabaseError:
-            meta = {}
+            return dict(conn.execute("SELECT key, value FROM meta"))
         finally:
             conn.close()
-        if meta.get("complete") == "1":
-            return BuildResult(path, True, time.perf_counter() - started,
-                               json.loads(meta["counts"]))
-        path.unlink()
+    except sqlite3.DatabaseError:
+        return {}
+
+
+def ensure_district(spec: DistrictSpec, path: str | Path, progress: Progress | None = None,
+                    workers: int | None = None) -> BuildResult:
+    """The district file for ``spec`` at ``path``, building it only if it is not there yet.
+
+    An existing file is reused when it holds this very district and is never overwritten
+    otherwise: it may hold grade-book writes someone cares about.
+    """
+    path = Path(path)
+    if path.exists():
+        started = time.perf_counter()
+        meta = read_meta(path)
+        if meta.get("complete") != "1":
+            raise DistrictFileError(f"{path} exists and is not a finished district file")
+        if meta.get("key") != spec.key:
+            raise DistrictFileError(
+                f"{path} holds a different district (seed {meta.get('seed')}, "
+                f"{meta.get('students')} students, quirks {meta.get('quirks') or 'none'})")
+        return BuildResult(path, True, time.perf_counter() - started, json.loads(meta["counts"]))
     return build_district(spec, path, progress, workers)
 
 
-__all__ = ["QUIRKS", "BuildResult", "DistrictSpec", "build_district", "district_path",
-           "ensure_district"]
+__all__ = ["QUIRKS", "BuildResult", "DistrictFileError", "DistrictSpec", "build_district",
+           "district_path", "ensure_district", "read_meta"]

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 
 from .calendar import SchoolCalendar
-from .records import dumps, flag, new_id, ref, timestamp
+from .records import dumps, flag, new_id, ref, ref_id, ref_json, timestamp
 from .schedule import Section
 
 Row = tuple
@@ -80,12 +80,18 @@ def emit_gradebook(
         quarter = cal.quarters[quarter_index]
         cid, category = category_ids[-1] if n == 1 else category_ids[0]
         template, max_score = ASSIGNMENTS[category]
-        assign_day = quarter.start + dt.timedelta(days=rng.randrange(5, 25))
+        # The first assignment of a term is already graded; the second is still ahead of the
+        # district clock when the term is the current one.
+        early, late = (5, 25) if n == 1 else (35, 45)
+        assign_day = quarter.start + dt.timedelta(days=rng.randrange(early, late))
         due_day = assign_day + dt.timedelta(days=rng.randrange(3, 14))
         assign_at, due_at = _epoch(assign_day, 8), _epoch(due_day, 23, 59)
         lid = new_id(rng_ids)
         title = template.format(n=n)
-        dlm = timestamp(assign_at)
+        # Teachers set up assignments ahead of time; nothing is modified after the clock.
+        created = min(assign_at - rng.randrange(4 * 86400),
+                      clock_epoch - 86400 - rng.randrange(20 * 86400))
+        dlm = timestamp(created)
         common = {
             "sourcedId": lid, "status": "active", "dateLastModified": dlm, "title": title,
             "description": f"{title} for {section.course.title}",
@@ -101,7 +107,7 @@ def emit_gradebook(
         v11 = {**common, "category": ref("category", cid),
                "gradingPeriod": ref("academicSession", quarter_ids[quarter_index]),
                "resultValueMin": 0.0, "resultValueMax": max_score}
-        emit("lineItems", (lid, "active", dlm, 0, title, class_id, school_ref["sourcedId"], cid,
+        emit("lineItems", (lid, "active", dlm, 0, title, class_id, ref_id(school_ref), cid,
                            quarter_ids[quarter_index], common["assignDate"], common["dueDate"],
                            dumps(obj), dumps(v11)))
         if due_at + 86400 > clock_epoch:
@@ -113,35 +119,36 @@ def emit_gradebook(
 def _emit_results(emit: Emit, rng: random.Random, rng_ids: random.Random, section: Section,
                   line_item_id: str, class_ref: dict[str, str], due_day: dt.date,
                   max_score: float, clock_epoch: int) -> None:
-    line_item_ref = ref("lineItem", line_item_id)
+    # Results are the most numerous records of all, so their JSON is templated; every value is
+    # an id, a date, a number or one of a few fixed strings, none of which needs escaping.
+    line_item_json = ref_json("lineItem", line_item_id)
+    class_json = ref_json("class", section.sourced_id)
+    random_ = rng.random
     for student in section.students:
         joined = section.late_joiners.get(student.sourced_id)
         if joined is not None and joined > due_day:
             continue
         rid = new_id(rng_ids)
-        status = rng.choices(STATUSES, cum_weights=STATUS_WEIGHTS)[0]
-        score_day = due_day + dt.timedelta(days=rng.randrange(0, 6))
+        draw = random_() * 100
+        status = next(s for s, w in zip(STATUSES, STATUS_WEIGHTS, strict=True) if draw < w)
+        score_day = due_day + dt.timedelta(days=int(random_() * 6))
         scored_at = min(_epoch(score_day, 15), clock_epoch - 3600)
-        score_date = timestamp(scored_at)[:10]
         dlm = timestamp(scored_at)
+        score_date = dlm[:10]
         score = 0.0
         if status in ("fully graded", "submitted", "partially graded"):
             score = float(round(max_score * rng.triangular(0.45, 1.05, 0.85), 1))
-        late = rng.random() < 0.05
-        obj = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
-               "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
-               "class": class_ref, "scoreStatus": status}
-        if status != "exempt":
-            obj["score"] = score
-        obj["scoreDate"] = score_date
-        v11 = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
-               "lineItem": line_item_ref, "student": obj["student"], "scoreStatus": status,
-               "score": score, "scoreDate": score_date}
-        if late:
-            obj["comment"] = v11["comment"] = "Turned in late"
-        obj["inProgress"] = "false"
-        obj["incomplete"] = flag(status == "partially graded")
-        obj["late"] = flag(late)
-        obj["missing"] = flag(status == "not submitted")
+        late = random_() < 0.05
+        student_json = ref_json("user", student.sourced_id)
+        head = (f'{{"sourcedId":"{rid}","status":"active","dateLastModified":"{dlm}",'
+                f'"lineItem":{line_item_json},"student":{student_json}')
+        comment = ',"comment":"Turned in late"' if late else ""
+        score_json = "" if status == "exempt" else f',"score":{score!r}'
+        text = (f'{head},"class":{class_json},"scoreStatus":"{status}"{score_json},'
+                f'"scoreDate":"{score_date}"{comment},"inProgress":"false",'
+                f'"incomplete":"{flag(status == "partially graded")}","late":"{flag(late)}",'
+                f'"missing":"{flag(status == "not submitted")}"}}')
+        v11 = (f'{head},"scoreStatus":"{status}","score":{score!r},'
+               f'"scoreDate":"{score_date}"{comment}}}')
         emit("results", (rid, "active", dlm, 0, line_item_id, student.sourced_id,
-                         section.sourced_id, status, score_date, dumps(obj), dumps(v11)))
+                         section.sourced_id, status, score_date, text, v11))

@@ -49,7 +49,6 @@ class Person:
     enabled: bool = True
     status: str = "active"
     school: SchoolPlan | None = None
-    grade_index: int = 0
 
     def add_role(self, role: str, org_id: str) -> None:
         if any(org == org_id and r == role for r, _, org in self.roles):
@@ -129,7 +128,6 @@ def make_students_and_families(
             kid.user_ids = [("studentNumber", number), ("stateId", state_id)]
             kid.grades = [school.grades[gi]]
             kid.school = school
-            kid.grade_index = gi
             kid.add_role("student", school_ids[school.number])
             kids.append(kid)
             students.append(kid)
@@ -161,9 +159,10 @@ def make_students_and_families(
     return Families(students, guardians, relatives)
 
 
-def birth_date(rng: random.Random, cal: SchoolCalendar, grade_index: int) -> dt.date:
+def birth_date(rng: random.Random, cal: SchoolCalendar, grade: str) -> dt.date:
     """A birth date that makes the student 5 + grade years old on September 1."""
-    cutoff = dt.date(cal.school_year - 1 - 5 - grade_index, 9, 1)
+    level = 0 if grade == "KG" else int(grade)
+    cutoff = dt.date(cal.school_year - 1 - 5 - level, 9, 1)
     return cutoff - dt.timedelta(days=rng.randrange(365))
 
 
@@ -179,7 +178,7 @@ def demographics(rng: random.Random, person: Person, cal: SchoolCalendar,
     if not any(races.values()):
         races["white"] = True
     out: dict[str, str] = {
-        "birthDate": birth_date(rng, cal, person.grade_index).isoformat(),
+        "birthDate": birth_date(rng, cal, person.grades[0]).isoformat(),
         "sex": person.sex,
     }
     for name, value in races.items():

@@ -1,29 +1,14 @@
-"""Small helpers that give generated records their OneRoster wire form.
-
-References are stored with a service token in place of the server's base URL (``~R`` for
-rostering, ``~G`` for gradebook, ``~X`` for resources), so one stored JSON text serves 1.1 and
-1.2 and any host or URL prefix: the server swaps the tokens for absolute URLs per page.
-"""
+"""Small helpers that give generated records their OneRoster wire form."""
 
 from __future__ import annotations
 
 import json
 import random
 import time
-import uuid
 
-REF_SERVICE = {
-    "org": ("~R", "orgs"),
-    "user": ("~R", "users"),
-    "class": ("~R", "classes"),
-    "course": ("~R", "courses"),
-    "academicSession": ("~R", "academicSessions"),
-    "category": ("~G", "categories"),
-    "lineItem": ("~G", "lineItems"),
-    "scoreScale": ("~G", "scoreScales"),
-    "assessmentLineItem": ("~G", "assessmentLineItems"),
-    "resource": ("~X", "resources"),
-}
+from ..refs import ref, ref_id, ref_json
+
+__all__ = ["dumps", "flag", "new_id", "ref", "ref_id", "ref_json", "timestamp"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
@@ -32,19 +17,27 @@ def dumps(obj: object) -> str:
     return _dumps(obj)
 
 
-def ref(kind: str, sourced_id: str) -> dict[str, str]:
-    token, collection = REF_SERVICE[kind]
-    return {"href": f"{token}/{collection}/{sourced_id}", "sourcedId": sourced_id, "type": kind}
+_VARIANT = "89ab89ab89ab89ab"
 
 
 def new_id(rng: random.Random) -> str:
     """A version-4 GUID drawn from ``rng`` (deterministic, unlike ``uuid.uuid4``)."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
+
+
+_DAYS: dict[int, str] = {}
 
 
 def timestamp(epoch_seconds: float) -> str:
     """An ISO 8601 UTC date-time with a ``Z`` zone, second precision."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_seconds))
+    day, seconds = divmod(int(epoch_seconds), 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{date}T{hours:02d}:{minutes:02d}:{secs:02d}Z"
 
 
 def flag(value: bool) -> str:

@@ -18,7 +18,7 @@ from .gradebook import emit_gradebook
 from .names import catalog
 from .people import ROLE_V11, Person, StaffFactory, demographics, make_students_and_families
 from .quirks import apply_people_quirks, apply_section_quirks
-from .records import dumps, new_id, ref, timestamp
+from .records import dumps, new_id, ref, ref_id, ref_json, timestamp
 from .schedule import SchoolSchedule, Section, build_school_schedule
 from .sizes import SchoolPlan, ZonePlan
 
@@ -208,7 +208,7 @@ def _emit_course(emit, course, course_id: str, year_id: str, school_ref: dict[st
         "org": school_ref, "subjectCodes": [course.subject_code],
     }
     emit("courses", (course_id, "active", dlm, hidden, course.title, course.code,
-                     school_ref["sourcedId"], year_id, dumps(obj), None))
+                     ref_id(school_ref), year_id, dumps(obj), None))
 
 
 def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str, str],
@@ -227,7 +227,7 @@ def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str
         "subjectCodes": [section.course.subject_code], "periods": [section.period],
     })
     emit("classes", (class_id, "active", dlm, hidden, section.title, section.code,
-                     class_type, school_ref["sourcedId"], section.course_id, dumps(obj), None))
+                     class_type, ref_id(school_ref), section.course_id, dumps(obj), None))
     for t in section.terms:
         emit("class_terms", (class_id, term_ids[t]))
 
@@ -235,24 +235,25 @@ def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str
 def _emit_enrollments(emit, section: Section, school_ref: dict[str, str], cal: SchoolCalendar,
                       rng: random.Random, rng_ids: random.Random, when: _Clock,
                       hidden: int) -> None:
-    class_ref = ref("class", section.sourced_id)
+    # Enrollments are the most numerous rostering record, so their JSON is templated; every
+    # value is an id, a date or an enum, none of which needs escaping.
+    class_json = ref_json("class", section.sourced_id)
+    school_id = ref_id(school_ref)
+    school_json = ref_json("org", school_id)
     begin = cal.terms[section.terms[0]].start
-    end = cal.terms[section.terms[-1]].end
-    school_id = school_ref["sourcedId"]
+    end = cal.terms[section.terms[-1]].end.isoformat()
 
     def enrollment(person: Person, role: str, primary: str | None, start: dt.date) -> None:
         eid = new_id(rng_ids)
         dlm = when()
-        obj = {"sourcedId": eid, "status": "active", "dateLastModified": dlm,
-               "user": ref("user", person.sourced_id), "class": class_ref, "school": school_ref,
-               "role": role}
-        if primary is not None:
-            obj["primary"] = primary
-        obj["beginDate"] = start.isoformat()
-        obj["endDate"] = end.isoformat()
+        start_text = start.isoformat()
+        primary_json = "" if primary is None else f',"primary":"{primary}"'
+        text = (f'{{"sourcedId":"{eid}","status":"active","dateLastModified":"{dlm}",'
+                f'"user":{ref_json("user", person.sourced_id)},"class":{class_json},'
+                f'"school":{school_json},"role":"{role}"{primary_json},'
+                f'"beginDate":"{start_text}","endDate":"{end}"}}')
         emit("enrollments", (eid, "active", dlm, hidden, role, section.sourced_id, school_id,
-                             person.sourced_id, primary, obj["beginDate"], obj["endDate"],
-                             dumps(obj), None))
+                             person.sourced_id, primary, start_text, end, text, None))
 
     for teacher, primary in section.teachers:
         enrollment(teacher, "teacher", "true" if primary else "false", begin)

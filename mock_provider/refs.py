@@ -1,0 +1,68 @@
+"""References between records, stored compactly and expanded when served.
+
+A reference is stored as ``{"@<code>":"<sourcedId>"}`` (``@u`` a user, ``@o`` an org, ...). One
+stored JSON text then serves 1.1 and 1.2 under any host or URL prefix, and the store stays small
+at state scale. ``render_refs`` turns each into the spec's GUIDRef,
+``{"href": <absolute URL>, "sourcedId": ..., "type": ...}``, when a page is served.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# type -> (code, service, collection)
+REF_KINDS = {
+    "org": ("o", "rostering", "orgs"),
+    "user": ("u", "rostering", "users"),
+    "class": ("c", "rostering", "classes"),
+    "course": ("C", "rostering", "courses"),
+    "academicSession": ("s", "rostering", "academicSessions"),
+    "category": ("g", "gradebook", "categories"),
+    "lineItem": ("l", "gradebook", "lineItems"),
+    "scoreScale": ("x", "gradebook", "scoreScales"),
+    "assessmentLineItem": ("a", "gradebook", "assessmentLineItems"),
+    "resource": ("r", "resources", "resources"),
+}
+_CODE = {kind: f"@{code}" for kind, (code, _, _) in REF_KINDS.items()}
+
+
+def ref(kind: str, sourced_id: str) -> dict[str, str]:
+    return {_CODE[kind]: sourced_id}
+
+
+def ref_id(stored_ref: dict[str, str]) -> str:
+    """The sourcedId inside a ``ref``."""
+    return next(iter(stored_ref.values()))
+
+
+def ref_json(kind: str, sourced_id: str) -> str:
+    """``ref`` already serialized, for the hot record templates (ids never need escaping)."""
+    return f'{{"{_CODE[kind]}":"{sourced_id}"}}'
+
+
+_REF_TYPES = {code: kind for kind, (code, _, _) in REF_KINDS.items()}
+_REF = re.compile(r'\{"@([a-zA-Z])":"((?:[^"\\]|\\.)*)"\}')
+
+
+@functools.lru_cache(maxsize=64)
+def _ref_expansions(v11: bool, base_url: str) -> dict[str, str]:
+    expansions = {}
+    for code, service, collection in REF_KINDS.values():
+        version_path = "v1p1" if v11 else f"{service}/v1p2"
+        expansions[code] = f'{{"href":"{base_url}/ims/oneroster/{version_path}/{collection}/'
+    return expansions
+
+
+def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
+    """Expand stored compact references into spec GUIDRefs with absolute hrefs."""
+    expansions = _ref_expansions(version == "1.1", base_url)
+    types = _REF_TYPES
+
+    def expand(match: re.Match[str]) -> str:
+        code, sid = match.group(1), match.group(2)
+        return f'{expansions[code]}{sid}","sourcedId":"{sid}","type":"{types[code]}"}}'
+
+    return _REF.sub(expand, text)
+
+

@@ -1,0 +1,95 @@
+"""The command line as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CI": "true", "COLUMNS": "120"}
+    env.pop("ONEROSTER_DATA_DIR", None)
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
+    first = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "enrollments" in first.stdout and "generated in" in first.stdout
+    files = list((tmp_path / ".districts").glob("district-*.sqlite"))
+    assert len(files) == 1
+    second = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
+    assert second.returncode == 0
+    assert "(reused)" in second.stdout
+    assert list((tmp_path / ".districts").glob("district-*.sqlite")) == files
+
+
+def test_generate_prints_the_quirk_manifest(tmp_path: Path) -> None:
+    result = run("generate", "--students", "80", "--quirks", "null-email,long-codes",
+                 "--out", "q.sqlite", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "null-email" in result.stdout and "long-codes" in result.stdout
+    assert (tmp_path / "q.sqlite").is_file()
+
+
+def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
+    folder = run("generate", "--out", "d.sqlite", "--csv", "csv", cwd=tmp_path)
+    assert folder.returncode == 0, folder.stderr
+    assert (tmp_path / "csv" / "manifest.csv").is_file()
+    assert (tmp_path / "csv" / "roles.csv").is_file()
+    zipped = run("generate", "--out", "d.sqlite", "--csv", "out.zip", "--csv-version", "1.1",
+                 "--delta-since", "2026-10-01", cwd=tmp_path)
+    assert zipped.returncode == 0, zipped.stderr
+    assert "delta" in zipped.stdout
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        manifest = archive.read("manifest.csv").decode()
+    assert "oneroster.version,1.1" in manifest
+    assert "delta" in manifest
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "--size", "huge"], "invalid choice: 'huge'"),
+        (["generate", "--seed", "forty"], "expected a whole number"),
+        (["generate", "--students", "0"], "at least 1"),
+        (["generate", "--students", "1e3"], "expected a whole number"),
+        (["generate", "--size", "tiny", "--students", "50"], "not both"),
+        (["generate", "--quirks", "bad-quirk"], "unknown quirk 'bad-quirk'"),
+        (["generate", "--delta-since", "2026-10-01"], "add --csv"),
+        (["generate", "--csv", "x", "--delta-since", "yesterday"], "expected a date"),
+        (["generate", "--csv-version", "2.0"], "invalid choice: '2.0'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "required: COMMAND"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str],
+                                                     message: str) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("oneroster-harness: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
+    assert run("generate", "--seed", "1", "--out", "mine.sqlite", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "mine.sqlite").read_bytes()
+    other = run("generate", "--seed", "2", "--out", "mine.sqlite", cwd=tmp_path)
+    assert other.returncode == 2
+    assert "holds a different district (seed 1" in other.stderr
+    assert (tmp_path / "mine.sqlite").read_bytes() == before
+
+    (tmp_path / "notes.txt").write_text("not a district")
+    clash = run("generate", "--out", "notes.txt", cwd=tmp_path)
+    assert clash.returncode == 2
+    assert "is not a finished district file" in clash.stderr
+    assert (tmp_path / "notes.txt").read_text() == "not a district"

@@ -1,0 +1,1 @@
+"""Pure ASGI middleware: cross-cutting behaviour configured by constructor arguments."""

@@ -1,0 +1,1 @@
+"""HTTP endpoints of the mock provider, one module per area."""

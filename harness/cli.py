@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import secrets
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ from rich.table import Table
 from mock_provider.district import (
     QUIRKS,
     SIZES,
+    BuildResult,
     DistrictFileError,
     DistrictSpec,
     district_path,
@@ -88,7 +91,7 @@ def _add_district_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data-dir", default=None,
                        help=f"where district files are cached (default ${'{'}ONEROSTER_DATA_DIR"
                        f"{'}'} or ./{DEFAULT_DATA_DIR})")
-    group.add_argument("--workers", type=_positive_int, default=None,
+    group.add_argument("--jobs", type=_positive_int, default=None,
                        help="generator processes (default: one per core)")
 
 
@@ -106,7 +109,32 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--csv-version", choices=("1.1", "1.2"), default="1.2")
     generate.add_argument("--delta-since", type=_since, default=None, metavar="DATE",
                           help="export only records changed after DATE (a delta file set)")
+    serve = commands.add_parser(
+        "serve", help="serve the fake district over OneRoster HTTP until stopped")
+    _add_district_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--config", default=None, metavar="FILE",
+                       help="connections file (TOML); without it one full-access connection")
+    serve.add_argument("--client-id", default=None, help="client id of the default connection")
+    serve.add_argument("--client-secret", default=None,
+                       help="client secret of the default connection (generated if omitted)")
+    serve.add_argument("--workers", type=_positive_int, default=1,
+                       help="server processes sharing the district file (default 1)")
+    serve.add_argument("--max-limit", type=_positive_int, default=50_000,
+                       help="largest page a client may ask for (default 50000)")
+    serve.add_argument("--flavor", choices=("standard", "infinite-campus"), default="standard",
+                       help="URL layout and rules of a real SIS (default standard)")
+    serve.add_argument("--app-name", default="district",
+                       help="Infinite Campus app name in paths and the token URL")
     return parser
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65_535:
+        raise argparse.ArgumentTypeError(f"expected a port up to 65535, got {value}")
+    return value
 
 
 def district_spec(args: argparse.Namespace) -> DistrictSpec:
@@ -129,26 +157,32 @@ def _interactive(console: Console) -> bool:
     return console.is_terminal and not os.environ.get("CI")
 
 
-def cmd_generate(args: argparse.Namespace, console: Console) -> int:
+def prepare_district(args: argparse.Namespace, console: Console) -> BuildResult:
+    """Build or reuse the district the arguments ask for, with a progress bar on a terminal."""
     spec = district_spec(args)
-    path = Path(args.out) if args.out else district_path(spec, data_dir(args))
-    if args.delta_since and not args.csv:
-        raise UsageError("--delta-since applies to a CSV export: add --csv DIR")
+    out = getattr(args, "out", None)
+    path = Path(out) if out else district_path(spec, data_dir(args))
     try:
         if _interactive(console) and not path.exists():
             with Progress(TextColumn("generating zones"), BarColumn(),
                           TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                           console=console, transient=True) as bar:
                 task = bar.add_task("zones", total=None)
-                result = ensure_district(spec, path, lambda d, t: bar.update(task, completed=d,
-                                                                               total=t),
-                                         args.workers)
-        else:
-            result = ensure_district(spec, path, None, args.workers)
+                return ensure_district(
+                    spec, path, lambda done, total: bar.update(task, completed=done, total=total),
+                    args.jobs)
+        return ensure_district(spec, path, None, args.jobs)
     except DistrictFileError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    if args.delta_since and not args.csv:
+        raise UsageError("--delta-since applies to a CSV export: add --csv DIR")
+    spec = district_spec(args)
+    result = prepare_district(args, console)
 
     table = Table(title=f"District seed {spec.seed}, {spec.size} ({spec.students:,} students)")
     table.add_column("records")
@@ -181,7 +215,63 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate}
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace, console: Console) -> int:
+    import uvicorn
+
+    from mock_provider.connections import ConfigError
+    from mock_provider.serve import ServeOptions, build_app, connections_for, with_credentials
+
+    if args.config and (args.client_id or args.client_secret):
+        raise UsageError("--client-id/--client-secret describe the default connection; "
+                         "with --config the connections come from the file")
+    if args.config and not Path(args.config).is_file():
+        raise UsageError(f"no connections file at {args.config}")
+    _check_port_free(args.host, args.port)
+    result = prepare_district(args, console)
+    options = with_credentials(ServeOptions(
+        district=result.path, config=Path(args.config) if args.config else None,
+        client_id=args.client_id, client_secret=args.client_secret, max_limit=args.max_limit,
+        token_key=secrets.token_hex(32) if args.workers > 1 else None, flavor=args.flavor,
+        app_name=args.app_name))
+    try:
+        connections = connections_for(options)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+    origin = f"http://{args.host}:{args.port}"
+    profile = options.profile
+    console.print(f"district file: {result.path} ({args.flavor} flavor)")
+    console.print("OneRoster 1.2 rostering: "
+                  f"{origin}{profile.prefixes['1.2']}/ims/oneroster/rostering/v1p2")
+    console.print(f"OneRoster 1.1:           {origin}{profile.prefixes['1.1']}/ims/oneroster/v1p1")
+    console.print(f"token URL:               {origin}{profile.token_url_path}")
+    if options.config is None:
+        console.print(f"client id:               {options.client_id}")
+        console.print(f"client secret:           {options.client_secret}")
+    else:
+        for connection in connections:
+            console.print(f"connection {connection.name}: client id {connection.client_id}")
+    console.print("serving until stopped (Ctrl+C)")
+    sys.stdout.flush()
+    if args.workers > 1:
+        os.environ.update(options.to_environment())
+        uvicorn.run("mock_provider.serve:app_from_environment", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, log_level="warning")
+    else:
+        uvicorn.run(build_app(options, connections), host=args.host, port=args.port,
+                    log_level="warning")
+    return 0
+
+
+COMMANDS = {"generate": cmd_generate, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,8 +39,14 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TABLE {table} ({', '.join(columns(table))})")
 
 
-def insert_rows(conn: sqlite3.Connection, table: str, rows: Iterable[tuple]) -> None:
+def insert_rows(conn: sqlite3.Connection, table: str, rows: Iterable[tuple],
+                seq_base: int | None = None) -> None:
+    """Insert rows in the table's column order; record rows get ``seq`` from ``seq_base + 1``
+    on when it is given (so separately built parts of a district never collide)."""
     cols = columns(table)
+    if seq_base is not None and table in RECORD_TABLES:
+        cols = ("seq", *cols)
+        rows = ((seq_base + i, *row) for i, row in enumerate(rows, start=1))
     marks = ", ".join("?" * len(cols))
     conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
+
+from .live_server import free_port
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -93,3 +100,61 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     assert clash.returncode == 2
     assert "is not a finished district file" in clash.stderr
     assert (tmp_path / "notes.txt").read_text() == "not a district"
+
+
+def _post_when_up(url: str, **kwargs: object) -> httpx.Response:
+    for _ in range(200):
+        try:
+            return httpx.post(url, **kwargs)  # type: ignore[arg-type]
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "CI": "true", "COLUMNS": "200"}
+    command = [sys.executable, "-m", "harness", "serve", "--port", str(port), "--size", "tiny",
+               "--client-id", "vendor", "--client-secret", "vendor-secret"]
+    with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            banner = ""
+            for _ in range(20):
+                line = process.stdout.readline()
+                banner += line
+                if "serving until stopped" in line or not line:
+                    break
+            assert f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2" in banner
+            match = re.search(r"token URL:\s+(\S+)", banner)
+            assert match and match.group(1) == f"http://127.0.0.1:{port}/oauth2/token"
+            assert "vendor-secret" in banner
+            response = _post_when_up(match.group(1), data={"grant_type": "client_credentials"},
+                                     auth=("vendor", "vendor-secret"))
+            bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+            students = httpx.get(
+                f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2/students", headers=bearer)
+            assert students.status_code == 200
+            assert students.headers["X-Total-Count"] == "60"
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=10)
+    assert "Traceback" not in stderr
+
+
+def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = run("serve", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
+    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "conn.toml" in result.stderr

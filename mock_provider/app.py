@@ -1,0 +1,154 @@
+"""The mock provider, composed once: routes, auth middleware, spec-shaped error handlers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from specs import openapi
+
+from .connections import Connection
+from .errors import OneRosterError, error_body
+from .middleware.auth import BearerAuth, require
+from .oauth1 import NonceCache
+from .profiles import Profile, standard
+from .routes.oauth import token_endpoint
+from .routes.rostering import base_url, rostering_routes
+from .routes.views import Operation
+from .scopes import required_scopes_v11, required_scopes_v12
+from .store import Store
+from .tokens import TokenIssuer
+
+log = logging.getLogger("mock_provider")
+
+V12_ROSTERING = "/ims/oneroster/rostering/v1p2"
+V11 = "/ims/oneroster/v1p1"
+DISCOVERY_NAMES = ("onerosterv1p2rostersservice_openapi3_v1p0.json",
+                   "imsorv1p2_rostering_openapi3_v1p0.json")
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: Profile = field(default_factory=standard)
+    max_limit: int = 50_000
+    strict_fields: bool = True  # 1.2: unknown `fields` entries answer 400, not all fields
+    allow_oauth1_sha1: bool = False
+
+
+def version_of(path: str) -> str:
+    return "1.1" if "/ims/oneroster/v1p1" in path else "1.2"
+
+
+def _authorize(request: Request, version: str, op: Operation) -> None:
+    if version == "1.1":
+        require(request, required_scopes_v11("GET", op.path))
+    else:
+        require(request, required_scopes_v12(op.operation_id))
+
+
+def _error_response(request: Request, error: OneRosterError) -> Response:
+    headers = dict(error.headers or {})
+    return Response(error_body(error, version_of(request.url.path)), status_code=error.status,
+                    media_type="application/json", headers=headers)
+
+
+async def _oneroster_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OneRosterError)
+    return _error_response(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error = OneRosterError(404, "unknownobject",
+                               f"Unknown Object: no endpoint at {request.url.path}")
+    elif exc.status_code == 405:
+        error = OneRosterError(405, "invaliddata",
+                               f"method {request.method} is not allowed on {request.url.path}",
+                               headers=dict(exc.headers or {}))
+    else:
+        error = OneRosterError(exc.status_code, "invaliddata", str(exc.detail))
+    return _error_response(request, error)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    error = OneRosterError(500, "internal_server_error",
+                           "the provider failed to answer this request")
+    return _error_response(request, error)
+
+
+def _discovery(request: Request) -> Response:
+    """The rostering OpenAPI document, localised to this server and its token URL."""
+    doc = openapi("rostering")
+    doc["servers"] = [{"url": base_url(request, "1.2") + V12_ROSTERING}]
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    token_url = origin + request.app.state.settings.profile.token_url_path
+    for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
+        for flow in scheme.get("flows", {}).values():
+            flow["tokenUrl"] = token_url
+    return Response(json.dumps(doc, ensure_ascii=False), media_type="application/json")
+
+
+async def discovery(request: Request) -> Response:
+    return _discovery(request)
+
+
+async def token(request: Request) -> Response:
+    refusal = request.app.state.settings.profile.check_token_request(request)
+    return refusal if refusal is not None else await token_endpoint(request)
+
+
+def build_routes(settings: Settings) -> list[BaseRoute]:
+    prefixes = settings.profile.prefixes
+    v12: BaseRoute = Mount(V12_ROSTERING, routes=[
+        *[Route(f"/discovery/{name}", discovery) for name in DISCOVERY_NAMES],
+        *rostering_routes("1.2"),
+    ])
+    v11: BaseRoute = Mount(V11, routes=rostering_routes("1.1"))
+    if prefixes["1.2"]:
+        v12 = Mount(prefixes["1.2"], routes=[v12])
+    if prefixes["1.1"]:
+        v11 = Mount(prefixes["1.1"], routes=[v11])
+    return [
+        Route(settings.profile.token_path, token, methods=["POST"]),
+        Route("/openapi.json", discovery),
+        v12,
+        v11,
+    ]
+
+
+def create_app(store: Store, connections: list[Connection], settings: Settings | None = None,
+               tokens: TokenIssuer | None = None) -> Starlette:
+    settings = settings or Settings()
+    protected = tuple(f"{prefix}/ims/oneroster" for prefix in settings.profile.prefixes.values())
+    app = Starlette(
+        routes=build_routes(settings),
+        middleware=[Middleware(BearerAuth,
+                               protected_prefixes=protected,
+                               version_of=version_of,
+                               public_parts=(f"{V12_ROSTERING}/discovery/",))],
+        exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
+                            Exception: _server_error},
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.connections = connections
+    # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
+    app.state.tokens = tokens if tokens is not None else TokenIssuer()
+    app.state.nonces = NonceCache()
+    app.state.oauth1_allow_sha1 = settings.allow_oauth1_sha1
+    app.state.authorize = _authorize
+    app.state.school_cache = {}
+    return app
+
+
+__all__ = ["Settings", "create_app", "version_of"]

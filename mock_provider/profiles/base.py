@@ -1,0 +1,31 @@
+"""What a provider flavor decides; the routes ask the profile instead of testing flavor names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # Path in front of /ims/oneroster, per OneRoster version ("1.2", "1.1").
+    prefixes: dict[str, str] = field(default_factory=lambda: {"1.2": "", "1.1": ""})
+    token_path: str = "/oauth2/token"
+    # Query parameters the token URL carries (Campus's ?appName=...), shown in banners and
+    # discovery documents.
+    token_query: str = ""
+
+    def check_token_request(self, request: Request) -> Response | None:
+        """A refusal for a token request this flavor does not accept, or None."""
+        return None
+
+    def user_condition(self, request: Request) -> str:
+        """Extra SQL restricting which users (and their demographics) a caller sees."""
+        return ""
+
+    @property
+    def token_url_path(self) -> str:
+        return self.token_path + (f"?{self.token_query}" if self.token_query else "")

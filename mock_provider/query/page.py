@@ -1,0 +1,66 @@
+"""One page of a collection from the store, and field selection on a stored record."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from .fields import catalog
+from .params import CollectionQuery
+from .sql import TIME_FUNCTION, install_functions, order_sql, sort_expr, where_sql
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: list) -> list[tuple]:
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        # First use on this connection: register the date function and try again.
+        if TIME_FUNCTION not in str(exc):
+            raise
+        install_functions(conn)
+        return conn.execute(sql, params).fetchall()
+
+
+def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
+               base_where: str = "hidden = 0", base_params: tuple = ()) -> tuple[int, list[str]]:
+    """(size of the filtered collection, the page's stored JSON texts in order).
+
+    ``base_where`` scopes the collection (a route's nesting, a role), ANDed with the filter;
+    the texts still carry compact refs (``refs.render_refs`` expands them)."""
+    cat = catalog(table, version)
+    clauses = [f"({base_where})"] if base_where.strip() else []
+    params = list(base_params)
+    if query.filter is not None:
+        sql, values = where_sql(query.filter, cat)
+        clauses.append(sql)
+        params.extend(values)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    source = f'"{table}"'
+    total = _rows(conn, f"SELECT count(*) FROM {source}{where}", params)[0][0]
+    if query.offset >= total:
+        return total, []
+    page = [query.limit, query.offset]
+    if query.sort is None:
+        sql = (f"SELECT {cat.doc} FROM {source}{where} {order_sql(None, False, cat)} "
+               "LIMIT ? OFFSET ?")
+    else:
+        # Sort only (key, seq) pairs and fetch the JSON of the page's rows afterwards, so the
+        # sorter never carries record texts.
+        direction = " DESC" if query.descending else ""
+        sql = (f"SELECT {cat.doc} FROM (SELECT {source}.\"seq\" AS page_seq, "
+               f"{sort_expr(query.sort, cat)} AS page_key FROM {source}{where} "
+               f"ORDER BY page_key{direction}, page_seq LIMIT ? OFFSET ?) AS page "
+               f"JOIN {source} ON {source}.\"seq\" = page.page_seq "
+               f"ORDER BY page.page_key{direction}, page.page_seq")
+    return total, [row[0] for row in _rows(conn, sql, params + page)]
+
+
+def select_fields(text: str, fields: tuple[str, ...] | None) -> str:
+    """Only the named top-level keys of a stored record, in the record's own order."""
+    if fields is None:
+        return text
+    wanted = set(fields)
+    record = json.loads(text)
+    return _dumps({key: value for key, value in record.items() if key in wanted})

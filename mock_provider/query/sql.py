@@ -1,0 +1,140 @@
+"""SQL for a filter and a sort, following the rules in the ``fields`` module docstring.
+
+Values only ever travel as ``?`` parameters. JSON paths and column names come from the catalog
+(derived from the spec schemas), never from the request. Dates and date-times are normalised by
+``values.canonical_time``, registered on the connection as ``oneroster_time`` by
+``install_functions`` (``page.fetch_page`` does it when needed).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..errors import OneRosterError
+from .fields import Field, FieldCatalog
+from .filter import Bound, Filter, bind
+from .values import INSTANT_LEN, MIDNIGHT, canonical_time, day_shift, instant
+
+TIME_FUNCTION = "oneroster_time"
+
+
+def install_functions(conn: sqlite3.Connection) -> None:
+    """Register the SQL functions ``where_sql`` uses on ``conn``. Call it once per connection,
+    before statements run on it (SQLite refuses to redefine a function mid-statement)."""
+    conn.create_function(TIME_FUNCTION, 1, canonical_time, deterministic=True)
+
+
+def _guard(doc: str, path: str, kind: str) -> str:
+    """The value at ``path`` when it has the JSON type ``kind`` needs, else NULL."""
+    if kind in ("date", "datetime"):
+        return f"json_extract({doc}, '{path}')"  # non-text gives oneroster_time() NULL
+    types = "'text'" if kind == "text" else "'integer', 'real'"
+    return (f"CASE WHEN json_type({doc}, '{path}') IN ({types}) "
+            f"THEN json_extract({doc}, '{path}') END")
+
+
+def _element(field: Field) -> str:
+    """One ``json_each`` row's value for a multi field (alias ``e``), or NULL."""
+    kind = "text" if field.kind in ("date", "datetime") else field.kind
+    if field.elem_path is None:
+        if field.kind in ("date", "datetime"):
+            return "e.atom"
+        types = "'text'" if kind == "text" else "'integer', 'real'"
+        return f"CASE WHEN e.type IN ({types}) THEN e.atom END"
+    # json_extract would fail on an element that is not JSON text, so look inside objects only.
+    return f"CASE WHEN e.type = 'object' THEN {_guard('e.value', field.elem_path, kind)} END"
+
+
+def _single(field: Field, catalog: FieldCatalog) -> str:
+    """The field's value expression for a single-valued field, NULL when missing."""
+    if field.constant is not None:
+        source = field.column or _guard(catalog.doc, field.json_path, "text")
+        return f"CASE WHEN {source} IS NOT NULL THEN '{field.constant}' END"
+    if field.column is not None:
+        return field.column
+    return _guard(catalog.doc, field.json_path, field.kind)
+
+
+def _compare(expr: str, field: Field, op: str, value: str | float) -> tuple[str, list]:
+    """``expr op value`` for one value expression; NULL (missing) never satisfies it."""
+    if op == "~":
+        return f"instr(lower({expr}), ?) > 0", [value]
+    if field.kind not in ("date", "datetime"):
+        return f"{expr} {op} ?", [value]
+    key = str(value)
+    time = f"{TIME_FUNCTION}({expr})"
+    if op in ("=", "!="):
+        if len(key) == 10:
+            return f"substr({time}, 1, 10) {op} ?", [key]
+        # a stored date equals a date-time on its UTC date, a stored date-time on its instant
+        negate = "NOT " if op == "!=" else ""
+        return f"{time} {negate}IN (?, ?)", [key[:10], key]
+    return f"substr({time} || '{MIDNIGHT}', 1, {INSTANT_LEN}) {op} ?", [instant(key)]
+
+
+def _prefilter(field: Field, op: str, key: str) -> tuple[str, list]:
+    """A range on a date column's raw text that the exact test implies, so SQLite can use an
+    index: a readable value starts with its local date, within a day of its UTC date."""
+    if field.column is None or op == "!=":
+        return "", []
+    clauses, params = [], []
+    day = key[:10]
+    if op in ("=", ">", ">="):
+        low = day_shift(day, -1)
+        if low is not None:
+            clauses.append(f"{field.column} >= ?")
+            params.append(low)
+    if op in ("=", "<", "<="):
+        high = day_shift(day, 2)
+        if high is not None:
+            clauses.append(f"{field.column} < ?")
+            params.append(high)
+    return " AND ".join(clauses), params
+
+
+def _predicate(bound: Bound, catalog: FieldCatalog) -> tuple[str, list]:
+    field, op = bound.field, bound.op
+    if not field.multi:
+        sql, params = _compare(_single(field, catalog), field, op, bound.value)
+        if field.kind in ("date", "datetime"):
+            extra, extra_params = _prefilter(field, op, str(bound.value))
+            if extra:
+                sql, params = f"{extra} AND {sql}", extra_params + params
+        return sql, params
+    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
+    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
+    if op == "!=":
+        inner, params = _compare(_element(field), field, "=", bound.value)
+        return f"({is_array} AND NOT EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+    inner, params = _compare(_element(field), field, op, bound.value)
+    return f"({is_array} AND EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+
+
+def where_sql(filter: Filter, catalog: FieldCatalog) -> tuple[str, list]:
+    """A parenthesised WHERE fragment (no keyword) and its parameters, safe to AND with other
+    conditions. Raises OneRosterError 400 for an unknown field or a value that does not fit."""
+    parts, params = [], []
+    for bound in bind(filter, catalog):
+        sql, values = _predicate(bound, catalog)
+        parts.append(f"({sql})")
+        params.extend(values)
+    return (f"({f' {filter.logical} '.join(parts)})" if len(parts) > 1 else parts[0]), params
+
+
+def sort_expr(sort: str, catalog: FieldCatalog) -> str:
+    """The value ``sort=`` orders by (dates by their stored text; see ``fields``)."""
+    if not catalog.sortable(sort):
+        raise OneRosterError(400, "invalid_sort_field",
+                             f"cannot sort {catalog.table} on '{sort}'")
+    field = catalog.fields[sort]
+    if field.kind in ("date", "datetime") and field.column is None:
+        return _guard(catalog.doc, field.json_path, "text")
+    return _single(field, catalog)
+
+
+def order_sql(sort: str | None, descending: bool, catalog: FieldCatalog) -> str:
+    """An ORDER BY clause: the sort field, then store order so pages are stable."""
+    seq = f'"{catalog.table}"."seq"'
+    if sort is None:
+        return f"ORDER BY {seq}"
+    return f"ORDER BY {sort_expr(sort, catalog)}{' DESC' if descending else ''}, {seq}"

@@ -1,0 +1,149 @@
+"""Rostering read endpoints for OneRoster 1.2 and 1.1, built from the operation table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import OneRosterError, status_info_v11
+from ..query.page import fetch_page, select_fields
+from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
+from ..refs import render_refs
+from .scoping import school_scope
+from .views import ROSTERING, Operation
+
+JSON = "application/json"
+EXPOSED = "X-Total-Count, Link"
+Endpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def base_url(request: Request, version: str) -> str:
+    """Scheme, host and the flavor's prefix in front of ``/ims/oneroster``."""
+    prefix = request.app.state.settings.profile.prefixes[version]
+    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
+
+
+def _json_column(version: str) -> str:
+    return "coalesce(json11, json12)" if version == "1.1" else "json12"
+
+
+def _check_parent(request: Request, op: Operation) -> None:
+    parent = op.parent
+    if parent is None:
+        return
+    values = [request.path_params[name] for name in parent.params]
+    scope_sql, scope_params = school_scope(request, parent.table)
+    scoped = f" AND {scope_sql}" if scope_sql else ""
+    row = request.app.state.store.conn.execute(
+        f"SELECT 1 FROM {parent.table} WHERE {parent.where} AND hidden = 0{scoped}",
+        (*values, *scope_params)).fetchone()
+    if row is None:
+        raise OneRosterError(404, "unknownobject",
+                             f"Unknown Object: no {parent.label} with sourcedId {values[0]!r}")
+
+
+def _where(op: Operation, request: Request) -> tuple[str, tuple]:
+    clauses = ["hidden = 0"]
+    params: tuple = ()
+    if op.where:
+        clauses.append(op.where)
+        params = tuple(request.path_params[name] for name in op.params)
+    scope_sql, scope_params = school_scope(request, op.table)
+    if scope_sql:
+        clauses.append(scope_sql)
+        params += scope_params
+    if op.table == "users":
+        condition = request.app.state.settings.profile.user_condition(request)
+        if condition:
+            clauses.append(condition)
+    return " AND ".join(clauses), params
+
+
+def _warnings_json(warnings: list[tuple[str, str]]) -> str:
+    items = [status_info_v11(code, text, "success", "warning") for code, text in warnings]
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+
+    def url(offset: int) -> str:
+        items = [(k, v) for k, v in request.query_params.multi_items()
+                 if k not in ("offset", "limit")]
+        items += [("limit", str(query.limit)), ("offset", str(offset))]
+        return f"<{origin}{request.url.path}?{urlencode(items)}>"
+
+    limit, offset = query.limit, query.offset
+    links = [f'{url(0)}; rel="first"']
+    if offset > 0:
+        links.append(f'{url(max(offset - limit, 0))}; rel="prev"')
+    if offset + limit < total:
+        links.append(f'{url(offset + limit)}; rel="next"')
+    last = ((total - 1) // limit) * limit if total else 0
+    links.append(f'{url(last)}; rel="last"')
+    return ", ".join(links)
+
+
+def collection_endpoint(op: Operation, version: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        state = request.app.state
+        state.authorize(request, version, op)
+        _check_parent(request, op)
+        query, warnings = parse_collection_query(
+            request.query_params.multi_items(), table=op.table, version=version,
+            max_limit=state.settings.max_limit, strict_fields=state.settings.strict_fields)
+        where, params = _where(op, request)
+        total, texts = fetch_page(state.store.conn, op.table, version, query, where, params)
+        if query.fields:
+            texts = [select_fields(text, query.fields) for text in texts]
+        body = f'{{"{op.envelope}":[{",".join(texts)}]'
+        if warnings and version == "1.1":
+            body += f',"statusInfoSet":{_warnings_json(warnings)}'
+        body = render_refs(body + "}", version, base_url(request, version))
+        headers = {"X-Total-Count": str(total), "Link": _link_header(request, query, total),
+                   "Access-Control-Expose-Headers": EXPOSED}
+        return Response(body, media_type=JSON, headers=headers)
+
+    return endpoint
+
+
+def single_endpoint(op: Operation, version: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        state = request.app.state
+        state.authorize(request, version, op)
+        fields, warnings = parse_single_query(
+            request.query_params.multi_items(), table=op.table, version=version,
+            strict_fields=state.settings.strict_fields)
+        where, params = _where(op, request)
+        sourced_id = request.path_params["sourcedId"]
+        row = state.store.conn.execute(
+            f"SELECT {_json_column(version)} FROM {op.table} WHERE sourcedId = ? AND {where}",
+            (sourced_id, *params)).fetchone()
+        if row is None:
+            kind = op.path.strip("/").split("/")[0]
+            raise OneRosterError(404, "unknownobject",
+                                 f"Unknown Object: no {kind} record with sourcedId "
+                                 f"{sourced_id!r}")
+        text = select_fields(row[0], fields) if fields else row[0]
+        body = f'{{"{op.envelope}":{text}'
+        if warnings and version == "1.1":
+            body += f',"statusInfoSet":{_warnings_json(warnings)}'
+        body = render_refs(body + "}", version, base_url(request, version))
+        return Response(body, media_type=JSON)
+
+    return endpoint
+
+
+def rostering_routes(version: str) -> list[Route]:
+    """Routes relative to the version's rostering base path."""
+    routes = []
+    for op in ROSTERING:
+        make = single_endpoint if op.single else collection_endpoint
+        routes.append(Route(op.path, make(op, version), methods=["GET"], name=op.operation_id))
+    return routes

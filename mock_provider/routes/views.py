@@ -1,0 +1,148 @@
+"""What each rostering operation serves: a table, a scoping SQL condition, a parent to check.
+
+Both OneRoster versions share this one table of operations (1.1 and 1.2 rostering have the
+same 41 read operations and paths); only the JSON column and the envelopes differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENVELOPES = {
+    "academicSessions": ("academicSessions", "academicSession"),
+    "classes": ("classes", "class"),
+    "courses": ("courses", "course"),
+    "demographics": ("demographics", "demographics"),
+    "enrollments": ("enrollments", "enrollment"),
+    "orgs": ("orgs", "org"),
+    "users": ("users", "user"),
+}
+
+_IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
+             " AND hidden = 0)")
+_CLASSES_OF = ("sourcedId IN (SELECT class_id FROM enrollments WHERE user_id = ?{role}"
+               " AND hidden = 0)")
+_AT_SCHOOL = "sourcedId IN (SELECT user_id FROM user_orgs WHERE org_id = ? AND role = '{role}')"
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The record a nested path names; unknown -> 404 unknownobject."""
+
+    table: str
+    where: str  # with ? placeholders filled from ``params``
+    params: tuple[str, ...]
+    label: str  # how the error names it, e.g. "class"
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    path: str  # relative to the version's base path
+    table: str
+    where: str = ""  # extra SQL condition scoping the collection
+    params: tuple[str, ...] = ()  # path parameters feeding ``where`` in order
+    parent: Parent | None = None
+    single: bool = False  # get-by-id
+
+    @property
+    def envelope(self) -> str:
+        plural, singular = ENVELOPES[self.table]
+        return singular if self.single else plural
+
+
+def _class(params: tuple[str, ...] = ("classSourcedId",), in_school: bool = False) -> Parent:
+    if in_school:
+        return Parent("classes", "sourcedId = ? AND school_id = ?",
+                      ("classSourcedId", "schoolSourcedId"), "class")
+    return Parent("classes", "sourcedId = ?", params, "class")
+
+
+def _school(param: str = "schoolSourcedId") -> Parent:
+    return Parent("orgs", "sourcedId = ? AND type = 'school'", (param,), "school")
+
+
+def _flat(single: str, plural: str, path: str, table: str, where: str = "") -> list[Operation]:
+    return [
+        Operation(f"getAll{plural}", path, table, where),
+        Operation(f"get{single}", f"{path}/{{sourcedId}}", table, where, single=True),
+    ]
+
+
+def _roster_operations() -> list[Operation]:
+    ops: list[Operation] = []
+    ops += _flat("AcademicSession", "AcademicSessions", "/academicSessions", "academicSessions")
+    ops += _flat("Class", "Classes", "/classes", "classes")
+    ops += _flat("Course", "Courses", "/courses", "courses")
+    ops += _flat("Demographics", "Demographics", "/demographics", "demographics")
+    ops += _flat("Enrollment", "Enrollments", "/enrollments", "enrollments")
+    ops += _flat("GradingPeriod", "GradingPeriods", "/gradingPeriods", "academicSessions",
+                 "type = 'gradingPeriod'")
+    ops += _flat("Org", "Orgs", "/orgs", "orgs")
+    ops += _flat("School", "Schools", "/schools", "orgs", "type = 'school'")
+    ops += _flat("Student", "Students", "/students", "users", "role = 'student'")
+    ops += _flat("Teacher", "Teachers", "/teachers", "users", "role = 'teacher'")
+    ops += _flat("Term", "Terms", "/terms", "academicSessions", "type = 'term'")
+    ops += _flat("User", "Users", "/users", "users")
+    student_parent = Parent("users", "sourcedId = ? AND role = 'student'", ("studentSourcedId",),
+                            "student")
+    teacher_parent = Parent("users", "sourcedId = ? AND role = 'teacher'", ("teacherSourcedId",),
+                            "teacher")
+    term_parent = Parent("academicSessions", "sourcedId = ? AND type = 'term'",
+                         ("termSourcedId",), "term")
+    course_parent = Parent("courses", "sourcedId = ?", ("courseSourcedId",), "course")
+    ops += [
+        Operation("getStudentsForClass", "/classes/{classSourcedId}/students", "users",
+                  "role = 'student' AND " + _IN_CLASS.format(role="student"),
+                  ("classSourcedId",), _class()),
+        Operation("getTeachersForClass", "/classes/{classSourcedId}/teachers", "users",
+                  "role = 'teacher' AND " + _IN_CLASS.format(role="teacher"),
+                  ("classSourcedId",), _class()),
+        Operation("getClassesForCourse", "/courses/{courseSourcedId}/classes", "classes",
+                  "course_id = ?", ("courseSourcedId",), course_parent),
+        Operation("getClassesForSchool", "/schools/{schoolSourcedId}/classes", "classes",
+                  "school_id = ?", ("schoolSourcedId",), _school()),
+        Operation("getEnrollmentsForClassInSchool",
+                  "/schools/{schoolSourcedId}/classes/{classSourcedId}/enrollments",
+                  "enrollments", "class_id = ? AND school_id = ?",
+                  ("classSourcedId", "schoolSourcedId"), _class(in_school=True)),
+        Operation("getStudentsForClassInSchool",
+                  "/schools/{schoolSourcedId}/classes/{classSourcedId}/students", "users",
+                  "role = 'student' AND " + _IN_CLASS.format(role="student"),
+                  ("classSourcedId",), _class(in_school=True)),
+        Operation("getTeachersForClassInSchool",
+                  "/schools/{schoolSourcedId}/classes/{classSourcedId}/teachers", "users",
+                  "role = 'teacher' AND " + _IN_CLASS.format(role="teacher"),
+                  ("classSourcedId",), _class(in_school=True)),
+        Operation("getCoursesForSchool", "/schools/{schoolSourcedId}/courses", "courses",
+                  "school_id = ?", ("schoolSourcedId",), _school()),
+        Operation("getEnrollmentsForSchool", "/schools/{schoolSourcedId}/enrollments",
+                  "enrollments", "school_id = ?", ("schoolSourcedId",), _school()),
+        Operation("getStudentsForSchool", "/schools/{schoolSourcedId}/students", "users",
+                  "role = 'student' AND " + _AT_SCHOOL.format(role="student"),
+                  ("schoolSourcedId",), _school()),
+        Operation("getTeachersForSchool", "/schools/{schoolSourcedId}/teachers", "users",
+                  "role = 'teacher' AND " + _AT_SCHOOL.format(role="teacher"),
+                  ("schoolSourcedId",), _school()),
+        Operation("getTermsForSchool", "/schools/{schoolSourcedId}/terms", "academicSessions",
+                  "type = 'term' AND school_id = ?", ("schoolSourcedId",), _school()),
+        Operation("getClassesForStudent", "/students/{studentSourcedId}/classes", "classes",
+                  _CLASSES_OF.format(role=" AND role = 'student'"), ("studentSourcedId",),
+                  student_parent),
+        Operation("getClassesForTeacher", "/teachers/{teacherSourcedId}/classes", "classes",
+                  _CLASSES_OF.format(role=" AND role = 'teacher'"), ("teacherSourcedId",),
+                  teacher_parent),
+        Operation("getClassesForTerm", "/terms/{termSourcedId}/classes", "classes",
+                  "sourcedId IN (SELECT class_id FROM class_terms WHERE term_id = ?)",
+                  ("termSourcedId",), term_parent),
+        Operation("getGradingPeriodsForTerm", "/terms/{termSourcedId}/gradingPeriods",
+                  "academicSessions", "type = 'gradingPeriod' AND parent_id = ?",
+                  ("termSourcedId",), term_parent),
+        Operation("getClassesForUser", "/users/{userSourcedId}/classes", "classes",
+                  _CLASSES_OF.format(role=""), ("userSourcedId",),
+                  Parent("users", "sourcedId = ?", ("userSourcedId",), "user")),
+    ]
+    return ops
+
+
+ROSTERING: tuple[Operation, ...] = tuple(_roster_operations())

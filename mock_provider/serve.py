@@ -1,0 +1,86 @@
+"""Running the mock: build the app from options, in one process or in several uvicorn workers.
+
+Workers share the one SQLite file and a token-signing key passed through the environment, so
+a token issued by one worker is accepted by every other.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from .app import Settings, create_app
+from .connections import Connection, default_connection, load_connections
+from .profiles import Profile, profile_for
+from .store import Store
+from .tokens import TokenIssuer
+
+ENV_PREFIX = "ONEROSTER_MOCK_"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    district: Path
+    config: Path | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    token_key: str | None = None  # hex; signed tokens when set (needed with several workers)
+    max_limit: int = 50_000
+    flavor: str = "standard"
+    app_name: str = "district"
+
+    @property
+    def profile(self) -> Profile:
+        return profile_for(self.flavor, self.app_name)
+
+    def to_environment(self) -> dict[str, str]:
+        env = {"DISTRICT": str(self.district), "MAX_LIMIT": str(self.max_limit),
+               "FLAVOR": self.flavor, "APP_NAME": self.app_name}
+        for name, value in (("CONFIG", self.config), ("CLIENT_ID", self.client_id),
+                            ("CLIENT_SECRET", self.client_secret),
+                            ("TOKEN_KEY", self.token_key)):
+            if value is not None:
+                env[name] = str(value)
+        return {ENV_PREFIX + k: v for k, v in env.items()}
+
+    @classmethod
+    def from_environment(cls) -> ServeOptions:
+        def get(name: str) -> str | None:
+            return os.environ.get(ENV_PREFIX + name)
+
+        config = get("CONFIG")
+        return cls(district=Path(get("DISTRICT") or ""), config=Path(config) if config else None,
+                   client_id=get("CLIENT_ID"), client_secret=get("CLIENT_SECRET"),
+                   token_key=get("TOKEN_KEY"), max_limit=int(get("MAX_LIMIT") or 50_000),
+                   flavor=get("FLAVOR") or "standard", app_name=get("APP_NAME") or "district")
+
+
+def connections_for(options: ServeOptions) -> list[Connection]:
+    if options.config is not None:
+        return load_connections(options.config)
+    return [default_connection(options.client_id, options.client_secret)]
+
+
+def with_credentials(options: ServeOptions) -> ServeOptions:
+    """Options whose default connection has fixed credentials (generated when not given), so
+    every worker and the start-up banner agree on them."""
+    if options.config is not None:
+        return options
+    return replace(options, client_id=options.client_id or f"mock-{secrets.token_hex(4)}",
+                   client_secret=options.client_secret or secrets.token_urlsafe(24))
+
+
+def build_app(options: ServeOptions, connections: list[Connection] | None = None) -> Starlette:
+    key = bytes.fromhex(options.token_key) if options.token_key else None
+    settings = Settings(profile=options.profile, max_limit=options.max_limit)
+    return create_app(Store(options.district), connections or connections_for(options),
+                      settings, TokenIssuer(signing_key=key))
+
+
+def app_from_environment() -> Starlette:
+    """The app factory uvicorn's workers call (``--factory``)."""
+    return build_app(ServeOptions.from_environment())

@@ -52,7 +52,7 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "academicSessions": (("school_id",), ("parent_id",)),
     "courses": (("school_id",),),
     "classes": (("school_id",), ("course_id",)),
-    "users": (("role",), ("username",), ("email",), ("identifier",)),
+    "users": (("role", "hidden"), ("username",), ("email",), ("identifier",), ("familyName",)),
     "enrollments": (("class_id", "role"), ("user_id",), ("school_id",)),
     "categories": (("class_id",),),
     "scoreScales": (("class_id",),),

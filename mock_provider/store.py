@@ -55,6 +55,9 @@ def create_indexes(conn: sqlite3.Connection) -> None:
     for table in RECORD_TABLES:
         conn.execute(f"CREATE UNIQUE INDEX {table}_sourcedId ON {table} (sourcedId)")
         conn.execute(f"CREATE INDEX {table}_dlm ON {table} (dateLastModified)")
+        # (hidden, seq) order: serves `hidden = 0 ORDER BY seq` pages and counts from the
+        # index alone, so deep offsets skip index entries instead of record pages.
+        conn.execute(f"CREATE INDEX {table}_hidden ON {table} (hidden)")
     for table, indexes in INDEXES.items():
         for cols in indexes:
             name = f"{table}_{'_'.join(cols)}"

@@ -31,7 +31,7 @@ from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, Rows, _emit_user, build_zone
 
 # Bump when generated content changes, so cached district files are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 # Records of zone k are numbered from (k + 1) * ZONE_SEQ_SPAN; far more than a zone holds.
 ZONE_SEQ_SPAN = 10_000_000
 

@@ -1,0 +1,156 @@
+"""Serving benchmark: the mock on one uvicorn worker, loaded over loopback.
+
+Measures requests per second for a users page at offset 0 and near the end against the same
+server answering a precomputed static body of the same size (the stack's ceiling, measured in
+the same run), p50/p99 latency of a two-clause filter and of an e-mail lookup, and the server's
+resident memory. Every load loop is bounded in requests and seconds, and only 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+V12 = "/ims/oneroster/rostering/v1p2"
+
+_SERVER = """
+import sys, uvicorn
+from starlette.responses import Response
+from starlette.routing import Route
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+district, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+app = create_app(Store(district), [Connection(name="bench", client_id="bench",
+                 client_secret="bench-secret", scopes=ALL_SCOPES_V12)])
+static = b"x" * size
+async def static_page(request):
+    return Response(static, media_type="application/json")
+app.router.routes.insert(0, Route("/bench/static", static_page))
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _load(port: int, path: str, headers: str, connections: int, seconds: float,
+                max_requests: int) -> dict:
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n").encode()
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline and len(latencies) < max_requests:
+                started = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "rps": round(len(latencies) / elapsed),
+            "p50_ms": round(statistics.median(latencies) * 1000, 2)}
+
+
+def _latencies(client: httpx.Client, url: str, rounds: int) -> dict:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - started)
+        response.raise_for_status()
+    samples.sort()
+    return {"p50_ms": round(samples[len(samples) // 2] * 1000, 2),
+            "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 2)}
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def bench_serving(district: Path, seconds: float = 5.0, connections: int = 8) -> dict:
+    port = _free_port()
+    page_path = f"{V12}/users?limit=100&offset=0"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        # Size the static body like a real page first, with the server started once for that.
+        server = subprocess.Popen([sys.executable, "-c", _SERVER, str(district), str(port), "1"],
+                                  env=env)
+        try:
+            token = _token(client)
+            auth = {"Authorization": f"Bearer {token}"}
+            first = client.get(page_path, headers=auth)
+            body_size = len(first.content)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(district), str(port), str(body_size)], env=env)
+        try:
+            token = _token(client)
+            auth = {"Authorization": f"Bearer {token}"}
+            client.headers.update(auth)
+            total = int(client.get(page_path).headers["X-Total-Count"])
+            deep_path = f"{V12}/users?limit=100&offset={max(total - 100, 0)}"
+            header = f"Authorization: Bearer {token}\r\n"
+            results: dict = {"page_bytes": body_size, "users_total": total}
+            for name, path in (("static", "/bench/static"), ("first_page", page_path),
+                               ("deep_page", deep_path)):
+                asyncio.run(_load(port, path, header, connections, 1.0, 2_000))  # warm up
+                results[name] = asyncio.run(_load(port, path, header, connections, seconds,
+                                                  200_000))
+            users = client.get(f"{V12}/users", params={"limit": 1000, "offset": total // 2})
+            sample = users.json()["users"][0]
+            two_clause = quote(f"familyName='{sample['familyName']}' AND status='active'")
+            results["filter_two_clause"] = _latencies(
+                client, f"{V12}/users?filter={two_clause}", 200)
+            lookup = quote(f"email='{sample['email']}'")
+            results["email_lookup"] = _latencies(client, f"{V12}/users?filter={lookup}", 300)
+            results["server_rss_mb"] = _rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    ceiling = results["static"]["rps"]
+    results["first_page_share_of_ceiling"] = round(results["first_page"]["rps"] / ceiling, 3)
+    results["deep_vs_first"] = round(results["first_page"]["rps"] / results["deep_page"]["rps"], 3)
+    return results
+
+
+def _token(client: httpx.Client) -> str:
+    for _ in range(200):
+        try:
+            response = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
+                                   auth=("bench", "bench-secret"))
+            return response.json()["access_token"]
+        except httpx.ConnectError:
+            time.sleep(0.05)
+    raise RuntimeError("the benchmark server did not start")
+
+
+if __name__ == "__main__":
+    print(json.dumps(bench_serving(Path(sys.argv[1])), indent=2))

@@ -8,7 +8,7 @@ share of records (at least one per zone) and every touched record is listed in t
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .people import Person
 from .schedule import Section
@@ -55,31 +55,47 @@ def _pick(rng: random.Random, items: Sequence, rate: float, taken: set[int]) -> 
     return [items[i] for i in chosen]
 
 
+def _space_in_username(p: Person) -> None:
+    p.username = f"{p.given.lower()} {p.family.lower()}"
+
+
+def _no_email(p: Person) -> None:
+    p.email = None
+
+
+def _null_email(p: Person) -> None:
+    p.email = "NULL"
+
+
+def _no_username(p: Person) -> None:
+    p.username = None
+
+
+def _deleted_without_roles(p: Person) -> None:
+    p.status, p.enabled, p.roles = "tobedeleted", False, []
+
+
+# quirk -> (share of the people it touches, students only?, what it does to one person)
+PEOPLE_QUIRKS: dict[str, tuple[float, bool, Callable[[Person], None]]] = {
+    "username-spaces": (0.01, False, _space_in_username),
+    "missing-email": (0.01, False, _no_email),
+    "null-email": (0.005, False, _null_email),
+    "missing-username": (0.005, False, _no_username),
+    "tobedeleted-no-roles": (0.01, True, _deleted_without_roles),
+}
+
+
 def apply_people_quirks(rng: random.Random, quirks: frozenset[str],
                         people: list[Person]) -> list[Hit]:
     hits: list[Hit] = []
     taken: set[int] = set()
     students = [p for p in people if p.role == "student"]
-    if "username-spaces" in quirks:
-        for p in _pick(rng, people, 0.01, taken):
-            p.username = f"{p.given.lower()} {p.family.lower()}"
-            hits.append(("username-spaces", "users", p.sourced_id))
-    if "missing-email" in quirks:
-        for p in _pick(rng, people, 0.01, taken):
-            p.email = None
-            hits.append(("missing-email", "users", p.sourced_id))
-    if "null-email" in quirks:
-        for p in _pick(rng, people, 0.005, taken):
-            p.email = "NULL"
-            hits.append(("null-email", "users", p.sourced_id))
-    if "missing-username" in quirks:
-        for p in _pick(rng, people, 0.005, taken):
-            p.username = None
-            hits.append(("missing-username", "users", p.sourced_id))
-    if "tobedeleted-no-roles" in quirks:
-        for p in _pick(rng, students, 0.01, taken):
-            p.status, p.enabled, p.roles = "tobedeleted", False, []
-            hits.append(("tobedeleted-no-roles", "users", p.sourced_id))
+    for name, (share, students_only, apply) in PEOPLE_QUIRKS.items():
+        if name not in quirks:
+            continue
+        for person in _pick(rng, students if students_only else people, share, taken):
+            apply(person)
+            hits.append((name, "users", person.sourced_id))
     if "duplicate-usernames" in quirks:
         hits += _duplicate_usernames(rng, people, taken)
     return hits

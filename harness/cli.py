@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import secrets
 import socket
@@ -127,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="URL layout and rules of a real SIS (default standard)")
     serve.add_argument("--app-name", default="district",
                        help="Infinite Campus app name in paths and the token URL")
+    serve.add_argument("--admin", action="store_true",
+                       help="enable the /admin routes (tick) with a generated admin token")
+    serve.add_argument("--admin-token", default=None,
+                       help="enable the /admin routes with this admin token")
+    tick = commands.add_parser(
+        "tick", help="advance a running mock's district clock, applying realistic changes")
+    tick.add_argument("--url", default="http://127.0.0.1:8000",
+                      help="the running mock (default http://127.0.0.1:8000)")
+    tick.add_argument("--admin-token", default=None,
+                      help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
+    tick.add_argument("--days", type=_positive_int, default=1, help="days to advance (default 1)")
+    tick.add_argument("--json", action="store_true", help="print the whole change report")
     return parser
 
 
@@ -240,7 +253,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         district=result.path, config=Path(args.config) if args.config else None,
         client_id=args.client_id, client_secret=args.client_secret, max_limit=args.max_limit,
         token_key=secrets.token_hex(32) if args.workers > 1 else None, flavor=args.flavor,
-        app_name=args.app_name))
+        app_name=args.app_name,
+        admin_token=args.admin_token or (secrets.token_urlsafe(24) if args.admin else None)))
     try:
         connections = connections_for(options)
     except ConfigError as exc:
@@ -259,6 +273,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     else:
         for connection in connections:
             console.print(f"connection {connection.name}: client id {connection.client_id}")
+    if options.admin_token:
+        console.print(f"admin:                   {origin}/admin (tick), admin token "
+                      f"{options.admin_token}")
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -271,7 +288,40 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "serve": cmd_serve}
+def cmd_tick(args: argparse.Namespace, console: Console) -> int:
+    import httpx
+
+    token = args.admin_token or os.environ.get("ONEROSTER_ADMIN_TOKEN")
+    if not token:
+        raise UsageError("give --admin-token (or set ONEROSTER_ADMIN_TOKEN): the token that "
+                         "'serve --admin' printed")
+    url = f"{args.url.rstrip('/')}/admin/tick"
+    try:
+        response = httpx.post(url, params={"days": args.days}, timeout=600,
+                              headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as exc:
+        raise UsageError(f"cannot reach {url}: {exc}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise UsageError(f"{url} answered {response.status_code} without JSON") from None
+    if response.status_code != 200:
+        detail = body.get("imsx_description") if isinstance(body, dict) else None
+        raise UsageError(f"{url} answered {response.status_code}: {detail or body}")
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    console.print(f"clock {body['oldClock']} -> {body['newClock']}")
+    table = Table(title="Changes")
+    table.add_column("change")
+    table.add_column("count", justify="right")
+    for kind, count in body["counts"].items():
+        table.add_row(kind, str(count))
+    console.print(table)
+    return 0
+
+
+COMMANDS = {"generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

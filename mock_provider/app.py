@@ -20,6 +20,7 @@ from .errors import OneRosterError, error_body
 from .middleware.auth import BearerAuth, require
 from .oauth1 import NonceCache
 from .profiles import Profile, standard
+from .routes.admin import admin_routes
 from .routes.oauth import token_endpoint
 from .routes.rostering import base_url, rostering_routes
 from .routes.views import Operation
@@ -127,11 +128,12 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
 
 
 def create_app(store: Store, connections: list[Connection], settings: Settings | None = None,
-               tokens: TokenIssuer | None = None) -> Starlette:
+               tokens: TokenIssuer | None = None, admin_token: str | None = None) -> Starlette:
     settings = settings or Settings()
     protected = tuple(f"{prefix}/ims/oneroster" for prefix in settings.profile.prefixes.values())
     app = Starlette(
-        routes=build_routes(settings),
+        # The /admin routes are always mounted and answer 404 unless admin_token is set.
+        routes=[*build_routes(settings), *admin_routes()],
         middleware=[Middleware(BearerAuth,
                                protected_prefixes=protected,
                                version_of=version_of,
@@ -148,6 +150,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     app.state.oauth1_allow_sha1 = settings.allow_oauth1_sha1
     app.state.authorize = _authorize
     app.state.school_cache = {}
+    app.state.admin_token = admin_token  # None: the admin routes are off
     return app
 
 

@@ -32,6 +32,7 @@ class ServeOptions:
     max_limit: int = 50_000
     flavor: str = "standard"
     app_name: str = "district"
+    admin_token: str | None = None  # None: the /admin routes are off
 
     @property
     def profile(self) -> Profile:
@@ -42,7 +43,7 @@ class ServeOptions:
                "FLAVOR": self.flavor, "APP_NAME": self.app_name}
         for name, value in (("CONFIG", self.config), ("CLIENT_ID", self.client_id),
                             ("CLIENT_SECRET", self.client_secret),
-                            ("TOKEN_KEY", self.token_key)):
+                            ("TOKEN_KEY", self.token_key), ("ADMIN_TOKEN", self.admin_token)):
             if value is not None:
                 env[name] = str(value)
         return {ENV_PREFIX + k: v for k, v in env.items()}
@@ -56,7 +57,8 @@ class ServeOptions:
         return cls(district=Path(get("DISTRICT") or ""), config=Path(config) if config else None,
                    client_id=get("CLIENT_ID"), client_secret=get("CLIENT_SECRET"),
                    token_key=get("TOKEN_KEY"), max_limit=int(get("MAX_LIMIT") or 50_000),
-                   flavor=get("FLAVOR") or "standard", app_name=get("APP_NAME") or "district")
+                   flavor=get("FLAVOR") or "standard", app_name=get("APP_NAME") or "district",
+                   admin_token=get("ADMIN_TOKEN"))
 
 
 def connections_for(options: ServeOptions) -> list[Connection]:
@@ -78,7 +80,7 @@ def build_app(options: ServeOptions, connections: list[Connection] | None = None
     key = bytes.fromhex(options.token_key) if options.token_key else None
     settings = Settings(profile=options.profile, max_limit=options.max_limit)
     return create_app(Store(options.district), connections or connections_for(options),
-                      settings, TokenIssuer(signing_key=key))
+                      settings, TokenIssuer(signing_key=key), admin_token=options.admin_token)
 
 
 def app_from_environment() -> Starlette:

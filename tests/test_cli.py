@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -111,11 +113,13 @@ def _post_when_up(url: str, **kwargs: object) -> httpx.Response:
     raise AssertionError(f"nothing answered at {url}")
 
 
-def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> None:
+@contextmanager
+def serving(tmp_path: Path, *extra: str) -> Iterator[tuple[int, str]]:
+    """`oneroster-harness serve` in a subprocess: yields its port and start-up banner."""
     port = free_port()
     env = {**os.environ, "CI": "true", "COLUMNS": "200"}
     command = [sys.executable, "-m", "harness", "serve", "--port", str(port), "--size", "tiny",
-               "--client-id", "vendor", "--client-secret", "vendor-secret"]
+               "--client-id", "vendor", "--client-secret", "vendor-secret", *extra]
     with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as process:
         try:
@@ -126,21 +130,51 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
                 banner += line
                 if "serving until stopped" in line or not line:
                     break
-            assert f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2" in banner
-            match = re.search(r"token URL:\s+(\S+)", banner)
-            assert match and match.group(1) == f"http://127.0.0.1:{port}/oauth2/token"
-            assert "vendor-secret" in banner
-            response = _post_when_up(match.group(1), data={"grant_type": "client_credentials"},
-                                     auth=("vendor", "vendor-secret"))
-            bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
-            students = httpx.get(
-                f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2/students", headers=bearer)
-            assert students.status_code == 200
-            assert students.headers["X-Total-Count"] == "60"
+            _post_when_up(f"http://127.0.0.1:{port}/oauth2/token")
+            yield port, banner
         finally:
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=10)
     assert "Traceback" not in stderr
+
+
+def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> None:
+    with serving(tmp_path) as (port, banner):
+        assert f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2" in banner
+        match = re.search(r"token URL:\s+(\S+)", banner)
+        assert match and match.group(1) == f"http://127.0.0.1:{port}/oauth2/token"
+        assert "vendor-secret" in banner
+        response = httpx.post(match.group(1), data={"grant_type": "client_credentials"},
+                              auth=("vendor", "vendor-secret"))
+        bearer = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        students = httpx.get(
+            f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2/students", headers=bearer)
+        assert students.status_code == 200
+        assert students.headers["X-Total-Count"] == "60"
+
+
+def test_tick_advances_a_running_mock_and_refuses_a_wrong_token(tmp_path: Path) -> None:
+    with serving(tmp_path, "--admin-token", "adm1n") as (port, banner):
+        assert "admin token adm1n" in banner
+        url = f"http://127.0.0.1:{port}"
+        ticked = run("tick", "--url", url, "--admin-token", "adm1n", "--days", "7",
+                     cwd=tmp_path)
+        assert ticked.returncode == 0, ticked.stderr
+        assert "2026-11-02T07:00:00Z -> 2026-11-09T07:00:00Z" in ticked.stdout
+        assert "withdrawals" in ticked.stdout
+        wrong = run("tick", "--url", url, "--admin-token", "nope", cwd=tmp_path)
+        assert wrong.returncode == 2
+        assert len(wrong.stderr.strip().splitlines()) == 1
+        assert "401" in wrong.stderr
+
+
+def test_tick_without_a_server_or_token_is_a_usage_error(tmp_path: Path) -> None:
+    no_token = run("tick", cwd=tmp_path)
+    assert no_token.returncode == 2 and "--admin-token" in no_token.stderr
+    nobody = run("tick", "--url", f"http://127.0.0.1:{free_port()}", "--admin-token", "x",
+                 cwd=tmp_path)
+    assert nobody.returncode == 2 and "cannot reach" in nobody.stderr
+    assert len(nobody.stderr.strip().splitlines()) == 1
 
 
 def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:

@@ -60,6 +60,12 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     parallel = make_district(tmp_path / "parallel", 5, 7_500, workers=2)
     assert len(plan_district(7_500).zones) == 2
     assert Store(serial).content_hash() == Store(parallel).content_hash()
+    # Identities stay unique across zones, which are generated independently.
+    conn = Store(serial).conn
+    for column in ("username", "email", "identifier"):
+        duplicates = conn.execute(f"SELECT {column} FROM users GROUP BY {column} "
+                                  "HAVING count(*) > 1").fetchall()
+        assert duplicates == [], column
 
 
 def test_quirks_do_not_reshuffle_the_conformant_records(tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def make_students_and_families(
             number = f"P{zone:04d}{adult_serial:05d}"
             adult = Person(new_id(rng_ids), role, given, surname, sex, number)
             adult.username = f"{login_part(given)}{login_part(surname)}{number[1:]}"
-            adult.email = f"{login_part(given)}.{login_part(surname)}{number[-5:]}@example.net"
+            adult.email = f"{login_part(given)}.{login_part(surname)}{number[1:]}@example.net"
             adult.user_ids = [("personId", number)]
             adult.phone = _phone(rng_people)
             if rng_people.random() < 0.5:

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,7 +186,7 @@ def _ref_kind(node: dict) -> str | None:
     return targets[0] if len(targets) == 1 else ""
 
 
-def _walk_schema(schema: dict, ref_target: Any) -> list[Field]:
+def _walk_schema(schema: dict, ref_target: Callable[[tuple[str, ...]], str]) -> list[Field]:
     """Fields of one record schema; ``ref_target(path)`` names a generic GUIDRef's target."""
     defs = schema.get("$defs", {})
     found: list[Field] = []

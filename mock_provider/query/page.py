@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 
@@ -19,7 +20,10 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list) -> list[tuple]:
         # First use on this connection: register the date function and try again.
         if TIME_FUNCTION not in str(exc):
             raise
-        install_functions(conn)
+        # A racing thread may have installed it already and have statements running, which
+        # makes SQLite refuse the redefinition; the function is there either way.
+        with contextlib.suppress(sqlite3.OperationalError):
+            install_functions(conn)
         return conn.execute(sql, params).fetchall()
 
 

@@ -61,7 +61,8 @@ def _whole(name: str, value: str, low: int, high: int) -> int:
     if not _DIGITS.fullmatch(value):
         raise _invalid(f"{expected}; got {_shown(value)}")
     # a length check first: int() refuses very long digit strings outright
-    number = int(value) if len(value) <= 20 else high + 1
+    digits = value.lstrip("0") or "0"
+    number = int(digits) if len(digits) <= 20 else high + 1
     if number < low:
         raise _invalid(f"{expected}; got {_shown(value)}")
     if number > high:
@@ -106,7 +107,8 @@ def parse_collection_query(
     for key, value in items:
         if key in _ONCE:
             if key in once:
-                raise _invalid(f"query parameter '{key}' is given more than once")
+                raise _invalid(f"query parameter '{key}' is given more than once "
+                               f"({_shown(once[key])} and {_shown(value)})")
             once[key] = value
         elif key == "fields":
             field_values.append(value)

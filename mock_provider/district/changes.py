@@ -1,0 +1,653 @@
+"""The district's simulated clock, and the changes a running district makes while it moves.
+
+``advance(conn, days)`` moves the clock (meta ``clock``) forward by ``days`` and applies, in the
+same transaction, what a real student information system records over that time:
+
+* new students enrolled in a school (user, school role, demographics, a grade-appropriate
+  schedule copied from a classmate of the same grade, and one or two new parents or guardians
+  linked as ``agents`` both ways);
+* withdrawals: the student, their demographics and their enrollments become ``tobedeleted``,
+  the account ``enabledUser: "false"``;
+* schedule changes: one enrollment of a student becomes ``tobedeleted`` and a new one in another
+  section of the same course starts on the new clock date;
+* family-name changes, with the e-mail address following the name where it was derived from it
+  and the new one is free (usernames never change);
+* one new teacher per tick, co-teaching (``primary: "false"``) an existing class.
+
+How much changes scales with the district and the time that passes: per school, a share of its
+active students per week (capped at four weeks a tick), and never less than one of each kind.
+Everything is drawn from ``Random(f"{seed}:tick:{new clock}")`` over rows read in store order,
+so the same district ticked the same way holds the same content byte for byte.
+
+Every record written gets its own ``dateLastModified``: one second after the old clock for the
+first, one more for each next, and always before the new clock (the district's rule: nothing
+is modified after its clock). New records get ``seq`` numbers after the largest in their table,
+in the order they are written. The indexed columns and both JSON forms change together.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import json
+import random
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+from ..schema import RECORD_TABLES
+from ..store import insert_rows
+from ..writer import in_transaction
+from .calendar import school_calendar
+from .names import catalog, login_part
+from .people import Person, StaffFactory, _first_name, _phone, _sex, demographics
+from .records import dumps, new_id, timestamp
+from .zone import _emit_user
+
+MAX_DAYS = 366
+# Changes per active student of a school per simulated week; a tick counts at most MAX_WEEKS.
+RATES = {"newStudents": 0.003, "withdrawals": 0.002, "scheduleChanges": 0.005,
+         "nameChanges": 0.001}
+MAX_WEEKS = 4.0
+
+_CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+class TickError(ValueError):
+    """A tick that cannot be applied: a bad number of days, or a file that is not a district."""
+
+
+@dataclass(frozen=True)
+class NewStudent:
+    student: str
+    school: str
+    grade: str
+    classes: list[str]
+    enrollments: list[str]
+    guardians: list[str]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    student: str
+    school: str
+    enrollments: list[str]  # now tobedeleted
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    student: str
+    from_class: str
+    to_class: str
+    dropped_enrollment: str  # now tobedeleted
+    added_enrollment: str
+
+
+@dataclass(frozen=True)
+class NameChange:
+    user: str
+    old_family_name: str
+    new_family_name: str
+    old_email: str | None
+    new_email: str | None  # equal to old_email when the address did not change
+
+
+@dataclass(frozen=True)
+class NewTeacher:
+    teacher: str
+    school: str
+    class_id: str
+    enrollment: str
+
+
+@dataclass
+class TickReport:
+    """What one tick did. ``records`` lists, per table, every record it created or modified."""
+
+    old_clock: str
+    new_clock: str
+    days: int
+    new_students: list[NewStudent] = field(default_factory=list)
+    withdrawals: list[Withdrawal] = field(default_factory=list)
+    schedule_changes: list[ScheduleChange] = field(default_factory=list)
+    name_changes: list[NameChange] = field(default_factory=list)
+    new_teachers: list[NewTeacher] = field(default_factory=list)
+    records: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def new_guardians(self) -> list[str]:
+        return [g for s in self.new_students for g in s.guardians]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"newStudents": len(self.new_students), "newGuardians": len(self.new_guardians),
+                "withdrawals": len(self.withdrawals),
+                "scheduleChanges": len(self.schedule_changes),
+                "nameChanges": len(self.name_changes), "newTeachers": len(self.new_teachers)}
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as the admin route answers it (camelCase keys, like OneRoster)."""
+        return {
+            "oldClock": self.old_clock,
+            "newClock": self.new_clock,
+            "days": self.days,
+            "counts": self.counts,
+            "newStudents": [
+                {"student": s.student, "school": s.school, "grade": s.grade,
+                 "classes": s.classes, "enrollments": s.enrollments, "guardians": s.guardians}
+                for s in self.new_students],
+            "withdrawals": [{"student": w.student, "school": w.school,
+                             "enrollments": w.enrollments} for w in self.withdrawals],
+            "scheduleChanges": [
+                {"student": c.student, "fromClass": c.from_class, "toClass": c.to_class,
+                 "droppedEnrollment": c.dropped_enrollment,
+                 "addedEnrollment": c.added_enrollment} for c in self.schedule_changes],
+            "nameChanges": [
+                {"user": n.user, "oldFamilyName": n.old_family_name,
+                 "newFamilyName": n.new_family_name, "oldEmail": n.old_email,
+                 "newEmail": n.new_email} for n in self.name_changes],
+            "newTeachers": [{"teacher": t.teacher, "school": t.school, "class": t.class_id,
+                             "enrollment": t.enrollment} for t in self.new_teachers],
+            "records": self.records,
+        }
+
+
+def check_days(days: object) -> int:
+    """``days`` as a whole number from 1 to ``MAX_DAYS``, else ``TickError`` naming it."""
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise TickError(f"days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+    if not 1 <= days <= MAX_DAYS:
+        raise TickError(f"days must be from 1 to {MAX_DAYS}, got {days}")
+    return days
+
+
+def parse_clock(text: str) -> int:
+    """Epoch seconds of a district clock text ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if not isinstance(text, str) or not _CLOCK.fullmatch(text):
+        raise TickError(f"the district clock {text!r} is not a YYYY-MM-DDTHH:MM:SSZ time")
+    try:
+        return _calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError as exc:
+        raise TickError(f"the district clock {text!r} is not a valid time") from exc
+
+
+def read_clock(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+    if row is None:
+        raise TickError("the district file has no clock")
+    return row[0]
+
+
+def advance(conn: sqlite3.Connection, days: int) -> TickReport:
+    """Move the district clock of the file behind ``conn`` (a writer connection, see
+    ``mock_provider.writer``) forward by ``days`` and apply the changes, all in one IMMEDIATE
+    transaction: either all of it is stored or none of it."""
+    days = check_days(days)
+    return in_transaction(conn, lambda c: _Tick(c, days).run())
+
+
+@dataclass
+class _Class:
+    sourced_id: str
+    course_id: str
+    grades: tuple[str, ...]
+    start: str  # first day of its first term
+    end: str  # end (exclusive) of its last term
+    students: int  # active student enrollments
+
+
+@dataclass
+class _School:
+    sourced_id: str
+    classes: list[_Class]
+    by_id: dict[str, _Class]
+    by_course: dict[str, list[_Class]]
+
+
+class _Tick:
+    """One tick over one open transaction. Methods run in a fixed order, each drawing from the
+    one tick stream, so the result depends on the district and the clock only."""
+
+    def __init__(self, conn: sqlite3.Connection, days: int) -> None:
+        self.conn = conn
+        self.days = days
+        self.meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if self.meta.get("complete") != "1":
+            raise TickError("the file is not a finished district store")
+        self.old_clock = self.meta.get("clock", "")
+        self.old_epoch = parse_clock(self.old_clock)
+        self.new_epoch = self.old_epoch + days * 86400
+        self.new_clock = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.new_epoch))
+        self.today = self.new_clock[:10]
+        self.rng = random.Random(f"{self.meta.get('seed', '')}:tick:{self.new_clock}")
+        self.domain = self.meta.get("domain", "example.org")
+        self.cal = school_calendar(int(self.meta.get("school_year") or self.new_clock[:4]))
+        self.report = TickReport(self.old_clock, self.new_clock, days)
+        self._written = 0
+        self._seq: dict[str, int] = {}
+        self._records: dict[str, dict[str, None]] = {}
+        self._added: dict[str, int] = {}
+        self._schools: dict[str, _School] = {}
+        self._numbers: dict[str, int] = {}
+        self._prefixes: dict[str, str] = {}
+        self._state: str | None = None
+        self.touched: set[str] = set()
+
+    # --- writing -------------------------------------------------------------------------
+
+    def stamp(self) -> str:
+        """The next record's dateLastModified: after the old clock, before the new one."""
+        self._written += 1
+        return timestamp(min(self.old_epoch + self._written, self.new_epoch - 1))
+
+    def _note(self, table: str, sourced_id: str) -> None:
+        self._records.setdefault(table, {})[sourced_id] = None
+
+    def insert(self, table: str, row: tuple) -> None:
+        """Insert one row in the table's column order; record tables get the next ``seq``."""
+        if table in RECORD_TABLES:
+            if table not in self._seq:
+                self._seq[table] = self.conn.execute(
+                    f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
+            insert_rows(self.conn, table, [row], self._seq[table])
+            self._seq[table] += 1
+            self._note(table, row[0])
+            if row[3] == 0:
+                self._added[table] = self._added.get(table, 0) + 1
+        else:
+            insert_rows(self.conn, table, [row])
+
+    def update(self, table: str, sourced_id: str, fields: dict[str, object],
+               columns: dict[str, object] | None = None) -> None:
+        """Set JSON ``fields`` (in 1.2 and, when stored apart, 1.1) and their ``columns``, with a
+        new dateLastModified. A field the record does not carry stays absent."""
+        json12, json11 = self.conn.execute(
+            f"SELECT json12, json11 FROM {table} WHERE sourcedId = ?", (sourced_id,)).fetchone()
+        dlm = self.stamp()
+        texts = []
+        for text in (json12, json11):
+            if text is None:
+                texts.append(None)
+                continue
+            obj = json.loads(text)
+            obj["dateLastModified"] = dlm
+            for key, value in fields.items():
+                if key in obj:
+                    obj[key] = value
+            texts.append(dumps(obj))
+        sets = {"dateLastModified": dlm, **(columns or {}), "json12": texts[0], "json11": texts[1]}
+        assignments = ", ".join(f"{name} = ?" for name in sets)
+        self.conn.execute(f"UPDATE {table} SET {assignments} WHERE sourcedId = ?",
+                          (*sets.values(), sourced_id))
+        self._note(table, sourced_id)
+
+    def emit_person(self, person: Person) -> None:
+        """A new user with its school roles, in the generator's exact 1.2 and 1.1 forms."""
+        rows: list[tuple[str, tuple]] = []
+        _emit_user(lambda table, row: rows.append((table, row)), person, self.stamp())
+        for table, row in rows:
+            self.insert(table, row)
+
+    def add_enrollment(self, user_id: str, klass: _Class, school_id: str, role: str,
+                       primary: str | None) -> str:
+        eid = new_id(self.rng)
+        dlm = self.stamp()
+        begin = max(self.today, klass.start)
+        obj: dict[str, object] = {
+            "sourcedId": eid, "status": "active", "dateLastModified": dlm,
+            "user": {"@u": user_id}, "class": {"@c": klass.sourced_id},
+            "school": {"@o": school_id}, "role": role,
+        }
+        if primary is not None:
+            obj["primary"] = primary
+        obj["beginDate"] = begin
+        obj["endDate"] = klass.end
+        self.insert("enrollments", (eid, "active", dlm, 0, role, klass.sourced_id, school_id,
+                                    user_id, primary, begin, klass.end, dumps(obj), None))
+        if role == "student":
+            klass.students += 1
+        return eid
+
+    # --- reading -------------------------------------------------------------------------
+
+    def school(self, school_id: str) -> _School:
+        """The school's active classes (with their term dates and active student counts)."""
+        if school_id in self._schools:
+            return self._schools[school_id]
+        counts = dict(self.conn.execute(
+            "SELECT class_id, count(*) FROM enrollments WHERE school_id = ? AND role = 'student'"
+            " AND status = 'active' AND hidden = 0 GROUP BY class_id", (school_id,)))
+        classes = []
+        for sid, course_id, text, start, end in self.conn.execute(
+            "SELECT c.sourcedId, c.course_id, c.json12, min(s.startDate), max(s.endDate) "
+            "FROM classes c JOIN class_terms t ON t.class_id = c.sourcedId "
+            "JOIN academicSessions s ON s.sourcedId = t.term_id "
+            "WHERE c.school_id = ? AND c.hidden = 0 AND c.status = 'active' "
+            "GROUP BY c.sourcedId ORDER BY c.seq", (school_id,)):
+            grades = tuple(json.loads(text).get("grades") or ())
+            classes.append(_Class(sid, course_id, grades, start, end, counts.get(sid, 0)))
+        by_course: dict[str, list[_Class]] = {}
+        for klass in classes:
+            by_course.setdefault(klass.course_id, []).append(klass)
+        school = _School(school_id, classes, {c.sourced_id: c for c in classes}, by_course)
+        self._schools[school_id] = school
+        return school
+
+    def running(self, klass: _Class) -> bool:
+        return klass.end > self.today
+
+    def student_enrollments(self, user_id: str) -> list[tuple[str, str]]:
+        """(enrollment, class) of the user's active student enrollments, in store order."""
+        return self.conn.execute(
+            "SELECT sourcedId, class_id FROM enrollments WHERE user_id = ? AND role = 'student'"
+            " AND status = 'active' AND hidden = 0 ORDER BY seq", (user_id,)).fetchall()
+
+    def taken(self, column: str, value: str | None) -> bool:
+        if value is None:
+            return False
+        return self.conn.execute(f"SELECT 1 FROM users WHERE {column} = ? LIMIT 1",
+                                 (value,)).fetchone() is not None
+
+    def next_number(self, prefix: str, width: int) -> int:
+        """The next serial after the largest identifier ``prefix`` + ``width`` digits."""
+        if prefix not in self._numbers:
+            pattern = prefix + "[0-9]" * width
+            row = self.conn.execute(
+                "SELECT identifier FROM users WHERE identifier GLOB ? ORDER BY identifier DESC "
+                "LIMIT 1", (pattern,)).fetchone()
+            self._numbers[prefix] = int(row[0][len(prefix):]) if row else 0
+        self._numbers[prefix] += 1
+        return self._numbers[prefix]
+
+    def next_student_number(self) -> int:
+        """Student numbers are plain integers; the next one after the largest."""
+        if "student" not in self._numbers:
+            row = self.conn.execute(
+                "SELECT max(CAST(identifier AS INTEGER)) FROM users WHERE role = 'student' "
+                "AND identifier GLOB '[0-9]*' AND NOT identifier GLOB '*[^0-9]*'").fetchone()
+            self._numbers["student"] = row[0] or 199_999
+        self._numbers["student"] += 1
+        return self._numbers["student"]
+
+    def prefix_at(self, school_id: str, roles: tuple[str, ...], letter: str,
+                  serial_width: int) -> str:
+        """The zone part (``E0003``, ``P0003``) of the identifiers of people at a school, whose
+        serial numbers follow in ``serial_width`` digits."""
+        key = f"{school_id}:{letter}"
+        if key in self._prefixes:
+            return self._prefixes[key]
+        shape = re.compile(rf"{letter}\d{{{4 + serial_width}}}")
+        prefix = f"{letter}9998"
+        for role in roles:
+            rows = self.conn.execute(
+                "SELECT u.identifier FROM user_orgs o JOIN users u ON u.sourcedId = o.user_id "
+                "WHERE o.org_id = ? AND o.role = ? ORDER BY o.rowid LIMIT 20", (school_id, role))
+            found = [i for (i,) in rows if i and shape.fullmatch(i)]
+            if found:
+                prefix = found[0][:5]
+                break
+        self._prefixes[key] = prefix
+        return prefix
+
+    def district_state(self) -> str:
+        """The district's state: the most common in-state birth state of its students."""
+        if self._state is None:
+            row = self.conn.execute(
+                "SELECT st, count(*) AS n FROM (SELECT json_extract(json12, "
+                "'$.stateOfBirthAbbreviation') AS st FROM demographics ORDER BY seq LIMIT 2000) "
+                "WHERE st IS NOT NULL GROUP BY st ORDER BY n DESC, st LIMIT 1").fetchone()
+            self._state = row[0] if row else "WA"
+        return self._state
+
+    # --- the tick ------------------------------------------------------------------------
+
+    def run(self) -> TickReport:
+        schools = [r[0] for r in self.conn.execute(
+            "SELECT sourcedId FROM orgs WHERE type = 'school' AND hidden = 0 "
+            "AND status = 'active' ORDER BY seq")]
+        students: dict[str, list[str]] = {s: [] for s in schools}
+        people: dict[str, list[str]] = {s: [] for s in schools}
+        for sid, school_id, role in self.conn.execute(
+            "SELECT sourcedId, school_id, role FROM users WHERE status = 'active' "
+            "AND hidden = 0 ORDER BY seq"):
+            if school_id in people:
+                people[school_id].append(sid)
+                if role == "student":
+                    students[school_id].append(sid)
+        for school_id in schools:
+            active = students[school_id]
+            self.add_students(school_id, active, self.how_many("newStudents", len(active)))
+            self.withdraw(school_id, active, self.how_many("withdrawals", len(active)))
+            self.change_schedules(school_id, active,
+                                  self.how_many("scheduleChanges", len(active)))
+            self.change_names(school_id, people[school_id],
+                              self.how_many("nameChanges", len(active)))
+        self.add_teacher(schools)
+        self.finish()
+        return self.report
+
+    def how_many(self, kind: str, students: int) -> int:
+        expected = students * RATES[kind] * min(self.days / 7, MAX_WEEKS)
+        whole = int(expected)
+        return max(1, whole + (1 if self.rng.random() < expected - whole else 0))
+
+    def add_students(self, school_id: str, active: list[str], count: int) -> None:
+        school = self.school(school_id)
+        grades = sorted({g for c in school.classes if self.running(c) for g in c.grades})
+        for _ in range(count):
+            model = self.rng.choice(active) if active else None
+            grade = None
+            if model is not None:
+                text = self.conn.execute("SELECT json12 FROM users WHERE sourcedId = ?",
+                                         (model,)).fetchone()[0]
+                grade = (json.loads(text).get("grades") or [None])[0]
+            if grade is None:
+                if not grades:
+                    return
+                grade = self.rng.choice(grades)
+            self.add_student(school, grade, model)
+
+    def _schedule_for(self, school: _School, grade: str, model: str | None) -> list[_Class]:
+        """One running section per course the model classmate takes (or, without one, per
+        course of the grade), the least filled section first."""
+        if model is not None:
+            course_ids = []
+            for _, class_id in self.student_enrollments(model):
+                klass = school.by_id.get(class_id)
+                if klass is not None and klass.course_id not in course_ids:
+                    course_ids.append(klass.course_id)
+        else:
+            course_ids = [c for c, sections in school.by_course.items()
+                          if grade in sections[0].grades]
+        chosen = []
+        for course_id in course_ids:
+            sections = [c for c in school.by_course.get(course_id, ())
+                        if grade in c.grades and self.running(c)]
+            if sections:
+                chosen.append(min(sections, key=lambda c: c.students))
+        return chosen
+
+    def add_student(self, school: _School, grade: str, model: str | None) -> None:
+        rng, cat = self.rng, catalog()
+        sex = _sex(rng)
+        given = _first_name(cat, rng, sex)
+        family = cat.last.one(rng)
+        while True:
+            number = str(self.next_student_number())
+            username = f"{login_part(given)[:1]}{login_part(family)}{number}"
+            email = f"{username}@students.{self.domain}"
+            if not (self.taken("identifier", number) or self.taken("username", username)
+                    or self.taken("email", email)):
+                break
+        kid = Person(new_id(rng), "student", given, family, sex, number)
+        if rng.random() < 0.6:
+            kid.middle = _first_name(cat, rng, sex)
+        if rng.random() < 0.05:
+            kid.preferred = _first_name(cat, rng, sex)
+        kid.username, kid.email = username, email
+        kid.user_ids = [("studentNumber", number), ("stateId", str(9_000_000_000 + int(number)))]
+        kid.grades = [grade]
+        kid.add_role("student", school.sourced_id)
+        adults = self.make_guardians(kid, family, school.sourced_id)
+        self.emit_person(kid)
+        for adult in adults:
+            self.emit_person(adult)
+        demo = demographics(rng, kid, self.cal, self.district_state())
+        dlm = self.stamp()
+        obj = {"sourcedId": kid.sourced_id, "status": "active", "dateLastModified": dlm, **demo}
+        v11 = None
+        if demo["sex"] not in ("male", "female"):
+            v11 = dumps({k: v for k, v in obj.items() if k != "sex"})
+        self.insert("demographics", (kid.sourced_id, "active", dlm, 0, demo["birthDate"],
+                                     demo["sex"], dumps(obj), v11))
+        classes = self._schedule_for(school, grade, model)
+        enrollments = [self.add_enrollment(kid.sourced_id, c, school.sourced_id, "student", None)
+                       for c in classes]
+        self.touched.add(kid.sourced_id)
+        self.report.new_students.append(NewStudent(
+            kid.sourced_id, school.sourced_id, grade, [c.sourced_id for c in classes],
+            enrollments, [a.sourced_id for a in adults]))
+
+    def make_guardians(self, kid: Person, family: str, school_id: str) -> list[Person]:
+        """One or two new parents or guardians of a newly enrolled student."""
+        rng, cat = self.rng, catalog()
+        prefix = self.prefix_at(school_id, ("parent", "guardian", "relative"), "P", 5)
+        adults = []
+        for a in range(2 if rng.random() < 0.7 else 1):
+            sex = ("female", "male")[a % 2] if rng.random() < 0.9 else _sex(rng)
+            role = "parent" if rng.random() < 0.8 else "guardian"
+            surname = family if rng.random() < 0.85 else cat.last.one(rng)
+            given = _first_name(cat, rng, sex)
+            while True:
+                number = f"{prefix}{self.next_number(prefix, 5):05d}"
+                username = f"{login_part(given)}{login_part(surname)}{number[1:]}"
+                email = f"{login_part(given)}.{login_part(surname)}{number[-5:]}@example.net"
+                if not (self.taken("identifier", number) or self.taken("username", username)
+                        or self.taken("email", email)):
+                    break
+            adult = Person(new_id(rng), role, given, surname, sex, number)
+            adult.username, adult.email = username, email
+            adult.user_ids = [("personId", number)]
+            adult.phone = _phone(rng)
+            if rng.random() < 0.5:
+                adult.sms = adult.phone
+            adult.add_role(role, school_id)
+            adult.agents.append(kid.sourced_id)
+            kid.agents.append(adult.sourced_id)
+            adults.append(adult)
+        return adults
+
+    def withdraw(self, school_id: str, active: list[str], count: int) -> None:
+        free = [s for s in active if s not in self.touched]
+        for sid in self.rng.sample(free, min(count, len(free))):
+            self.touched.add(sid)
+            active.remove(sid)
+            self.update("users", sid, {"status": "tobedeleted", "enabledUser": "false"},
+                        {"status": "tobedeleted"})
+            if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
+                                 (sid,)).fetchone():
+                self.update("demographics", sid, {"status": "tobedeleted"},
+                            {"status": "tobedeleted"})
+            dropped = []
+            school = self.school(school_id)
+            for eid, class_id in self.student_enrollments(sid):
+                self.update("enrollments", eid, {"status": "tobedeleted"},
+                            {"status": "tobedeleted"})
+                if class_id in school.by_id:
+                    school.by_id[class_id].students -= 1
+                dropped.append(eid)
+            self.report.withdrawals.append(Withdrawal(sid, school_id, dropped))
+
+    def change_schedules(self, school_id: str, active: list[str], count: int) -> None:
+        school = self.school(school_id)
+        free = [s for s in active if s not in self.touched]
+        done = 0
+        for sid in self.rng.sample(free, len(free)):
+            if done == count:
+                return
+            enrolled = self.student_enrollments(sid)
+            mine = {class_id for _, class_id in enrolled}
+            options = []
+            for eid, class_id in enrolled:
+                current = school.by_id.get(class_id)
+                if current is None or not self.running(current):
+                    continue
+                for other in school.by_course[current.course_id]:
+                    if other.sourced_id not in mine and self.running(other):
+                        options.append((eid, current, other))
+            if not options:
+                continue
+            eid, current, other = self.rng.choice(options)
+            self.touched.add(sid)
+            self.update("enrollments", eid, {"status": "tobedeleted"}, {"status": "tobedeleted"})
+            current.students -= 1
+            added = self.add_enrollment(sid, other, school_id, "student", None)
+            self.report.schedule_changes.append(
+                ScheduleChange(sid, current.sourced_id, other.sourced_id, eid, added))
+            done += 1
+
+    def change_names(self, school_id: str, people: list[str], count: int) -> None:
+        cat = catalog()
+        free = [p for p in people if p not in self.touched]
+        for sid in self.rng.sample(free, min(count, len(free))):
+            self.touched.add(sid)
+            obj = json.loads(self.conn.execute("SELECT json12 FROM users WHERE sourcedId = ?",
+                                               (sid,)).fetchone()[0])
+            old = obj.get("familyName", "")
+            new = old
+            for _ in range(50):
+                new = cat.last.one(self.rng)
+                if new != old:
+                    break
+            email = obj.get("email")
+            new_email = email
+            old_part, new_part = login_part(old), login_part(new)
+            if email and "@" in email and old_part and old_part in email.split("@")[0]:
+                local, _, domain = email.partition("@")
+                candidate = f"{local.replace(old_part, new_part, 1)}@{domain}"
+                if new_part and not self.taken("email", candidate):
+                    new_email = candidate
+            self.update("users", sid, {"familyName": new, "email": new_email},
+                        {"familyName": new, "email": new_email})
+            self.report.name_changes.append(NameChange(sid, old, new, email, new_email))
+
+    def add_teacher(self, schools: list[str]) -> None:
+        """One new teacher, co-teaching a running class of a school that has one."""
+        order = self.rng.sample(schools, len(schools))
+        for school_id in order:
+            school = self.school(school_id)
+            running = [c for c in school.classes if self.running(c)]
+            if not running:
+                continue
+            klass = self.rng.choice(running)
+            prefix = self.prefix_at(school_id, ("teacher", "principal", "aide", "counselor"),
+                                    "E", 4)
+            staff = StaffFactory(self.rng, self.rng, catalog(), int(prefix[1:]), self.domain)
+            while True:
+                staff.serial = self.next_number(prefix, 4) - 1
+                teacher = staff.make("teacher", school_id)
+                if not (self.taken("identifier", teacher.number)
+                        or self.taken("username", teacher.username)
+                        or self.taken("email", teacher.email)):
+                    break
+            self.emit_person(teacher)
+            eid = self.add_enrollment(teacher.sourced_id, klass, school_id, "teacher", "false")
+            self.report.new_teachers.append(
+                NewTeacher(teacher.sourced_id, school_id, klass.sourced_id, eid))
+            return
+
+    def finish(self) -> None:
+        counts = json.loads(self.meta.get("counts") or "{}")
+        for table, added in self._added.items():
+            counts[table] = counts.get(table, 0) + added
+        ticks = int(self.meta.get("ticks") or 0) + 1
+        for key, value in (("clock", self.new_clock), ("counts", json.dumps(counts)),
+                           ("ticks", str(ticks))):
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                              (key, value))
+        self.report.records = {table: list(ids) for table, ids in self._records.items()}
+
+
+__all__ = ["MAX_DAYS", "NameChange", "NewStudent", "NewTeacher", "ScheduleChange",
+           "TickError", "TickReport", "Withdrawal", "advance", "check_days", "parse_clock",
+           "read_clock"]

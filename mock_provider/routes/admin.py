@@ -1,0 +1,199 @@
+"""Admin routes: drive the district's simulated clock over HTTP.
+
+* ``POST /admin/tick`` moves the clock ``days`` forward (query ``?days=N``, a JSON body
+  ``{"days": N}`` or a form body ``days=N``; 1 by default) and answers the tick report.
+* ``GET /admin/clock`` answers ``{"clock": "YYYY-MM-DDTHH:MM:SSZ"}``.
+
+They are off unless the app has an admin token (``app.state.admin_token``); off, every path
+under ``/admin`` answers 404 ``unknownobject`` as if it did not exist. On, a request needs
+``Authorization: Bearer <admin token>`` (OAuth tokens of the OneRoster connections do not
+count) or gets 401 ``unauthorisedrequest``. Bad input is 400 ``invaliddata`` naming the value.
+
+Ticks write through their own writer connection to the store's file, one at a time in this
+process (a lock) and across server processes (SQLite's IMMEDIATE write lock); the read-only
+store connection the rostering routes use sees each tick whole once it commits (WAL).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_clock
+from ..errors import OneRosterError
+from ..writer import open_writer
+
+log = logging.getLogger("mock_provider.admin")
+
+PREFIX = "/admin"
+REALM = 'Bearer realm="oneroster-admin"'
+MAX_BODY = 16 * 1024
+_DIGITS = re.compile(r"[0-9]{1,9}")
+# One tick at a time in this process; other processes wait on SQLite's write lock.
+_TICK_LOCK = threading.Lock()
+_ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _bad(description: str) -> OneRosterError:
+    return OneRosterError(400, "invaliddata", description)
+
+
+def _guard(request: Request, methods: tuple[str, ...]) -> None:
+    """404 when admin is off, 401 without the admin token, 405 for another method."""
+    expected = getattr(request.app.state, "admin_token", None)
+    if not expected:
+        raise OneRosterError(404, "unknownobject",
+                             f"Unknown Object: no endpoint at {request.url.path}")
+    header = request.headers.get("authorization")
+    if header is None:
+        raise OneRosterError(401, "unauthorisedrequest",
+                             "the admin routes need an Authorization: Bearer <admin token> "
+                             "header", headers={"WWW-Authenticate": REALM})
+    scheme, _, supplied = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+            supplied.strip().encode(), str(expected).encode()):
+        raise OneRosterError(401, "unauthorisedrequest", "the admin token is not valid",
+                             headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
+    if request.method not in methods:
+        raise OneRosterError(405, "invaliddata",
+                             f"method {request.method} is not allowed on {request.url.path}",
+                             headers={"Allow": ", ".join(methods)})
+
+
+def _days_text(text: str, where: str) -> int:
+    if not _DIGITS.fullmatch(text):
+        raise _bad(f"days {where} must be a whole number from 1 to {MAX_DAYS}, got {text!r}")
+    days = int(text)
+    if not 1 <= days <= MAX_DAYS:
+        raise _bad(f"days {where} must be from 1 to {MAX_DAYS}, got {text!r}")
+    return days
+
+
+def _days_from_items(items: list[tuple[str, str]], where: str) -> int | None:
+    unknown = sorted({key for key, _ in items if key != "days"})
+    if unknown:
+        raise _bad(f"unknown parameter {unknown[0]!r} {where}; the only one is 'days'")
+    values = [value for _, value in items]
+    if len(values) > 1:
+        raise _bad(f"days is given {len(values)} times {where} ({', '.join(map(repr, values))});"
+                   " give it once")
+    return _days_text(values[0], where) if values else None
+
+
+def _days_from_json(body: bytes) -> int | None:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise _bad(f"the request body is not JSON: {body[:80]!r}") from None
+    if not isinstance(payload, dict):
+        raise _bad(f"the request body must be a JSON object like {{\"days\": 7}}, got "
+                   f"{json.dumps(payload)[:80]}")
+    unknown = sorted(key for key in payload if key != "days")
+    if unknown:
+        raise _bad(f"unknown field {unknown[0]!r} in the request body; the only one is 'days'")
+    if "days" not in payload:
+        return None
+    days = payload["days"]
+    if isinstance(days, str):
+        return _days_text(days, "in the request body")
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise _bad(f"days in the request body must be a whole number from 1 to {MAX_DAYS}, "
+                   f"got {json.dumps(days)}")
+    if not 1 <= days <= MAX_DAYS:
+        raise _bad(f"days in the request body must be from 1 to {MAX_DAYS}, got {days}")
+    return days
+
+
+async def _read_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise _bad(f"the request body is larger than {MAX_BODY} bytes")
+    return body
+
+
+async def _days(request: Request) -> int:
+    from_query = _days_from_items(request.query_params.multi_items(), "in the query")
+    body = await _read_body(request)
+    from_body = None
+    if body.strip():
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/x-www-form-urlencoded":
+            try:
+                items = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True)
+            except (UnicodeDecodeError, ValueError):
+                raise _bad(f"the form body cannot be read: {body[:80]!r}") from None
+            from_body = _days_from_items(items, "in the form body")
+        else:
+            from_body = _days_from_json(body)
+    if from_query is not None and from_body is not None:
+        raise _bad("days is given both in the query and in the body; give it once")
+    for days in (from_query, from_body):
+        if days is not None:
+            return days
+    return 1
+
+
+def _failed(exc: Exception) -> OneRosterError:
+    log.error("the tick failed and was rolled back", exc_info=exc)
+    return OneRosterError(500, "internal_server_error",
+                          f"the tick failed and was rolled back, the district is unchanged "
+                          f"({type(exc).__name__}: {exc})")
+
+
+def _tick(path: Path, days: int) -> TickReport:
+    with _TICK_LOCK:
+        conn = open_writer(path)
+        try:
+            return advance(conn, days)
+        finally:
+            conn.close()
+
+
+async def tick(request: Request) -> Response:
+    _guard(request, ("POST",))
+    days = await _days(request)
+    store = request.app.state.store
+    try:
+        report = await run_in_threadpool(_tick, store.path, days)
+    except TickError as exc:
+        raise _bad(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise OneRosterError(503, "server_busy",
+                                 "another writer holds the district file; try the tick again",
+                                 headers={"Retry-After": "1"}) from None
+        raise _failed(exc) from None
+    except Exception as exc:
+        raise _failed(exc) from None
+    store.meta["clock"] = report.new_clock
+    return JSONResponse(report.to_dict())
+
+
+async def clock(request: Request) -> Response:
+    _guard(request, ("GET", "HEAD"))
+    return JSONResponse({"clock": read_clock(request.app.state.store.conn)})
+
+
+def admin_routes() -> list[BaseRoute]:
+    """The ``/admin`` mount. Every method reaches the endpoints, which decide 404/401/405
+    themselves so that a disabled admin leaks nothing, not even which methods exist."""
+    return [Mount(PREFIX, routes=[
+        Route("/tick", tick, methods=_ALL_METHODS),
+        Route("/clock", clock, methods=_ALL_METHODS),
+    ])]
+
+
+__all__ = ["PREFIX", "admin_routes"]

@@ -169,6 +169,15 @@ def _merge_shard(conn: sqlite3.Connection, shard: str) -> None:
     os.unlink(shard)
 
 
+def _shard_parent(path: Path) -> Path:
+    """Where zone shards live for the moment between build and merge: shared memory when the
+    machine has it (they are written once, read once, then deleted), else beside the district."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm
+    return path.parent
+
+
 def _seq_base(zone: ZonePlan) -> int:
     """Each zone numbers its records from its own base: store order is zone order, whichever
     process built the zone, and no two zones' records collide."""
@@ -194,9 +203,9 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA cache_size = -200000")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA threads = 2")  # index builds sort with a helper thread
+        # Measured on `large`: SQLite's default page cache builds the indexes faster than a
+        # large one or an in-memory temp store; a helper thread speeds up the sorts.
+        conn.execute("PRAGMA threads = 2")
         create_schema(conn)
         _write(conn, district_rows)
         total = len(plan.zones)
@@ -208,7 +217,7 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
                 if progress:
                     progress(done, total)
         else:
-            shard_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+            shard_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=_shard_parent(path)))
             tasks = [(ctx, zone, str(shard_dir / f"zone-{zone.index:05d}.sqlite"))
                      for zone in plan.zones]
             try:

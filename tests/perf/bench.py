@@ -90,7 +90,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s] + (["xl"] if args.xl else [])
-    console = Console()
+    console = Console(width=150)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "reports") as tmp:
         for size in sizes:

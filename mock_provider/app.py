@@ -20,6 +20,7 @@ from .errors import OneRosterError, error_body
 from .middleware.auth import BearerAuth, require
 from .oauth1 import NonceCache
 from .profiles import Profile, standard
+from .query.sql import install_functions
 from .routes.admin import admin_routes
 from .routes.oauth import token_endpoint
 from .routes.rostering import base_url, rostering_routes
@@ -143,6 +144,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     )
     app.state.settings = settings
     app.state.store = store
+    install_functions(store.conn)
     app.state.connections = connections
     # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
     app.state.tokens = tokens if tokens is not None else TokenIssuer()

@@ -80,6 +80,8 @@ class Store:
         if meta.get("complete") != "1":
             raise StoreError(f"{self.path} is an unfinished district build")
         self.meta: dict[str, str] = meta
+        # Collection sizes remembered by query.page.fetch_page for this connection.
+        self.counts: dict = {}
 
     def close(self) -> None:
         self.conn.close()

@@ -27,12 +27,33 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+_COUNTS_MAX = 4096
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: list, counts: dict | None) -> int:
+    """A collection's size, remembered in ``counts`` (one dict per connection) until the file
+    changes: consumers walking pages ask for the same total on every page. ``PRAGMA
+    data_version`` moves whenever another connection (a tick, a grade-book write) commits."""
+    if counts is None:
+        return _rows(conn, sql, params)[0][0]
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    key = (version, sql, tuple(params))
+    total = counts.get(key)
+    if total is None:
+        if len(counts) >= _COUNTS_MAX:
+            counts.clear()
+        total = counts[key] = _rows(conn, sql, params)[0][0]
+    return total
+
+
 def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
-               base_where: str = "hidden = 0", base_params: tuple = ()) -> tuple[int, list[str]]:
+               base_where: str = "hidden = 0", base_params: tuple = (),
+               counts: dict | None = None) -> tuple[int, list[str]]:
     """(size of the filtered collection, the page's stored JSON texts in order).
 
     ``base_where`` scopes the collection (a route's nesting, a role), ANDed with the filter;
-    the texts still carry compact refs (``refs.render_refs`` expands them)."""
+    the texts still carry compact refs (``refs.render_refs`` expands them). ``counts``, one
+    dict per connection, remembers totals between pages."""
     cat = catalog(table, version)
     clauses = [f"({base_where})"] if base_where.strip() else []
     params = list(base_params)
@@ -42,7 +63,7 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
         params.extend(values)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     source = f'"{table}"'
-    total = _rows(conn, f"SELECT count(*) FROM {source}{where}", params)[0][0]
+    total = _count(conn, f"SELECT count(*) FROM {source}{where}", params, counts)
     if query.offset >= total:
         return total, []
     page = [query.limit, query.offset]

@@ -99,7 +99,8 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             request.query_params.multi_items(), table=op.table, version=version,
             max_limit=state.settings.max_limit, strict_fields=state.settings.strict_fields)
         where, params = _where(op, request)
-        total, texts = fetch_page(state.store.conn, op.table, version, query, where, params)
+        total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
+                                  state.store.counts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]
         body = f'{{"{op.envelope}":[{",".join(texts)}]'

@@ -57,6 +57,32 @@ def _ref_expansions(v11: bool, base_url: str) -> dict[str, str]:
 def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
     """Expand stored compact references into spec GUIDRefs with absolute hrefs."""
     expansions = _ref_expansions(version == "1.1", base_url)
+    rendered = _render_plain(text, expansions)
+    return rendered if rendered is not None else _render_escaped(text, expansions)
+
+
+def _render_plain(text: str, expansions: dict[str, str]) -> str | None:
+    """The fast path: split on the compact-ref opener and splice. A `{"@` can only start a
+    compact ref (inside JSON strings the quote is escaped), so the pieces are refs unless an
+    id holds escapes or a key merely starts with "@"; then None sends the text to the regex."""
+    types = _REF_TYPES
+    pieces = text.split('{"@')
+    out = [pieces[0]]
+    append = out.append
+    for piece in pieces[1:]:
+        code = piece[:1]
+        end = piece.find('"}', 4)
+        if code not in types or piece[1:4] != '":"' or end < 0:
+            return None
+        sid = piece[4:end]
+        if "\\" in sid:
+            return None
+        append(f'{expansions[code]}{sid}","sourcedId":"{sid}","type":"{types[code]}"}}')
+        append(piece[end + 2:])
+    return "".join(out)
+
+
+def _render_escaped(text: str, expansions: dict[str, str]) -> str:
     types = _REF_TYPES
 
     def expand(match: re.Match[str]) -> str:
@@ -64,5 +90,3 @@ def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
         return f'{expansions[code]}{sid}","sourcedId":"{sid}","type":"{types[code]}"}}'
 
     return _REF.sub(expand, text)
-
-

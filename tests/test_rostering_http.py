@@ -264,3 +264,20 @@ def test_discovery_documents_are_public_and_localised(server) -> None:
     assert doc["servers"] == [{"url": f"{url}{V12}"}]
     flows = doc["components"]["securitySchemes"]["OAuth2CC"]["flows"]
     assert flows["clientCredentials"]["tokenUrl"] == f"{url}/oauth2/token"
+
+
+def test_deep_pages_in_store_order_match_a_plain_walk(api: httpx.Client,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_provider.query import page
+
+    # Anchors every 50 records so the tiny district has pages far past several anchors.
+    monkeypatch.setattr(page, "ANCHOR_EVERY", 50)
+    everything = [e["sourcedId"] for e in api.get(
+        f"{V12}/enrollments", params={"limit": 5000}).json()["enrollments"]]
+    assert len(everything) > 400
+    step = 37
+    for offset in range(0, len(everything), step):
+        # Pages past the anchor spacing start from remembered anchors; all must agree.
+        got = [e["sourcedId"] for e in api.get(
+            f"{V12}/enrollments", params={"limit": step, "offset": offset}).json()["enrollments"]]
+        assert got == everything[offset:offset + step]

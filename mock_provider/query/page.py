@@ -46,6 +46,26 @@ def _count(conn: sqlite3.Connection, sql: str, params: list, counts: dict | None
     return total
 
 
+ANCHOR_EVERY = 1000
+
+
+def _anchors(conn: sqlite3.Connection, source: str, where: str, params: list,
+             counts: dict) -> list[int]:
+    """The seq of every ANCHOR_EVERY-th record of a collection in store order, remembered
+    beside the totals (and forgotten with them when the file changes)."""
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    key = ("anchors", ANCHOR_EVERY, version, source, where, tuple(params))
+    anchors = counts.get(key)
+    if anchors is None:
+        rows = conn.execute(f'SELECT {source}."seq" FROM {source}{where} ORDER BY {source}."seq"',
+                            params)
+        anchors = [seq for i, (seq,) in enumerate(rows) if i % ANCHOR_EVERY == 0]
+        if len(counts) >= _COUNTS_MAX:
+            counts.clear()
+        counts[key] = anchors
+    return anchors
+
+
 def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
                base_where: str = "hidden = 0", base_params: tuple = (),
                counts: dict | None = None) -> tuple[int, list[str]]:
@@ -67,6 +87,17 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
     if query.offset >= total:
         return total, []
     page = [query.limit, query.offset]
+    if query.sort is None and counts is not None and query.offset >= ANCHOR_EVERY:
+        # Deep pages in store order start from a remembered anchor seq, so OFFSET steps over
+        # at most ANCHOR_EVERY rows instead of everything before the page.
+        anchors = _anchors(conn, source, where, params, counts)
+        start = anchors[query.offset // ANCHOR_EVERY]
+        seq = f'{source}."seq"'
+        anchored = f"{where} AND {seq} >= ?" if where else f" WHERE {seq} >= ?"
+        sql = (f"SELECT {cat.doc} FROM {source}{anchored} {order_sql(None, False, cat)} "
+               "LIMIT ? OFFSET ?")
+        return total, [row[0] for row in _rows(
+            conn, sql, [*params, start, query.limit, query.offset % ANCHOR_EVERY])]
     if query.sort is None:
         sql = (f"SELECT {cat.doc} FROM {source}{where} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 TARGET_SECONDS = {"large": 15.0, "xl": 150.0}
 TARGET_RSS_MB = {"xl": 2048.0}
 
@@ -83,19 +84,60 @@ def bench_size(size: str, workdir: Path) -> dict:
     return row
 
 
+def serve_size(size: str, workdir: Path) -> dict:
+    from serve_bench import bench_serving
+
+    path = workdir / f"serve-{size}.sqlite"
+    _run(_BUILD, size, str(path))
+    result = bench_serving(path)
+    result["size"] = size
+    result["targets"] = {"first_page_share_of_ceiling": ">= 0.5", "deep_vs_first": "<= 1.5",
+                         "filter_two_clause_p50_ms": "<= 20", "email_lookup_p50_ms": "<= 5",
+                         "server_rss_mb": "<= 500"}
+    return result
+
+
+def serving_table(r: dict) -> Table:
+    table = Table(title=f"Serving {r['size']} on one worker over loopback")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    rows = [
+        ("static body req/s (ceiling)", r["static"]["rps"], "-"),
+        ("users page, offset 0, req/s", r["first_page"]["rps"], ">= 50% of ceiling"),
+        ("share of ceiling", r["first_page_share_of_ceiling"], ">= 0.5"),
+        ("users page near the end, req/s", r["deep_page"]["rps"], "-"),
+        ("first / deep throughput", r["deep_vs_first"], "<= 1.5"),
+        ("two-clause filter p50 / p99 ms",
+         f"{r['filter_two_clause']['p50_ms']} / {r['filter_two_clause']['p99_ms']}", "p50 <= 20"),
+        ("e-mail lookup p50 / p99 ms",
+         f"{r['email_lookup']['p50_ms']} / {r['email_lookup']['p99_ms']}", "p50 <= 5"),
+        ("server RSS MB", r["server_rss_mb"], "<= 500"),
+    ]
+    for name, value, target in rows:
+        table.add_row(name, str(value), target)
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="medium,large")
     parser.add_argument("--xl", action="store_true", help="also build the 1,000,000-student xl")
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
+    parser.add_argument("--serve", default=None, metavar="SIZE",
+                        help="also benchmark serving a district of SIZE (e.g. large)")
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s] + (["xl"] if args.xl else [])
     console = Console(width=150)
     rows = []
+    serving = None
     with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / "reports") as tmp:
         for size in sizes:
             console.print(f"building {size} ...")
             rows.append(bench_size(size, Path(tmp)))
+        if args.serve:
+            console.print(f"serving {args.serve} ...")
+            serving = serve_size(args.serve, Path(tmp))
     table = Table(title="District generation (seed 42)")
     for column in ("size", "generate s", "target s", "records", "records/s", "parent RSS MB",
                    "worker RSS MB", "file MB", "reopen s"):
@@ -105,12 +147,19 @@ def main() -> int:
                       f"{r['records']:,}", f"{r['records_per_second']:,}",
                       str(r["parent_peak_rss_mb"]), str(r["worker_peak_rss_mb"]),
                       str(r["file_mb"]), f"{r['reopen_seconds']:.3f}")
-    console.print(table)
+    if rows:
+        console.print(table)
+    if serving:
+        console.print(serving_table(serving))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(out.read_text()) if out.exists() else {}
-    existing["generation"] = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                              "cpu_count": os.cpu_count(), "rows": rows}
+    if rows:
+        existing["generation"] = {"cpu_count": os.cpu_count(), "rows": rows,
+                                  "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                               time.gmtime())}
+    if serving:
+        existing["serving"] = serving
     out.write_text(json.dumps(existing, indent=2) + "\n")
     console.print(f"wrote {out}")
     return 0

@@ -41,6 +41,8 @@ def server(districts_dir: Path) -> Iterator[tuple[str, Store]]:
     connections = [
         _connection("full", ALL_SCOPES_V12 | ALL_SCOPES_V11),
         _connection("core", frozenset({PREFIX12 + "roster-core.readonly"})),
+        Connection(name="signer", client_id="signer", client_secret="signer-secret",
+                   scopes=ALL_SCOPES_V11, version="1.1", oauth1=True),
     ]
     with live_server(create_app(store, connections)) as url:
         yield url, store
@@ -281,3 +283,22 @@ def test_deep_pages_in_store_order_match_a_plain_walk(api: httpx.Client,
         got = [e["sourcedId"] for e in api.get(
             f"{V12}/enrollments", params={"limit": step, "offset": offset}).json()["enrollments"]]
         assert got == everything[offset:offset + step]
+
+
+def test_1_1_accepts_oauth_1_signed_requests_and_refuses_replays(server) -> None:
+    from mock_provider.oauth1 import sign_oauth1
+
+    url, _ = server
+    target = f"{url}{V11}/users?limit=2&filter=" + quote("familyName~'a'")
+    header = sign_oauth1("GET", target, "signer", "signer-secret")
+    signed = httpx.get(target, headers={"Authorization": header})
+    assert signed.status_code == 200, signed.text
+    assert len(signed.json()["users"]) == 2
+    replay = httpx.get(target, headers={"Authorization": header})
+    _error(replay, 401, "unauthorized", "1.1")
+    wrong = sign_oauth1("GET", target, "signer", "not-the-secret")
+    _error(httpx.get(target, headers={"Authorization": wrong}), 401, "unauthorized", "1.1")
+    v12 = f"{url}{V12}/users?limit=2"
+    _error(httpx.get(v12, headers={"Authorization": sign_oauth1("GET", v12, "signer",
+                                                                "signer-secret")}),
+           401, "unauthorisedrequest")

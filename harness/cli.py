@@ -265,6 +265,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     console.print(f"district file: {result.path} ({args.flavor} flavor)")
     console.print("OneRoster 1.2 rostering: "
                   f"{origin}{profile.prefixes['1.2']}/ims/oneroster/rostering/v1p2")
+    console.print("OneRoster 1.2 grade book: "
+                  f"{origin}{profile.prefixes['1.2']}/ims/oneroster/gradebook/v1p2")
     console.print(f"OneRoster 1.1:           {origin}{profile.prefixes['1.1']}/ims/oneroster/v1p1")
     console.print(f"token URL:               {origin}{profile.token_url_path}")
     if options.config is None:

@@ -23,18 +23,26 @@ from .profiles import Profile, standard
 from .query.sql import install_functions
 from .routes.admin import admin_routes
 from .routes.oauth import token_endpoint
-from .routes.rostering import base_url, rostering_routes
-from .routes.views import Operation
+from .routes.rostering import base_url, rostering_routes, routes_for
+from .routes.views import GRADEBOOK, GRADEBOOK_V11, Operation
 from .scopes import required_scopes_v11, required_scopes_v12
 from .store import Store
 from .tokens import TokenIssuer
 
 log = logging.getLogger("mock_provider")
+GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales"})
 
 V12_ROSTERING = "/ims/oneroster/rostering/v1p2"
+V12_GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
 V11 = "/ims/oneroster/v1p1"
-DISCOVERY_NAMES = ("onerosterv1p2rostersservice_openapi3_v1p0.json",
-                   "imsorv1p2_rostering_openapi3_v1p0.json")
+# Both names the 1EdTech documents use for a service's discovery file (they disagree).
+DISCOVERY_NAMES = {
+    "rostering": ("onerosterv1p2rostersservice_openapi3_v1p0.json",
+                  "imsorv1p2_rostering_openapi3_v1p0.json"),
+    "gradebook": ("onerosterv1p2gradebookservice_openapi3_v1p0.json",
+                  "imsorv1p2_gradebook_openapi3_v1p0.json"),
+}
+SERVICE_BASES = {"rostering": V12_ROSTERING, "gradebook": V12_GRADEBOOK}
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,11 @@ def version_of(path: str) -> str:
 
 def _authorize(request: Request, version: str, op: Operation) -> None:
     if version == "1.1":
-        require(request, required_scopes_v11("GET", op.path))
+        grant = require(request, required_scopes_v11("GET", op.path))
     else:
-        require(request, required_scopes_v12(op.operation_id))
+        grant = require(request, required_scopes_v12(op.operation_id))
+    if op.table in GRADEBOOK_TABLES:
+        request.app.state.settings.profile.check_gradebook_request(request, grant)
 
 
 def _error_response(request: Request, error: OneRosterError) -> Response:
@@ -88,10 +98,10 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _error_response(request, error)
 
 
-def _discovery(request: Request) -> Response:
-    """The rostering OpenAPI document, localised to this server and its token URL."""
-    doc = openapi("rostering")
-    doc["servers"] = [{"url": base_url(request, "1.2") + V12_ROSTERING}]
+def _discovery(request: Request, service: str) -> Response:
+    """A service's OpenAPI document, localised to this server and its token URL."""
+    doc = openapi(service)
+    doc["servers"] = [{"url": base_url(request, "1.2") + SERVICE_BASES[service]}]
     origin = f"{request.url.scheme}://{request.url.netloc}"
     token_url = origin + request.app.state.settings.profile.token_url_path
     for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
@@ -101,7 +111,8 @@ def _discovery(request: Request) -> Response:
 
 
 async def discovery(request: Request) -> Response:
-    return _discovery(request)
+    service = "gradebook" if "/gradebook/" in request.url.path else "rostering"
+    return _discovery(request, service)
 
 
 async def token(request: Request) -> Response:
@@ -109,22 +120,28 @@ async def token(request: Request) -> Response:
     return refusal if refusal is not None else await token_endpoint(request)
 
 
+def _discovery_routes(service: str) -> list[Route]:
+    return [Route(f"/discovery/{name}", discovery) for name in DISCOVERY_NAMES[service]]
+
+
 def build_routes(settings: Settings) -> list[BaseRoute]:
     prefixes = settings.profile.prefixes
-    v12: BaseRoute = Mount(V12_ROSTERING, routes=[
-        *[Route(f"/discovery/{name}", discovery) for name in DISCOVERY_NAMES],
-        *rostering_routes("1.2"),
-    ])
-    v11: BaseRoute = Mount(V11, routes=rostering_routes("1.1"))
+    v12: list[BaseRoute] = [
+        Mount(V12_ROSTERING, routes=[*_discovery_routes("rostering"), *rostering_routes("1.2")]),
+        Mount(V12_GRADEBOOK, routes=[*_discovery_routes("gradebook"),
+                                     *routes_for(GRADEBOOK, "1.2")]),
+    ]
+    v11: list[BaseRoute] = [Mount(V11, routes=[*rostering_routes("1.1"),
+                                               *routes_for(GRADEBOOK_V11, "1.1")])]
     if prefixes["1.2"]:
-        v12 = Mount(prefixes["1.2"], routes=[v12])
+        v12 = [Mount(prefixes["1.2"], routes=v12)]
     if prefixes["1.1"]:
-        v11 = Mount(prefixes["1.1"], routes=[v11])
+        v11 = [Mount(prefixes["1.1"], routes=v11)]
     return [
         Route(settings.profile.token_path, token, methods=["POST"]),
         Route("/openapi.json", discovery),
-        v12,
-        v11,
+        *v12,
+        *v11,
     ]
 
 
@@ -138,7 +155,8 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         middleware=[Middleware(BearerAuth,
                                protected_prefixes=protected,
                                version_of=version_of,
-                               public_parts=(f"{V12_ROSTERING}/discovery/",))],
+                               public_parts=(f"{V12_ROSTERING}/discovery/",
+                                             f"{V12_GRADEBOOK}/discovery/"))],
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
                             Exception: _server_error},
     )

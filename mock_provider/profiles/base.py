@@ -22,6 +22,9 @@ class Profile:
         """A refusal for a token request this flavor does not accept, or None."""
         return None
 
+    def check_gradebook_request(self, request: Request, grant: object) -> None:
+        """Raise a OneRosterError for a grade-book call this flavor refuses."""
+
     def user_condition(self, request: Request) -> str:
         """Extra SQL restricting which users (and their demographics) a caller sees."""
         return ""

@@ -6,6 +6,8 @@
   on the token request, and a token request for another app name is refused.
 - Guardians and relatives are shared only with grade-book connections (Campus KB, OneRoster
   1.1 data models), so rostering-only connections never see them.
+- Every grade-book call must carry ``x-vendor-authorization: {vendorKey}:{vendorSecret}`` when
+  the connection has a vendor key (401 without it).
 - Only the active school year is served (last year's records stay hidden) and pages go up to
   50,000 records; both are the mock's defaults anyway.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..middleware.auth import require_vendor_key
 from .base import Profile
 
 GUARDIAN_ROLES = "('parent', 'guardian', 'relative')"
@@ -33,6 +36,10 @@ class InfiniteCampus(Profile):
         detail = "appName is missing" if asked is None else f"unknown appName {asked!r}"
         return JSONResponse({"error": "invalid_request", "error_description": detail},
                             status_code=400, headers={"Cache-Control": "no-store"})
+
+    def check_gradebook_request(self, request: Request, grant: object) -> None:
+        # Campus wants x-vendor-authorization: key:secret on every grade-book call.
+        require_vendor_key(request, grant)
 
     def user_condition(self, request: Request) -> str:
         grant = request.scope.get("state", {}).get("grant")

@@ -2,6 +2,11 @@
 
 * ``POST /admin/tick`` moves the clock ``days`` forward (query ``?days=N``, a JSON body
   ``{"days": N}`` or a form body ``days=N``; 1 by default) and answers the tick report.
+* ``POST /admin/rollover`` rolls the district over to its next school year (no parameters;
+  an empty body or ``{}``) and answers the rollover report (see
+  ``mock_provider.district.rollover``). When the clock is already at or past the new year's
+  rollover moment (07:00Z the day before its first day) it answers 409 ``invaliddata`` and
+  changes nothing: the clock never moves back.
 * ``GET /admin/clock`` answers ``{"clock": "YYYY-MM-DDTHH:MM:SSZ"}``.
 
 They are off unless the app has an admin token (``app.state.admin_token``); off, every path
@@ -31,6 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_clock
+from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
 from ..errors import OneRosterError
 from ..writer import open_writer
 
@@ -40,7 +46,8 @@ PREFIX = "/admin"
 REALM = 'Bearer realm="oneroster-admin"'
 MAX_BODY = 16 * 1024
 _DIGITS = re.compile(r"[0-9]{1,9}")
-# One tick at a time in this process; other processes wait on SQLite's write lock.
+# One write (tick or rollover) at a time in this process; other processes wait on SQLite's
+# write lock.
 _TICK_LOCK = threading.Lock()
 _ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -146,10 +153,10 @@ async def _days(request: Request) -> int:
     return 1
 
 
-def _failed(exc: Exception) -> OneRosterError:
-    log.error("the tick failed and was rolled back", exc_info=exc)
+def _failed(exc: Exception, what: str = "tick") -> OneRosterError:
+    log.error("the %s failed and was rolled back", what, exc_info=exc)
     return OneRosterError(500, "internal_server_error",
-                          f"the tick failed and was rolled back, the district is unchanged "
+                          f"the {what} failed and was rolled back, the district is unchanged "
                           f"({type(exc).__name__}: {exc})")
 
 
@@ -182,6 +189,55 @@ async def tick(request: Request) -> Response:
     return JSONResponse(report.to_dict())
 
 
+async def _no_parameters(request: Request) -> None:
+    """A rollover takes no parameters: no query, and a body that is empty or ``{}``."""
+    names = sorted({key for key, _ in request.query_params.multi_items()})
+    if names:
+        raise _bad(f"unknown parameter {names[0]!r} in the query; a rollover takes none")
+    body = (await _read_body(request)).strip()
+    if not body:
+        return
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise _bad(f"the request body must be empty or {{}}, got {body[:80]!r}") from None
+    if payload != {}:
+        raise _bad(f"the request body must be empty or {{}}; a rollover takes no parameters, "
+                   f"got {json.dumps(payload)[:80]}")
+
+
+def _rollover(path: Path) -> RolloverReport:
+    with _TICK_LOCK:
+        conn = open_writer(path)
+        try:
+            return advance_year(conn)
+        finally:
+            conn.close()
+
+
+async def rollover(request: Request) -> Response:
+    _guard(request, ("POST",))
+    await _no_parameters(request)
+    store = request.app.state.store
+    try:
+        report = await run_in_threadpool(_rollover, store.path)
+    except RolloverConflict as exc:
+        raise OneRosterError(409, "invaliddata", str(exc)) from None
+    except RolloverError as exc:
+        raise _bad(str(exc)) from None
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise OneRosterError(503, "server_busy",
+                                 "another writer holds the district file; try the rollover "
+                                 "again", headers={"Retry-After": "1"}) from None
+        raise _failed(exc, "rollover") from None
+    except Exception as exc:
+        raise _failed(exc, "rollover") from None
+    store.meta["clock"] = report.new_clock
+    store.meta["school_year"] = str(report.new_school_year)
+    return JSONResponse(report.to_dict())
+
+
 async def clock(request: Request) -> Response:
     _guard(request, ("GET", "HEAD"))
     return JSONResponse({"clock": read_clock(request.app.state.store.conn)})
@@ -192,6 +248,7 @@ def admin_routes() -> list[BaseRoute]:
     themselves so that a disabled admin leaks nothing, not even which methods exist."""
     return [Mount(PREFIX, routes=[
         Route("/tick", tick, methods=_ALL_METHODS),
+        Route("/rollover", rollover, methods=_ALL_METHODS),
         Route("/clock", clock, methods=_ALL_METHODS),
     ])]
 

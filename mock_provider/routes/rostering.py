@@ -141,10 +141,14 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
     return endpoint
 
 
-def rostering_routes(version: str) -> list[Route]:
-    """Routes relative to the version's rostering base path."""
+def routes_for(operations: tuple[Operation, ...], version: str) -> list[Route]:
+    """Read routes for ``operations``, relative to the version's service base path."""
     routes = []
-    for op in ROSTERING:
+    for op in operations:
         make = single_endpoint if op.single else collection_endpoint
         routes.append(Route(op.path, make(op, version), methods=["GET"], name=op.operation_id))
     return routes
+
+
+def rostering_routes(version: str) -> list[Route]:
+    return routes_for(ROSTERING, version)

@@ -16,6 +16,10 @@ ENVELOPES = {
     "enrollments": ("enrollments", "enrollment"),
     "orgs": ("orgs", "org"),
     "users": ("users", "user"),
+    "categories": ("categories", "category"),
+    "lineItems": ("lineItems", "lineItem"),
+    "results": ("results", "result"),
+    "scoreScales": ("scoreScales", "scoreScale"),
 }
 
 _IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
@@ -146,3 +150,48 @@ def _roster_operations() -> list[Operation]:
 
 
 ROSTERING: tuple[Operation, ...] = tuple(_roster_operations())
+
+
+def _gradebook_operations() -> list[Operation]:
+    ops: list[Operation] = []
+    ops += _flat("Category", "Categories", "/categories", "categories")
+    ops += _flat("LineItem", "LineItems", "/lineItems", "lineItems")
+    ops += _flat("Result", "Results", "/results", "results")
+    ops += _flat("ScoreScale", "ScoreScales", "/scoreScales", "scoreScales")
+    klass = _class()
+    line_item_in_class = Parent("lineItems", "sourcedId = ? AND class_id = ?",
+                                ("lineItemSourcedId", "classSourcedId"), "line item")
+    student_in_class = Parent(
+        "users", "sourcedId = ? AND sourcedId IN (SELECT user_id FROM enrollments "
+        "WHERE class_id = ? AND role = 'student')", ("studentSourcedId", "classSourcedId"),
+        "student in that class")
+    ops += [
+        Operation("getCategoriesForClass", "/classes/{classSourcedId}/categories", "categories",
+                  "class_id = ?", ("classSourcedId",), klass),
+        Operation("getLineItemsForClass", "/classes/{classSourcedId}/lineItems", "lineItems",
+                  "class_id = ?", ("classSourcedId",), klass),
+        Operation("getResultsForLineItemForClass",
+                  "/classes/{classSourcedId}/lineItems/{lineItemSourcedId}/results", "results",
+                  "lineItem_id = ?", ("lineItemSourcedId",), line_item_in_class),
+        Operation("getResultsForClass", "/classes/{classSourcedId}/results", "results",
+                  "class_id = ?", ("classSourcedId",), klass),
+        Operation("getScoreScalesForClass", "/classes/{classSourcedId}/scoreScales",
+                  "scoreScales", "class_id = ?", ("classSourcedId",), klass),
+        Operation("getResultsForStudentForClass",
+                  "/classes/{classSourcedId}/students/{studentSourcedId}/results", "results",
+                  "class_id = ? AND student_id = ?", ("classSourcedId", "studentSourcedId"),
+                  student_in_class),
+        Operation("getScoreScalesForSchool", "/schools/{schoolSourcedId}/scoreScales",
+                  "scoreScales",
+                  "class_id IN (SELECT sourcedId FROM classes WHERE school_id = ?)",
+                  ("schoolSourcedId",), _school()),
+    ]
+    return ops
+
+
+# The grade-book reads the store has data for (assessment line items and results come with the
+# grade-book write work). OneRoster 1.1 has no score scales and no class-scoped categories.
+GRADEBOOK: tuple[Operation, ...] = tuple(_gradebook_operations())
+GRADEBOOK_V11: tuple[Operation, ...] = tuple(
+    op for op in GRADEBOOK
+    if op.table != "scoreScales" and op.operation_id != "getCategoriesForClass")

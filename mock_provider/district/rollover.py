@@ -1,0 +1,527 @@
+"""The school-year rollover: the district's active school year moves to the next one.
+
+Infinite Campus serves only the district's active school year; changing the active year
+changes the whole dataset, and next year's records are invisible until then.
+``advance_year(conn)`` does that change to the file behind a writer connection (see
+``mock_provider.writer``), in one IMMEDIATE transaction, all of it or none of it:
+
+* meta ``school_year`` goes up by one and the clock moves to 07:00Z on the day before the new
+  year's first day; a clock already past that moment is refused (``RolloverConflict``);
+* every school gets the new year's sessions (school year, two terms, four grading periods),
+  a copy of each of its active-year courses and classes (same title, code, periods, location,
+  grades; terms mapped to the new terms), the classes' active teacher enrollments (same
+  teachers and primary flags) dated to the new terms, and each class's categories and score
+  scale; no line items or results (nothing is due yet);
+* active students go up a grade. A student whose school does not offer the next grade moves to
+  the school of the same feeder zone that does (the district plan from meta ``students``),
+  preferring the zone's middle or high school; roles/primaryOrg (1.2), orgs (1.1), the
+  ``school_id`` column and ``user_orgs`` follow. Each student gets the schedule one of last
+  year's students of their new grade at their new school had (those schedules taken in turn),
+  in the least filled section of each course. Grade-12 students graduate: user and
+  demographics ``tobedeleted``, the account ``enabledUser: "false"``, no new enrollments;
+* then every served record of the old year (its sessions, courses, classes, enrollments,
+  categories, score scales, line items and results) becomes ``hidden``; users, demographics
+  and orgs stay served.
+
+Every record written gets its own ``dateLastModified``: one second after the old clock for the
+first, one more for each next, never after the new clock. Hiding a record does not restamp it
+(hidden records are never served). Ids come from ``Random(f"{seed}:rollover:{year}:{clock}")``
+over rows read in store order, so the same district rolled over the same way holds the same
+content byte for byte.
+
+Not modelled: guardians' roles do not follow a child to a new school, staff do not change
+schools, students in a grade no school of their zone continues keep their school and get no
+classes (counted as ``unplaced``), and quirk records are not copied to the new classes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..schema import RECORD_TABLES
+from ..store import insert_rows
+from ..writer import in_transaction
+from .calendar import school_calendar
+from .changes import parse_clock
+from .records import dumps, new_id, ref, ref_id, timestamp
+from .sizes import GRADES_K12, SchoolPlan, plan_district
+from .zone import _session_rows
+
+# Old-year tables hidden by a rollover, in the order they are hidden.
+HIDDEN_TABLES = ("results", "lineItems", "categories", "scoreScales", "enrollments", "classes",
+                 "courses", "academicSessions")
+# Tables whose served counts meta ``counts`` keeps.
+COUNTED = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
+           "demographics", "categories", "scoreScales", "lineItems", "results")
+LAST_GRADE = GRADES_K12[-1]
+
+
+class RolloverError(ValueError):
+    """A rollover that cannot be applied to this file (not a finished district, no year)."""
+
+
+class RolloverConflict(RolloverError):
+    """The district clock is already at or past the new year's rollover moment."""
+
+
+@dataclass
+class RolloverReport:
+    """What one rollover did, as counts."""
+
+    old_clock: str
+    new_clock: str
+    old_school_year: int
+    new_school_year: int
+    promoted: int = 0
+    graduated: int = 0
+    moved_school: int = 0
+    unplaced: int = 0
+    sessions: int = 0
+    courses: int = 0
+    classes: int = 0
+    teacher_enrollments: int = 0
+    student_enrollments: int = 0
+    categories: int = 0
+    score_scales: int = 0
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "promoted": self.promoted, "graduated": self.graduated,
+            "movedSchool": self.moved_school, "unplaced": self.unplaced,
+            "sessions": self.sessions, "courses": self.courses, "classes": self.classes,
+            "enrollments": self.teacher_enrollments + self.student_enrollments,
+            "teacherEnrollments": self.teacher_enrollments,
+            "studentEnrollments": self.student_enrollments,
+            "categories": self.categories, "scoreScales": self.score_scales,
+            "hidden": sum(self.hidden.values()),
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        """The report as the admin route answers it (camelCase keys, like OneRoster)."""
+        return {"oldClock": self.old_clock, "newClock": self.new_clock,
+                "oldSchoolYear": self.old_school_year, "schoolYear": self.new_school_year,
+                "counts": self.counts, "hidden": dict(self.hidden)}
+
+
+def advance_year(conn: sqlite3.Connection) -> RolloverReport:
+    """Roll the district behind ``conn`` (a writer connection) over to its next school year,
+    in one IMMEDIATE transaction."""
+    return in_transaction(conn, lambda c: _Rollover(c).run())
+
+
+@dataclass
+class _NewClass:
+    sourced_id: str
+    course_id: str
+    grades: tuple[str, ...]
+    begin: str
+    end: str
+    students: int = 0
+
+
+class _Rollover:
+    """One rollover over one open transaction; steps run in a fixed order."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if self.meta.get("complete") != "1":
+            raise RolloverError("the file is not a finished district store")
+        year_text = self.meta.get("school_year", "")
+        if not year_text.isdigit():
+            raise RolloverError(f"the district has no active school year (got {year_text!r})")
+        self.old_year = int(year_text)
+        self.new_year = self.old_year + 1
+        self.old_clock = self.meta.get("clock", "")
+        self.old_epoch = parse_clock(self.old_clock)
+        self.cal = school_calendar(self.new_year)
+        eve = self.cal.year.start - dt.timedelta(days=1)
+        self.new_clock = f"{eve.isoformat()}T07:00:00Z"
+        self.new_epoch = parse_clock(self.new_clock)
+        if self.new_epoch <= self.old_epoch:
+            raise RolloverConflict(
+                f"the district clock {self.old_clock} is already at or past the rollover to "
+                f"school year {self.new_year} ({self.new_clock}); the clock never moves back")
+        self.rng = random.Random(f"{self.meta.get('seed', '')}:rollover:{self.new_year}:"
+                                 f"{self.old_clock}")
+        self.report = RolloverReport(self.old_clock, self.new_clock, self.old_year,
+                                     self.new_year)
+        self._written = 0
+        self._seq: dict[str, int] = {}
+        # Filled while copying: old id -> new id, and the new classes per school.
+        self.course_map: dict[str, str] = {}
+        self.class_map: dict[str, str] = {}
+        self.new_classes: dict[str, list[_NewClass]] = {}
+
+    # --- writing -------------------------------------------------------------------------
+
+    def stamp(self) -> str:
+        self._written += 1
+        return timestamp(min(self.old_epoch + self._written, self.new_epoch))
+
+    def insert(self, table: str, row: tuple) -> None:
+        if table in RECORD_TABLES:
+            if table not in self._seq:
+                self._seq[table] = self.conn.execute(
+                    f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
+            insert_rows(self.conn, table, [row], self._seq[table])
+            self._seq[table] += 1
+        else:
+            insert_rows(self.conn, table, [row])
+
+    def rewrite(self, table: str, sourced_id: str, edit: Callable[[dict, str], None],
+                columns: dict[str, object] | None = None) -> None:
+        """Apply ``edit(obj, version)`` to both stored JSON forms, with a new dateLastModified,
+        and set ``columns`` beside them."""
+        json12, json11 = self.conn.execute(
+            f"SELECT json12, json11 FROM {table} WHERE sourcedId = ?", (sourced_id,)).fetchone()
+        dlm = self.stamp()
+        texts: list[str | None] = []
+        for version, text in (("1.2", json12), ("1.1", json11)):
+            if text is None:
+                texts.append(None)
+                continue
+            obj = json.loads(text)
+            obj["dateLastModified"] = dlm
+            edit(obj, version)
+            texts.append(dumps(obj))
+        sets = {"dateLastModified": dlm, **(columns or {}), "json12": texts[0], "json11": texts[1]}
+        assignments = ", ".join(f"{name} = ?" for name in sets)
+        self.conn.execute(f"UPDATE {table} SET {assignments} WHERE sourcedId = ?",
+                          (*sets.values(), sourced_id))
+
+    @staticmethod
+    def copy_json(text: str | None, changes: dict[str, object]) -> str | None:
+        """A stored JSON text with ``changes`` applied in place (keys keep their order)."""
+        if text is None:
+            return None
+        obj = json.loads(text)
+        for key, value in changes.items():
+            if key in obj:
+                obj[key] = value
+        return dumps(obj)
+
+    # --- the rollover --------------------------------------------------------------------
+
+    def run(self) -> RolloverReport:
+        schools = [r[0] for r in self.conn.execute(
+            "SELECT sourcedId FROM orgs WHERE type = 'school' AND hidden = 0 "
+            "AND status = 'active' ORDER BY seq")]
+        self.mark_old_year()
+        students = self.read_students()
+        for school_id in schools:
+            self.copy_school(school_id)
+        self.promote(schools, students)
+        self.hide_old_year()
+        self.finish()
+        return self.report
+
+    def mark_old_year(self) -> None:
+        """Remember the served records of the old year (sessions, courses, classes) in temp
+        tables: later steps and the final hiding select by them."""
+        conn = self.conn
+        for name in ("sessions", "courses", "classes"):
+            conn.execute(f"DROP TABLE IF EXISTS temp.rollover_{name}")
+            conn.execute(f"CREATE TEMP TABLE rollover_{name} (id TEXT PRIMARY KEY)")
+        conn.execute("INSERT INTO temp.rollover_sessions SELECT sourcedId FROM academicSessions "
+                     "WHERE hidden = 0 AND schoolYear = ?", (str(self.old_year),))
+        conn.execute("INSERT INTO temp.rollover_courses SELECT sourcedId FROM courses "
+                     "WHERE hidden = 0 AND schoolYear_id IN (SELECT id FROM "
+                     "temp.rollover_sessions)")
+        conn.execute("INSERT INTO temp.rollover_classes SELECT sourcedId FROM classes "
+                     "WHERE hidden = 0 AND course_id IN (SELECT id FROM temp.rollover_courses)")
+
+    def read_students(self) -> list[tuple[str, str | None, str | None, list[str]]]:
+        """(student, school, grade, old-year classes) of every active student, in store
+        order, read before anything changes."""
+        classes: dict[str, list[str]] = {}
+        for user_id, class_id in self.conn.execute(
+            "SELECT user_id, class_id FROM enrollments WHERE role = 'student' "
+            "AND status = 'active' AND hidden = 0 AND class_id IN "
+            "(SELECT id FROM temp.rollover_classes) ORDER BY seq"):
+            classes.setdefault(user_id, []).append(class_id)
+        students = []
+        for sid, school_id, text in self.conn.execute(
+            "SELECT sourcedId, school_id, json12 FROM users WHERE role = 'student' "
+            "AND status = 'active' AND hidden = 0 ORDER BY seq"):
+            grade = (json.loads(text).get("grades") or [None])[0]
+            students.append((sid, school_id, grade, classes.get(sid, [])))
+        return students
+
+    def copy_school(self, school_id: str) -> None:
+        conn = self.conn
+        old_terms = [r[0] for r in conn.execute(
+            "SELECT sourcedId FROM academicSessions WHERE school_id = ? AND type = 'term' "
+            "AND sourcedId IN (SELECT id FROM temp.rollover_sessions) "
+            "ORDER BY startDate, seq", (school_id,))]
+        term_index = {tid: i for i, tid in enumerate(old_terms)}
+        year_id, term_ids, _ = _session_rows(self.insert, self.cal, school_id, self.rng,
+                                             self.stamp, 0)
+        self.report.sessions += 1 + len(self.cal.terms) + len(self.cal.quarters)
+
+        for old_id, text, text11 in conn.execute(
+            "SELECT sourcedId, json12, json11 FROM courses WHERE school_id = ? AND hidden = 0 "
+            "AND status = 'active' AND sourcedId IN (SELECT id FROM temp.rollover_courses) "
+            "ORDER BY seq", (school_id,)).fetchall():
+            cid = new_id(self.rng)
+            self.course_map[old_id] = cid
+            dlm = self.stamp()
+            changes = {"sourcedId": cid, "dateLastModified": dlm,
+                       "schoolYear": ref("academicSession", year_id)}
+            obj = json.loads(text)
+            self.insert("courses", (cid, "active", dlm, 0, obj.get("title"),
+                                    obj.get("courseCode"), school_id, year_id,
+                                    self.copy_json(text, changes), self.copy_json(text11, changes)))
+            self.report.courses += 1
+
+        old_classes = [row for row in conn.execute(
+            "SELECT sourcedId, course_id, json12, json11 FROM classes WHERE school_id = ? "
+            "AND hidden = 0 AND status = 'active' AND sourcedId IN "
+            "(SELECT id FROM temp.rollover_classes) ORDER BY seq", (school_id,)).fetchall()
+            if row[1] in self.course_map]
+        for old_id, *_ in old_classes:
+            self.class_map[old_id] = new_id(self.rng)
+        made = self.new_classes.setdefault(school_id, [])
+        for old_id, old_course, text, text11 in old_classes:
+            made.append(self.copy_class(school_id, old_id, old_course, text, text11, term_index,
+                                        term_ids))
+
+    def copy_class(self, school_id: str, old_id: str, old_course: str, text: str,
+                   text11: str | None, term_index: dict[str, int],
+                   term_ids: list[str]) -> _NewClass:
+        conn = self.conn
+        class_id, course_id = self.class_map[old_id], self.course_map[old_course]
+        indices = sorted({term_index[t] for (t,) in conn.execute(
+            "SELECT term_id FROM class_terms WHERE class_id = ? ORDER BY rowid", (old_id,))
+            if t in term_index}) or list(range(len(term_ids)))
+        dlm = self.stamp()
+        obj = json.loads(text)
+        changes: dict[str, object] = {
+            "sourcedId": class_id, "status": "active", "dateLastModified": dlm,
+            "course": ref("course", course_id),
+            "terms": [ref("academicSession", term_ids[i]) for i in indices],
+        }
+        linked = (obj.get("metadata") or {}).get("harness:crossListedWith")
+        if linked is not None:
+            metadata = dict(obj["metadata"])
+            metadata["harness:crossListedWith"] = self.class_map.get(linked, linked)
+            changes["metadata"] = metadata
+        self.insert("classes", (class_id, "active", dlm, 0, obj.get("title"),
+                                obj.get("classCode"), obj.get("classType"), school_id, course_id,
+                                self.copy_json(text, changes), self.copy_json(text11, changes)))
+        for i in indices:
+            self.insert("class_terms", (class_id, term_ids[i]))
+        self.report.classes += 1
+        klass = _NewClass(class_id, course_id, tuple(obj.get("grades") or ()),
+                          self.cal.terms[indices[0]].start.isoformat(),
+                          self.cal.terms[indices[-1]].end.isoformat())
+        for user_id, primary in conn.execute(
+            "SELECT e.user_id, e.primary_ FROM enrollments e JOIN users u "
+            "ON u.sourcedId = e.user_id WHERE e.class_id = ? AND e.role = 'teacher' "
+            "AND e.status = 'active' AND e.hidden = 0 AND u.status = 'active' "
+            "ORDER BY e.seq", (old_id,)).fetchall():
+            self.enroll(user_id, klass, school_id, "teacher", primary)
+            self.report.teacher_enrollments += 1
+        for cat_text, cat_text11 in conn.execute(
+            "SELECT json12, json11 FROM categories WHERE class_id = ? AND hidden = 0 "
+            "AND status = 'active' ORDER BY seq", (old_id,)).fetchall():
+            cid, dlm = new_id(self.rng), self.stamp()
+            changes = {"sourcedId": cid, "dateLastModified": dlm}
+            title = json.loads(cat_text).get("title")
+            self.insert("categories", (cid, "active", dlm, 0, title, class_id,
+                                       self.copy_json(cat_text, changes),
+                                       self.copy_json(cat_text11, changes)))
+            self.report.categories += 1
+        for scale_text, scale_text11 in conn.execute(
+            "SELECT json12, json11 FROM scoreScales WHERE class_id = ? AND hidden = 0 "
+            "AND status = 'active' ORDER BY seq", (old_id,)).fetchall():
+            sid, dlm = new_id(self.rng), self.stamp()
+            changes = {"sourcedId": sid, "dateLastModified": dlm,
+                       "course": ref("course", course_id), "class": ref("class", class_id)}
+            title = json.loads(scale_text).get("title")
+            self.insert("scoreScales", (sid, "active", dlm, 0, title, class_id, course_id,
+                                        self.copy_json(scale_text, changes),
+                                        self.copy_json(scale_text11, changes)))
+            self.report.score_scales += 1
+        return klass
+
+    def enroll(self, user_id: str, klass: _NewClass, school_id: str, role: str,
+               primary: str | None) -> None:
+        eid, dlm = new_id(self.rng), self.stamp()
+        obj: dict[str, object] = {
+            "sourcedId": eid, "status": "active", "dateLastModified": dlm,
+            "user": {"@u": user_id}, "class": {"@c": klass.sourced_id},
+            "school": {"@o": school_id}, "role": role,
+        }
+        if primary is not None:
+            obj["primary"] = primary
+        obj["beginDate"] = klass.begin
+        obj["endDate"] = klass.end
+        self.insert("enrollments", (eid, "active", dlm, 0, role, klass.sourced_id, school_id,
+                                    user_id, primary, klass.begin, klass.end, dumps(obj), None))
+        if role == "student":
+            klass.students += 1
+
+    # --- students ------------------------------------------------------------------------
+
+    def school_plans(self, schools: list[str]) -> dict[str, SchoolPlan]:
+        """Each school's plan (grades, zone, level), found by its identifier (the plan
+        number, maybe zero-padded). Empty when the district size is unknown."""
+        students = self.meta.get("students", "")
+        if not students.isdigit() or int(students) < 1:
+            return {}
+        by_number = {s.number: s for s in plan_district(int(students)).schools}
+        plans = {}
+        for sid, identifier in self.conn.execute(
+            "SELECT sourcedId, identifier FROM orgs WHERE type = 'school' ORDER BY seq"):
+            if sid in schools and identifier and identifier.isdigit():
+                plan = by_number.get(int(identifier))
+                if plan is not None:
+                    plans[sid] = plan
+        return plans
+
+    def promote(self, schools: list[str],
+                students: list[tuple[str, str | None, str | None, list[str]]]) -> None:
+        plans = self.school_plans(schools)
+
+        def offers(school_id: str, grade: str) -> bool:
+            if school_id in plans:
+                return grade in plans[school_id].grades
+            return any(grade in c.grades for c in self.new_classes.get(school_id, ()))
+
+        def next_school(school_id: str, grade: str) -> str | None:
+            plan = plans.get(school_id)
+            if plan is None:
+                return None
+            options = sorted((p.level not in ("middle", "high"), p.number, sid)
+                             for sid, p in plans.items()
+                             if p.zone == plan.zone and sid != school_id and grade in p.grades)
+            return options[0][2] if options else None
+
+        # Last year's schedules (new course ids) per (school, grade), taken in turn.
+        class_course = dict(self.conn.execute(
+            "SELECT sourcedId, course_id FROM classes WHERE sourcedId IN "
+            "(SELECT id FROM temp.rollover_classes)").fetchall())
+        models: dict[tuple[str, str], list[list[str]]] = {}
+        for _, school_id, grade, classes in students:
+            courses: list[str] = []
+            for class_id in classes:
+                course = self.course_map.get(class_course.get(class_id, ""))
+                if course is not None and course not in courses:
+                    courses.append(course)
+            if courses and school_id is not None and grade is not None:
+                models.setdefault((school_id, grade), []).append(courses)
+        turns: dict[tuple[str, str], int] = {}
+
+        for sid, school_id, grade, _ in students:
+            if school_id is None or grade not in GRADES_K12:
+                continue
+            if grade == LAST_GRADE:
+                self.graduate(sid)
+                continue
+            new_grade = GRADES_K12[GRADES_K12.index(grade) + 1]
+            target: str | None = school_id
+            if not offers(school_id, new_grade):
+                target = next_school(school_id, new_grade)
+            self.report.promoted += 1
+            if target is None:
+                self.report.unplaced += 1
+                self.move(sid, school_id, school_id, new_grade)
+                continue
+            self.move(sid, school_id, target, new_grade)
+            if target != school_id:
+                self.report.moved_school += 1
+            key = (target, new_grade)
+            schedules = models.get(key)
+            if schedules:
+                turn = turns.get(key, 0)
+                turns[key] = turn + 1
+                courses = schedules[turn % len(schedules)]
+            else:
+                courses = []
+                for klass in self.new_classes.get(target, ()):
+                    if klass.grades == (new_grade,) and klass.course_id not in courses:
+                        courses.append(klass.course_id)
+            for course_id in courses:
+                sections = [c for c in self.new_classes.get(target, ())
+                            if c.course_id == course_id and new_grade in c.grades]
+                if sections:
+                    klass = min(sections, key=lambda c: c.students)
+                    self.enroll(sid, klass, target, "student", None)
+                    self.report.student_enrollments += 1
+
+    def move(self, sid: str, old_school: str, new_school: str, grade: str) -> None:
+        """The student's new grade, and their school role moved when the school changes."""
+
+        def edit(obj: dict, version: str) -> None:
+            obj["grades"] = [grade]
+            if new_school == old_school:
+                return
+            for role in obj.get("roles") or ():
+                if role.get("role") == "student" and ref_id(role["org"]) == old_school:
+                    role["org"] = ref("org", new_school)
+            if "primaryOrg" in obj and ref_id(obj["primaryOrg"]) == old_school:
+                obj["primaryOrg"] = ref("org", new_school)
+            if "orgs" in obj:
+                orgs: list[str] = []
+                for org in obj["orgs"]:
+                    org_id = new_school if ref_id(org) == old_school else ref_id(org)
+                    if org_id not in orgs:
+                        orgs.append(org_id)
+                obj["orgs"] = [ref("org", o) for o in orgs]
+
+        columns = {} if new_school == old_school else {"school_id": new_school}
+        self.rewrite("users", sid, edit, columns)
+        if new_school != old_school:
+            self.conn.execute("UPDATE user_orgs SET org_id = ? WHERE user_id = ? AND org_id = ? "
+                              "AND role = 'student'", (new_school, sid, old_school))
+
+    def graduate(self, sid: str) -> None:
+        def leave(obj: dict, version: str) -> None:
+            obj["status"] = "tobedeleted"
+            if "enabledUser" in obj:
+                obj["enabledUser"] = "false"
+
+        self.rewrite("users", sid, leave, {"status": "tobedeleted"})
+        if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
+                             (sid,)).fetchone():
+            self.rewrite("demographics", sid, leave, {"status": "tobedeleted"})
+        self.report.graduated += 1
+
+    # --- closing -------------------------------------------------------------------------
+
+    def hide_old_year(self) -> None:
+        conn = self.conn
+        by_class = "class_id IN (SELECT id FROM temp.rollover_classes)"
+        where = {
+            "results": by_class, "lineItems": by_class, "categories": by_class,
+            "scoreScales": by_class, "enrollments": by_class,
+            "classes": "sourcedId IN (SELECT id FROM temp.rollover_classes)",
+            "courses": "sourcedId IN (SELECT id FROM temp.rollover_courses)",
+            "academicSessions": "sourcedId IN (SELECT id FROM temp.rollover_sessions)",
+        }
+        for table in HIDDEN_TABLES:
+            cursor = conn.execute(f"UPDATE {table} SET hidden = 1 WHERE hidden = 0 AND "
+                                  f"{where[table]}")
+            self.report.hidden[table] = cursor.rowcount
+        for name in ("sessions", "courses", "classes"):
+            conn.execute(f"DROP TABLE temp.rollover_{name}")
+
+    def finish(self) -> None:
+        counts = {t: self.conn.execute(f"SELECT count(*) FROM {t} WHERE hidden = 0").fetchone()[0]
+                  for t in COUNTED}
+        rollovers = int(self.meta.get("rollovers") or 0) + 1
+        for key, value in (("school_year", str(self.new_year)), ("clock", self.new_clock),
+                           ("counts", json.dumps(counts)), ("rollovers", str(rollovers))):
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                              (key, value))
+
+
+__all__ = ["RolloverConflict", "RolloverError", "RolloverReport", "advance_year"]

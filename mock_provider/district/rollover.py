@@ -419,6 +419,10 @@ class _Rollover:
             if courses and school_id is not None and grade is not None:
                 models.setdefault((school_id, grade), []).append(courses)
         turns: dict[tuple[str, str], int] = {}
+        by_course: dict[tuple[str, str], list[_NewClass]] = {}
+        for school_id, made in self.new_classes.items():
+            for klass in made:
+                by_course.setdefault((school_id, klass.course_id), []).append(klass)
 
         for sid, school_id, grade, _ in students:
             if school_id is None or grade not in GRADES_K12:
@@ -450,8 +454,8 @@ class _Rollover:
                     if klass.grades == (new_grade,) and klass.course_id not in courses:
                         courses.append(klass.course_id)
             for course_id in courses:
-                sections = [c for c in self.new_classes.get(target, ())
-                            if c.course_id == course_id and new_grade in c.grades]
+                sections = [c for c in by_course.get((target, course_id), ())
+                            if new_grade in c.grades]
                 if sections:
                     klass = min(sections, key=lambda c: c.students)
                     self.enroll(sid, klass, target, "student", None)

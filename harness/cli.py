@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--app-name", default="district",
                        help="Infinite Campus app name in paths and the token URL")
     serve.add_argument("--admin", action="store_true",
-                       help="enable the /admin routes (tick) with a generated admin token")
+                       help="enable the /admin routes (tick, rollover) with a generated token")
     serve.add_argument("--admin-token", default=None,
                        help="enable the /admin routes with this admin token")
     tick = commands.add_parser(
@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
     tick.add_argument("--days", type=_positive_int, default=1, help="days to advance (default 1)")
     tick.add_argument("--json", action="store_true", help="print the whole change report")
+    rollover = commands.add_parser(
+        "rollover", help="move a running mock to the next school year, as Infinite Campus does")
+    rollover.add_argument("--url", default="http://127.0.0.1:8000",
+                          help="the running mock (default http://127.0.0.1:8000)")
+    rollover.add_argument("--admin-token", default=None,
+                          help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
+    rollover.add_argument("--json", action="store_true", help="print the whole report")
     return parser
 
 
@@ -276,7 +283,7 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         for connection in connections:
             console.print(f"connection {connection.name}: client id {connection.client_id}")
     if options.admin_token:
-        console.print(f"admin:                   {origin}/admin (tick), admin token "
+        console.print(f"admin:                   {origin}/admin (tick, rollover), admin token "
                       f"{options.admin_token}")
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
@@ -290,16 +297,17 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_tick(args: argparse.Namespace, console: Console) -> int:
+def _admin_post(args: argparse.Namespace, route: str, params: dict | None = None) -> dict:
+    """POST to a running mock's admin route; any refusal becomes one usage-error line."""
     import httpx
 
     token = args.admin_token or os.environ.get("ONEROSTER_ADMIN_TOKEN")
     if not token:
         raise UsageError("give --admin-token (or set ONEROSTER_ADMIN_TOKEN): the token that "
                          "'serve --admin' printed")
-    url = f"{args.url.rstrip('/')}/admin/tick"
+    url = f"{args.url.rstrip('/')}/admin/{route}"
     try:
-        response = httpx.post(url, params={"days": args.days}, timeout=600,
+        response = httpx.post(url, params=params, timeout=600,
                               headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as exc:
         raise UsageError(f"cannot reach {url}: {exc}") from None
@@ -310,20 +318,38 @@ def cmd_tick(args: argparse.Namespace, console: Console) -> int:
     if response.status_code != 200:
         detail = body.get("imsx_description") if isinstance(body, dict) else None
         raise UsageError(f"{url} answered {response.status_code}: {detail or body}")
-    if args.json:
+    return body
+
+
+def _print_report(console: Console, body: dict, as_json: bool, headline: str) -> None:
+    if as_json:
         print(json.dumps(body, indent=2))
-        return 0
-    console.print(f"clock {body['oldClock']} -> {body['newClock']}")
+        return
+    console.print(headline)
     table = Table(title="Changes")
     table.add_column("change")
     table.add_column("count", justify="right")
     for kind, count in body["counts"].items():
         table.add_row(kind, str(count))
     console.print(table)
+
+
+def cmd_tick(args: argparse.Namespace, console: Console) -> int:
+    body = _admin_post(args, "tick", {"days": args.days})
+    _print_report(console, body, args.json, f"clock {body['oldClock']} -> {body['newClock']}")
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick}
+def cmd_rollover(args: argparse.Namespace, console: Console) -> int:
+    body = _admin_post(args, "rollover")
+    _print_report(console, body, args.json,
+                  f"school year {body['oldSchoolYear']} -> {body['schoolYear']}, "
+                  f"clock {body['oldClock']} -> {body['newClock']}")
+    return 0
+
+
+COMMANDS = {"generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick,
+            "rollover": cmd_rollover}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

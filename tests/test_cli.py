@@ -153,7 +153,7 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
         assert students.headers["X-Total-Count"] == "60"
 
 
-def test_tick_advances_a_running_mock_and_refuses_a_wrong_token(tmp_path: Path) -> None:
+def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_path: Path) -> None:
     with serving(tmp_path, "--admin-token", "adm1n") as (port, banner):
         assert "admin token adm1n" in banner
         url = f"http://127.0.0.1:{port}"
@@ -162,6 +162,12 @@ def test_tick_advances_a_running_mock_and_refuses_a_wrong_token(tmp_path: Path) 
         assert ticked.returncode == 0, ticked.stderr
         assert "2026-11-02T07:00:00Z -> 2026-11-09T07:00:00Z" in ticked.stdout
         assert "withdrawals" in ticked.stdout
+        rolled = run("rollover", "--url", url, "--admin-token", "adm1n", cwd=tmp_path)
+        assert rolled.returncode == 0, rolled.stderr
+        assert "school year 2027 -> 2028" in rolled.stdout
+        again = run("rollover", "--url", url, "--admin-token", "adm1n", "--json",
+                    cwd=tmp_path)
+        assert again.returncode == 0 and '"schoolYear": 2029' in again.stdout
         wrong = run("tick", "--url", url, "--admin-token", "nope", cwd=tmp_path)
         assert wrong.returncode == 2
         assert len(wrong.stderr.strip().splitlines()) == 1

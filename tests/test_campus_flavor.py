@@ -80,3 +80,37 @@ def test_discovery_names_the_campus_token_url(campus: str) -> None:
     flows = doc["components"]["securitySchemes"]["OAuth2CC"]["flows"]
     assert flows["clientCredentials"]["tokenUrl"] == campus + TOKEN
     assert doc["servers"] == [{"url": campus + V12}]
+
+
+def test_1_1_uses_role_prefixed_legacy_ids_everywhere(campus: str) -> None:
+    import re
+
+    from specs import validator
+
+    students = _get(campus, f"{V11}/students", limit=5).json()["users"]
+    assert all(re.fullmatch(r"s\d+", s["sourcedId"]) for s in students)
+    assert all(s["sourcedId"] == "s" + s["identifier"] for s in students)
+    legacy = students[0]["sourcedId"]
+    one = _get(campus, f"{V11}/users/{legacy}")
+    assert one.status_code == 200 and one.json()["user"]["sourcedId"] == legacy
+    classes = _get(campus, f"{V11}/students/{legacy}/classes")
+    assert classes.status_code == 200 and classes.json()["classes"]
+    enrollments = _get(campus, f"{V11}/enrollments", limit=50).json()
+    assert not list(validator("1.1", "enrollments").iter_errors(enrollments))
+    for enrollment in enrollments["enrollments"]:
+        user = enrollment["user"]
+        assert re.fullmatch(r"[st]\d+", user["sourcedId"])
+        assert user["href"].endswith(f"/users/{user['sourcedId']}")
+    assert _get(campus, f"{V11}/users/s999999999").status_code == 404
+
+
+def test_1_2_users_keep_guids_and_carry_the_legacy_id_in_metadata(campus: str) -> None:
+    from specs import validator
+
+    body = _get(campus, f"{V12}/students", limit=5).json()
+    assert not list(validator("1.2", "UserSetDType").iter_errors(body))
+    for user in body["users"]:
+        assert len(user["sourcedId"]) == 36
+        assert user["metadata"] == {"ic.legacysourceId": user["identifier"]}
+    selected = _get(campus, f"{V12}/students", limit=2, fields="sourcedId,metadata").json()
+    assert all(set(u) == {"sourcedId", "metadata"} for u in selected["users"])

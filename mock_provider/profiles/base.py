@@ -25,6 +25,18 @@ class Profile:
     def check_gradebook_request(self, request: Request, grant: object) -> None:
         """Raise a OneRosterError for a grade-book call this flavor refuses."""
 
+    def resolve_path_ids(self, request: Request, version: str) -> None:
+        """Rewrite path parameters given in this flavor's id forms to stored sourcedIds."""
+
+    def transform_records(self, request: Request, version: str, table: str,
+                          texts: list[str]) -> list[str]:
+        """Stored record texts as this flavor serves them (before field selection)."""
+        return texts
+
+    def transform_body(self, request: Request, version: str, body: str) -> str:
+        """A response body, compact refs still in place, as this flavor serves it."""
+        return body
+
     def user_condition(self, request: Request) -> str:
         """Extra SQL restricting which users (and their demographics) a caller sees."""
         return ""

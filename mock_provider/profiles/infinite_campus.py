@@ -8,6 +8,9 @@
   1.1 data models), so rostering-only connections never see them.
 - Every grade-book call must carry ``x-vendor-authorization: {vendorKey}:{vendorSecret}`` when
   the connection has a vendor key (401 without it).
+- 1.1 user ids are a role letter plus the legacy person number (``s200123``), in records,
+  references and paths; 1.2 users keep GUIDs and carry ``metadata.ic.legacysourceId``
+  (campus_ids.py). Filters on user ids in 1.1 still take the stored GUIDs.
 - Only the active school year is served (last year's records stay hidden) and pages go up to
   50,000 records; both are the mock's defaults anyway.
 """
@@ -21,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..middleware.auth import require_vendor_key
 from .base import Profile
+from .campus_ids import guid_for_legacy, to_legacy_ids, with_legacy_metadata
 
 GUARDIAN_ROLES = "('parent', 'guardian', 'relative')"
 
@@ -40,6 +44,27 @@ class InfiniteCampus(Profile):
     def check_gradebook_request(self, request: Request, grant: object) -> None:
         # Campus wants x-vendor-authorization: key:secret on every grade-book call.
         require_vendor_key(request, grant)
+
+    def resolve_path_ids(self, request: Request, version: str) -> None:
+        if version != "1.1":
+            return
+        params = request.scope.get("path_params", {})
+        conn = request.app.state.store.conn
+        for name, value in params.items():
+            guid = guid_for_legacy(conn, value)
+            if guid is not None:
+                params[name] = guid
+
+    def transform_records(self, request: Request, version: str, table: str,
+                          texts: list[str]) -> list[str]:
+        if version != "1.2" or table != "users":
+            return texts
+        return [with_legacy_metadata(text) for text in texts]
+
+    def transform_body(self, request: Request, version: str, body: str) -> str:
+        if version != "1.1":
+            return body
+        return to_legacy_ids(request.app.state.store.conn, body)
 
     def user_condition(self, request: Request) -> str:
         grant = request.scope.get("state", {}).get("grant")

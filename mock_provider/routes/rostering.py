@@ -93,7 +93,9 @@ def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
 def collection_endpoint(op: Operation, version: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         state = request.app.state
+        profile = state.settings.profile
         state.authorize(request, version, op)
+        profile.resolve_path_ids(request, version)
         _check_parent(request, op)
         query, warnings = parse_collection_query(
             request.query_params.multi_items(), table=op.table, version=version,
@@ -101,12 +103,14 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
         where, params = _where(op, request)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
                                   state.store.counts)
+        texts = profile.transform_records(request, version, op.table, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]
         body = f'{{"{op.envelope}":[{",".join(texts)}]'
         if warnings and version == "1.1":
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
-        body = render_refs(body + "}", version, base_url(request, version))
+        body = profile.transform_body(request, version, body + "}")
+        body = render_refs(body, version, base_url(request, version))
         headers = {"X-Total-Count": str(total), "Link": _link_header(request, query, total),
                    "Access-Control-Expose-Headers": EXPOSED}
         return Response(body, media_type=JSON, headers=headers)
@@ -117,7 +121,10 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
 def single_endpoint(op: Operation, version: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         state = request.app.state
+        profile = state.settings.profile
         state.authorize(request, version, op)
+        asked = request.path_params["sourcedId"]
+        profile.resolve_path_ids(request, version)
         fields, warnings = parse_single_query(
             request.query_params.multi_items(), table=op.table, version=version,
             strict_fields=state.settings.strict_fields)
@@ -129,13 +136,14 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
         if row is None:
             kind = op.path.strip("/").split("/")[0]
             raise OneRosterError(404, "unknownobject",
-                                 f"Unknown Object: no {kind} record with sourcedId "
-                                 f"{sourced_id!r}")
-        text = select_fields(row[0], fields) if fields else row[0]
+                                 f"Unknown Object: no {kind} record with sourcedId {asked!r}")
+        text = profile.transform_records(request, version, op.table, [row[0]])[0]
+        text = select_fields(text, fields) if fields else text
         body = f'{{"{op.envelope}":{text}'
         if warnings and version == "1.1":
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
-        body = render_refs(body + "}", version, base_url(request, version))
+        body = profile.transform_body(request, version, body + "}")
+        body = render_refs(body, version, base_url(request, version))
         return Response(body, media_type=JSON)
 
     return endpoint

@@ -22,6 +22,7 @@ from .oauth1 import NonceCache
 from .profiles import Profile, standard
 from .query.sql import install_functions
 from .routes.admin import admin_routes
+from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
 from .routes.rostering import base_url, rostering_routes, routes_for
 from .routes.views import GRADEBOOK, GRADEBOOK_V11, Operation
@@ -129,10 +130,12 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
     v12: list[BaseRoute] = [
         Mount(V12_ROSTERING, routes=[*_discovery_routes("rostering"), *rostering_routes("1.2")]),
         Mount(V12_GRADEBOOK, routes=[*_discovery_routes("gradebook"),
-                                     *routes_for(GRADEBOOK, "1.2")]),
+                                     *routes_for(GRADEBOOK, "1.2"),
+                                     *gradebook_write_routes("1.2")]),
     ]
     v11: list[BaseRoute] = [Mount(V11, routes=[*rostering_routes("1.1"),
-                                               *routes_for(GRADEBOOK_V11, "1.1")])]
+                                               *routes_for(GRADEBOOK_V11, "1.1"),
+                                               *gradebook_write_routes("1.1")])]
     if prefixes["1.2"]:
         v12 = [Mount(prefixes["1.2"], routes=v12)]
     if prefixes["1.1"]:

@@ -1,0 +1,102 @@
+"""PUT and DELETE routes for the grade book: 1.2 line items, results, categories and score
+scales; 1.1 line items, results and categories (see ``mock_provider.gradebook.writes``).
+
+Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
+body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
+"updated"), 204 for a DELETE. Refusals are the spec error bodies: 400 malformed, 401/403 for
+credentials, scopes and rostering-only connections, 404 unknown record (DELETE), 422 rule.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..gradebook.rules import RuleSet, forbidden
+from ..gradebook.writes import (
+    KINDS,
+    V11_KINDS,
+    WriteRequest,
+    delete_record,
+    parse_body,
+    put_record,
+    writer_for,
+)
+from ..middleware.auth import require
+from ..scopes import required_scopes_v11, required_scopes_v12
+from .rostering import Endpoint, base_url
+from .scoping import school_scope
+
+SCOPED_TABLES = ("classes", "orgs", "users", "academicSessions", "courses", "categories",
+                 "lineItems", "results", "scoreScales")
+
+
+def _authorize_write(request: Request, version: str, table: str, method: str,
+                     rules: RuleSet) -> None:
+    grant = request.scope.get("state", {}).get("grant")
+    connection = getattr(grant, "connection", None)
+    if (connection is not None and connection.connection_type != "supported"
+            and rules.on("connection_supported")):
+        raise forbidden("connection_supported",
+                        f"connection {connection.name!r} is rostering-only (unsupported); "
+                        "grade-book writes need a supported connection")
+    if version == "1.1":
+        scopes = required_scopes_v11(method, f"/{table}/{{sourcedId}}")
+    else:
+        verb = "put" if method == "PUT" else "delete"
+        name = KINDS[table].key
+        scopes = required_scopes_v12(verb + name[0].upper() + name[1:])
+    grant = require(request, scopes)
+    request.app.state.settings.profile.check_gradebook_request(request, grant)
+
+
+def _write_request(request: Request, version: str, table: str, rules: RuleSet) -> WriteRequest:
+    scopes = {}
+    for name in SCOPED_TABLES:
+        sql, params = school_scope(request, name)
+        if sql:
+            scopes[name] = (sql, params)
+    return WriteRequest(version=version, table=table,
+                        sourced_id=request.path_params["sourcedId"],
+                        base_url=base_url(request, version), rules=rules, scopes=scopes)
+
+
+def put_endpoint(version: str, table: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        settings = request.app.state.settings
+        rules = RuleSet.from_settings(settings)
+        _authorize_write(request, version, table, "PUT", rules)
+        req = _write_request(request, version, table, rules)
+        sent = parse_body(await request.body(), req)
+        writer = writer_for(request.app.state)
+        created = await run_in_threadpool(writer.run, lambda conn: put_record(conn, req, sent))
+        status = 201 if created else int(getattr(settings, "update_status", 200))
+        return Response(status_code=status)
+
+    return endpoint
+
+
+def delete_endpoint(version: str, table: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        rules = RuleSet.from_settings(request.app.state.settings)
+        _authorize_write(request, version, table, "DELETE", rules)
+        req = _write_request(request, version, table, rules)
+        cascade = request.query_params.get("cascade", "").lower() == "true"
+        writer = writer_for(request.app.state)
+        await run_in_threadpool(writer.run, lambda conn: delete_record(conn, req, cascade))
+        return Response(status_code=204)
+
+    return endpoint
+
+
+def gradebook_write_routes(version: str) -> list[Route]:
+    """PUT and DELETE routes relative to the version's grade-book base path."""
+    tables = V11_KINDS if version == "1.1" else tuple(KINDS)
+    routes = []
+    for table in tables:
+        path = f"/{table}/{{sourcedId}}"
+        routes.append(Route(path, put_endpoint(version, table), methods=["PUT"]))
+        routes.append(Route(path, delete_endpoint(version, table), methods=["DELETE"]))
+    return routes

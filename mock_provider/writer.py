@@ -14,6 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from .schema import RECORD_TABLES
+from .store import insert_rows
+
 T = TypeVar("T")
 
 # How long a writer waits for another writer (another thread or server process) to finish.
@@ -68,4 +71,23 @@ def in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection]
     return result
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "in_transaction", "open_writer"]
+class Appender:
+    """Inserts rows inside one write transaction; record rows get the next ``seq`` of their
+    table, so appended records come after everything already stored, in insertion order."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._last_seq: dict[str, int] = {}
+
+    def insert(self, table: str, row: tuple) -> None:
+        if table not in RECORD_TABLES:
+            insert_rows(self.conn, table, [row])
+            return
+        if table not in self._last_seq:
+            self._last_seq[table] = self.conn.execute(
+                f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
+        insert_rows(self.conn, table, [row], self._last_seq[table])
+        self._last_seq[table] += 1
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "Appender", "in_transaction", "open_writer"]

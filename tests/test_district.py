@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mock_provider.district.sizes import SIZES, plan_district
+from mock_provider.query.fields import SCHEMAS
 from mock_provider.schema import RECORD_TABLES
 from mock_provider.store import Store
 
@@ -290,18 +291,9 @@ def test_nothing_is_modified_after_the_district_clock(zoned_store: Store, zoned:
             assert record["dateLastModified"].endswith("Z")
 
 
-V12_SCHEMA = {
-    "orgs": "OrgDType", "academicSessions": "AcademicSessionDType", "courses": "CourseDType",
-    "classes": "ClassDType", "users": "UserDType", "enrollments": "EnrollmentDType",
-    "demographics": "DemographicsDType", "categories": "CategoryDType",
-    "scoreScales": "ScoreScaleDType", "lineItems": "LineItemDType", "results": "ResultDType",
-}
-V11_SCHEMA = {
-    "orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course",
-    "classes": "Class", "users": "User", "enrollments": "Enrollment",
-    "demographics": "Demographics", "categories": "Category", "lineItems": "LineItem",
-    "results": "Result",
-}
+# table -> record schema name, per version (the catalogue the query layer uses too).
+V12_SCHEMA = {table: names[0] for table, names in SCHEMAS.items()}
+V11_SCHEMA = {table: names[1] for table, names in SCHEMAS.items() if names[1]}
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.1"])

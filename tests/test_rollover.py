@@ -22,6 +22,7 @@ from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.district import rollover as rollover_module
 from mock_provider.district.rollover import RolloverConflict, advance_year
+from mock_provider.query.fields import SCHEMAS
 from mock_provider.store import Store
 from mock_provider.writer import open_writer
 from specs import validator
@@ -32,18 +33,9 @@ V12 = "/ims/oneroster/rostering/v1p2"
 V11 = "/ims/oneroster/v1p1"
 ADMIN = "admin-secret-for-rollover-tests"
 BASE = "http://example.test"
-V12_SCHEMA = {
-    "orgs": "OrgDType", "academicSessions": "AcademicSessionDType", "courses": "CourseDType",
-    "classes": "ClassDType", "users": "UserDType", "enrollments": "EnrollmentDType",
-    "demographics": "DemographicsDType", "categories": "CategoryDType",
-    "scoreScales": "ScoreScaleDType", "lineItems": "LineItemDType", "results": "ResultDType",
-}
-V11_SCHEMA = {
-    "orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course",
-    "classes": "Class", "users": "User", "enrollments": "Enrollment",
-    "demographics": "Demographics", "categories": "Category", "lineItems": "LineItem",
-    "results": "Result",
-}
+# table -> record schema name, per version (the catalogue the query layer uses too).
+V12_SCHEMA = {table: names[0] for table, names in SCHEMAS.items()}
+V11_SCHEMA = {table: names[1] for table, names in SCHEMAS.items() if names[1]}
 
 
 def build(path: Path, students: int) -> Path:

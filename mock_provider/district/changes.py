@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from ..schema import RECORD_TABLES
 from ..store import insert_rows
-from ..writer import in_transaction
+from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part
 from .people import Person, StaffFactory, _first_name, _phone, _sex, demographics
@@ -224,7 +224,7 @@ class _Tick:
         self.cal = school_calendar(int(self.meta.get("school_year") or self.new_clock[:4]))
         self.report = TickReport(self.old_clock, self.new_clock, days)
         self._written = 0
-        self._seq: dict[str, int] = {}
+        self._appender = Appender(conn)
         self._records: dict[str, dict[str, None]] = {}
         self._added: dict[str, int] = {}
         self._schools: dict[str, _School] = {}
@@ -245,12 +245,8 @@ class _Tick:
 
     def insert(self, table: str, row: tuple) -> None:
         """Insert one row in the table's column order; record tables get the next ``seq``."""
+        self._appender.insert(table, row)
         if table in RECORD_TABLES:
-            if table not in self._seq:
-                self._seq[table] = self.conn.execute(
-                    f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
-            insert_rows(self.conn, table, [row], self._seq[table])
-            self._seq[table] += 1
             self._note(table, row[0])
             if row[3] == 0:
                 self._added[table] = self._added.get(table, 0) + 1

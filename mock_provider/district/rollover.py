@@ -43,9 +43,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..schema import RECORD_TABLES
-from ..store import insert_rows
-from ..writer import in_transaction
+from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .changes import parse_clock
 from .records import dumps, new_id, ref, ref_id, timestamp
@@ -154,7 +152,7 @@ class _Rollover:
         self.report = RolloverReport(self.old_clock, self.new_clock, self.old_year,
                                      self.new_year)
         self._written = 0
-        self._seq: dict[str, int] = {}
+        self._appender = Appender(conn)
         # Filled while copying: old id -> new id, and the new classes per school.
         self.course_map: dict[str, str] = {}
         self.class_map: dict[str, str] = {}
@@ -167,14 +165,7 @@ class _Rollover:
         return timestamp(min(self.old_epoch + self._written, self.new_epoch))
 
     def insert(self, table: str, row: tuple) -> None:
-        if table in RECORD_TABLES:
-            if table not in self._seq:
-                self._seq[table] = self.conn.execute(
-                    f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
-            insert_rows(self.conn, table, [row], self._seq[table])
-            self._seq[table] += 1
-        else:
-            insert_rows(self.conn, table, [row])
+        self._appender.insert(table, row)
 
     def rewrite(self, table: str, sourced_id: str, edit: Callable[[dict, str], None],
                 columns: dict[str, object] | None = None) -> None:

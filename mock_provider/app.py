@@ -25,7 +25,7 @@ from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
 from .routes.rostering import base_url, rostering_routes, routes_for
-from .routes.views import GRADEBOOK, GRADEBOOK_V11, Operation
+from .routes.views import GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11, Operation
 from .scopes import required_scopes_v11, required_scopes_v12
 from .store import Store
 from .tokens import TokenIssuer
@@ -35,6 +35,7 @@ GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales
 
 V12_ROSTERING = "/ims/oneroster/rostering/v1p2"
 V12_GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
+V12_RESOURCES = "/ims/oneroster/resources/v1p2"
 V11 = "/ims/oneroster/v1p1"
 # Both names the 1EdTech documents use for a service's discovery file (they disagree).
 DISCOVERY_NAMES = {
@@ -42,8 +43,11 @@ DISCOVERY_NAMES = {
                   "imsorv1p2_rostering_openapi3_v1p0.json"),
     "gradebook": ("onerosterv1p2gradebookservice_openapi3_v1p0.json",
                   "imsorv1p2_gradebook_openapi3_v1p0.json"),
+    "resources": ("onerosterv1p2resourcesservice_openapi3_v1p0.json",
+                  "imsorv1p2_resources_openapi3_v1p0.json"),
 }
-SERVICE_BASES = {"rostering": V12_ROSTERING, "gradebook": V12_GRADEBOOK}
+SERVICE_BASES = {"rostering": V12_ROSTERING, "gradebook": V12_GRADEBOOK,
+                 "resources": V12_RESOURCES}
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,9 @@ def _discovery(request: Request, service: str) -> Response:
 
 
 async def discovery(request: Request) -> Response:
-    service = "gradebook" if "/gradebook/" in request.url.path else "rostering"
+    path = request.url.path
+    service = next((name for name in ("gradebook", "resources") if f"/{name}/" in path),
+                   "rostering")
     return _discovery(request, service)
 
 
@@ -132,10 +138,13 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         Mount(V12_GRADEBOOK, routes=[*_discovery_routes("gradebook"),
                                      *routes_for(GRADEBOOK, "1.2"),
                                      *gradebook_write_routes("1.2")]),
+        Mount(V12_RESOURCES, routes=[*_discovery_routes("resources"),
+                                     *routes_for(RESOURCES, "1.2")]),
     ]
     v11: list[BaseRoute] = [Mount(V11, routes=[*rostering_routes("1.1"),
                                                *routes_for(GRADEBOOK_V11, "1.1"),
-                                               *gradebook_write_routes("1.1")])]
+                                               *gradebook_write_routes("1.1"),
+                                               *routes_for(RESOURCES_V11, "1.1")])]
     if prefixes["1.2"]:
         v12 = [Mount(prefixes["1.2"], routes=v12)]
     if prefixes["1.1"]:
@@ -158,8 +167,8 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         middleware=[Middleware(BearerAuth,
                                protected_prefixes=protected,
                                version_of=version_of,
-                               public_parts=(f"{V12_ROSTERING}/discovery/",
-                                             f"{V12_GRADEBOOK}/discovery/"))],
+                               public_parts=tuple(f"{base}/discovery/"
+                                                  for base in SERVICE_BASES.values()))],
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
                             Exception: _server_error},
     )

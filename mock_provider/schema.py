@@ -32,6 +32,7 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
         "dueDate",
     ),
     "results": ("lineItem_id", "student_id", "class_id", "scoreStatus", "scoreDate"),
+    "resources": ("title", "vendorResourceId"),
 }
 
 # Side tables: many-to-many links that nested endpoints need (a class in several terms, a user

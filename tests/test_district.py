@@ -19,8 +19,10 @@ from .conftest import make_district
 TYPE_TABLE = {
     "org": "orgs", "user": "users", "class": "classes", "course": "courses",
     "academicSession": "academicSessions", "category": "categories", "lineItem": "lineItems",
-    "scoreScale": "scoreScales",
+    "scoreScale": "scoreScales", "resource": "resources",
 }
+SERVICE = {"categories": "gradebook", "lineItems": "gradebook", "scoreScales": "gradebook",
+           "resources": "resources"}
 BASE = "http://127.0.0.1:8000"
 
 
@@ -105,9 +107,9 @@ def test_every_reference_resolves_to_a_record_of_its_type(zoned: dict) -> None:
             for ref in refs(record):
                 target = TYPE_TABLE[ref["type"]]
                 assert ref["sourcedId"] in zoned[target], (table, record["sourcedId"], ref)
-                assert ref["href"] == f"{BASE}/ims/oneroster/" + (
-                    "gradebook" if target in ("categories", "lineItems", "scoreScales")
-                    else "rostering") + f"/v1p2/{target}/{ref['sourcedId']}"
+                service = SERVICE.get(target, "rostering")
+                assert ref["href"] == (f"{BASE}/ims/oneroster/{service}/v1p2/{target}/"
+                                       f"{ref['sourcedId']}")
                 checked += 1
     assert checked > 10_000
 

@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..schema import ALL_TABLES
@@ -27,11 +27,12 @@ from .names import catalog, city_name, login_part
 from .people import StaffFactory
 from .quirks import QUIRKS
 from .records import dumps, new_id, ref, timestamp
+from .resources import emit_resources
 from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, Rows, _emit_user, build_zone
 
 # Bump when generated content changes, so cached district files are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 # Records of zone k are numbered from (k + 1) * ZONE_SEQ_SPAN; far more than a zone holds.
 ZONE_SEQ_SPAN = 10_000_000
 
@@ -126,6 +127,9 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
         emit("orgs", (sid, "active", modified, 0, "school", number, school_name, district_id,
                       dumps(obj), None))
 
+    resources = emit_resources(emit, random.Random(f"{spec.seed}:district:resources"),
+                               rng_ids, dlm)
+    ctx = replace(ctx, resources=resources)
     office = StaffFactory(random.Random(f"{spec.seed}:district:staff"), rng_ids, catalog(),
                           9999, domain)
     office.make("districtAdministrator", district_id)
@@ -233,7 +237,7 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
         counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE hidden = 0").fetchone()[0]
                   for t in ("orgs", "academicSessions", "courses", "classes", "users",
                             "enrollments", "demographics", "categories", "scoreScales",
-                            "lineItems", "results")}
+                            "lineItems", "results", "resources")}
         seconds = time.perf_counter() - started
         meta = {
             "key": spec.key,

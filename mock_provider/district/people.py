@@ -46,6 +46,7 @@ class Person:
     # (role, roleType, org sourcedId); exactly one primary.
     roles: list[tuple[str, str, str]] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)  # resource sourcedIds (1.2 only)
     enabled: bool = True
     status: str = "active"
     school: SchoolPlan | None = None

@@ -11,7 +11,7 @@ import calendar as _calendar
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .calendar import SchoolCalendar, school_calendar
 from .gradebook import emit_gradebook
@@ -37,6 +37,8 @@ class DistrictContext:
     school_year: int
     clock_epoch: int
     quirks: frozenset[str]
+    # department -> (student edition, teacher edition) resource sourcedIds
+    resources: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _epoch(day: dt.date) -> int:
@@ -177,12 +179,20 @@ def _emit_school(emit, ctx: DistrictContext, schedule: SchoolSchedule, cal: Scho
     year_id, term_ids, quarter_ids = _session_rows(emit, cal, school_id, rng_ids, when, 0)
     prev_year_id, prev_term_ids, _ = _session_rows(emit, previous, school_id, rng_ids, when, 1)
 
+    def editions(course) -> tuple[str | None, str | None]:
+        return ctx.resources.get(course.department, (None, None))
+
     first_section: dict[str, Section] = {}
     for course, course_id in schedule.courses.items():
-        _emit_course(emit, course, course_id, year_id, school_ref, when(), 0)
+        _emit_course(emit, course, course_id, year_id, school_ref, when(), 0,
+                     editions(course)[0])
     for section in schedule.sections:
         first_section.setdefault(section.course_id, section)
-        _emit_class(emit, section, school, school_ref, term_ids, when(), 0)
+        student_edition, teacher_edition = editions(section.course)
+        _emit_class(emit, section, school, school_ref, term_ids, when(), 0, student_edition)
+        for teacher, primary in section.teachers:
+            if primary and teacher_edition and teacher_edition not in teacher.resources:
+                teacher.resources.append(teacher_edition)
         _emit_enrollments(emit, section, school_ref, cal, rng_enroll, rng_ids, when, 0)
         emit_gradebook(emit, rng_grades, rng_ids, section, ref("class", section.sourced_id),
                        school_ref, cal, quarter_ids, ctx.clock_epoch, school.secondary)
@@ -191,28 +201,32 @@ def _emit_school(emit, ctx: DistrictContext, schedule: SchoolSchedule, cal: Scho
     # simulation needs them.
     for course, course_id in schedule.courses.items():
         old_course_id = new_id(rng_ids)
-        _emit_course(emit, course, old_course_id, prev_year_id, school_ref, when(), 1)
+        _emit_course(emit, course, old_course_id, prev_year_id, school_ref, when(), 1,
+                     editions(course)[0])
         model = first_section[course_id]
         old = Section(new_id(rng_ids), model.course, old_course_id, model.number, model.terms,
                       teachers=[model.teachers[0]], period=model.period, room=model.room)
-        _emit_class(emit, old, school, school_ref, prev_term_ids, when(), 1)
+        _emit_class(emit, old, school, school_ref, prev_term_ids, when(), 1,
+                    editions(old.course)[0])
         _emit_enrollments(emit, old, school_ref, previous, rng_enroll, rng_ids, when, 1)
 
 
 def _emit_course(emit, course, course_id: str, year_id: str, school_ref: dict[str, str],
-                 dlm: str, hidden: int) -> None:
+                 dlm: str, hidden: int, resource: str | None = None) -> None:
     obj = {
         "sourcedId": course_id, "status": "active", "dateLastModified": dlm,
         "title": course.title, "schoolYear": ref("academicSession", year_id),
         "courseCode": course.code, "grades": list(course.grades), "subjects": [course.subject],
         "org": school_ref, "subjectCodes": [course.subject_code],
     }
+    if resource:
+        obj["resources"] = [ref("resource", resource)]
     emit("courses", (course_id, "active", dlm, hidden, course.title, course.code,
                      ref_id(school_ref), year_id, dumps(obj), None))
 
 
 def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str, str],
-                term_ids: list[str], dlm: str, hidden: int) -> None:
+                term_ids: list[str], dlm: str, hidden: int, resource: str | None = None) -> None:
     class_id = section.sourced_id
     class_type = "homeroom" if section.course.department == "Homeroom" else "scheduled"
     obj: dict[str, object] = {"sourcedId": class_id, "status": "active", "dateLastModified": dlm}
@@ -226,6 +240,8 @@ def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str
         "terms": [ref("academicSession", term_ids[t]) for t in section.terms],
         "subjectCodes": [section.course.subject_code], "periods": [section.period],
     })
+    if resource:
+        obj["resources"] = [ref("resource", resource)]
     emit("classes", (class_id, "active", dlm, hidden, section.title, section.code,
                      class_type, ref_id(school_ref), section.course_id, dumps(obj), None))
     for t in section.terms:
@@ -302,6 +318,8 @@ def _emit_user(emit, person: Person, dlm: str) -> None:
     v11["orgs"] = [ref("org", o) for o in orgs]
     if person.grades:
         obj["grades"] = v11["grades"] = person.grades
+    if person.resources:
+        obj["resources"] = [ref("resource", r) for r in person.resources]
     school_id = person.primary_org if person.roles else None
     emit("users", (pid, person.status, dlm, 0, primary_role, person.username, person.email,
                    person.number, person.given, person.family, school_id, dumps(obj),

@@ -70,6 +70,7 @@ SCHEMAS: dict[str, tuple[str, str | None]] = {
     "scoreScales": ("ScoreScaleDType", None),
     "lineItems": ("LineItemDType", "LineItem"),
     "results": ("ResultDType", "Result"),
+    "resources": ("ResourceDType", "Resource"),
 }
 
 # Filter fields whose value the store also keeps in a column (so SQLite can use an index).

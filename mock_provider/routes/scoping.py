@@ -38,7 +38,8 @@ def school_scope(request: Request, table: str) -> tuple[str, tuple[str, ...]]:
     grant = request.scope.get("state", {}).get("grant")
     connection = getattr(grant, "connection", None)
     names = getattr(connection, "schools", None)
-    if not names:
+    if not names or table not in _CONDITIONS:
+        # No school limit, or a district-wide catalogue (resources).
         return "", ()
     cache = request.app.state.school_cache
     key = (connection.client_id, names)

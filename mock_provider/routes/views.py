@@ -20,6 +20,7 @@ ENVELOPES = {
     "lineItems": ("lineItems", "lineItem"),
     "results": ("results", "result"),
     "scoreScales": ("scoreScales", "scoreScale"),
+    "resources": ("resources", "resource"),
 }
 
 _IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
@@ -195,3 +196,25 @@ GRADEBOOK: tuple[Operation, ...] = tuple(_gradebook_operations())
 GRADEBOOK_V11: tuple[Operation, ...] = tuple(
     op for op in GRADEBOOK
     if op.table != "scoreScales" and op.operation_id != "getCategoriesForClass")
+
+
+def _attached(table: str) -> str:
+    """Resources a record of ``table`` lists in its ``resources`` references."""
+    return (f"sourcedId IN (SELECT json_extract(r.value, '$.\"@r\"') FROM {table} AS owner, "
+            f"json_each(owner.json12, '$.resources') AS r WHERE owner.sourcedId = ?)")
+
+
+RESOURCES: tuple[Operation, ...] = (
+    *_flat("Resource", "Resources", "/resources", "resources"),
+    Operation("getResourcesForClass", "/classes/{classSourcedId}/resources", "resources",
+              _attached("classes"), ("classSourcedId",), _class()),
+    Operation("getResourcesForCourse", "/courses/{courseSourcedId}/resources", "resources",
+              _attached("courses"), ("courseSourcedId",),
+              Parent("courses", "sourcedId = ?", ("courseSourcedId",), "course")),
+    Operation("getResourcesForUser", "/users/{userSourcedId}/resources", "resources",
+              _attached("users"), ("userSourcedId",),
+              Parent("users", "sourcedId = ?", ("userSourcedId",), "user")),
+)
+# 1.1 attaches resources to courses and classes only.
+RESOURCES_V11: tuple[Operation, ...] = tuple(
+    op for op in RESOURCES if op.operation_id != "getResourcesForUser")

@@ -21,6 +21,8 @@ SHAPE_RULES: dict[str, str] = {
     "json_body": "the body is a JSON object",
     "envelope": "the body holds exactly the singular envelope key (e.g. lineItem) with an object",
     "sourcedid_matches_path": "the body's sourcedId, when given, equals the path's",
+    "path_matches_record": "a bulk POST's records belong to the class, school, line item or "
+                           "session its path names",
     "schema": "the record is valid against the official 1.2 / 1.1 schema",
     "sourcedid_not_hidden": "the sourcedId is not taken by a record hidden from the API",
 }

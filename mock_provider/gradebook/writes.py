@@ -40,8 +40,9 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -531,6 +532,172 @@ def delete_record(conn: sqlite3.Connection, req: WriteRequest, cascade: bool = F
         conn.execute("DELETE FROM results WHERE lineItem_id = ?", (req.sourced_id,))
 
 
+# --- bulk POST ------------------------------------------------------------------------------
+#
+# The four 1.2 collection POSTs (postLineItemsForClass, postLineItemsForSchool,
+# postResultsForLineItem, postResultsForAcademicSessionForClass) send a plural envelope
+# (``{"lineItems": [...]}``) and get 201 with ``{"sourcedIdPairs": [{"suppliedSourcedId",
+# "allocatedSourcedId"}]}``. Each record goes through the same checks and storage as a PUT
+# (``put_record``), all records of one POST in ONE transaction: when any record is refused,
+# none is stored, and the refusal names the rule first and then the record, e.g.
+# ``reference_exists: lineItems[2] (sourcedId li-9): unknown class nope``.
+#
+# Allocation: every record must carry its supplied ``sourcedId`` (the pair needs it). A
+# supplied sourcedId not yet taken (by any record, hidden or outside the caller's view
+# included, earlier records of the same POST included) is allocated as is; a taken one gets a
+# fresh ``uuid4`` and the pair reports it. A POST never replaces a record (PUT does that).
+#
+# The path's parent must exist in the caller's view (else 404 unknownobject) and agree with
+# each record (rule ``path_matches_record``, 400, always on like ``sourcedid_matches_path``):
+# a line item's class / school is the path's class / school (a line item posted to a school
+# may leave ``school`` out: the schema rule then refuses it, as for a PUT); a result's
+# lineItem is the path's line item; for a class and session, the result's class (else its
+# line item's) is the path's class and the path's session is its line item's gradingPeriod /
+# academicSession or one above it (term, school year).
+
+PATH_RULE = "path_matches_record"
+
+
+@dataclass(frozen=True)
+class BulkParent:
+    """The path of one bulk POST: which table the records go to and what they hang under."""
+
+    table: str  # "lineItems" or "results"
+    class_id: str | None = None
+    school_id: str | None = None
+    line_item_id: str | None = None
+    session_id: str | None = None
+
+
+def parse_bulk_body(raw: bytes, table: str) -> list[dict[str, Any]]:
+    """The records inside a bulk POST body, or a 400 naming what is wrong with its shape."""
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise malformed("json_body", f"the request body is not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise malformed("json_body", f"the request body is a JSON {type(body).__name__}, "
+                                     "not an object")
+    if table not in body:
+        found = ", ".join(sorted(body)) or "nothing"
+        raise malformed("envelope", f"expected the envelope key {table!r}, found {found}")
+    extra = sorted(set(body) - {table})
+    if extra:
+        raise malformed("envelope", f"unexpected key {extra[0]!r} beside {table!r}")
+    records = body[table]
+    if not isinstance(records, list):
+        raise malformed("envelope", f"{table} must be an array, not {type(records).__name__}")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise malformed("envelope", f"{table}[{index}] must be an object, not "
+                                        f"{type(record).__name__}")
+        sid = record.get("sourcedId")
+        if not isinstance(sid, str) or not sid:
+            raise malformed("envelope", f"{table}[{index}] needs its supplied sourcedId (a "
+                                        "non-empty string)")
+    return records
+
+
+def _unknown(label: str, sid: str) -> OneRosterError:
+    return OneRosterError(404, "unknownobject", f"Unknown Object: no {label} with sourcedId "
+                                                f"{sid!r}")
+
+
+def _check_parent(conn: sqlite3.Connection, req: WriteRequest, parent: BulkParent) -> None:
+    """404 when a parent the path names does not exist in the caller's view."""
+    wanted = (("class", parent.class_id), ("school", parent.school_id),
+              ("lineItem", parent.line_item_id), ("academicSession", parent.session_id))
+    for name, sid in wanted:
+        if sid is None:
+            continue
+        target = TARGETS[name]
+        scope_sql, scope_params = req.scope(target.table)
+        where = f" AND {target.where}" if target.where else ""
+        row = conn.execute(
+            f"SELECT hidden, {scope_sql or '1'} FROM {target.table} WHERE sourcedId = ?{where}",
+            (*scope_params, sid)).fetchone()
+        if row is None or row[0] or not row[1]:
+            raise _unknown(target.label, sid)
+
+
+def _session_and_above(conn: sqlite3.Connection, sid: str | None) -> set[str]:
+    """A session and its parents (bounded: the tree is school year > term > grading period)."""
+    found: set[str] = set()
+    for _ in range(5):
+        if sid is None or sid in found:
+            break
+        found.add(sid)
+        row = conn.execute("SELECT parent_id FROM academicSessions WHERE sourcedId = ?",
+                           (sid,)).fetchone()
+        sid = row[0] if row else None
+    return found
+
+
+def _check_path(conn: sqlite3.Connection, parent: BulkParent, record: dict[str, Any]) -> None:
+    """Rule ``path_matches_record``; a reference the record leaves out is left to the schema."""
+
+    def differ(name: str, sent: str | None, path: str | None) -> None:
+        if path is not None and sent is not None and sent != path:
+            raise malformed(PATH_RULE, f"{name} {sent} differs from the path's {path}")
+
+    if parent.table == "lineItems":
+        differ("class", _ref_id(record.get("class")), parent.class_id)
+        differ("school", _ref_id(record.get("school")), parent.school_id)
+        return
+    line_item = _ref_id(record.get("lineItem"))
+    differ("lineItem", line_item, parent.line_item_id)
+    if parent.class_id is None and parent.session_id is None:
+        return
+    row = conn.execute("SELECT class_id, json12 FROM lineItems WHERE sourcedId = ?",
+                       (line_item,)).fetchone()
+    item_class = row[0] if row else None
+    differ("class", _ref_id(record.get("class")) or item_class, parent.class_id)
+    if parent.session_id is not None and row is not None:
+        item = json.loads(row[1])
+        sessions = [next(iter(item[name].values())) for name in ("gradingPeriod",
+                                                                   "academicSession")
+                    if isinstance(item.get(name), dict)]
+        above = set().union(*(_session_and_above(conn, s) for s in sessions))
+        if parent.session_id not in above:
+            listed = ", ".join(sessions) or "none"
+            raise malformed(PATH_RULE, f"academicSession {parent.session_id} is not the session "
+                                       f"of line item {line_item} ({listed}) nor above it")
+
+
+def _at(exc: OneRosterError, table: str, index: int, supplied: str) -> OneRosterError:
+    """The refusal of one record of a bulk POST, naming the record after the rule."""
+    rule, sep, message = exc.description.partition(": ")
+    where = f"{table}[{index}] (sourcedId {supplied})"
+    text = f"{rule}: {where}: {message}" if sep else f"{where}: {exc.description}"
+    return OneRosterError(exc.status, exc.code_minor, text, exc.headers)
+
+
+def post_records(conn: sqlite3.Connection, req: WriteRequest, parent: BulkParent,
+                 records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Check and store the records of one bulk POST inside the caller's transaction; the
+    sourcedId pairs. Raises OneRosterError (the caller's transaction then stores nothing)."""
+    _check_parent(conn, req, parent)
+    pairs = []
+    for index, sent in enumerate(records):
+        supplied = sent["sourcedId"]
+        taken = conn.execute(f"SELECT 1 FROM {req.table} WHERE sourcedId = ?",
+                             (supplied,)).fetchone()
+        allocated = str(uuid.uuid4()) if taken else supplied
+        one = replace(req, sourced_id=allocated)
+        record = {**sent, "sourcedId": allocated}
+        try:
+            _check_path(conn, parent, record)
+            put_record(conn, one, record)
+        except OneRosterError as exc:
+            raise _at(exc, req.table, index, supplied) from None
+        pairs.append({"suppliedSourcedId": supplied, "allocatedSourcedId": allocated})
+    return pairs
+
+
 # --- the writer connection ------------------------------------------------------------------
 
 
@@ -565,5 +732,6 @@ def writer_for(state: Any) -> GradebookWriter:
     return writer
 
 
-__all__ = ["KINDS", "V11_KINDS", "GradebookWriter", "Kind", "WriteRequest", "delete_record",
-           "parse_body", "put_record", "uncategorized_id", "write_time", "writer_for"]
+__all__ = ["KINDS", "PATH_RULE", "V11_KINDS", "BulkParent", "GradebookWriter", "Kind",
+           "WriteRequest", "delete_record", "parse_body", "parse_bulk_body", "post_records",
+           "put_record", "uncategorized_id", "write_time", "writer_for"]

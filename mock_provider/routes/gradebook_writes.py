@@ -1,5 +1,7 @@
 """PUT and DELETE routes for the grade book: 1.2 line items, results, categories and score
-scales; 1.1 line items, results and categories (see ``mock_provider.gradebook.writes``).
+scales; 1.1 line items, results and categories (see ``mock_provider.gradebook.writes``). On 1.2
+also the four bulk POSTs (scope ``gradebook.createpost``): line items of a class or school,
+results of a line item or of a class and academic session; 201 with the sourcedId pairs.
 
 Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
@@ -11,16 +13,19 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..gradebook.rules import RuleSet, forbidden
 from ..gradebook.writes import (
     KINDS,
     V11_KINDS,
+    BulkParent,
     WriteRequest,
     delete_record,
     parse_body,
+    parse_bulk_body,
+    post_records,
     put_record,
     writer_for,
 )
@@ -34,7 +39,7 @@ SCOPED_TABLES = ("classes", "orgs", "users", "academicSessions", "courses", "cat
 
 
 def _authorize_write(request: Request, version: str, table: str, method: str,
-                     rules: RuleSet) -> None:
+                     rules: RuleSet, operation: str | None = None) -> None:
     grant = request.scope.get("state", {}).get("grant")
     connection = getattr(grant, "connection", None)
     if (connection is not None and connection.connection_type != "supported"
@@ -42,7 +47,9 @@ def _authorize_write(request: Request, version: str, table: str, method: str,
         raise forbidden("connection_supported",
                         f"connection {connection.name!r} is rostering-only (unsupported); "
                         "grade-book writes need a supported connection")
-    if version == "1.1":
+    if operation is not None:
+        scopes = required_scopes_v12(operation)
+    elif version == "1.1":
         scopes = required_scopes_v11(method, f"/{table}/{{sourcedId}}")
     else:
         verb = "put" if method == "PUT" else "delete"
@@ -52,14 +59,16 @@ def _authorize_write(request: Request, version: str, table: str, method: str,
     request.app.state.settings.profile.check_gradebook_request(request, grant)
 
 
-def _write_request(request: Request, version: str, table: str, rules: RuleSet) -> WriteRequest:
+def _write_request(request: Request, version: str, table: str, rules: RuleSet,
+                   sourced_id: str | None = None) -> WriteRequest:
     scopes = {}
     for name in SCOPED_TABLES:
         sql, params = school_scope(request, name)
         if sql:
             scopes[name] = (sql, params)
     return WriteRequest(version=version, table=table,
-                        sourced_id=request.path_params["sourcedId"],
+                        sourced_id=(request.path_params["sourcedId"] if sourced_id is None
+                                    else sourced_id),
                         base_url=base_url(request, version), rules=rules, scopes=scopes)
 
 
@@ -91,6 +100,36 @@ def delete_endpoint(version: str, table: str) -> Endpoint:
     return endpoint
 
 
+# The 1.2 bulk POSTs: (path, operationId, table, BulkParent field per path parameter).
+POSTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
+    ("/classes/{classSourcedId}/lineItems", "postLineItemsForClass", "lineItems",
+     {"classSourcedId": "class_id"}),
+    ("/schools/{schoolSourcedId}/lineItems", "postLineItemsForSchool", "lineItems",
+     {"schoolSourcedId": "school_id"}),
+    ("/lineItems/{lineItemSourcedId}/results", "postResultsForLineItem", "results",
+     {"lineItemSourcedId": "line_item_id"}),
+    ("/classes/{classSourcedId}/academicSessions/{academicSessionSourcedId}/results",
+     "postResultsForAcademicSessionForClass", "results",
+     {"classSourcedId": "class_id", "academicSessionSourcedId": "session_id"}),
+)
+
+
+def post_endpoint(operation: str, table: str, params: dict[str, str]) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        rules = RuleSet.from_settings(request.app.state.settings)
+        _authorize_write(request, "1.2", table, "POST", rules, operation)
+        req = _write_request(request, "1.2", table, rules, sourced_id="")
+        parent = BulkParent(table, **{field: request.path_params[name]
+                                      for name, field in params.items()})
+        records = parse_bulk_body(await request.body(), table)
+        writer = writer_for(request.app.state)
+        pairs = await run_in_threadpool(
+            writer.run, lambda conn: post_records(conn, req, parent, records))
+        return JSONResponse({"sourcedIdPairs": pairs}, status_code=201)
+
+    return endpoint
+
+
 def gradebook_write_routes(version: str) -> list[Route]:
     """PUT and DELETE routes relative to the version's grade-book base path."""
     tables = V11_KINDS if version == "1.1" else tuple(KINDS)
@@ -99,4 +138,7 @@ def gradebook_write_routes(version: str) -> list[Route]:
         path = f"/{table}/{{sourcedId}}"
         routes.append(Route(path, put_endpoint(version, table), methods=["PUT"]))
         routes.append(Route(path, delete_endpoint(version, table), methods=["DELETE"]))
+    if version == "1.2":
+        for path, operation, table, params in POSTS:
+            routes.append(Route(path, post_endpoint(operation, table, params), methods=["POST"]))
     return routes

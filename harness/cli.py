@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--app-name", default="district",
                        help="Infinite Campus app name in paths and the token URL")
     serve.add_argument("--admin", action="store_true",
-                       help="enable the /admin routes (tick, rollover) with a generated token")
+                       help="enable the /admin routes (tick, rollover, reset) with a generated "
+                       "admin token")
     serve.add_argument("--admin-token", default=None,
                        help="enable the /admin routes with this admin token")
     tick = commands.add_parser(
@@ -147,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     rollover.add_argument("--admin-token", default=None,
                           help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
     rollover.add_argument("--json", action="store_true", help="print the whole report")
+    reset = commands.add_parser(
+        "reset", help="put a running mock's district back to its generated state")
+    reset.add_argument("--url", default="http://127.0.0.1:8000",
+                       help="the running mock (default http://127.0.0.1:8000)")
+    reset.add_argument("--admin-token", default=None,
+                       help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
+    reset.add_argument("--json", action="store_true", help="print the whole report")
     return parser
 
 
@@ -283,8 +291,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         for connection in connections:
             console.print(f"connection {connection.name}: client id {connection.client_id}")
     if options.admin_token:
-        console.print(f"admin:                   {origin}/admin (tick, rollover), admin token "
-                      f"{options.admin_token}")
+        console.print(f"admin:                   {origin}/admin (tick, rollover, reset), "
+                      f"admin token {options.admin_token}")
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -348,8 +356,15 @@ def cmd_rollover(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_reset(args: argparse.Namespace, console: Console) -> int:
+    body = _admin_post(args, "reset")
+    _print_report(console, body, args.json,
+                  f"district reset: school year {body['schoolYear']}, clock {body['clock']}")
+    return 0
+
+
 COMMANDS = {"generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick,
-            "rollover": cmd_rollover}
+            "rollover": cmd_rollover, "reset": cmd_reset}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

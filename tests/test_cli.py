@@ -168,6 +168,9 @@ def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_pa
         again = run("rollover", "--url", url, "--admin-token", "adm1n", "--json",
                     cwd=tmp_path)
         assert again.returncode == 0 and '"schoolYear": 2029' in again.stdout
+        reset = run("reset", "--url", url, "--admin-token", "adm1n", cwd=tmp_path)
+        assert reset.returncode == 0, reset.stderr
+        assert "school year 2027, clock 2026-11-02T07:00:00Z" in reset.stdout
         wrong = run("tick", "--url", url, "--admin-token", "nope", cwd=tmp_path)
         assert wrong.returncode == 2
         assert len(wrong.stderr.strip().splitlines()) == 1

@@ -7,6 +7,9 @@
   ``mock_provider.district.rollover``). When the clock is already at or past the new year's
   rollover moment (07:00Z the day before its first day) it answers 409 ``invaliddata`` and
   changes nothing: the clock never moves back.
+* ``POST /admin/reset`` (no parameters) regenerates the district from its seed, size and
+  quirks and puts it in place of the served one, undoing ticks, rollovers and grade-book
+  writes (see ``mock_provider.district.reset``).
 * ``GET /admin/clock`` answers ``{"clock": "YYYY-MM-DDTHH:MM:SSZ"}``.
 
 They are off unless the app has an admin token (``app.state.admin_token``); off, every path
@@ -36,6 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_clock
+from ..district.reset import ResetError, reset_district
 from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
 from ..errors import OneRosterError
 from ..writer import open_writer
@@ -193,7 +197,7 @@ async def _no_parameters(request: Request) -> None:
     """A rollover takes no parameters: no query, and a body that is empty or ``{}``."""
     names = sorted({key for key, _ in request.query_params.multi_items()})
     if names:
-        raise _bad(f"unknown parameter {names[0]!r} in the query; a rollover takes none")
+        raise _bad(f"unknown parameter {names[0]!r} in the query; this route takes none")
     body = (await _read_body(request)).strip()
     if not body:
         return
@@ -238,6 +242,29 @@ async def rollover(request: Request) -> Response:
     return JSONResponse(report.to_dict())
 
 
+def _reset(path: Path) -> dict:
+    with _TICK_LOCK:
+        conn = open_writer(path)
+        try:
+            return reset_district(conn, path)
+        finally:
+            conn.close()
+
+
+async def reset(request: Request) -> Response:
+    _guard(request, ("POST",))
+    await _no_parameters(request)
+    store = request.app.state.store
+    try:
+        report = await run_in_threadpool(_reset, store.path)
+    except ResetError as exc:
+        raise _bad(str(exc)) from None
+    except Exception as exc:
+        raise _failed(exc, "reset") from None
+    store.meta.update(dict(store.conn.execute("SELECT key, value FROM meta")))
+    return JSONResponse(report)
+
+
 async def clock(request: Request) -> Response:
     _guard(request, ("GET", "HEAD"))
     return JSONResponse({"clock": read_clock(request.app.state.store.conn)})
@@ -249,6 +276,7 @@ def admin_routes() -> list[BaseRoute]:
     return [Mount(PREFIX, routes=[
         Route("/tick", tick, methods=_ALL_METHODS),
         Route("/rollover", rollover, methods=_ALL_METHODS),
+        Route("/reset", reset, methods=_ALL_METHODS),
         Route("/clock", clock, methods=_ALL_METHODS),
     ])]
 

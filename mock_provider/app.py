@@ -25,13 +25,21 @@ from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
 from .routes.rostering import base_url, rostering_routes, routes_for
-from .routes.views import GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11, Operation
+from .routes.views import (
+    ASSESSMENTS,
+    GRADEBOOK,
+    GRADEBOOK_V11,
+    RESOURCES,
+    RESOURCES_V11,
+    Operation,
+)
 from .scopes import required_scopes_v11, required_scopes_v12
 from .store import Store
 from .tokens import TokenIssuer
 
 log = logging.getLogger("mock_provider")
-GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales"})
+GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales",
+                              "assessmentLineItems", "assessmentResults"})
 
 V12_ROSTERING = "/ims/oneroster/rostering/v1p2"
 V12_GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
@@ -137,6 +145,7 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
         Mount(V12_ROSTERING, routes=[*_discovery_routes("rostering"), *rostering_routes("1.2")]),
         Mount(V12_GRADEBOOK, routes=[*_discovery_routes("gradebook"),
                                      *routes_for(GRADEBOOK, "1.2"),
+                                     *routes_for(ASSESSMENTS, "1.2"),
                                      *gradebook_write_routes("1.2")]),
         Mount(V12_RESOURCES, routes=[*_discovery_routes("resources"),
                                      *routes_for(RESOURCES, "1.2")]),

@@ -33,6 +33,8 @@ RECORD_TABLES: dict[str, tuple[str, ...]] = {
     ),
     "results": ("lineItem_id", "student_id", "class_id", "scoreStatus", "scoreDate"),
     "resources": ("title", "vendorResourceId"),
+    "assessmentLineItems": ("title", "class_id", "parent_id"),
+    "assessmentResults": ("assessmentLineItem_id", "student_id", "scoreStatus", "scoreDate"),
 }
 
 # Side tables: many-to-many links that nested endpoints need (a class in several terms, a user
@@ -44,7 +46,7 @@ SIDE_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 # Kinds that OneRoster 1.1 does not have.
-NOT_IN_V11 = frozenset({"scoreScales"})
+NOT_IN_V11 = frozenset({"scoreScales", "assessmentLineItems", "assessmentResults"})
 
 # Secondary indexes: what nested endpoints join on and what consumers filter by most (roles,
 # e-mail/username look-ups). Every record table also gets sourcedId (unique) and
@@ -59,6 +61,8 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "scoreScales": (("class_id",),),
     "lineItems": (("class_id",),),
     "results": (("lineItem_id",), ("student_id",)),
+    "assessmentLineItems": (("class_id",), ("parent_id",)),
+    "assessmentResults": (("assessmentLineItem_id",), ("student_id",)),
     "class_terms": (("class_id",), ("term_id",)),
     "user_orgs": (("user_id",), ("org_id", "role")),
     "quirks": (("quirk",),),

@@ -11,7 +11,7 @@ import pytest
 
 from mock_provider.district.sizes import SIZES, plan_district
 from mock_provider.query.fields import SCHEMAS
-from mock_provider.schema import RECORD_TABLES
+from mock_provider.schema import NOT_IN_V11, RECORD_TABLES
 from mock_provider.store import Store
 
 from .conftest import make_district
@@ -42,7 +42,7 @@ def refs(value: object) -> Iterator[dict]:
 def all_records(store: Store, version: str = "1.2") -> dict[str, dict[str, dict]]:
     return {table: {r["sourcedId"]: r for r in store.iter_records(table, version, BASE,
                                                                   include_hidden=True)}
-            for table in RECORD_TABLES if not (version == "1.1" and table == "scoreScales")}
+            for table in RECORD_TABLES if not (version == "1.1" and table in NOT_IN_V11)}
 
 
 @pytest.fixture(scope="module")

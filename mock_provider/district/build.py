@@ -32,7 +32,7 @@ from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, Rows, _emit_user, build_zone
 
 # Bump when generated content changes, so cached district files are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 # Records of zone k are numbered from (k + 1) * ZONE_SEQ_SPAN; far more than a zone holds.
 ZONE_SEQ_SPAN = 10_000_000
 
@@ -237,7 +237,8 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
         counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE hidden = 0").fetchone()[0]
                   for t in ("orgs", "academicSessions", "courses", "classes", "users",
                             "enrollments", "demographics", "categories", "scoreScales",
-                            "lineItems", "results", "resources")}
+                            "lineItems", "results", "resources", "assessmentLineItems",
+                            "assessmentResults")}
         seconds = time.perf_counter() - started
         meta = {
             "key": spec.key,

@@ -1,5 +1,6 @@
 """Grade-book writes: PUT (create or replace) and DELETE of line items, results, categories and
-score scales, OneRoster 1.2 and 1.1.
+score scales, OneRoster 1.2 and 1.1, and of assessment line items and assessment results (1.2
+only; scopes ``assessment.createput`` / ``assessment.delete``).
 
 What a PUT does, in order:
 
@@ -24,11 +25,17 @@ The other version's form is derived: 1.1 line items get ``gradingPeriod`` (the 1
 the due date) and ``resultValueMin/Max`` (default 0.0 and 100.0); 1.1 results get ``score``
 (0.0 when the 1.2 result has none, as the generated district does for exempt results); 1.2 line
 items written over 1.1 get ``school`` (the class's school) and 1.2 results ``class`` (the line
-item's class). Score scales have no 1.1 form.
+item's class). Score scales and assessments have no 1.1 form.
+
+Assessment line items check their ``class``, ``parentAssessmentLineItem`` (not the record
+itself) and ``scoreScale`` references; assessment results their ``assessmentLineItem``,
+``student`` and ``scoreScale``, and, when the assessment line item has a class, that the student
+is enrolled in it (``result_student_enrolled``). A score above the line item's
+``resultValueMax`` is kept as sent (extra credit).
 
 DELETE removes the row (a later GET answers 404; deletions do not show in delta reads).
 Deleting a line item keeps its results, as Campus keeps scores already posted, unless the
-request says ``?cascade=true``.
+request says ``?cascade=true`` (likewise an assessment line item and its results).
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ from specs import schema_v11, schema_v12, validator
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
-from ..schema import columns
+from ..schema import RECORD_TABLES, columns
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 
@@ -84,6 +91,10 @@ KINDS: dict[str, Kind] = {
     "results": Kind("results", "result", "ResultDType", "Result"),
     "categories": Kind("categories", "category", "CategoryDType", "Category"),
     "scoreScales": Kind("scoreScales", "scoreScale", "ScoreScaleDType", None),
+    "assessmentLineItems": Kind("assessmentLineItems", "assessmentLineItem",
+                                "AssessmentLineItemDType", None),
+    "assessmentResults": Kind("assessmentResults", "assessmentResult", "AssessmentResultDType",
+                              None),
 }
 V11_KINDS = ("lineItems", "results", "categories")
 
@@ -114,6 +125,9 @@ TARGETS: dict[str, Target] = {
     "lineItem": _t("lineItem", "lineItems", "lineItem"),
     "student": _t("user", "users", "student", "role = 'student'", "user", "student"),
     "course": _t("course", "courses", "course"),
+    "assessmentLineItem": _t("assessmentLineItem", "assessmentLineItems", "assessmentLineItem"),
+    "parentAssessmentLineItem": _t("assessmentLineItem", "assessmentLineItems",
+                                   "parentAssessmentLineItem"),
 }
 REF_FIELDS = {
     "lineItems": ("class", "school", "category", "gradingPeriod", "academicSession",
@@ -121,6 +135,8 @@ REF_FIELDS = {
     "results": ("lineItem", "student", "class", "scoreScale"),
     "categories": (),
     "scoreScales": ("class", "course"),
+    "assessmentLineItems": ("class", "parentAssessmentLineItem", "scoreScale"),
+    "assessmentResults": ("assessmentLineItem", "student", "scoreScale"),
 }
 UNCATEGORIZED = "Uncategorized"
 
@@ -382,6 +398,34 @@ def _check_result(c: Checker) -> dict[str, Any]:
     return {"line_item": line_item, "student": student, "class_id": class_id or item_class}
 
 
+def _check_assessment_line_item(c: Checker) -> dict[str, Any]:
+    c.reference("class")
+    c.reference("scoreScale")
+    parent = c.reference("parentAssessmentLineItem")
+    if parent == c.req.sourced_id and c.on("reference_exists"):
+        raise broken("reference_exists", f"assessment line item {parent} cannot be its own "
+                                         "parentAssessmentLineItem")
+    return {}
+
+
+def _check_assessment_result(c: Checker) -> dict[str, Any]:
+    line_item = c.reference("assessmentLineItem")
+    student = c.reference("student")
+    c.reference("scoreScale")
+    row = c.conn.execute("SELECT class_id FROM assessmentLineItems WHERE sourcedId = ?",
+                         (line_item,)).fetchone()
+    item_class = row[0] if row else None
+    if c.on("result_student_enrolled") and item_class is not None and student is not None:
+        enrolled = c.conn.execute(
+            "SELECT 1 FROM enrollments WHERE class_id = ? AND user_id = ? AND role = 'student' "
+            "AND status = 'active' AND hidden = 0", (item_class, student)).fetchone()
+        if enrolled is None:
+            raise broken("result_student_enrolled", f"student {student} is not enrolled as a "
+                                                    f"student in class {item_class} of "
+                                                    f"assessment line item {line_item}")
+    return {}
+
+
 # --- storage ------------------------------------------------------------------------------
 
 
@@ -443,6 +487,11 @@ def _middle(req: WriteRequest, j12: dict[str, Any], facts: dict[str, Any]) -> tu
                 j12.get("scoreStatus"), j12.get("scoreDate"))
     if table == "categories":
         return (j12.get("title"), facts.get("class_id"))
+    if table == "assessmentLineItems":
+        return (j12.get("title"), rid("class"), rid("parentAssessmentLineItem"))
+    if table == "assessmentResults":
+        return (rid("assessmentLineItem"), rid("student"), j12.get("scoreStatus"),
+                j12.get("scoreDate"))
     return (j12.get("title"), rid("class"), rid("course"))
 
 
@@ -468,10 +517,11 @@ def _ensure_uncategorized(conn: sqlite3.Connection, class_id: str, now: str) -> 
 
 
 def _existing(conn: sqlite3.Connection, req: WriteRequest) -> tuple | None:
-    """The stored row's (hidden, in the caller's scope, class_id), or None."""
+    """The stored row's (hidden, in the caller's scope, class_id or None), or None."""
     scope_sql, scope_params = req.scope(req.table)
+    class_col = "class_id" if "class_id" in RECORD_TABLES[req.table] else "NULL"
     return conn.execute(
-        f"SELECT hidden, {scope_sql or '1'}, class_id FROM {req.table} WHERE sourcedId = ?",
+        f"SELECT hidden, {scope_sql or '1'}, {class_col} FROM {req.table} WHERE sourcedId = ?",
         (*scope_params, req.sourced_id)).fetchone()
 
 
@@ -506,6 +556,10 @@ def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]
     elif req.table == "categories":
         checker.title()
         facts = {"class_id": existing[2] if existing else None}
+    elif req.table == "assessmentLineItems":
+        facts = _check_assessment_line_item(checker)
+    elif req.table == "assessmentResults":
+        facts = _check_assessment_result(checker)
     else:
         checker.title()
         checker.reference("class")
@@ -530,6 +584,9 @@ def delete_record(conn: sqlite3.Connection, req: WriteRequest, cascade: bool = F
     conn.execute(f"DELETE FROM {req.table} WHERE sourcedId = ?", (req.sourced_id,))
     if cascade and req.table == "lineItems":
         conn.execute("DELETE FROM results WHERE lineItem_id = ?", (req.sourced_id,))
+    if cascade and req.table == "assessmentLineItems":
+        conn.execute("DELETE FROM assessmentResults WHERE assessmentLineItem_id = ?",
+                     (req.sourced_id,))
 
 
 # --- bulk POST ------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ SCHEMAS: dict[str, tuple[str, str | None]] = {
     "lineItems": ("LineItemDType", "LineItem"),
     "results": ("ResultDType", "Result"),
     "resources": ("ResourceDType", "Resource"),
+    "assessmentLineItems": ("AssessmentLineItemDType", None),
+    "assessmentResults": ("AssessmentResultDType", None),
 }
 
 # Filter fields whose value the store also keeps in a column (so SQLite can use an index).
@@ -105,6 +107,11 @@ COLUMNS: dict[str, dict[str, str]] = {
     "results": {"lineItem.sourcedId": "lineItem_id", "student.sourcedId": "student_id",
                 "class.sourcedId": "class_id", "scoreStatus": "scoreStatus",
                 "scoreDate": "scoreDate"},
+    "assessmentLineItems": {"title": "title", "class.sourcedId": "class_id",
+                            "parentAssessmentLineItem.sourcedId": "parent_id"},
+    "assessmentResults": {"assessmentLineItem.sourcedId": "assessmentLineItem_id",
+                          "student.sourcedId": "student_id", "scoreStatus": "scoreStatus",
+                          "scoreDate": "scoreDate"},
 }
 # The column keeps the 1.2 value where 1.1 differs: 1.1 has no "other"/"unspecified" sex.
 _NOT_COLUMN_V11 = {("demographics", "sex")}

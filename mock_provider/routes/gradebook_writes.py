@@ -1,7 +1,8 @@
-"""PUT and DELETE routes for the grade book: 1.2 line items, results, categories and score
-scales; 1.1 line items, results and categories (see ``mock_provider.gradebook.writes``). On 1.2
-also the four bulk POSTs (scope ``gradebook.createpost``): line items of a class or school,
-results of a line item or of a class and academic session; 201 with the sourcedId pairs.
+"""PUT and DELETE routes for the grade book: 1.2 line items, results, categories, score scales,
+assessment line items and assessment results; 1.1 line items, results and categories (see
+``mock_provider.gradebook.writes``). On 1.2 also the four bulk POSTs (scope
+``gradebook.createpost``): line items of a class or school, results of a line item or of a class
+and academic session; 201 with the sourcedId pairs.
 
 Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
@@ -35,7 +36,8 @@ from .rostering import Endpoint, base_url
 from .scoping import school_scope
 
 SCOPED_TABLES = ("classes", "orgs", "users", "academicSessions", "courses", "categories",
-                 "lineItems", "results", "scoreScales")
+                 "lineItems", "results", "scoreScales", "assessmentLineItems",
+                 "assessmentResults")
 
 
 def _authorize_write(request: Request, version: str, table: str, method: str,

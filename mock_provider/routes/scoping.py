@@ -20,6 +20,14 @@ _CONDITIONS = {
     "scoreScales": "class_id IN (SELECT sourcedId FROM classes WHERE school_id IN ({schools}))",
     "lineItems": "school_id IN ({schools})",
     "results": "class_id IN (SELECT sourcedId FROM classes WHERE school_id IN ({schools}))",
+    # Assessments go by their class's school; one without a class is district-wide, and so
+    # are the results of such a line item (or of one no longer stored).
+    "assessmentLineItems": "(class_id IS NULL OR class_id IN "
+                           "(SELECT sourcedId FROM classes WHERE school_id IN ({schools})))",
+    "assessmentResults": "NOT EXISTS (SELECT 1 FROM assessmentLineItems AS a "
+                         "WHERE a.sourcedId = assessmentLineItem_id AND a.class_id IS NOT NULL "
+                         "AND a.class_id NOT IN "
+                         "(SELECT sourcedId FROM classes WHERE school_id IN ({schools})))",
 }
 
 

@@ -21,6 +21,8 @@ ENVELOPES = {
     "results": ("results", "result"),
     "scoreScales": ("scoreScales", "scoreScale"),
     "resources": ("resources", "resource"),
+    "assessmentLineItems": ("assessmentLineItems", "assessmentLineItem"),
+    "assessmentResults": ("assessmentResults", "assessmentResult"),
 }
 
 _IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
@@ -190,12 +192,18 @@ def _gradebook_operations() -> list[Operation]:
     return ops
 
 
-# The grade-book reads the store has data for (assessment line items and results come with the
-# grade-book write work). OneRoster 1.1 has no score scales and no class-scoped categories.
+# The grade-book reads. OneRoster 1.1 has no score scales and no class-scoped categories.
 GRADEBOOK: tuple[Operation, ...] = tuple(_gradebook_operations())
 GRADEBOOK_V11: tuple[Operation, ...] = tuple(
     op for op in GRADEBOOK
     if op.table != "scoreScales" and op.operation_id != "getCategoriesForClass")
+
+# 1.2 only: assessment line items and results, served from the grade-book base path.
+ASSESSMENTS: tuple[Operation, ...] = (
+    *_flat("AssessmentLineItem", "AssessmentLineItems", "/assessmentLineItems",
+           "assessmentLineItems"),
+    *_flat("AssessmentResult", "AssessmentResults", "/assessmentResults", "assessmentResults"),
+)
 
 
 def _attached(table: str) -> str:

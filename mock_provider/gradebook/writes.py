@@ -172,15 +172,14 @@ class WriteRequest:
         return self.scopes.get(table, ("", ()))
 
 
-def parse_body(raw: bytes, req: WriteRequest) -> dict[str, Any]:
-    """The record inside a PUT body, or a 400 naming what is wrong with its shape."""
-    key = req.kind.key
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
 
+def _enveloped(raw: bytes, key: str) -> Any:
+    """What a JSON body holds under its one envelope key, or a 400 naming the shape problem."""
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError) as exc:
         raise malformed("json_body", f"the request body is not JSON ({exc})") from None
     if not isinstance(body, dict):
@@ -192,7 +191,13 @@ def parse_body(raw: bytes, req: WriteRequest) -> dict[str, Any]:
     extra = sorted(set(body) - {key})
     if extra:
         raise malformed("envelope", f"unexpected key {extra[0]!r} beside {key!r}")
-    record = body[key]
+    return body[key]
+
+
+def parse_body(raw: bytes, req: WriteRequest) -> dict[str, Any]:
+    """The record inside a PUT body, or a 400 naming what is wrong with its shape."""
+    key = req.kind.key
+    record = _enveloped(raw, key)
     if not isinstance(record, dict):
         raise malformed("envelope", f"{key} must be an object, not {type(record).__name__}")
     given = record.get("sourcedId")
@@ -628,24 +633,7 @@ class BulkParent:
 
 def parse_bulk_body(raw: bytes, table: str) -> list[dict[str, Any]]:
     """The records inside a bulk POST body, or a 400 naming what is wrong with its shape."""
-
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not a JSON number")
-
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise malformed("json_body", f"the request body is not JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise malformed("json_body", f"the request body is a JSON {type(body).__name__}, "
-                                     "not an object")
-    if table not in body:
-        found = ", ".join(sorted(body)) or "nothing"
-        raise malformed("envelope", f"expected the envelope key {table!r}, found {found}")
-    extra = sorted(set(body) - {table})
-    if extra:
-        raise malformed("envelope", f"unexpected key {extra[0]!r} beside {table!r}")
-    records = body[table]
+    records = _enveloped(raw, table)
     if not isinstance(records, list):
         raise malformed("envelope", f"{table} must be an array, not {type(records).__name__}")
     for index, record in enumerate(records):

@@ -30,7 +30,9 @@ import logging
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -45,6 +47,7 @@ from ..errors import OneRosterError
 from ..writer import open_writer
 
 log = logging.getLogger("mock_provider.admin")
+T = TypeVar("T")
 
 PREFIX = "/admin"
 REALM = 'Bearer realm="oneroster-admin"'
@@ -164,32 +167,41 @@ def _failed(exc: Exception, what: str = "tick") -> OneRosterError:
                           f"({type(exc).__name__}: {exc})")
 
 
-def _tick(path: Path, days: int) -> TickReport:
+def _with_writer(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on a fresh writer connection, one admin write at a time in this process."""
     with _TICK_LOCK:
         conn = open_writer(path)
         try:
-            return advance(conn, days)
+            return work(conn)
         finally:
             conn.close()
+
+
+async def _write(request: Request, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run an admin write off the event loop; a busy file is 503, anything unexpected 500.
+    Callers turn their own domain errors (bad input, conflicts) into 4xx first."""
+    try:
+        return await run_in_threadpool(_with_writer, request.app.state.store.path, work)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise OneRosterError(503, "server_busy",
+                                 f"another writer holds the district file; try the {what} "
+                                 "again", headers={"Retry-After": "1"}) from None
+        raise _failed(exc, what) from None
+    except (TickError, RolloverError, ResetError):
+        raise
+    except Exception as exc:
+        raise _failed(exc, what) from None
 
 
 async def tick(request: Request) -> Response:
     _guard(request, ("POST",))
     days = await _days(request)
-    store = request.app.state.store
     try:
-        report = await run_in_threadpool(_tick, store.path, days)
+        report: TickReport = await _write(request, "tick", lambda conn: advance(conn, days))
     except TickError as exc:
         raise _bad(str(exc)) from None
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise OneRosterError(503, "server_busy",
-                                 "another writer holds the district file; try the tick again",
-                                 headers={"Retry-After": "1"}) from None
-        raise _failed(exc) from None
-    except Exception as exc:
-        raise _failed(exc) from None
-    store.meta["clock"] = report.new_clock
+    request.app.state.store.meta["clock"] = report.new_clock
     return JSONResponse(report.to_dict())
 
 
@@ -210,45 +222,19 @@ async def _no_parameters(request: Request) -> None:
                    f"got {json.dumps(payload)[:80]}")
 
 
-def _rollover(path: Path) -> RolloverReport:
-    with _TICK_LOCK:
-        conn = open_writer(path)
-        try:
-            return advance_year(conn)
-        finally:
-            conn.close()
-
-
 async def rollover(request: Request) -> Response:
     _guard(request, ("POST",))
     await _no_parameters(request)
-    store = request.app.state.store
     try:
-        report = await run_in_threadpool(_rollover, store.path)
+        report: RolloverReport = await _write(request, "rollover", advance_year)
     except RolloverConflict as exc:
         raise OneRosterError(409, "invaliddata", str(exc)) from None
     except RolloverError as exc:
         raise _bad(str(exc)) from None
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise OneRosterError(503, "server_busy",
-                                 "another writer holds the district file; try the rollover "
-                                 "again", headers={"Retry-After": "1"}) from None
-        raise _failed(exc, "rollover") from None
-    except Exception as exc:
-        raise _failed(exc, "rollover") from None
-    store.meta["clock"] = report.new_clock
-    store.meta["school_year"] = str(report.new_school_year)
+    meta = request.app.state.store.meta
+    meta["clock"] = report.new_clock
+    meta["school_year"] = str(report.new_school_year)
     return JSONResponse(report.to_dict())
-
-
-def _reset(path: Path) -> dict:
-    with _TICK_LOCK:
-        conn = open_writer(path)
-        try:
-            return reset_district(conn, path)
-        finally:
-            conn.close()
 
 
 async def reset(request: Request) -> Response:
@@ -256,11 +242,9 @@ async def reset(request: Request) -> Response:
     await _no_parameters(request)
     store = request.app.state.store
     try:
-        report = await run_in_threadpool(_reset, store.path)
+        report = await _write(request, "reset", lambda conn: reset_district(conn, store.path))
     except ResetError as exc:
         raise _bad(str(exc)) from None
-    except Exception as exc:
-        raise _failed(exc, "reset") from None
     store.meta.update(dict(store.conn.execute("SELECT key, value FROM meta")))
     return JSONResponse(report)
 

@@ -1,0 +1,54 @@
+"""What a conformance run produces: one result per check, with the evidence behind it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+SEVERITIES = ("error", "warning")
+STATUSES = ("passed", "failed", "warning", "skipped")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One exchange a verdict rests on, safe to print: secrets are already masked."""
+
+    method: str
+    url: str
+    status: int | None
+    excerpt: str
+    curl: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    rule: str  # the spec section or partner rule the check enforces
+    severity: str  # error | warning
+    status: str  # passed | failed | warning | skipped
+    message: str
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    target: str
+    version: str
+    results: tuple[CheckResult, ...]
+    seconds: float
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def conformant(self) -> bool:
+        """No failed check of error severity (warnings never fail a run)."""
+        return not any(r.severity == "error" for r in self.failed)
+
+    def counts(self) -> dict[str, int]:
+        return {status: sum(r.status == status for r in self.results) for status in STATUSES}

@@ -21,6 +21,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from harness.checks import CHECKS
+from harness.embedded import running_mock
+from harness.report import write_all
+from harness.report.console import print_summary
+from harness.runner import run_checks, select
+from harness.target import Target, TargetError
 from mock_provider.district import (
     QUIRKS,
     SIZES,
@@ -155,6 +161,26 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("--admin-token", default=None,
                        help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
     reset.add_argument("--json", action="store_true", help="print the whole report")
+    check = commands.add_parser("check", help="check a OneRoster provider's conformance")
+    kinds = check.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    kinds.required = True
+    provider = kinds.add_parser("provider", help="check a provider at a URL (or --mock)")
+    provider.add_argument("--base-url", help="everything before /ims/oneroster")
+    provider.add_argument("--token-url", help="the OAuth 2.0 token URL (may carry a query)")
+    provider.add_argument("--client-id")
+    provider.add_argument("--client-secret")
+    provider.add_argument("--version", choices=("1.2", "1.1"), default="1.2")
+    provider.add_argument("--only", default=None, metavar="IDS",
+                          help="comma-separated check ids or prefixes (e.g. OR-PAGE)")
+    provider.add_argument("--report-dir", default="reports",
+                          help="where results.json, junit.xml and report.html go")
+    provider.add_argument("--max-requests", type=_positive_int, default=2_000)
+    provider.add_argument("--mock", action="store_true",
+                          help="start the embedded mock district and check it")
+    _add_district_options(provider)
+    explain = commands.add_parser("explain", help="what a check means and how to fix it")
+    explain.add_argument("check_id", nargs="?", metavar="ID",
+                         help="a check id; without it, list every check")
     return parser
 
 
@@ -363,8 +389,63 @@ def cmd_reset(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, console: Console) -> int:
+    try:
+        checks = select(args.only)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.mock:
+        if args.base_url or args.token_url:
+            raise UsageError("--mock checks the embedded district; drop --base-url/--token-url")
+        district = prepare_district(args, console).path
+        with running_mock(district) as mock:
+            target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
+                            args.version, max_requests=args.max_requests)
+            return _check_target(target, checks, Path(args.report_dir), console)
+    missing = [f"--{name.replace('_', '-')}" for name in
+               ("base_url", "token_url", "client_id", "client_secret") if not getattr(args, name)]
+    if missing:
+        raise UsageError(f"give {', '.join(missing)} (or --mock to check the embedded mock)")
+    target = Target(args.base_url, args.token_url, args.client_id, args.client_secret,
+                    args.version, max_requests=args.max_requests)
+    return _check_target(target, checks, Path(args.report_dir), console)
+
+
+def _check_target(target: Target, checks: list, report_dir: Path, console: Console) -> int:
+    try:
+        summary = run_checks(target, checks)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        target.close()
+    paths = write_all(summary, report_dir)
+    print_summary(summary, console)
+    console.print("reports: " + ", ".join(str(p) for p in paths.values()))
+    return 0 if summary.conformant else 1
+
+
+def cmd_explain(args: argparse.Namespace, console: Console) -> int:
+    if args.check_id is None:
+        table = Table(title="Checks")
+        for column in ("id", "severity", "title"):
+            table.add_column(column)
+        for found in CHECKS.values():
+            table.add_row(found.id, found.severity, found.title)
+        console.print(table)
+        return 0
+    found = CHECKS.get(args.check_id)
+    if found is None:
+        raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "
+                         "them")
+    console.print(f"{found.id} ({found.severity}): {found.title}")
+    console.print(f"rule: {found.rule}")
+    console.print(found.explanation)
+    return 0
+
+
 COMMANDS = {"generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick,
-            "rollover": cmd_rollover, "reset": cmd_reset}
+            "rollover": cmd_rollover, "reset": cmd_reset, "check": cmd_check,
+            "explain": cmd_explain}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

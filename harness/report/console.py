@@ -1,0 +1,34 @@
+"""The run summary as a rich table plus a one-line verdict."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from harness.model import RunSummary
+
+STATUS_STYLES = {"passed": "green", "failed": "red", "warning": "yellow", "skipped": "dim"}
+
+
+def verdict_line(summary: RunSummary) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in summary.counts().items())
+    verdict = "CONFORMANT" if summary.conformant else "NOT CONFORMANT"
+    return f"{verdict}: {summary.target} (OneRoster {summary.version}) - {counts}"
+
+
+def print_summary(summary: RunSummary, console: Console) -> None:
+    table = Table(title=Text(f"OneRoster {summary.version} conformance: {summary.target}"))
+    for column in ("id", "title", "severity", "status"):
+        table.add_column(column)
+    for result in summary.results:
+        # Text cells, not markup: a title like "[sourcedId]" must print as written.
+        table.add_row(
+            Text(result.id),
+            Text(result.title),
+            Text(result.severity),
+            Text(result.status, style=STATUS_STYLES.get(result.status, "")),
+        )
+    console.print(table)
+    style = "bold green" if summary.conformant else "bold red"
+    console.print(verdict_line(summary), style=style, markup=False, highlight=False)

@@ -1,0 +1,60 @@
+"""Run the check catalogue against a target: every check in turn, timed, never crashing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .checks import CHECKS, Check, Context, Finding, Outcome
+from .model import CheckResult, RunSummary
+from .target import BudgetExceeded, Target, TargetError
+
+Progress = Callable[[Check], None]
+
+
+def select(only: str | None) -> list[Check]:
+    """The checks to run: all, or the comma-separated ids (or id prefixes like OR-PAGE)."""
+    if not only:
+        return list(CHECKS.values())
+    wanted = [part.strip() for part in only.split(",") if part.strip()]
+    chosen = [c for c in CHECKS.values() if any(c.id == w or c.id.startswith(w + "-")
+                                                 for w in wanted)]
+    unknown = [w for w in wanted if not any(c.id == w or c.id.startswith(w + "-")
+                                            for c in CHECKS.values())]
+    if unknown:
+        raise ValueError(f"unknown check {unknown[0]!r}; `oneroster-harness explain` lists them")
+    return chosen
+
+
+def _run_one(check: Check, ctx: Context) -> Outcome:
+    try:
+        return check.run(ctx)
+    except Finding as finding:
+        return Outcome("failed", finding.message, finding.evidence)
+    except BudgetExceeded as exc:
+        return Outcome("skipped", str(exc))
+    except TargetError:
+        raise
+    except Exception as exc:  # a broken provider must not crash the checker
+        return Outcome("failed", f"the check could not complete: {type(exc).__name__}: {exc}")
+
+
+def run_checks(target: Target, checks: list[Check], progress: Progress | None = None) -> RunSummary:
+    """Every check against ``target``. Raises TargetError when no token can be had at all."""
+    started = time.perf_counter()
+    target.token()
+    ctx = Context(target)
+    results = []
+    for check in checks:
+        if progress:
+            progress(check)
+        began = time.perf_counter()
+        outcome = _run_one(check, ctx)
+        status = outcome.status
+        if status == "failed" and check.severity == "warning":
+            status = "warning"
+        results.append(CheckResult(check.id, check.title, check.rule, check.severity, status,
+                                   outcome.message, tuple(outcome.evidence),
+                                   round(time.perf_counter() - began, 3)))
+    return RunSummary(target.base_url, target.version, tuple(results),
+                      round(time.perf_counter() - started, 3))

@@ -1,0 +1,163 @@
+"""The provider checker: the conformant mock passes every check, and each deliberately broken
+provider (the mock with one defect) is caught by its check and by nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+
+from harness.checks import CHECKS
+from harness.runner import run_checks, select
+from harness.target import Target
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+
+from .conftest import make_district
+from .live_server import live_server
+
+Body = Callable[[str, dict], dict | None]
+
+
+class Defect:
+    """The mock with one deliberate defect, as ASGI middleware: it may rewrite the request
+    (path, query, headers) and the JSON response of matching requests."""
+
+    def __init__(self, app, request=None, response: Body | None = None,
+                 drop_header: bytes | None = None) -> None:
+        self.app, self.request, self.response, self.drop_header = app, request, response, \
+            drop_header
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        if self.request:
+            scope = self.request(dict(scope))
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            status, headers = start["status"], list(start["headers"])
+            if self.drop_header:
+                headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
+            if self.response:
+                changed = self.response(scope["path"], json.loads(body))
+                if changed is not None:
+                    status, body = changed["status"], json.dumps(changed["body"]).encode()
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def _query(scope: dict, change: Callable[[dict], dict]) -> dict:
+    params = dict(parse_qsl(scope["query_string"].decode()))
+    scope["query_string"] = urlencode(change(params)).encode()
+    return scope
+
+
+def _without_token_allowed(scope: dict) -> dict:
+    headers = scope["headers"]
+    if not any(k == b"authorization" for k, _ in headers):
+        scope["headers"] = [*headers, (b"authorization", VALID_TOKEN["value"].encode())]
+    return scope
+
+
+def _extra_key(path: str, body: dict) -> dict | None:
+    if path.endswith("/orgs") and isinstance(body.get("orgs"), list):
+        return {"status": 200, "body": {**body, "note": "extra"}}
+    return None
+
+
+def _unknown_user_is_500(path: str, body: dict) -> dict | None:
+    if "/users/" in path and "imsx_codeMajor" in body:
+        return {"status": 500, "body": {"error": "boom"}}
+    return None
+
+
+VALID_TOKEN: dict[str, str] = {}
+DEFECTS = {
+    "no X-Total-Count": ({"drop_header": b"x-total-count"}, {"OR-PAGE-002"}),
+    "limit ignored": ({"request": lambda s: _query(s, lambda p: {
+        **p, "limit": "10"} if p.get("limit") == "3" else p)}, {"OR-PAGE-001"}),
+    "extra key in orgs": ({"response": _extra_key}, {"OR-SCHEMA-001"}),
+    "unknown user is a 500": ({"response": _unknown_user_is_500}, {"OR-ERR-001"}),
+    "no token needed": ({"request": _without_token_allowed}, {"OR-AUTH-001"}),
+}
+
+
+@pytest.fixture(scope="module")
+def district(districts_dir: Path) -> Path:
+    return make_district(districts_dir, 42, 60)
+
+
+def _serve(district: Path, **defect) -> Iterator[Target]:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    app = create_app(Store(district), [connection])
+    with live_server(Defect(app, **defect) if defect else app) as url:
+        target = Target(url, f"{url}/oauth2/token", "h", "h-secret")
+        VALID_TOKEN["value"] = f"Bearer {target.token()}"
+        try:
+            yield target
+        finally:
+            target.close()
+
+
+def test_the_conformant_mock_passes_every_check(district: Path) -> None:
+    for target in _serve(district):
+        summary = run_checks(target, select(None))
+    assert {r.id: r.status for r in summary.results} == {c: "passed" for c in CHECKS}
+    assert summary.conformant
+
+
+@pytest.mark.parametrize("name", sorted(DEFECTS))
+def test_each_defect_is_caught_by_its_check_and_nothing_else(district: Path, name: str) -> None:
+    defect, expected = DEFECTS[name]
+    for target in _serve(district, **defect):
+        summary = run_checks(target, select(None))
+    failed = {r.id for r in summary.results if r.status == "failed"}
+    assert failed == expected
+    assert not summary.conformant
+    token = VALID_TOKEN["value"].removeprefix("Bearer ")
+    for result in summary.results:
+        if result.status == "failed":
+            assert result.evidence, "a failure shows the exchange behind it"
+            printed = json.dumps(result.to_dict())
+            assert "h-secret" not in printed and token not in printed
+
+
+def test_the_command_line_writes_reports_and_exits_by_verdict(tmp_path: Path) -> None:
+    env = {**os.environ, "CI": "true", "COLUMNS": "160"}
+    done = subprocess.run([sys.executable, "-m", "harness", "check", "provider", "--mock",
+                           "--size", "tiny", "--report-dir", "out", "--only", "OR-PAGE,OR-ERR"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert {r["id"] for r in results["results"]} == {"OR-PAGE-001", "OR-PAGE-002", "OR-PAGE-003",
+                                                      "OR-ERR-001", "OR-ERR-002"}
+    assert (tmp_path / "out" / "junit.xml").is_file()
+    assert (tmp_path / "out" / "report.html").is_file()
+    unknown = subprocess.run([sys.executable, "-m", "harness", "check", "provider", "--base-url",
+                              "http://127.0.0.1:9", "--token-url", "http://127.0.0.1:9/token",
+                              "--client-id", "x", "--client-secret", "s3cret"], cwd=tmp_path,
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2
+    assert len(unknown.stderr.strip().splitlines()) == 1 and "s3cret" not in unknown.stderr

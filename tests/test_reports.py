@@ -1,0 +1,186 @@
+"""Report writers: JSON, JUnit, HTML and console, from a RunSummary built by hand."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from rich.console import Console
+
+from harness.model import CheckResult, Evidence, RunSummary
+from harness.report import write_all, write_html, write_json, write_junit
+from harness.report.console import print_summary
+
+NASTY = '<script>alert(1)</script> & "quoted" café – Zoë 日本'
+TARGET = "https://sis.example.test/ims/oneroster/v1p2"
+
+
+def _evidence(status: int | None = 200) -> Evidence:
+    return Evidence(
+        method="GET",
+        url=f"{TARGET}/users?limit=2&offset=0",
+        status=status,
+        excerpt=f'{{"users": [], "note": "{NASTY}"}}',
+        curl=f"curl -H 'Authorization: Bearer ***' '{TARGET}/users?limit=2&offset=0'",
+    )
+
+
+def _summary(*, failed_severity: str = "error") -> RunSummary:
+    return RunSummary(
+        target=TARGET,
+        version="1.2",
+        seconds=1.25,
+        results=(
+            CheckResult(
+                "OR-ENV-001",
+                "Collection wrapped in its plural key",
+                "1.2 §3.1",
+                "error",
+                "passed",
+                "ok",
+                (_evidence(),),
+                0.1,
+            ),
+            CheckResult(
+                "OR-PAGE-003",
+                "X-Total-Count matches the walk",
+                "1.2 §3.4",
+                failed_severity,
+                "failed",
+                f"total 5 != walked 4 <{NASTY}>",
+                (_evidence(), _evidence(None)),
+                0.2,
+            ),
+            CheckResult(
+                "OR-DATE-002",
+                "Dates in ISO 8601 & UTC",
+                "1.2 §4.13",
+                "warning",
+                "warning",
+                "dateLastModified lacks 'Z' – Zoë",
+                (_evidence(),),
+            ),
+            CheckResult(
+                "OR-GB-001",
+                "Gradebook endpoints respond",
+                "1.2 §6",
+                "error",
+                "skipped",
+                "gradebook <not> offered",
+            ),
+        ),
+    )
+
+
+def test_json_has_run_fields_counts_and_results(tmp_path):
+    path = write_json(_summary(), tmp_path / "results.json")
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert text.endswith("}\n")
+    assert "Zoë" in text  # UTF-8, not \u escapes
+    assert list(data) == ["target", "version", "seconds", "counts", "conformant", "results"]
+    assert data["counts"] == {"passed": 1, "failed": 1, "warning": 1, "skipped": 1}
+    assert data["conformant"] is False
+    assert data["target"] == TARGET
+    assert [r["id"] for r in data["results"]] == [
+        "OR-ENV-001",
+        "OR-PAGE-003",
+        "OR-DATE-002",
+        "OR-GB-001",
+    ]
+    assert data["results"][1]["evidence"][0]["excerpt"] == _evidence().excerpt
+    assert data["results"][1]["evidence"][1]["status"] is None
+
+
+def test_warning_severity_failure_stays_conformant(tmp_path):
+    data = json.loads(
+        write_json(_summary(failed_severity="warning"), tmp_path / "r.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert data["conformant"] is True
+
+
+def test_junit_counts_names_and_outcomes(tmp_path):
+    root = ET.parse(write_junit(_summary(), tmp_path / "junit.xml")).getroot()
+    assert root.tag == "testsuite"
+    assert root.get("name") == "oneroster-conformance"
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("4", "1", "1")
+    assert root.get("time") == "1.250"
+    assert "timestamp" not in root.attrib
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    assert list(cases) == [
+        "OR-ENV-001 Collection wrapped in its plural key",
+        "OR-PAGE-003 X-Total-Count matches the walk",
+        "OR-DATE-002 Dates in ISO 8601 & UTC",
+        "OR-GB-001 Gradebook endpoints respond",
+    ]
+    passed, failed, warned, skipped = cases.values()
+    assert passed.get("classname") == "OR-ENV"
+    assert failed.get("classname") == "OR-PAGE"
+    assert list(passed) == []
+    failure = failed.find("failure")
+    assert failure.get("type") == "error"
+    assert failure.get("message") == f"total 5 != walked 4 <{NASTY}>"
+    assert f"GET {TARGET}/users?limit=2&offset=0 200" in failure.text
+    assert f"GET {TARGET}/users?limit=2&offset=0 -" in failure.text
+    assert "curl -H 'Authorization: Bearer ***'" in failure.text
+    assert warned.find("failure") is None
+    assert "lacks 'Z' – Zoë" in warned.find("system-out").text
+    assert skipped.find("skipped").get("message") == "gradebook <not> offered"
+
+
+def test_html_table_escaping_and_no_external_assets(tmp_path):
+    html = write_html(_summary(), tmp_path / "report.html").read_text(encoding="utf-8")
+    for check_id in ("OR-ENV-001", "OR-PAGE-003", "OR-DATE-002", "OR-GB-001"):
+        assert f'<tr id="row-{check_id}">' in html
+    assert html.count("<tr id=") == 4
+    assert "not conformant" in html
+    assert TARGET in html
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&amp; &quot;quoted&quot; café – Zoë 日本" in html
+    assert "Dates in ISO 8601 &amp; UTC" in html
+    assert "limit=2&amp;offset=0" in html
+    assert "Bearer ***" in html
+    assert "<link" not in html.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.IGNORECASE)
+    assert "@import" not in html and "url(" not in html
+    # Findings: one section per non-passed check, none for the passed one.
+    assert 'id="check-OR-PAGE-003"' in html
+    assert 'id="check-OR-DATE-002"' in html
+    assert 'id="check-OR-GB-001"' in html
+    assert 'id="check-OR-ENV-001"' not in html
+    assert html.count("<pre>") == 2 * 3  # excerpt + curl for the failed (2) and warning (1)
+
+
+def test_write_all_fixed_names_and_byte_identical(tmp_path):
+    first = write_all(_summary(), tmp_path / "a" / "reports")
+    second = write_all(_summary(), tmp_path / "b")
+    assert {kind: p.name for kind, p in first.items()} == {
+        "json": "results.json",
+        "junit": "junit.xml",
+        "html": "report.html",
+    }
+    assert sorted(p.name for p in (tmp_path / "a" / "reports").iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "results.json",
+    ]
+    for kind, path in first.items():
+        assert path.read_bytes() == second[kind].read_bytes(), kind
+
+
+@pytest.mark.parametrize(
+    ("severity", "verdict"), [("error", "NOT CONFORMANT"), ("warning", "CONFORMANT")]
+)
+def test_console_prints_table_and_verdict(severity, verdict):
+    console = Console(record=True, width=120)
+    print_summary(_summary(failed_severity=severity), console)
+    text = console.export_text()
+    assert "OR-PAGE-003" in text and "OR-GB-001" in text
+    lines = text.strip().splitlines()
+    assert lines[-1].startswith(f"{verdict}: {TARGET}")
+    assert "1 passed, 1 failed, 1 warning, 1 skipped" in lines[-1]

@@ -1,0 +1,57 @@
+"""The pytest plugin: the catalogue as tests against the mock or a URL, and the fixtures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+
+from .conftest import make_district
+from .live_server import live_server
+from .test_check_provider import Defect
+
+
+def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CI": "true"}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_catalogue_passes_on_the_embedded_mock(tmp_path: Path) -> None:
+    done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-mock")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "10 passed" in done.stdout
+
+
+def test_without_a_provider_the_catalogue_is_skipped(tmp_path: Path) -> None:
+    done = _pytest(tmp_path, "--pyargs", "harness.conformance")
+    assert done.returncode == 0 and "10 skipped" in done.stdout
+
+
+def test_a_broken_provider_fails_the_matching_test(tmp_path: Path, districts_dir: Path) -> None:
+    connection = Connection(name="v", client_id="v", client_secret="v-secret",
+                            scopes=ALL_SCOPES_V12)
+    app = create_app(Store(make_district(districts_dir, 42, 60)), [connection])
+    with live_server(Defect(app, drop_header=b"x-total-count")) as url:
+        done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
+                       "--oneroster-token-url", f"{url}/oauth2/token",
+                       "--oneroster-client-id", "v", "--oneroster-client-secret", "v-secret")
+    assert done.returncode == 1
+    assert "1 failed, 9 passed" in done.stdout
+    assert "OR-PAGE-002" in done.stdout and "v-secret" not in done.stdout
+
+
+def test_vendors_can_use_the_mock_fixtures_in_their_own_tests(tmp_path: Path) -> None:
+    (tmp_path / "test_vendor.py").write_text(
+        "def test_students_sync(oneroster_client):\n"
+        "    page = oneroster_client.get('/ims/oneroster/rostering/v1p2/students?limit=5')\n"
+        "    assert page.status_code == 200\n"
+        "    assert len(page.json()['users']) == 5\n")
+    done = _pytest(tmp_path, "test_vendor.py")
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -174,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="comma-separated check ids or prefixes (e.g. OR-PAGE)")
     provider.add_argument("--report-dir", default="reports",
                           help="where results.json, junit.xml and report.html go")
-    provider.add_argument("--max-requests", type=_positive_int, default=2_000)
+    provider.add_argument("--max-requests", type=_positive_int, default=2_000,
+                          help="stop requesting after this many (default 2000)")
+    provider.add_argument("--max-seconds", type=_positive_int, default=600,
+                          help="skip the checks not started after this long (default 600)")
+    provider.add_argument("--timeout", type=_positive_int, default=10,
+                          help="seconds to wait for one answer (default 10)")
     provider.add_argument("--mock", action="store_true",
                           help="start the embedded mock district and check it")
     _add_district_options(provider)
@@ -400,25 +405,26 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         district = prepare_district(args, console).path
         with running_mock(district) as mock:
             target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
-                            args.version, max_requests=args.max_requests)
-            return _check_target(target, checks, Path(args.report_dir), console)
+                            args.version, timeout=args.timeout, max_requests=args.max_requests)
+            return _check_target(target, checks, args, console)
     missing = [f"--{name.replace('_', '-')}" for name in
                ("base_url", "token_url", "client_id", "client_secret") if not getattr(args, name)]
     if missing:
         raise UsageError(f"give {', '.join(missing)} (or --mock to check the embedded mock)")
     target = Target(args.base_url, args.token_url, args.client_id, args.client_secret,
-                    args.version, max_requests=args.max_requests)
-    return _check_target(target, checks, Path(args.report_dir), console)
+                    args.version, timeout=args.timeout, max_requests=args.max_requests)
+    return _check_target(target, checks, args, console)
 
 
-def _check_target(target: Target, checks: list, report_dir: Path, console: Console) -> int:
+def _check_target(target: Target, checks: list, args: argparse.Namespace,
+                  console: Console) -> int:
     try:
-        summary = run_checks(target, checks)
+        summary = run_checks(target, checks, max_seconds=args.max_seconds)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     finally:
         target.close()
-    paths = write_all(summary, report_dir)
+    paths = write_all(summary, Path(args.report_dir))
     print_summary(summary, console)
     console.print("reports: " + ", ".join(str(p) for p in paths.values()))
     return 0 if summary.conformant else 1

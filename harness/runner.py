@@ -39,8 +39,11 @@ def _run_one(check: Check, ctx: Context) -> Outcome:
         return Outcome("failed", f"the check could not complete: {type(exc).__name__}: {exc}")
 
 
-def run_checks(target: Target, checks: list[Check], progress: Progress | None = None) -> RunSummary:
-    """Every check against ``target``. Raises TargetError when no token can be had at all."""
+def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
+               max_seconds: float | None = None) -> RunSummary:
+    """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
+    started are skipped (a slow provider cannot hold a CI job forever). Raises TargetError
+    when no token can be had at all."""
     started = time.perf_counter()
     target.token()
     ctx = Context(target)
@@ -49,7 +52,10 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
         if progress:
             progress(check)
         began = time.perf_counter()
-        outcome = _run_one(check, ctx)
+        if max_seconds is not None and began - started > max_seconds:
+            outcome = Outcome("skipped", f"the run's time limit of {max_seconds:g} s was reached")
+        else:
+            outcome = _run_one(check, ctx)
         status = outcome.status
         if status == "failed" and check.severity == "warning":
             status = "warning"

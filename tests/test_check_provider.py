@@ -3,6 +3,7 @@ provider (the mock with one defect) is caught by its check and by nothing else."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -161,3 +162,34 @@ def test_the_command_line_writes_reports_and_exits_by_verdict(tmp_path: Path) ->
                              env=env, capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2
     assert len(unknown.stderr.strip().splitlines()) == 1 and "s3cret" not in unknown.stderr
+
+
+class Slow:
+    """A provider that takes its time over every OneRoster answer."""
+
+    def __init__(self, app, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"]:
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
+def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    app = Slow(create_app(Store(district), [connection]), 0.3)
+    with live_server(app) as url:
+        # A request timeout shorter than the answer: a finding, never a hang or a crash.
+        impatient = Target(url, f"{url}/oauth2/token", "h", "h-secret", timeout=0.1)
+        summary = run_checks(impatient, select("OR-PAGE-001"))
+        impatient.close()
+        assert summary.results[0].status == "failed"
+        assert "answered None" in summary.results[0].message
+        # A run time limit: the checks not started in time are skipped.
+        patient = Target(url, f"{url}/oauth2/token", "h", "h-secret")
+        summary = run_checks(patient, select("OR-PAGE,OR-ERR"), max_seconds=0.5)
+        patient.close()
+    statuses = [r.status for r in summary.results]
+    assert "skipped" in statuses and statuses[0] != "skipped"

@@ -139,28 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "admin token")
     serve.add_argument("--admin-token", default=None,
                        help="enable the /admin routes with this admin token")
-    tick = commands.add_parser(
-        "tick", help="advance a running mock's district clock, applying realistic changes")
-    tick.add_argument("--url", default="http://127.0.0.1:8000",
-                      help="the running mock (default http://127.0.0.1:8000)")
-    tick.add_argument("--admin-token", default=None,
-                      help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
+    tick = _admin_command(
+        commands, "tick", "advance a running mock's district clock, applying realistic changes")
     tick.add_argument("--days", type=_positive_int, default=1, help="days to advance (default 1)")
-    tick.add_argument("--json", action="store_true", help="print the whole change report")
-    rollover = commands.add_parser(
-        "rollover", help="move a running mock to the next school year, as Infinite Campus does")
-    rollover.add_argument("--url", default="http://127.0.0.1:8000",
-                          help="the running mock (default http://127.0.0.1:8000)")
-    rollover.add_argument("--admin-token", default=None,
-                          help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
-    rollover.add_argument("--json", action="store_true", help="print the whole report")
-    reset = commands.add_parser(
-        "reset", help="put a running mock's district back to its generated state")
-    reset.add_argument("--url", default="http://127.0.0.1:8000",
-                       help="the running mock (default http://127.0.0.1:8000)")
-    reset.add_argument("--admin-token", default=None,
-                       help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
-    reset.add_argument("--json", action="store_true", help="print the whole report")
+    _admin_command(commands, "rollover",
+                   "move a running mock to the next school year, as Infinite Campus does")
+    _admin_command(commands, "reset", "put a running mock's district back to its generated state")
     check = commands.add_parser("check", help="check a OneRoster provider's conformance")
     kinds = check.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
     kinds.required = True
@@ -187,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("check_id", nargs="?", metavar="ID",
                          help="a check id; without it, list every check")
     return parser
+
+
+def _admin_command(commands: argparse._SubParsersAction, name: str,
+                   description: str) -> argparse.ArgumentParser:
+    """A command that drives a running mock's /admin routes."""
+    command = commands.add_parser(name, help=description)
+    command.add_argument("--url", default="http://127.0.0.1:8000",
+                         help="the running mock (default http://127.0.0.1:8000)")
+    command.add_argument("--admin-token", default=None,
+                         help="its admin token (default $ONEROSTER_ADMIN_TOKEN)")
+    command.add_argument("--json", action="store_true", help="print the whole report")
+    return command
 
 
 def _port(text: str) -> int:

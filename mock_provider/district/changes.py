@@ -41,7 +41,7 @@ from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part
 from .people import Person, StaffFactory, _first_name, _phone, _sex, demographics
-from .records import dumps, new_id, timestamp
+from .records import dumps, new_id, ref, timestamp
 from .zone import _emit_user
 
 MAX_DAYS = 366
@@ -291,8 +291,8 @@ class _Tick:
         begin = max(self.today, klass.start)
         obj: dict[str, object] = {
             "sourcedId": eid, "status": "active", "dateLastModified": dlm,
-            "user": {"@u": user_id}, "class": {"@c": klass.sourced_id},
-            "school": {"@o": school_id}, "role": role,
+            "user": ref("user", user_id), "class": ref("class", klass.sourced_id),
+            "school": ref("org", school_id), "role": role,
         }
         if primary is not None:
             obj["primary"] = primary

@@ -348,8 +348,8 @@ class _Rollover:
         eid, dlm = new_id(self.rng), self.stamp()
         obj: dict[str, object] = {
             "sourcedId": eid, "status": "active", "dateLastModified": dlm,
-            "user": {"@u": user_id}, "class": {"@c": klass.sourced_id},
-            "school": {"@o": school_id}, "role": role,
+            "user": ref("user", user_id), "class": ref("class", klass.sourced_id),
+            "school": ref("org", school_id), "role": role,
         }
         if primary is not None:
             obj["primary"] = primary

@@ -392,15 +392,21 @@ def _check_result(c: Checker) -> dict[str, Any]:
             and item_class is not None and class_id != item_class):
         raise broken("result_class_matches_line_item",
                      f"class {class_id} is not the class {item_class} of line item {line_item}")
-    if c.on("result_student_enrolled") and item_class is not None and student is not None:
-        enrolled = c.conn.execute(
-            "SELECT 1 FROM enrollments WHERE class_id = ? AND user_id = ? AND role = 'student' "
-            "AND status = 'active' AND hidden = 0", (item_class, student)).fetchone()
-        if enrolled is None:
-            raise broken("result_student_enrolled", f"student {student} is not enrolled as a "
-                                                    f"student in class {item_class} of line "
-                                                    f"item {line_item}")
+    _student_enrolled(c, student, item_class, f"line item {line_item}")
     return {"line_item": line_item, "student": student, "class_id": class_id or item_class}
+
+
+def _student_enrolled(c: Checker, student: str | None, class_id: str | None,
+                      of_what: str) -> None:
+    """The ``result_student_enrolled`` rule: a score is for a student of the item's class."""
+    if not c.on("result_student_enrolled") or class_id is None or student is None:
+        return
+    enrolled = c.conn.execute(
+        "SELECT 1 FROM enrollments WHERE class_id = ? AND user_id = ? AND role = 'student' "
+        "AND status = 'active' AND hidden = 0", (class_id, student)).fetchone()
+    if enrolled is None:
+        raise broken("result_student_enrolled", f"student {student} is not enrolled as a "
+                                                f"student in class {class_id} of {of_what}")
 
 
 def _check_assessment_line_item(c: Checker) -> dict[str, Any]:
@@ -420,14 +426,7 @@ def _check_assessment_result(c: Checker) -> dict[str, Any]:
     row = c.conn.execute("SELECT class_id FROM assessmentLineItems WHERE sourcedId = ?",
                          (line_item,)).fetchone()
     item_class = row[0] if row else None
-    if c.on("result_student_enrolled") and item_class is not None and student is not None:
-        enrolled = c.conn.execute(
-            "SELECT 1 FROM enrollments WHERE class_id = ? AND user_id = ? AND role = 'student' "
-            "AND status = 'active' AND hidden = 0", (item_class, student)).fetchone()
-        if enrolled is None:
-            raise broken("result_student_enrolled", f"student {student} is not enrolled as a "
-                                                    f"student in class {item_class} of "
-                                                    f"assessment line item {line_item}")
+    _student_enrolled(c, student, item_class, f"assessment line item {line_item}")
     return {}
 
 

@@ -22,11 +22,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.checks import CHECKS
+from harness.consumer.certify import Certification, certify, judge_recording
+from harness.consumer.judge import CONSUMER_CHECKS
+from harness.consumer.recording import RecordingError
+from harness.consumer.roster import RosterError
+from harness.consumer.scenarios import MAX_CONCURRENCY, SCENARIOS, Scenario, scenarios_for
+from harness.consumer.session import served_roster
 from harness.embedded import running_mock
 from harness.report import write_all
 from harness.report.console import print_summary
 from harness.runner import run_checks, select
 from harness.target import Target, TargetError
+from mock_provider.app import Settings
+from mock_provider.connections import Connection
 from mock_provider.district import (
     QUIRKS,
     SIZES,
@@ -38,6 +46,8 @@ from mock_provider.district import (
     parse_quirks,
     students_for,
 )
+from mock_provider.middleware.recorder import Recording
+from mock_provider.serve import ServeOptions
 from mock_provider.store import Store, StoreError
 
 PROG = "oneroster-harness"
@@ -139,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "admin token")
     serve.add_argument("--admin-token", default=None,
                        help="enable the /admin routes with this admin token")
+    serve.add_argument("--record", default=None, metavar="FILE",
+                       help="record every exchange (NDJSON, secrets masked) for "
+                       "'check consumer --recording FILE'")
     tick = _admin_command(
         commands, "tick", "advance a running mock's district clock, applying realistic changes")
     tick.add_argument("--days", type=_positive_int, default=1, help="days to advance (default 1)")
@@ -167,10 +180,30 @@ def build_parser() -> argparse.ArgumentParser:
     provider.add_argument("--mock", action="store_true",
                           help="start the embedded mock district and check it")
     _add_district_options(provider)
+    _add_consumer_parser(kinds)
     explain = commands.add_parser("explain", help="what a check means and how to fix it")
     explain.add_argument("check_id", nargs="?", metavar="ID",
                          help="a check id; without it, list every check")
     return parser
+
+
+def _add_consumer_parser(kinds: argparse._SubParsersAction) -> None:
+    consumer = kinds.add_parser(
+        "consumer", help="run a consumer's sync against the mock under a scenario and judge it")
+    consumer.add_argument("--scenario", default="full-sync",
+                          help="one of " + ", ".join([*SCENARIOS, "all"]) + " (default full-sync)")
+    consumer.add_argument("--report-dir", default="reports",
+                          help="reports go to REPORT_DIR/consumer-<scenario>/")
+    consumer.add_argument("--time-limit", type=_positive_int, default=600,
+                          help="seconds one run of the command may take (default 600)")
+    consumer.add_argument("--result", default=None, metavar="FILE",
+                          help="the roster the consumer writes (JSON or CSV), compared with "
+                          "the district; passed to it as ONEROSTER_RESULT_FILE")
+    consumer.add_argument("--recording", default=None, metavar="FILE",
+                          help="judge this recording instead of running anything")
+    consumer.add_argument("consumer_command", nargs=argparse.REMAINDER, metavar="-- COMMAND",
+                          help="the consumer to run; without it, serve until Ctrl+C")
+    _add_district_options(consumer)
 
 
 def _admin_command(commands: argparse._SubParsersAction, name: str,
@@ -289,6 +322,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
                          "with --config the connections come from the file")
     if args.config and not Path(args.config).is_file():
         raise UsageError(f"no connections file at {args.config}")
+    if args.record and args.workers > 1:
+        raise UsageError("--record needs one server process; drop --workers")
     _check_port_free(args.host, args.port)
     result = prepare_district(args, console)
     options = with_credentials(ServeOptions(
@@ -326,10 +361,39 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         os.environ.update(options.to_environment())
         uvicorn.run("mock_provider.serve:app_from_environment", factory=True, host=args.host,
                     port=args.port, workers=args.workers, log_level="warning")
-    else:
-        uvicorn.run(build_app(options, connections), host=args.host, port=args.port,
+        return 0
+    recording = _open_recording(args, options, connections) if args.record else None
+    try:
+        uvicorn.run(build_app(options, connections, recording), host=args.host, port=args.port,
                     log_level="warning")
+    finally:
+        if recording is not None:
+            with Store(options.district) as store:
+                settings = Settings(profile=options.profile, max_limit=options.max_limit)
+                recording.event("roster", records=served_roster(store, connections[0], settings))
+            recording.event("end")
+            recording.close()
+            console.print(f"recording: {args.record}", markup=False, highlight=False)
     return 0
+
+
+def _open_recording(args: argparse.Namespace, options: ServeOptions,
+                    connections: list[Connection]) -> Recording:
+    origin = f"http://{args.host}:{args.port}"
+    profile = options.profile
+    types = {c.connection_type for c in connections}
+    try:
+        return Recording(args.record, {
+            "scenario": "serve", "summary": "traffic recorded by serve --record",
+            "flavor": args.flavor, "version": "1.2", "origin": origin,
+            "base_url": origin + profile.prefixes["1.2"],
+            "token_url": origin + profile.token_url_path, "max_limit": args.max_limit,
+            "max_concurrency": MAX_CONCURRENCY,
+            "connection_type": "unsupported" if types == {"unsupported"} else "supported",
+            "gradebook": "unknown", "vendor_key": any(c.vendor_key for c in connections),
+            "phases": ["full"]})
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.record}: {exc.strerror or exc}") from None
 
 
 def _admin_post(args: argparse.Namespace, route: str, params: dict | None = None) -> dict:
@@ -391,6 +455,8 @@ def cmd_reset(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
+    if args.kind == "consumer":
+        return cmd_check_consumer(args, console)
     try:
         checks = select(args.only)
     except ValueError as exc:
@@ -426,16 +492,50 @@ def _check_target(target: Target, checks: list, args: argparse.Namespace,
     return 0 if summary.conformant else 1
 
 
+def cmd_check_consumer(args: argparse.Namespace, console: Console) -> int:
+    command = list(args.consumer_command or [])
+    if command and command[0] == "--":
+        command = command[1:]
+    result = Path(args.result) if args.result else None
+    report_dir = Path(args.report_dir)
+    try:
+        if args.recording:
+            if command:
+                raise UsageError("--recording judges what was recorded; drop the command")
+            summary = judge_recording(Path(args.recording), result, report_dir, console)
+            return 0 if summary.conformant else 1
+        scenarios = scenarios_for(args.scenario)
+        if args.quirks:
+            raise UsageError("the scenario decides the quirks (quirky-data switches them on)")
+
+        def district_for(scenario: Scenario) -> Path:
+            args.quirks = scenario.quirks or None
+            try:
+                return prepare_district(args, console).path
+            finally:
+                args.quirks = None
+
+        summaries = certify(Certification(scenarios, command or None, report_dir,
+                                          args.time_limit, result, district_for), console)
+    except (ValueError, RecordingError, RosterError) as exc:
+        raise UsageError(str(exc)) from None
+    failed = [s.target for s in summaries if not s.conformant]
+    if len(summaries) > 1:
+        console.print(f"{len(summaries) - len(failed)} of {len(summaries)} scenarios passed"
+                      + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
 def cmd_explain(args: argparse.Namespace, console: Console) -> int:
     if args.check_id is None:
         table = Table(title="Checks")
         for column in ("id", "severity", "title"):
             table.add_column(column)
-        for found in CHECKS.values():
+        for found in [*CHECKS.values(), *CONSUMER_CHECKS.values()]:
             table.add_row(found.id, found.severity, found.title)
         console.print(table)
         return 0
-    found = CHECKS.get(args.check_id)
+    found = CHECKS.get(args.check_id) or CONSUMER_CHECKS.get(args.check_id)
     if found is None:
         raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "
                          "them")

@@ -34,9 +34,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: object, timeout: float = 10.0) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1; yields its base URL."""
-    port = free_port()
+def serve_in_thread(app: object, timeout: float = 10.0, port: int | None = None
+                    ) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (on ``port``, or a free one); yields its
+    base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)

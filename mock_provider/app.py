@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -18,6 +19,8 @@ from specs import openapi
 from .connections import Connection
 from .errors import OneRosterError, error_body
 from .middleware.auth import BearerAuth, require
+from .middleware.faults import FaultPlan, Faults
+from .middleware.recorder import Recorder, Recording
 from .oauth1 import NonceCache
 from .profiles import Profile, standard
 from .query.sql import install_functions
@@ -167,17 +170,26 @@ def build_routes(settings: Settings) -> list[BaseRoute]:
 
 
 def create_app(store: Store, connections: list[Connection], settings: Settings | None = None,
-               tokens: TokenIssuer | None = None, admin_token: str | None = None) -> Starlette:
+               tokens: TokenIssuer | None = None, admin_token: str | None = None, *,
+               recording: Recording | None = None, faults: FaultPlan | None = None,
+               on_drift: Callable[[], object] | None = None) -> Starlette:
+    """The mock. ``recording`` records every exchange (outermost, so it sees the faults);
+    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does."""
     settings = settings or Settings()
     protected = tuple(f"{prefix}/ims/oneroster" for prefix in settings.profile.prefixes.values())
+    middleware = [Middleware(BearerAuth,
+                             protected_prefixes=protected,
+                             version_of=version_of,
+                             public_parts=tuple(f"{base}/discovery/"
+                                                for base in SERVICE_BASES.values()))]
+    if faults is not None and not faults.empty:
+        middleware.insert(0, Middleware(Faults, plan=faults, on_drift=on_drift))
+    if recording is not None:
+        middleware.insert(0, Middleware(Recorder, recording=recording))
     app = Starlette(
         # The /admin routes are always mounted and answer 404 unless admin_token is set.
         routes=[*build_routes(settings), *admin_routes()],
-        middleware=[Middleware(BearerAuth,
-                               protected_prefixes=protected,
-                               version_of=version_of,
-                               public_parts=tuple(f"{base}/discovery/"
-                                                  for base in SERVICE_BASES.values()))],
+        middleware=middleware,
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
                             Exception: _server_error},
     )

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from .app import Settings, create_app
 from .connections import Connection, default_connection, load_connections
+from .middleware.recorder import Recording
 from .profiles import Profile, profile_for
 from .store import Store
 from .tokens import TokenIssuer
@@ -76,11 +77,13 @@ def with_credentials(options: ServeOptions) -> ServeOptions:
                    client_secret=options.client_secret or secrets.token_urlsafe(24))
 
 
-def build_app(options: ServeOptions, connections: list[Connection] | None = None) -> Starlette:
+def build_app(options: ServeOptions, connections: list[Connection] | None = None,
+              recording: Recording | None = None) -> Starlette:
     key = bytes.fromhex(options.token_key) if options.token_key else None
     settings = Settings(profile=options.profile, max_limit=options.max_limit)
     return create_app(Store(options.district), connections or connections_for(options),
-                      settings, TokenIssuer(signing_key=key), admin_token=options.admin_token)
+                      settings, TokenIssuer(signing_key=key), admin_token=options.admin_token,
+                      recording=recording)
 
 
 def app_from_environment() -> Starlette:

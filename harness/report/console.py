@@ -30,5 +30,9 @@ def print_summary(summary: RunSummary, console: Console) -> None:
             Text(result.status, style=STATUS_STYLES.get(result.status, "")),
         )
     console.print(table)
+    for result in summary.results:
+        if result.status in ("failed", "warning"):
+            console.print(f"{result.id} {result.status}: {result.message}",
+                          style=STATUS_STYLES[result.status], markup=False, highlight=False)
     style = "bold green" if summary.conformant else "bold red"
     console.print(verdict_line(summary), style=style, markup=False, highlight=False)

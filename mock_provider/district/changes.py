@@ -178,6 +178,23 @@ def read_clock(conn: sqlite3.Connection) -> str:
     return row[0]
 
 
+def jump_clock(conn: sqlite3.Connection, when: str) -> str:
+    """Move the clock forward to ``when`` (``YYYY-MM-DDTHH:MM:SSZ``) without changing any
+    record, so the next tick's changes are stamped after it; an earlier ``when`` leaves the
+    clock where it is (it never moves back). Returns the clock afterwards."""
+    if not _CLOCK.fullmatch(when):
+        raise TickError(f"a clock reads YYYY-MM-DDTHH:MM:SSZ, not {when!r}")
+
+    def jump(c: sqlite3.Connection) -> str:
+        clock = read_clock(c)
+        if when > clock:
+            c.execute("UPDATE meta SET value = ? WHERE key = 'clock'", (when,))
+            return when
+        return clock
+
+    return in_transaction(conn, jump)
+
+
 def advance(conn: sqlite3.Connection, days: int) -> TickReport:
     """Move the district clock of the file behind ``conn`` (a writer connection, see
     ``mock_provider.writer``) forward by ``days`` and apply the changes, all in one IMMEDIATE

@@ -1,0 +1,90 @@
+"""``check consumer``: run scenarios against a consumer (or judge a recording) and report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from ..model import RunSummary
+from ..report import write_all
+from ..report.console import print_summary
+from .judge import judge
+from .recording import load
+from .roster import Roster, RosterError, load_roster
+from .scenarios import Scenario
+from .session import Endpoints, RunOptions, run_scenario
+
+RECORDING_NAME = "recording.ndjson"
+LOG_NAME = "consumer.log"
+
+
+@dataclass(frozen=True)
+class Certification:
+    scenarios: list[Scenario]
+    command: Sequence[str] | None
+    report_dir: Path
+    time_limit: float
+    result_file: Path | None
+    district_for: Callable[[Scenario], Path]  # the district file a scenario runs on
+
+
+def _roster(result_file: Path | None) -> Roster | None:
+    return load_roster(result_file) if result_file is not None else None
+
+
+def _announce(console: Console) -> Callable[[Endpoints], None]:
+    def announce(endpoints: Endpoints) -> None:
+        console.print("the mock is serving; point the consumer at it, then press Ctrl+C:")
+        for name, value in endpoints.environment_preview().items():
+            console.print(f"  {name}={value}", markup=False, highlight=False)
+
+    return announce
+
+
+def certify(plan: Certification, console: Console) -> list[RunSummary]:
+    """Every scenario of the plan in turn; each writes its reports into
+    ``<report dir>/consumer-<scenario>/`` next to its recording and the consumer's log."""
+    summaries = []
+    for scenario in plan.scenarios:
+        directory = plan.report_dir / f"consumer-{scenario.name}"
+        directory.mkdir(parents=True, exist_ok=True)
+        district = plan.district_for(scenario)
+        if plan.result_file is not None:
+            plan.result_file.unlink(missing_ok=True)  # never judge last run's export
+        log = directory / LOG_NAME
+        log.unlink(missing_ok=True)
+        what = " ".join(plan.command) if plan.command else "a consumer elsewhere"
+        console.print(f"scenario {scenario.name}: {scenario.summary}; running {what}",
+                      markup=False, highlight=False)
+        recording = run_scenario(scenario, district, directory / RECORDING_NAME, RunOptions(
+            plan.command, plan.time_limit, plan.result_file, log,
+            None if plan.command else _announce(console)))
+        roster, problem = None, None
+        try:
+            roster = _roster(plan.result_file)
+        except RosterError as exc:  # the consumer's mistake: a finding, not a usage error
+            problem = str(exc)
+        summary = judge(load(recording), roster, f"consumer, scenario {scenario.name}",
+                        problem)
+        report(summary, directory, console)
+        summaries.append(summary)
+    return summaries
+
+
+def judge_recording(recording: Path, result_file: Path | None, report_dir: Path,
+                    console: Console) -> RunSummary:
+    """The verdict on a recording made earlier (by ``check consumer`` or ``serve --record``)."""
+    loaded = load(recording)
+    summary = judge(loaded, _roster(result_file))
+    report(summary, report_dir, console)
+    return summary
+
+
+def report(summary: RunSummary, directory: Path, console: Console) -> None:
+    paths = write_all(summary, directory)
+    print_summary(summary, console)
+    console.print("reports: " + ", ".join(str(p) for p in paths.values()), markup=False,
+                  highlight=False)

@@ -1,0 +1,65 @@
+"""The scenarios a consumer is certified under: each a named, deterministic script of how the
+mock provider behaves while the consumer syncs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mock_provider.middleware.faults import FaultPlan
+
+MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at once
+LATENCY = 0.02  # seconds every answer takes, as over a network: parallel requests overlap
+
+
+def _faults(**plan: object) -> FaultPlan:
+    return FaultPlan(latency=LATENCY, **plan)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    faults: FaultPlan = field(default_factory=_faults)
+    phases: tuple[str, ...] = ("full",)  # the command runs once per phase
+    tick_days: int = 0  # the district's clock moves this far between phases
+    quirks: str = ""  # data-quality quirks switched on ("all" or a comma list)
+    flavor: str = "standard"
+    connection_type: str = "supported"  # "unsupported": rostering only
+    gradebook: str = "none"  # "write": the consumer is expected to write grades
+    vendor_key: bool = False  # the connection has a Campus vendor key
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("full-sync", "a plain full sync of a well-behaved district"),
+    Scenario("delta-sync", "a full sync; the district changes (new students, withdrawals, "
+             "schedule and name changes); then a delta sync that must see every change",
+             phases=("full", "delta"), tick_days=7),
+    Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk",
+             _faults(token_uses=7)),
+    Scenario("rate-limit", "every 9th request opens a one-second window answered with 429 and "
+             "Retry-After", _faults(rate_limit_every=9, retry_after=1.0)),
+    Scenario("flaky", "every 7th request fails with 500 or 503 and every 5th is 0.3 s slow",
+             _faults(server_error_every=7, slow_every=5, slow_seconds=0.3)),
+    Scenario("short-pages", "the provider silently caps pages at 7 records, whatever limit "
+             "was asked; Link and X-Total-Count stay true", _faults(page_cap=7)),
+    Scenario("page-drift", "after the third page past the first, the district changes while "
+             "the consumer is still walking", _faults(drift_after=3), tick_days=7),
+    Scenario("quirky-data", "every data-quality quirk a real district has, switched on",
+             quirks="all"),
+    Scenario("grade-passback", "the consumer writes line items and results; its first write "
+             "fails once with 503 and must be retried with the same sourcedId",
+             _faults(fail_first_write=True), gradebook="write"),
+    Scenario("campus", "Infinite Campus: its URL layout and token URL, a rostering-only "
+             "connection with a vendor key; grade-book writes are refused",
+             flavor="infinite-campus", connection_type="unsupported", vendor_key=True),
+)}
+
+
+def scenarios_for(name: str) -> list[Scenario]:
+    """The scenario called ``name``, or every scenario for ``all``."""
+    if name == "all":
+        return list(SCENARIOS.values())
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose one of "
+                         f"{', '.join([*SCENARIOS, 'all'])}")
+    return [SCENARIOS[name]]

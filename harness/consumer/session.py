@@ -1,0 +1,256 @@
+"""Run one scenario: the mock on a loopback port with the scenario's faults and a recorder, the
+consumer's command once per phase (or a consumer elsewhere until stopped), the district's
+changes between phases, and at the end the district's roster for the judge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from mock_provider.app import Settings, create_app
+from mock_provider.connections import Connection, allowed_scopes
+from mock_provider.district.changes import advance, jump_clock
+from mock_provider.middleware.recorder import Recording
+from mock_provider.profiles import profile_for
+from mock_provider.store import Store
+from mock_provider.writer import open_writer
+
+from ..embedded import free_port, serve_in_thread
+from .scenarios import MAX_CONCURRENCY, Scenario
+
+ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
+                 "demographics")
+MAX_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """What a consumer is told, as environment variables."""
+
+    base_url: str
+    base_url_v11: str
+    token_url: str
+    client_id: str
+    client_secret: str
+    vendor_key: str | None
+
+    def environment_preview(self) -> dict[str, str]:
+        """The connection settings, for a consumer that runs elsewhere."""
+        env = {"ONEROSTER_BASE_URL": self.base_url, "ONEROSTER_TOKEN_URL": self.token_url,
+               "ONEROSTER_CLIENT_ID": self.client_id,
+               "ONEROSTER_CLIENT_SECRET": self.client_secret}
+        if self.vendor_key:
+            env["ONEROSTER_VENDOR_KEY"] = self.vendor_key
+        return env
+
+    def environment(self, scenario: Scenario, phase: str, state_dir: Path,
+                    result_file: Path | None) -> dict[str, str]:
+        env = {
+            "ONEROSTER_BASE_URL": self.base_url,
+            "ONEROSTER_BASE_URL_V11": self.base_url_v11,
+            "ONEROSTER_TOKEN_URL": self.token_url,
+            "ONEROSTER_CLIENT_ID": self.client_id,
+            "ONEROSTER_CLIENT_SECRET": self.client_secret,
+            "ONEROSTER_OAUTH1_CONSUMER_KEY": self.client_id,
+            "ONEROSTER_OAUTH1_CONSUMER_SECRET": self.client_secret,
+            "ONEROSTER_VERSION": "1.2",
+            "ONEROSTER_SCENARIO": scenario.name,
+            "ONEROSTER_SYNC_PHASE": phase,
+            "ONEROSTER_GRADEBOOK": scenario.gradebook,
+            "ONEROSTER_STATE_DIR": str(state_dir),
+        }
+        if self.vendor_key:
+            env["ONEROSTER_VENDOR_KEY"] = self.vendor_key
+        if result_file is not None:
+            env["ONEROSTER_RESULT_FILE"] = str(result_file)
+        return env
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    command: Sequence[str] | None  # None: serve until stopped, for a consumer elsewhere
+    time_limit: float = 600.0  # seconds per run of the command
+    result_file: Path | None = None
+    log_file: Path | None = None
+    announce: Callable[[Endpoints], None] | None = None  # told where the mock is
+    stop: threading.Event | None = None  # set it to end a session without a command
+
+
+def _copy_district(source: Path, workdir: Path) -> Path:
+    """A private copy: a scenario changes its district (ticks, grade writes); the cached file
+    must stay as generated."""
+    target = workdir / "district.sqlite"
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, \
+            sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+def _now_stamp() -> str:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=1)
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _catch_up_clock(path: Path) -> None:
+    """Move the district's clock to the wall clock (never back), so what changes next is
+    stamped after anything a consumer may remember as its last sync time."""
+    conn = open_writer(path)
+    try:
+        jump_clock(conn, _now_stamp())
+    finally:
+        conn.close()
+
+
+def _tick(path: Path, store: Store, recording: Recording, days: int) -> None:
+    _catch_up_clock(path)
+    conn = open_writer(path)
+    try:
+        report = advance(conn, days)
+    finally:
+        conn.close()
+    store.meta["clock"] = report.new_clock
+    recording.event("tick", days=days, old_clock=report.old_clock, new_clock=report.new_clock,
+                    changed=report.records)
+
+
+def served_roster(store: Store, connection: Connection, settings: Settings
+                  ) -> dict[str, dict[str, str]]:
+    """sourcedId -> status of every record ``connection`` can read, per collection, asked of
+    a plain instance of the mock (so flavor rules and school scoping apply, and neither faults
+    nor the recorder see it): what the consumer's own roster is compared with."""
+    app = create_app(store, [connection], settings)
+    base = settings.profile.prefixes["1.2"] + "/ims/oneroster/rostering/v1p2"
+    roster: dict[str, dict[str, str]] = {}
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        answer = client.post(settings.profile.token_url_path,
+                             data={"grant_type": "client_credentials"},
+                             auth=(connection.client_id, connection.client_secret))
+        headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        for table in ROSTER_TABLES:
+            records: dict[str, str] = {}
+            offset = 0
+            while True:
+                page = client.get(f"{base}/{table}", headers=headers,
+                                  params={"limit": MAX_LIMIT, "offset": offset})
+                if page.status_code != 200:
+                    break
+                found = page.json()[table]
+                records.update({r["sourcedId"]: r.get("status", "active") for r in found})
+                offset += len(found)
+                if not found or offset >= int(page.headers["x-total-count"]):
+                    roster[table] = records
+                    break
+    return roster
+
+
+def _connection(scenario: Scenario) -> Connection:
+    vendor = f"vk-{secrets.token_hex(4)}:{secrets.token_urlsafe(12)}" if scenario.vendor_key \
+        else None
+    return Connection(name="consumer", client_id=f"consumer-{secrets.token_hex(4)}",
+                      client_secret=secrets.token_urlsafe(24),
+                      scopes=allowed_scopes("any", scenario.connection_type), version="any",
+                      connection_type=scenario.connection_type, vendor_key=vendor)
+
+
+def _run_command(command: Sequence[str], env: dict[str, str], time_limit: float,
+                 log: Path | None) -> tuple[int | None, bool, float]:
+    """(exit code, timed out, seconds). The command gets its own process group so a timeout
+    stops everything it started."""
+    began = time.monotonic()
+    with open(log, "ab") if log else open(os.devnull, "wb") as out:
+        try:
+            process = subprocess.Popen(list(command), env={**os.environ, **env}, stdout=out,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:
+            out.write(f"cannot start {command[0]}: {exc.strerror}\n".encode())
+            return 127, False, 0.0
+        try:
+            code = process.wait(timeout=time_limit)
+            return code, False, time.monotonic() - began
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None, True, time.monotonic() - began
+
+
+def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
+                 options: RunOptions) -> Path:
+    """Run ``scenario`` against a copy of ``district``; the recording is written to
+    ``recording_path`` (NDJSON), which is returned."""
+    with tempfile.TemporaryDirectory(prefix="oneroster-consumer-") as work:
+        workdir = Path(work)
+        path = _copy_district(district, workdir)
+        if scenario.tick_days:
+            _catch_up_clock(path)
+        state_dir = workdir / "consumer-state"
+        state_dir.mkdir()
+        connection = _connection(scenario)
+        profile = profile_for(scenario.flavor)
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        endpoints = Endpoints(origin + profile.prefixes["1.2"], origin + profile.prefixes["1.1"],
+                              origin + profile.token_url_path, connection.client_id,
+                              connection.client_secret, connection.vendor_key)
+        recording = Recording(recording_path, {
+            "scenario": scenario.name, "summary": scenario.summary, "flavor": scenario.flavor,
+            "version": "1.2", "origin": origin, "base_url": endpoints.base_url,
+            "token_url": endpoints.token_url, "max_limit": MAX_LIMIT,
+            "max_concurrency": MAX_CONCURRENCY, "connection_type": scenario.connection_type,
+            "gradebook": scenario.gradebook, "vendor_key": bool(connection.vendor_key),
+            "phases": list(scenario.phases), "quirks": scenario.quirks,
+            "command": list(options.command) if options.command else None,
+            "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        store = Store(path)
+        try:
+            settings = Settings(profile=profile, max_limit=MAX_LIMIT)
+            app = create_app(store, [connection], settings, recording=recording,
+                             faults=scenario.faults, on_drift=lambda: _tick(path, store, recording,
+                                                    scenario.tick_days or 1))
+            with serve_in_thread(app, port=port):
+                if options.announce:
+                    options.announce(endpoints)
+                for index, phase in enumerate(scenario.phases):
+                    recording.phase = phase
+                    recording.event("phase")
+                    if index > 0 and scenario.tick_days:
+                        _tick(path, store, recording, scenario.tick_days)
+                    env = endpoints.environment(scenario, phase, state_dir, options.result_file)
+                    if options.command is None:
+                        _wait(options)
+                        recording.event("external", phase=phase)
+                        continue
+                    code, timed_out, seconds = _run_command(options.command, env,
+                                                            options.time_limit,
+                                                            options.log_file)
+                    recording.event("command", exit_code=code, timed_out=timed_out,
+                                    seconds=round(seconds, 3), time_limit=options.time_limit)
+            recording.event("roster", records=served_roster(store, connection, settings))
+            recording.event("end")
+        finally:
+            recording.close()
+            store.close()
+    return recording_path
+
+
+def _wait(options: RunOptions) -> None:
+    stop = options.stop or threading.Event()
+    deadline = time.monotonic() + options.time_limit
+    try:
+        while not stop.wait(0.2) and time.monotonic() < deadline:
+            pass
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,186 @@
+"""Faults on demand: the ways real providers misbehave, injected on a deterministic schedule.
+
+``Faults`` counts the OneRoster requests it sees (token requests and discovery documents are
+never touched) and, per its ``FaultPlan``:
+
+* ``token_uses``: a bearer token stops working after that many requests, as if it expired:
+  401 with ``WWW-Authenticate: Bearer error="invalid_token"``, from then on for that token;
+* ``rate_limit_every``: every Nth request opens a window of ``retry_after`` seconds in which
+  every request answers 429 with ``Retry-After`` (the seconds left, rounded up);
+* ``server_error_every``: every Nth request answers 503, every second one of those 500;
+* ``slow_every``: every Nth request is answered ``slow_seconds`` late;
+* ``page_cap``: ``limit`` is silently lowered to the cap, so pages are shorter than asked
+  while ``Link`` and ``X-Total-Count`` stay true;
+* ``drift_after``: after that many pages past the first of any collection, ``on_drift`` is
+  called once (the harness moves the district's clock: records change mid-walk);
+* ``fail_first_write``: the first grade-book write answers 503 without being applied;
+* ``latency``: every request is answered that many seconds late (without blocking others),
+  as a real SIS over a network is; it also makes a consumer's parallel requests overlap.
+
+What it did to a request is written into the recorder's notes (``scope[NOTES_KEY]``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import OneRosterError, error_body
+from .recorder import NOTES_KEY
+
+WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    token_uses: int | None = None
+    rate_limit_every: int | None = None
+    retry_after: float = 1.0
+    server_error_every: int | None = None
+    slow_every: int | None = None
+    slow_seconds: float = 0.5
+    page_cap: int | None = None
+    drift_after: int | None = None
+    fail_first_write: bool = False
+    latency: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return self == FaultPlan()
+
+
+def _every(n: int, every: int | None) -> bool:
+    return every is not None and every > 0 and n % every == 0
+
+
+def _version(path: str) -> str:
+    return "1.1" if "/v1p1" in path else "1.2"
+
+
+class Faults:
+    """Pure ASGI middleware; ``on_drift`` runs in a worker thread, once."""
+
+    def __init__(self, app: ASGIApp, plan: FaultPlan,
+                 on_drift: Callable[[], object] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.plan = plan
+        self.on_drift = on_drift
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._count = 0
+        self._token_uses: dict[str, int] = {}
+        self._window_ends = 0.0
+        self._deeper_pages = 0
+        self._drifted = False
+        self._wrote = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or "/ims/oneroster" not in path
+                or "/discovery/" in path or self.plan.empty):
+            await self.app(scope, receive, send)
+            return
+        notes = scope.get(NOTES_KEY, {})
+        refusal = self._decide(scope)
+        if refusal is not None:
+            notes["fault"], error = refusal
+            await self._refuse(error, _version(path), send)
+            return
+        if self.plan.latency:
+            await asyncio.sleep(self.plan.latency)
+        n = self._count
+        if _every(n, self.plan.slow_every):
+            notes["fault"] = "slow"
+            await asyncio.sleep(self.plan.slow_seconds)
+        scope = self._cap_page(scope, notes)
+        if self._drift_due(scope):
+            notes["fault"] = "drift"
+            assert self.on_drift is not None
+            await run_in_threadpool(self.on_drift)
+        await self.app(scope, receive, send)
+
+    def _decide(self, scope: Scope) -> tuple[str, OneRosterError] | None:
+        plan = self.plan
+        with self._lock:
+            self._count += 1
+            n = self._count
+            if plan.fail_first_write and scope["method"] in WRITE_METHODS and not self._wrote:
+                self._wrote = True
+                return "write-failed", OneRosterError(
+                    503, "server_busy", "the provider could not store this write; try again",
+                    headers={"Retry-After": "0"})
+            token = _bearer(scope)
+            if plan.token_uses is not None and token is not None:
+                used = self._token_uses.get(token, 0) + 1
+                self._token_uses[token] = used
+                if used > plan.token_uses:
+                    return "token-expired", OneRosterError(
+                        401, "unauthorisedrequest", "the access token has expired",
+                        headers={"WWW-Authenticate": 'Bearer realm="oneroster", '
+                                 'error="invalid_token", error_description="token expired"'})
+            now = self.clock()
+            if now < self._window_ends or _every(n, plan.rate_limit_every):
+                if now >= self._window_ends:
+                    self._window_ends = now + plan.retry_after
+                wait = max(1, math.ceil(self._window_ends - now))
+                return "rate-limit", OneRosterError(
+                    429, "server_busy", f"too many requests; retry after {wait} s",
+                    headers={"Retry-After": str(wait)})
+            if _every(n, plan.server_error_every):
+                odd = (n // plan.server_error_every) % 2 == 0  # type: ignore[operator]
+                return "server-error", OneRosterError(
+                    500 if odd else 503, "internal_server_error" if odd else "server_busy",
+                    "the provider failed to answer this request")
+        return None
+
+    def _cap_page(self, scope: Scope, notes: dict) -> Scope:
+        cap = self.plan.page_cap
+        if cap is None or scope["method"] != "GET":
+            return scope
+        items = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                          keep_blank_values=True)
+        limits = [v for k, v in items if k == "limit"]
+        asked = int(limits[0]) if len(limits) == 1 and limits[0].isdigit() else 100
+        if asked <= cap:
+            return scope
+        notes["fault"] = "page-cap"
+        items = [(k, v) for k, v in items if k != "limit"] + [("limit", str(cap))]
+        return {**scope, "query_string": urlencode(items).encode("latin-1")}
+
+    def _drift_due(self, scope: Scope) -> bool:
+        if self.plan.drift_after is None or self.on_drift is None or scope["method"] != "GET":
+            return False
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if query.get("offset", "0") in ("", "0"):
+            return False
+        with self._lock:
+            self._deeper_pages += 1
+            if self._drifted or self._deeper_pages < self.plan.drift_after:
+                return False
+            self._drifted = True
+            return True
+
+    async def _refuse(self, error: OneRosterError, version: str, send: Send) -> None:
+        body = error_body(error, version)
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
+        headers += [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _bearer(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").strip().partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None

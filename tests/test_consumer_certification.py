@@ -1,0 +1,157 @@
+"""Consumer certification end to end: the example consumers (tests/consumers/example.py) run
+as real processes against the mock over loopback HTTP under each scenario. The good one passes
+every scenario; each bad one is caught by exactly the checks that name its mistake; a
+recording judged again offline gives the same verdict."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from harness.cli import main
+from harness.consumer.certify import Certification, certify
+from harness.consumer.judge import CONSUMER_CHECKS, judge
+from harness.consumer.recording import load
+from harness.consumer.roster import load_roster
+from harness.consumer.scenarios import SCENARIOS, Scenario
+from mock_provider.district import parse_quirks
+
+from .conftest import make_district
+
+EXAMPLE = Path(__file__).parent / "consumers" / "example.py"
+STUDENTS = 60
+
+# The checks each scenario must exercise (not skip) for the good consumer.
+EXERCISED = {
+    "full-sync": {"OR-CON-PAGE-001", "OR-CON-AUTH-002", "OR-CON-RESULT-001"},
+    "delta-sync": {"OR-CON-DELTA-001", "OR-CON-DELTA-002", "OR-CON-RESULT-001"},
+    "token-expiry": {"OR-CON-AUTH-003"},
+    "rate-limit": {"OR-CON-RATE-001"},
+    "flaky": {"OR-CON-RETRY-001"},
+    "short-pages": {"OR-CON-PAGE-001"},
+    "page-drift": {"OR-CON-PAGE-001"},
+    "quirky-data": {"OR-CON-RESULT-001"},
+    "grade-passback": {"OR-CON-GRADE-001", "OR-CON-GRADE-002", "OR-CON-GRADE-003"},
+    "campus": {"OR-CON-GRADE-005"},
+}
+
+# Each bad example, the scenario that exposes it, and exactly the checks that must fail.
+BAD = {
+    "ignores-pagination": ("full-sync", {"OR-CON-PAGE-001", "OR-CON-RESULT-001"}),
+    "ignores-429": ("rate-limit", {"OR-CON-RATE-001", "OR-CON-RUN-001", "OR-CON-PAGE-001",
+                                   "OR-CON-RESULT-001"}),
+    # It gives up between collections, so the walks it started were complete.
+    "no-token-refresh": ("token-expiry", {"OR-CON-AUTH-003", "OR-CON-RUN-001",
+                                          "OR-CON-RESULT-001"}),
+    "dates-outside-term": ("grade-passback", {"OR-CON-GRADE-001", "OR-CON-GRADE-002",
+                                              "OR-CON-RUN-001"}),
+    "parallel-20": ("full-sync", {"OR-CON-CONC-001"}),
+}
+
+
+@pytest.fixture(scope="module")
+def districts(districts_dir: Path) -> dict[str, Path]:
+    return {"": make_district(districts_dir, 42, STUDENTS),
+            "all": make_district(districts_dir, 42, STUDENTS, parse_quirks("all"))}
+
+
+def _district_for(districts: dict[str, Path]):
+    def district_for(scenario: Scenario) -> Path:
+        return districts[scenario.quirks]
+    return district_for
+
+
+def _certify(districts: dict[str, Path], tmp_path: Path, scenario: str,
+             bad: str | None = None):
+    command = [sys.executable, str(EXAMPLE), *(["--bad", bad] if bad else [])]
+    plan = Certification([SCENARIOS[scenario]], command, tmp_path, 120,
+                         tmp_path / "roster.json", _district_for(districts))
+    [summary] = certify(plan, Console(file=io.StringIO(), width=120))
+    return summary
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_good_consumer_passes_every_scenario(districts, tmp_path: Path, scenario: str) -> None:
+    summary = _certify(districts, tmp_path, scenario)
+    statuses = {r.id: r.status for r in summary.results}
+    failed = {r.id: r.message for r in summary.results if r.status != "passed"
+              and r.status != "skipped"}
+    assert failed == {}
+    assert {i for i in EXERCISED[scenario] if statuses[i] != "passed"} == set()
+    assert statuses["OR-CON-RUN-001"] == "passed"
+
+
+@pytest.mark.parametrize("bad", list(BAD))
+def test_each_bad_consumer_is_caught_by_its_checks(districts, tmp_path: Path, bad: str) -> None:
+    scenario, expected = BAD[bad]
+    summary = _certify(districts, tmp_path, scenario, bad)
+    failed = {r.id for r in summary.results if r.status == "failed"}
+    assert failed == expected
+    assert not summary.conformant
+
+
+def test_recording_judged_offline_gives_the_same_verdict(districts, tmp_path: Path) -> None:
+    summary = _certify(districts, tmp_path, "full-sync", "ignores-pagination")
+    recording = tmp_path / "consumer-full-sync" / "recording.ndjson"
+    roster = load_roster(tmp_path / "roster.json")
+    again = judge(load(recording), roster, target=summary.target)
+    assert [(r.id, r.status, r.message) for r in again.results] == [
+        (r.id, r.status, r.message) for r in summary.results]
+    report_dir = tmp_path / "offline"
+    code = main(["check", "consumer", "--recording", str(recording),
+                 "--result", str(tmp_path / "roster.json"), "--report-dir", str(report_dir)])
+    assert code == 1
+    results = json.loads((report_dir / "results.json").read_text())
+    assert {r["id"]: r["status"] for r in results["results"]} == {
+        r.id: r.status for r in summary.results}
+
+
+def test_cli_certifies_the_good_consumer_and_writes_every_report(
+        districts, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data_dir = districts[""].parent
+    code = main(["check", "consumer", "--scenario", "full-sync", "--students", str(STUDENTS),
+                 "--data-dir", str(data_dir), "--report-dir", str(tmp_path), "--",
+                 sys.executable, str(EXAMPLE)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    directory = tmp_path / "consumer-full-sync"
+    for name in ("results.json", "junit.xml", "report.html", "recording.ndjson",
+                 "consumer.log"):
+        assert (directory / name).is_file(), name
+    assert "CONFORMANT" in out
+    assert "full sync" in (directory / "consumer.log").read_text()
+
+
+def test_recording_never_holds_the_secret(districts, tmp_path: Path) -> None:
+    _certify(districts, tmp_path, "token-expiry")
+    text = (tmp_path / "consumer-token-expiry" / "recording.ndjson").read_text()
+    header = json.loads(text.splitlines()[0])
+    assert header["scenario"] == "token-expiry"
+    assert "client_secret\":\"***" in text or "\"auth\":\"basic\"" in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    issued = [line["issued"] for line in lines if line.get("issued")]
+    assert len(issued) >= 2  # tokens expired and were renewed
+    assert all(label.startswith("token-") for label in issued)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--scenario", "nope"], "unknown scenario 'nope'"),
+    (["--recording", "/nonexistent/rec.ndjson"], "cannot read the recording"),
+    (["--quirks", "all", "--", "true"], "the scenario decides the quirks"),
+])
+def test_cli_usage_errors_are_one_line(argv, message, capsys: pytest.CaptureFixture,
+                                       tmp_path: Path) -> None:
+    code = main(["check", "consumer", "--report-dir", str(tmp_path), *argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_every_consumer_check_is_explained() -> None:
+    for found in CONSUMER_CHECKS.values():
+        assert found.explanation and found.rule and found.severity in ("error", "warning")

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,9 +22,11 @@ from harness.consumer.judge import CONSUMER_CHECKS, judge
 from harness.consumer.recording import load
 from harness.consumer.roster import load_roster
 from harness.consumer.scenarios import SCENARIOS, Scenario
+from harness.consumer.session import RunOptions, run_scenario
 from mock_provider.district import parse_quirks
 
 from .conftest import make_district
+from .test_cli import serving
 
 EXAMPLE = Path(__file__).parent / "consumers" / "example.py"
 STUDENTS = 60
@@ -155,3 +160,51 @@ def test_cli_usage_errors_are_one_line(argv, message, capsys: pytest.CaptureFixt
 def test_every_consumer_check_is_explained() -> None:
     for found in CONSUMER_CHECKS.values():
         assert found.explanation and found.rule and found.severity in ("error", "warning")
+
+
+def _run_example(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, str(EXAMPLE)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, **env,
+                                            "ONEROSTER_STATE_DIR": str(state),
+                                            "ONEROSTER_SYNC_PHASE": "full"})
+
+
+def test_a_consumer_running_elsewhere_is_judged_when_stopped(districts, tmp_path: Path) -> None:
+    stop = threading.Event()
+    runs: list[subprocess.CompletedProcess[str]] = []
+
+    def consumer_elsewhere(endpoints) -> None:
+        def sync() -> None:
+            runs.append(_run_example(endpoints.environment_preview(), tmp_path))
+            stop.set()
+        threading.Thread(target=sync, daemon=True).start()
+
+    recording = run_scenario(SCENARIOS["full-sync"], districts[""], tmp_path / "rec.ndjson",
+                             RunOptions(None, 60, announce=consumer_elsewhere, stop=stop))
+    assert runs and runs[0].returncode == 0, runs[0].stderr if runs else "never ran"
+    summary = judge(load(recording))
+    statuses = {r.id: r.status for r in summary.results}
+    assert summary.conformant
+    assert statuses["OR-CON-RUN-001"] == "skipped"  # no command of ours to judge
+    assert statuses["OR-CON-PAGE-001"] == "passed"
+
+
+def test_serve_record_then_judge_the_recording(tmp_path: Path) -> None:
+    recording = tmp_path / "traffic.ndjson"
+    with serving(tmp_path, "--record", str(recording)) as (port, _):
+        origin = f"http://127.0.0.1:{port}"
+        done = _run_example({"ONEROSTER_BASE_URL": origin,
+                             "ONEROSTER_TOKEN_URL": f"{origin}/oauth2/token",
+                             "ONEROSTER_CLIENT_ID": "vendor",
+                             "ONEROSTER_CLIENT_SECRET": "vendor-secret"}, tmp_path)
+        assert done.returncode == 0, done.stderr
+    text = recording.read_text()
+    assert "vendor-secret" not in text
+    code = main(["check", "consumer", "--recording", str(recording),
+                 "--report-dir", str(tmp_path / "reports")])
+    assert code == 0
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    statuses = {r["id"]: r["status"] for r in results["results"]}
+    assert statuses["OR-CON-PAGE-001"] == "passed" and statuses["OR-CON-AUTH-002"] == "passed"

@@ -7,8 +7,10 @@ registers every check module.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Evidence
 from ..target import Exchange, Target
@@ -30,16 +32,87 @@ class Finding(Exception):
         self.evidence = [e.evidence() for e in exchanges]
 
 
+WALK_LIMIT = 1_000  # records asked for per page when walking a whole collection
+WALK_MAX_PAGES = 50  # pages per walk at most; a walk also takes at most a quarter of the budget
+
+
+@dataclass
+class Walk:
+    """A collection read page by page: its records, the pages they came from, and whether the
+    walk reached the end (``complete``) or stopped at the page cap."""
+
+    path: str
+    records: list[dict]
+    exchanges: list[Exchange]
+    starts: list[int]  # index in ``records`` of each page's first record
+    complete: bool
+
+    def exchange_for(self, index: int) -> Exchange:
+        """The page that served ``records[index]``."""
+        return self.exchanges[max(0, bisect.bisect_right(self.starts, index) - 1)]
+
+    @property
+    def extent(self) -> str:
+        """Empty for a complete walk, else a note (for messages) of how much was read."""
+        return "" if self.complete else (f" (partial: the first {len(self.records)} records of "
+                                         f"{self.path}, read in {len(self.exchanges)} pages)")
+
+
+def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] | None = None,
+               max_pages: int = WALK_MAX_PAGES) -> Walk:
+    """Every page of ``path`` (limit WALK_LIMIT, growing offsets) up to ``max_pages``. A walk
+    ends at X-Total-Count or, without that header, at the first empty page. Raises Finding when
+    a page is not a 200 with the ``envelope`` list."""
+    walk = Walk(path, [], [], [], complete=False)
+    while len(walk.exchanges) < max_pages:
+        offset = len(walk.records)
+        exchange = target.get(path, {**(params or {}), "limit": WALK_LIMIT, "offset": offset})
+        body = exchange.json()
+        page = body.get(envelope) if isinstance(body, dict) else None
+        if exchange.status != 200 or not isinstance(page, list):
+            raise Finding(f"GET {path} at offset {offset} answered {exchange.status} without "
+                          f"a {envelope!r} list", exchange)
+        if walk.exchanges and not page:  # the empty page past the end
+            walk.complete = True
+            break
+        walk.starts.append(offset)
+        walk.exchanges.append(exchange)
+        walk.records += [r for r in page if isinstance(r, dict)]
+        total = exchange.headers.get("x-total-count", "")
+        if not page or (total.isdigit() and len(walk.records) >= int(total)):
+            walk.complete = True
+            break
+    return walk
+
+
 @dataclass
 class Context:
     target: Target
     first_pages: dict[str, Exchange] = field(default_factory=dict)
+    walks: dict[str, Walk | Finding] = field(default_factory=dict)
 
     def first_page(self, collection: str) -> Exchange:
         """``GET /<collection>?limit=5``, fetched once per run."""
         if collection not in self.first_pages:
             self.first_pages[collection] = self.target.get(f"/{collection}", {"limit": 5})
         return self.first_pages[collection]
+
+    def walk(self, collection: str) -> Walk:
+        """The whole of a core collection (orgs, academicSessions, courses, classes, users,
+        enrollments), walked once per run and shared by the checks; raises the same Finding to
+        every check when the walk cannot be done."""
+        if collection not in self.walks:
+            remaining = self.target.max_requests - self.target.requests
+            try:
+                self.walks[collection] = walk_pages(
+                    self.target, f"/{collection}", collection,
+                    max_pages=min(WALK_MAX_PAGES, max(1, remaining // 4)))
+            except Finding as finding:
+                self.walks[collection] = finding
+        walk = self.walks[collection]
+        if isinstance(walk, Finding):
+            raise walk
+        return walk
 
 
 CheckFunction = Callable[[Context], Outcome]
@@ -77,3 +150,6 @@ def passed(message: str, *exchanges: Exchange) -> Outcome:
 
 
 from . import rostering  # noqa: E402,F401  (registers the rostering checks)
+
+# The integrity checks, registered in the order the reports list them.
+from . import references, identities, dates  # noqa: E402,F401  # isort: skip

@@ -28,13 +28,13 @@ class Recorded:
     seq: int
     start: float
     end: float
-    phase: str
     method: str
     path: str
-    query: str
-    auth: str
-    token: str | None
-    status: int | None
+    phase: str = "full"
+    query: str = ""
+    auth: str = "none"
+    token: str | None = None
+    status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     vendor_header: bool = False
     body: Any = None
@@ -141,7 +141,7 @@ def load(path: str | Path) -> Recording:
                 events.append(line)
         except (ValueError, KeyError, TypeError) as exc:
             raise RecordingError(f"{path}:{number}: not a recording line "
-                                 f"({type(exc).__name__})") from None
+                                 f"({type(exc).__name__}: {exc})") from None
     if header is None or header.get("format") != FORMAT:
         raise RecordingError(f"{path} is not a oneroster-harness recording (no header line)")
     if header.get("format_version") != FORMAT_VERSION:

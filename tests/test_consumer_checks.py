@@ -1,0 +1,193 @@
+"""Each consumer check on small hand-written recordings: quiet on good traffic, a finding on
+the one mistake it names (the end-to-end tests run real consumers; these pin each rule)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.consumer.judge import judge
+from harness.consumer.recording import RecordingError, load
+from harness.consumer.roster import RosterError, load_roster
+
+USERS = "/ims/oneroster/rostering/v1p2/users"
+LINE_ITEMS = "/ims/oneroster/gradebook/v1p2/lineItems"
+
+
+class Script:
+    """A recording built exchange by exchange, on a clock that only moves forward."""
+
+    def __init__(self, **header: Any) -> None:
+        self.header = {"type": "header", "format": "oneroster-harness-recording",
+                       "format_version": 1, "scenario": "test", "phases": ["full"],
+                       "max_limit": 50000, "max_concurrency": 5, **header}
+        self.lines: list[dict] = []
+        self.clock = 0.0
+        self.phase = "full"
+
+    def at(self, seconds: float) -> Script:
+        self.clock = seconds
+        return self
+
+    def token(self, issued: str = "token-1", status: int = 200, took: float = 0.01) -> Script:
+        return self._add({"method": "POST", "path": "/oauth2/token", "auth": "basic",
+                          "status": status, "issued": issued if status == 200 else None,
+                          "expires_in": 3600}, took)
+
+    def get(self, path: str = USERS, query: str = "limit=100&offset=0", status: int = 200,
+            token: str = "token-1", count: int | None = None, total: int | None = None,
+            took: float = 0.01, **extra: Any) -> Script:
+        headers = {} if total is None else {"x-total-count": str(total)}
+        headers.update(extra.pop("headers", {}))
+        ids = [f"u{i}" for i in range(count or 0)]
+        return self._add({"method": "GET", "path": path, "query": query, "auth": "bearer",
+                          "token": token, "status": status, "response_headers": headers,
+                          "envelope": "users" if count is not None else None, "ids": ids,
+                          "count": count, **extra}, took)
+
+    def write(self, path: str, status: int = 201, method: str = "PUT", took: float = 0.01,
+              **extra: Any) -> Script:
+        return self._add({"method": method, "path": path, "query": "", "auth": "bearer",
+                          "token": "token-1", "status": status, **extra}, took)
+
+    def event(self, event: str, **fields: Any) -> Script:
+        self.lines.append({"type": "event", "event": event, "at": self.clock,
+                           "phase": self.phase, **fields})
+        return self
+
+    def _add(self, exchange: dict, took: float) -> Script:
+        start = self.clock
+        self.clock += took
+        self.lines.append({"type": "exchange", "seq": len(self.lines), "start": start,
+                           "end": self.clock, "phase": self.phase, **exchange})
+        self.clock += 0.001
+        return self
+
+    def verdicts(self, tmp_path: Path, roster: dict | None = None) -> dict[str, str]:
+        path = tmp_path / "recording.ndjson"
+        path.write_text("\n".join(json.dumps(line) for line in [self.header, *self.lines]))
+        return {r.id: r.status for r in judge(load(path), roster).results}
+
+
+def good_walk() -> Script:
+    return Script().token().get(count=100, total=150).get(
+        query="limit=100&offset=100", count=50, total=150).event("command", exit_code=0)
+
+
+def failing(verdicts: dict[str, str]) -> set[str]:
+    return {check for check, status in verdicts.items() if status == "failed"}
+
+
+def test_a_good_walk_passes_everything(tmp_path: Path) -> None:
+    assert failing(good_walk().verdicts(tmp_path)) == set()
+
+
+@pytest.mark.parametrize("script, check", [
+    (Script().token(status=401).token().get(count=5, total=5), "OR-CON-AUTH-001"),
+    (Script().token().get(count=5, total=5, auth="none", token=None), "OR-CON-AUTH-001"),
+    (Script().token().get(count=100, total=150).token("token-2").get(
+        query="limit=100&offset=100", count=50, total=150, token="token-2"), "OR-CON-AUTH-002"),
+    (Script().token().get(status=401).token("token-2").token("token-3").token("token-4"),
+     "OR-CON-AUTH-003"),
+    (Script().token().get(status=429, headers={"retry-after": "1"}).at(0.5).get(
+        count=5, total=5), "OR-CON-RATE-001"),
+    (Script().token().get(status=503).get(count=5, total=5), "OR-CON-RETRY-001"),
+    (Script().token().get(count=100, total=150).get(query="limit=100&offset=120", count=30,
+                                                    total=150), "OR-CON-PAGE-001"),
+    (Script().token().get(query="limit=60000", count=5, total=5), "OR-CON-PAGE-002"),
+    (Script().token().get(query="filter=nope='x'", status=400,
+                          code_minor="invalid_filter_field"), "OR-CON-QUERY-001"),
+    (Script().token().get(path="/ims/oneroster/v1p2/users", status=404,
+                          description="Unknown Object: no endpoint at /ims/oneroster/v1p2/users"),
+     "OR-CON-QUERY-002"),
+    (Script().token().write(LINE_ITEMS + "/a", status=422, code_minor="invaliddata",
+                            description="dueDate outside the class's terms"),
+     "OR-CON-GRADE-001"),
+    (Script(gradebook="write").token().write(LINE_ITEMS + "/a"), "OR-CON-GRADE-002"),
+    (Script().token().write(LINE_ITEMS + "/a", status=503).at(1).write(LINE_ITEMS + "/b"),
+     "OR-CON-GRADE-003"),
+    (Script(vendor_key=True).token().write(LINE_ITEMS + "/a", vendor_header=False),
+     "OR-CON-GRADE-004"),
+    (Script(connection_type="unsupported").token().write(LINE_ITEMS + "/a", status=403),
+     "OR-CON-GRADE-005"),
+    (Script().token().event("command", exit_code=1, phase="full"), "OR-CON-RUN-001"),
+])
+def test_each_mistake_is_caught_by_its_check(tmp_path: Path, script: Script, check: str) -> None:
+    assert check in failing(script.verdicts(tmp_path))
+
+
+def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:
+    def fan_out(width: int) -> Script:
+        script = Script().token()
+        for i in range(width):
+            script.at(1 + i * 0.001).get(query=f"limit=10&offset={i * 10}", count=10,
+                                         total=10 * width, took=0.5)
+        return script
+
+    assert fan_out(5).verdicts(tmp_path)["OR-CON-CONC-001"] == "passed"
+    assert fan_out(6).verdicts(tmp_path)["OR-CON-CONC-001"] == "failed"
+
+
+def delta_script(filtered: bool, sees_change: bool) -> Script:
+    script = Script(phases=["full", "delta"]).token().get(count=5, total=5)
+    script.phase = "delta"
+    script.event("tick", changed={"users": ["u9"], "classes": ["c1"]})
+    query = "filter=dateLastModified>'2026-11-02T07:00:00Z'&limit=100" if filtered else \
+        "limit=100"
+    script.token("token-2").get(query=query, count=1 if sees_change else 0,
+                                total=1 if sees_change else 0)
+    if sees_change:
+        script.lines[-1]["ids"] = ["u9"]
+    return script
+
+
+def test_delta_checks(tmp_path: Path) -> None:
+    good = delta_script(filtered=True, sees_change=True).verdicts(tmp_path)
+    assert good["OR-CON-DELTA-001"] == good["OR-CON-DELTA-002"] == "passed"
+    unfiltered = delta_script(filtered=False, sees_change=True).verdicts(tmp_path)
+    assert unfiltered["OR-CON-DELTA-001"] == "failed"
+    missed = delta_script(filtered=True, sees_change=False).verdicts(tmp_path)
+    assert missed["OR-CON-DELTA-002"] == "failed"  # classes were never synced: not asked for
+
+
+def test_roster_comparison(tmp_path: Path) -> None:
+    script = good_walk().event("roster", records={"users": {
+        "u1": "active", "u2": "tobedeleted", "u3": "active"}})
+    same = {"users": {"u1": "active", "u3": "active"}}
+    assert script.verdicts(tmp_path, same)["OR-CON-RESULT-001"] == "passed"
+    for wrong in ({"users": {"u1": "active"}},  # u3 missing
+                  {"users": {"u1": "active", "u3": "active", "u7": "active"}},  # unknown
+                  {"users": {"u1": "active", "u2": "active", "u3": "active"}}):  # stale
+        assert script.verdicts(tmp_path, wrong)["OR-CON-RESULT-001"] == "failed"
+
+
+def test_roster_files_json_and_csv(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text(json.dumps(
+        {"users": ["u1", {"sourcedId": "u2", "status": "tobedeleted"}]}))
+    assert load_roster(tmp_path / "r.json") == {"users": {"u1": "active", "u2": "tobedeleted"}}
+    (tmp_path / "classes.csv").write_text("sourcedId,status,title\nc1,active,Math\nc2,,Art\n")
+    assert load_roster(tmp_path / "classes.csv") == {"classes": {"c1": "active",
+                                                                 "c2": "active"}}
+    for name, text, message in (("bad.json", "{", "is not JSON"),
+                                ("list.json", "[]", "must hold an object"),
+                                ("users.csv", "id\n1\n", "sourcedId column")):
+        (tmp_path / name).write_text(text)
+        with pytest.raises(RosterError, match=message):
+            load_roster(tmp_path / name)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "no header line"),
+    ('{"type": "exchange"}\n', "not a recording line"),
+    ('{"type":"header","format":"oneroster-harness-recording","format_version":9}\n',
+     "format version 9"),
+])
+def test_unreadable_recordings_are_one_line_errors(tmp_path: Path, text: str,
+                                                   message: str) -> None:
+    path = tmp_path / "r.ndjson"
+    path.write_text(text)
+    with pytest.raises(RecordingError, match=message):
+        load(path)

@@ -26,7 +26,13 @@ from harness.consumer.certify import Certification, certify, judge_recording
 from harness.consumer.judge import CONSUMER_CHECKS
 from harness.consumer.recording import RecordingError
 from harness.consumer.roster import RosterError
-from harness.consumer.scenarios import MAX_CONCURRENCY, SCENARIOS, Scenario, scenarios_for
+from harness.consumer.scenarios import (
+    FAULT_SCENARIOS,
+    MAX_CONCURRENCY,
+    SCENARIOS,
+    Scenario,
+    scenarios_for,
+)
 from harness.consumer.session import served_roster
 from harness.embedded import running_mock
 from harness.report import write_all
@@ -149,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "admin token")
     serve.add_argument("--admin-token", default=None,
                        help="enable the /admin routes with this admin token")
+    serve.add_argument("--faults", default=None, metavar="SCENARIO",
+                       choices=FAULT_SCENARIOS,
+                       help="misbehave as in that consumer scenario: "
+                       + ", ".join(FAULT_SCENARIOS))
     serve.add_argument("--record", default=None, metavar="FILE",
                        help="record every exchange (NDJSON, secrets masked) for "
                        "'check consumer --recording FILE'")
@@ -322,8 +332,8 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
                          "with --config the connections come from the file")
     if args.config and not Path(args.config).is_file():
         raise UsageError(f"no connections file at {args.config}")
-    if args.record and args.workers > 1:
-        raise UsageError("--record needs one server process; drop --workers")
+    if (args.record or args.faults) and args.workers > 1:
+        raise UsageError("--record and --faults need one server process; drop --workers")
     _check_port_free(args.host, args.port)
     result = prepare_district(args, console)
     options = with_credentials(ServeOptions(
@@ -355,6 +365,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     if options.admin_token:
         console.print(f"admin:                   {origin}/admin (tick, rollover, reset), "
                       f"admin token {options.admin_token}")
+    if args.faults:
+        console.print(f"faults:                  {args.faults}: "
+                      f"{SCENARIOS[args.faults].summary}", markup=False, highlight=False)
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -364,8 +377,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         return 0
     recording = _open_recording(args, options, connections) if args.record else None
     try:
-        uvicorn.run(build_app(options, connections, recording), host=args.host, port=args.port,
-                    log_level="warning")
+        faults = SCENARIOS[args.faults].faults if args.faults else None
+        uvicorn.run(build_app(options, connections, recording, faults), host=args.host,
+                    port=args.port, log_level="warning")
     finally:
         if recording is not None:
             with Store(options.district) as store:

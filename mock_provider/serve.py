@@ -15,12 +15,16 @@ from starlette.applications import Starlette
 
 from .app import Settings, create_app
 from .connections import Connection, default_connection, load_connections
+from .district.changes import advance
+from .middleware.faults import FaultPlan
 from .middleware.recorder import Recording
 from .profiles import Profile, profile_for
 from .store import Store
 from .tokens import TokenIssuer
+from .writer import open_writer
 
 ENV_PREFIX = "ONEROSTER_MOCK_"
+DRIFT_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,24 @@ def with_credentials(options: ServeOptions) -> ServeOptions:
 
 
 def build_app(options: ServeOptions, connections: list[Connection] | None = None,
-              recording: Recording | None = None) -> Starlette:
+              recording: Recording | None = None, faults: FaultPlan | None = None) -> Starlette:
     key = bytes.fromhex(options.token_key) if options.token_key else None
     settings = Settings(profile=options.profile, max_limit=options.max_limit)
-    return create_app(Store(options.district), connections or connections_for(options),
-                      settings, TokenIssuer(signing_key=key), admin_token=options.admin_token,
-                      recording=recording)
+    store = Store(options.district)
+    return create_app(store, connections or connections_for(options), settings,
+                      TokenIssuer(signing_key=key), admin_token=options.admin_token,
+                      recording=recording, faults=faults, on_drift=lambda: drift(store))
+
+
+def drift(store: Store, days: int = DRIFT_DAYS) -> None:
+    """What a ``drift`` fault does to a served district: its clock moves and records change
+    while a client is still walking."""
+    conn = open_writer(store.path)
+    try:
+        report = advance(conn, days)
+    finally:
+        conn.close()
+    store.meta["clock"] = report.new_clock
 
 
 def app_from_environment() -> Starlette:

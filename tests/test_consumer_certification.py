@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -208,3 +209,15 @@ def test_serve_record_then_judge_the_recording(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "reports" / "results.json").read_text())
     statuses = {r["id"]: r["status"] for r in results["results"]}
     assert statuses["OR-CON-PAGE-001"] == "passed" and statuses["OR-CON-AUTH-002"] == "passed"
+
+
+def test_serve_with_faults_misbehaves_on_demand(tmp_path: Path) -> None:
+    with serving(tmp_path, "--faults", "short-pages") as (port, banner):
+        assert "faults:" in banner and "short-pages" in banner
+        origin = f"http://127.0.0.1:{port}"
+        token = httpx.post(f"{origin}/oauth2/token", data={"grant_type": "client_credentials"},
+                           auth=("vendor", "vendor-secret")).json()["access_token"]
+        page = httpx.get(f"{origin}/ims/oneroster/rostering/v1p2/users?limit=100",
+                         headers={"Authorization": f"Bearer {token}"})
+        assert page.status_code == 200 and len(page.json()["users"]) == 7
+        assert int(page.headers["x-total-count"]) > 7

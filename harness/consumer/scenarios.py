@@ -55,6 +55,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 )}
 
 
+# The scenarios whose provider misbehaves (``serve --faults NAME`` serves their faults).
+FAULT_SCENARIOS = tuple(name for name, scenario in SCENARIOS.items()
+                        if scenario.faults != _faults())
+
+
 def scenarios_for(name: str) -> list[Scenario]:
     """The scenario called ``name``, or every scenario for ``all``."""
     if name == "all":

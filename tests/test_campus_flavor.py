@@ -114,3 +114,147 @@ def test_1_2_users_keep_guids_and_carry_the_legacy_id_in_metadata(campus: str) -
         assert user["metadata"] == {"ic.legacysourceId": user["identifier"]}
     selected = _get(campus, f"{V12}/students", limit=2, fields="sourcedId,metadata").json()
     assert all(set(u) == {"sourcedId", "metadata"} for u in selected["users"])
+
+
+# --- 1.1 filters on user ids take the Campus ids ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lms(campus: str) -> Iterator[httpx.Client]:
+    bearer = _token(campus, "lms").json()["access_token"]
+    with httpx.Client(base_url=campus, headers={"Authorization": f"Bearer {bearer}"},
+                      timeout=60) as client:
+        yield client
+
+
+def _records(client: httpx.Client, path: str, envelope: str, **params: str) -> list[dict]:
+    response = client.get(path, params={"limit": "50000", **params})
+    assert response.status_code == 200, response.text
+    return response.json()[envelope]
+
+
+@pytest.fixture(scope="module")
+def people(lms: httpx.Client) -> dict[str, str]:
+    """Served ids to fill the filter templates with: a student (with agents) and one of its
+    parents or guardians, a teacher, and the student's GUID from 1.2."""
+    students = _records(lms, f"{V11}/students", "users")
+    student = next(s for s in students if s.get("agents"))
+    (v12,) = _records(lms, f"{V12}/students", "users",
+                      filter=f"identifier='{student['identifier']}'")
+    teacher = _records(lms, f"{V11}/teachers", "users")[0]
+    return {"student": student["sourcedId"], "guid": v12["sourcedId"],
+            "agent": student["agents"][0]["sourcedId"], "teacher": teacher["sourcedId"],
+            "digits": student["sourcedId"][1:5]}
+
+
+def test_a_1_1_filter_on_sourcedid_takes_the_campus_id(lms: httpx.Client,
+                                                       people: dict[str, str]) -> None:
+    student, guid = people["student"], people["guid"]
+    for path in ("users", "students"):
+        found = _records(lms, f"{V11}/{path}", "users", filter=f"sourcedId='{student}'")
+        assert [u["sourcedId"] for u in found] == [student], path
+        # The stored GUID is not a Campus 1.1 id: it finds nothing, as on Campus.
+        assert _records(lms, f"{V11}/{path}", "users", filter=f"sourcedId='{guid}'") == []
+    # A teacher's id is no student's; an unknown legacy id is nobody's.
+    assert _records(lms, f"{V11}/students", "users",
+                    filter=f"sourcedId='{people['teacher']}'") == []
+    assert _records(lms, f"{V11}/users", "users", filter="sourcedId='s999999999'") == []
+    # References and demographics (which share the user's id) take it too.
+    enrollments = _records(lms, f"{V11}/enrollments", "enrollments",
+                           filter=f"user.sourcedId='{student}'")
+    assert enrollments and {e["user"]["sourcedId"] for e in enrollments} == {student}
+    classes = _records(lms, f"{V11}/students/{student}/classes", "classes")
+    assert {e["class"]["sourcedId"] for e in enrollments} == {c["sourcedId"] for c in classes}
+    (demographics,) = _records(lms, f"{V11}/demographics", "demographics",
+                               filter=f"sourcedId='{student}'")
+    assert demographics["sourcedId"] == student
+    # Inside a nested collection too.
+    klass = classes[0]["sourcedId"]
+    roster = _records(lms, f"{V11}/classes/{klass}/students", "users",
+                      filter=f"sourcedId='{student}'")
+    assert [u["sourcedId"] for u in roster] == [student]
+
+
+# (collection, envelope, filter template): each must select exactly the served records that
+# the reference semantics (filter.matches over the served records) select.
+CONSISTENCY = [
+    ("users", "users", "sourcedId='{student}'"),
+    ("users", "users", "sourcedId!='{student}'"),
+    ("users", "users", "sourcedId='{guid}'"),
+    ("users", "users", "sourcedId!='{guid}'"),
+    ("users", "users", "sourcedId~'S{digits}'"),
+    ("users", "users", "sourcedId~'{digits}'"),
+    ("users", "users", "sourcedId~'{guid}'"),
+    ("users", "users", "sourcedId>='t'"),
+    ("users", "users", "sourcedId<'{student}'"),
+    ("users", "users", "sourcedId='{student}' OR sourcedId='{teacher}'"),
+    ("users", "users", "sourcedId='{student}' AND sourcedId='{teacher}'"),
+    ("users", "users", "sourcedId~'s' AND givenName~'a'"),
+    ("users", "users", "sourcedId!='{student}' AND sourcedId~'{digits}'"),
+    ("users", "users", "sourcedId='{agent}' OR role='teacher'"),
+    ("users", "users", "agents.sourcedId='{student}'"),
+    ("users", "users", "agents.sourcedId!='{student}'"),
+    ("users", "users", "agents.sourcedId~'s'"),
+    ("users", "users", "agents.sourcedId='{guid}'"),
+    ("students", "users", "sourcedId='{student}' OR sourcedId='{agent}'"),
+    ("students", "users", "sourcedId~'{digits}' OR sourcedId='{teacher}'"),
+    ("teachers", "users", "sourcedId='{teacher}' OR sourcedId='{student}'"),
+    ("enrollments", "enrollments", "user.sourcedId='{student}'"),
+    ("enrollments", "enrollments", "user.sourcedId!='{student}' AND role='student'"),
+    ("enrollments", "enrollments", "user.sourcedId~'t'"),
+    ("enrollments", "enrollments", "user.sourcedId='{guid}'"),
+    ("demographics", "demographics", "sourcedId='{student}'"),
+    ("demographics", "demographics", "sourcedId!='{student}'"),
+    ("results", "results", "student.sourcedId='{student}'"),
+    ("results", "results", "student.sourcedId~'{digits}' OR scoreStatus='exempt'"),
+]
+
+
+@pytest.mark.parametrize(("path", "envelope", "template"), CONSISTENCY)
+def test_1_1_user_id_filters_agree_with_the_served_records(
+        lms: httpx.Client, people: dict[str, str], path: str, envelope: str,
+        template: str) -> None:
+    from mock_provider.query import matches, parse_filter
+    from mock_provider.query.fields import catalog
+
+    table = {"students": "users", "teachers": "users"}.get(path, path)
+    text = template.format(**people)
+    served = _records(lms, f"{V11}/{path}", envelope)
+    expected = [r["sourcedId"] for r in served
+                if matches(parse_filter(text), r, catalog(table, "1.1"))]
+    found = [r["sourcedId"] for r in _records(lms, f"{V11}/{path}", envelope, filter=text)]
+    assert found == expected, text
+    response = lms.get(f"{V11}/{path}", params={"filter": text, "limit": "2"})
+    assert response.headers["X-Total-Count"] == str(len(expected))
+
+
+def test_the_filters_cover_both_outcomes(lms: httpx.Client, people: dict[str, str]) -> None:
+    """The consistency cases are not all empty or all everything."""
+    def count(path: str, text: str) -> int:
+        return len(_records(lms, f"{V11}/{path}", path, filter=text.format(**people)))
+
+    everyone = len(_records(lms, f"{V11}/users", "users"))
+    assert count("users", "sourcedId!='{guid}'") == everyone
+    assert 1 < count("users", "sourcedId~'S{digits}'") < everyone
+    assert 1 < count("users", "sourcedId>='t'") < everyone
+    assert count("users", "agents.sourcedId='{student}'") >= 1
+    assert count("users", "sourcedId='{student}' OR sourcedId='{teacher}'") == 2
+    assert count("results", "student.sourcedId='{student}'") >= 1
+
+
+def test_1_2_user_id_filters_still_take_guids(lms: httpx.Client, people: dict[str, str]) -> None:
+    guid = people["guid"]
+    for path in ("users", "students"):
+        found = _records(lms, f"{V12}/{path}", "users", filter=f"sourcedId='{guid}'")
+        assert [u["sourcedId"] for u in found] == [guid]
+        assert _records(lms, f"{V12}/{path}", "users",
+                        filter=f"sourcedId='{people['student']}'") == []
+    enrollments = _records(lms, f"{V12}/enrollments", "enrollments",
+                           filter=f"user.sourcedId='{guid}'")
+    assert enrollments and {e["user"]["sourcedId"] for e in enrollments} == {guid}
+    assert _records(lms, f"{V12}/enrollments", "enrollments",
+                    filter=f"user.sourcedId='{people['student']}'") == []
+    # Substrings of the GUID, not of the legacy id.
+    found = _records(lms, f"{V12}/users", "users", filter=f"sourcedId~'{guid[:13].upper()}'")
+    assert guid in [u["sourcedId"] for u in found]
+    assert _records(lms, f"{V12}/users", "users", filter=f"sourcedId~'{people['student']}'") == []

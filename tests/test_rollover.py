@@ -127,6 +127,7 @@ class Before:
     classes: set[str]
     schools: list[str]
     students: dict[str, tuple[str, str, int]]  # id -> (grade, school, classes)
+    users: set[str]  # every user, served or not
 
 
 def before(path: Path) -> Before:
@@ -146,8 +147,10 @@ def before(path: Path) -> Before:
             students[sid] = (json.loads(text)["grades"][0], school, counts.get(sid, 0))
         schools = [r[0] for r in conn.execute(
             "SELECT sourcedId FROM orgs WHERE type = 'school' ORDER BY seq")]
+        users = {r[0] for r in conn.execute("SELECT sourcedId FROM users")}
         return Before(store.meta["clock"], int(store.meta["school_year"]),
-                      ids("academicSessions"), ids("courses"), ids("classes"), schools, students)
+                      ids("academicSessions"), ids("courses"), ids("classes"), schools, students,
+                      users)
 
 
 @dataclass
@@ -224,6 +227,7 @@ def test_the_report_and_meta_name_the_new_year(tiny: Rolled) -> None:
     assert counts["graduated"] == len(seniors) > 0
     assert counts["promoted"] == len(state.students) - len(seniors)
     assert counts["movedSchool"] == counts["unplaced"] == 0
+    assert counts["kindergarten"] == counts["newGuardians"] == 0, "a high school admits no KG"
     assert counts["sessions"] == 7 * len(state.schools)
     assert (counts["courses"], counts["classes"]) == (len(state.courses), len(state.classes))
     assert counts["enrollments"] == counts["teacherEnrollments"] + counts["studentEnrollments"]
@@ -399,9 +403,138 @@ def test_elementary_students_get_one_homeroom(zoned: Rolled, zoned_api: httpx.Cl
     assert max(sizes) - min(sizes) <= 1
 
 
+def _kindergarten(api: httpx.Client, school: str) -> list[dict]:
+    return _all(api, f"{V12}/schools/{school}/students", "users", filter="grades='KG'")
+
+
+def test_every_kindergarten_school_admits_a_new_kindergarten(zoned: Rolled,
+                                                             zoned_api: httpx.Client) -> None:
+    state = zoned.before
+    cohorts: dict[str, int] = {}
+    for grade, school, _ in state.students.values():
+        if grade == "KG":
+            cohorts[school] = cohorts.get(school, 0) + 1
+    assert len(cohorts) >= 2, "the zoned district has several elementary schools"
+    admitted = 0
+    for school in state.schools:
+        kids = _kindergarten(zoned_api, school)
+        if school not in cohorts:
+            assert kids == [], "only schools that teach KG admit kindergartners"
+            continue
+        # About as many as last year's kindergarten, none of them a student from before.
+        assert abs(len(kids) - cohorts[school]) <= cohorts[school] * 0.05 + 1, school
+        assert not {k["sourcedId"] for k in kids} & state.users
+        assert {k["status"] for k in kids} == {"active"}
+        admitted += len(kids)
+    assert zoned.report["counts"]["kindergarten"] == admitted > 0
+    # Last year's kindergartners are first graders now.
+    last_year = [s for s, (grade, _, _) in state.students.items() if grade == "KG"]
+    user = zoned_api.get(f"{V12}/students/{last_year[0]}").json()["user"]
+    assert user["grades"] == ["01"]
+
+
+def test_kindergartners_look_like_every_other_student(zoned: Rolled,
+                                                      zoned_api: httpx.Client) -> None:
+    school = next(s for g, s, _ in zoned.before.students.values() if g == "KG")
+    kids = _kindergarten(zoned_api, school)
+    assert len(kids) > 12
+    domain = meta(zoned.server.path)["domain"]
+    numbers = set()
+    for kid in kids[:12]:
+        sid = kid["sourcedId"]
+        assert kid["roles"] == [{"roleType": "primary", "role": "student",
+                                 "org": kid["primaryOrg"]}]
+        assert kid["primaryOrg"]["sourcedId"] == school
+        assert kid["enabledUser"] == "true"
+        assert kid["username"] and kid["email"] == f"{kid['username']}@students.{domain}"
+        ids = {i["type"]: i["identifier"] for i in kid["userIds"]}
+        assert ids["studentNumber"] == kid["identifier"] and kid["identifier"].isdigit()
+        numbers.add(kid["identifier"])
+        v11 = zoned_api.get(f"{V11}/users/{sid}").json()["user"]
+        assert (v11["role"], v11["grades"]) == ("student", ["KG"])
+        assert [o["sourcedId"] for o in v11["orgs"]] == [school]
+        demographics = zoned_api.get(f"{V12}/demographics/{sid}").json()["demographics"]
+        # Five years old on September 1 of the new school year's first calendar year.
+        born = demographics["birthDate"]
+        assert f"{zoned.report['schoolYear'] - 7}-09-01" <= born < (
+            f"{zoned.report['schoolYear'] - 6}-09-01"), born
+    assert len(numbers) == len(kids[:12])
+    with Store(zoned.server.path) as store:
+        for column in ("username", "email", "identifier"):
+            dupes = store.conn.execute(
+                f"SELECT {column}, count(*) FROM users WHERE {column} IS NOT NULL "
+                f"GROUP BY {column} HAVING count(*) > 1 LIMIT 3").fetchall()
+            assert dupes == [], column
+        # The same side-table rows a generated student has: one school role.
+        for kid in kids[:12]:
+            rows = store.conn.execute("SELECT org_id, role, roleType FROM user_orgs WHERE "
+                                      "user_id = ?", (kid["sourcedId"],)).fetchall()
+            assert rows == [(school, "student", "primary")]
+
+
+def test_kindergartners_are_in_new_year_homerooms(zoned: Rolled,
+                                                  zoned_api: httpx.Client) -> None:
+    new_classes = {c["sourcedId"]: c for c in _all(zoned_api, f"{V12}/classes", "classes")}
+    assert not set(new_classes) & zoned.before.classes
+    terms = {t["sourcedId"]: t for t in _all(zoned_api, f"{V12}/terms", "academicSessions")}
+    for school in {s for g, s, _ in zoned.before.students.values() if g == "KG"}:
+        kids = _kindergarten(zoned_api, school)
+        homerooms: set[str] = set()
+        for kid in kids:
+            enrollments = _all(zoned_api, f"{V12}/enrollments", "enrollments",
+                               filter=f"user.sourcedId='{kid['sourcedId']}'")
+            assert len(enrollments) == 1, "one homeroom, like every elementary student"
+            (enrollment,) = enrollments
+            klass = new_classes[enrollment["class"]["sourcedId"]]
+            assert (klass["classType"], klass["grades"]) == ("homeroom", ["KG"])
+            assert klass["school"]["sourcedId"] == enrollment["school"]["sourcedId"] == school
+            assert (enrollment["role"], enrollment["status"]) == ("student", "active")
+            first_term = min(terms[t["sourcedId"]]["startDate"] for t in klass["terms"])
+            assert enrollment["beginDate"] == first_term
+            homerooms.add(klass["sourcedId"])
+        # Spread over the school's KG homerooms, least filled first.
+        sizes = [len(_all(zoned_api, f"{V12}/classes/{c}/students", "users"))
+                 for c in homerooms]
+        assert max(sizes) - min(sizes) <= 1, sizes
+
+
+def test_kindergartners_have_new_guardians_as_agents_both_ways(zoned: Rolled,
+                                                               zoned_api: httpx.Client) -> None:
+    school = next(s for g, s, _ in zoned.before.students.values() if g == "KG")
+    kids = _kindergarten(zoned_api, school)
+    assert len(kids) > 15
+    guardians = 0
+    for kid in kids[:15]:
+        agents = [a["sourcedId"] for a in kid["agents"]]
+        assert 1 <= len(agents) <= 2
+        assert not set(agents) & zoned.before.users, "new families"
+        for base in (V12, V11):
+            assert [a["sourcedId"] for a in zoned_api.get(
+                f"{base}/users/{kid['sourcedId']}").json()["user"]["agents"]] == agents
+        for agent_id in agents:
+            adult = zoned_api.get(f"{V12}/users/{agent_id}").json()["user"]
+            assert adult["status"] == "active"
+            assert adult["roles"][0]["role"] in ("parent", "guardian")
+            assert adult["primaryOrg"]["sourcedId"] == school
+            assert [a["sourcedId"] for a in adult["agents"]] == [kid["sourcedId"]]
+            v11 = zoned_api.get(f"{V11}/users/{agent_id}").json()["user"]
+            assert [a["sourcedId"] for a in v11["agents"]] == [kid["sourcedId"]]
+            guardians += 1
+    assert guardians >= 15
+    with Store(zoned.server.path) as store:
+        new_adults = store.conn.execute(
+            "SELECT count(*) FROM users WHERE role IN ('parent', 'guardian') AND "
+            "dateLastModified > ?", (zoned.report["oldClock"],)).fetchone()[0]
+    assert new_adults == zoned.report["counts"]["newGuardians"]
+
+
 def test_changed_zoned_records_validate(zoned: Rolled) -> None:
     old = zoned.report["oldClock"]
     moved = {s for s, (grade, _, _) in zoned.before.students.items() if grade in ("05", "08")}
+    with Store(zoned.server.path) as store:
+        # The new kindergartners, their parents or guardians and demographics: all of them.
+        moved |= {r[0] for r in store.conn.execute("SELECT sourcedId FROM users")
+                  } - zoned.before.users
     with Store(zoned.server.path) as store:
         for version, names in (("1.2", V12_SCHEMA), ("1.1", V11_SCHEMA)):
             for table, name in names.items():
@@ -410,8 +543,8 @@ def test_changed_zoned_records_validate(zoned: Rolled) -> None:
                 # students who changed school.
                 for i, record in enumerate(store.iter_records(table, version, BASE,
                                                               since=old)):
-                    if i % 17 == 0 or (table == "users" and record["sourcedId"] in moved
-                                       and i % 3 == 0):
+                    if i % 17 == 0 or (table in ("users", "demographics")
+                                       and record["sourcedId"] in moved and i % 3 == 0):
                         errors = [e.message for e in check.iter_errors(record)]
                         assert not errors, (table, record["sourcedId"], errors[:3])
 
@@ -419,6 +552,7 @@ def test_changed_zoned_records_validate(zoned: Rolled) -> None:
 def test_the_same_district_rolls_over_to_the_same_content(zoned: Rolled,
                                                           zoned_twin: Path) -> None:
     report = roll(zoned_twin)
+    assert report.kindergarten > 0 and report.new_guardians > 0, "the intake is covered"
     assert report.to_dict() == zoned.report
     assert content_hash(zoned_twin) == zoned.hash_after
 
@@ -441,6 +575,15 @@ def test_a_second_rollover_moves_students_again(zoned: Rolled, root: Path) -> No
                 (sid,)).fetchone()[0]
             assert classes >= 6
         assert store.meta["school_year"] == "2029"
+        # Last year's intake is in first grade now, and another kindergarten arrived.
+        assert report.kindergarten > 0
+        intake = [r[0] for r in store.conn.execute(
+            "SELECT sourcedId FROM users WHERE role = 'student' AND status = 'active'")
+            if r[0] not in zoned.before.users]
+        grades = {store.get("users", sid)["grades"][0] for sid in intake}
+        assert grades == {"KG", "01"}
+        assert sum(store.get("users", sid)["grades"] == ["KG"] for sid in intake) == (
+            report.kindergarten)
         years = {r[0] for r in store.conn.execute(
             "SELECT DISTINCT schoolYear FROM academicSessions WHERE hidden = 0")}
         assert years == {"2029"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from mock_provider.store import Store
 from mock_provider.writer import in_transaction, open_writer
 from specs import validator
 
+from .conftest import make_district
 from .live_server import live_server
 
 V12 = "/ims/oneroster/rostering/v1p2"
@@ -665,3 +667,17 @@ def test_totals_follow_a_tick_although_pages_remember_them(scratch: Server) -> N
     with scratch.admin() as admin:
         report = admin.post("/admin/tick", json={"days": 7}).json()
     assert total() == before + report["counts"]["newStudents"] > before
+
+
+def test_a_tick_stores_each_side_table_row_once(tmp_path: Path, districts_dir: Path) -> None:
+    path = tmp_path / "d.sqlite"
+    shutil.copy(make_district(districts_dir, 42, 60), path)
+    conn = open_writer(path)
+    try:
+        advance(conn, 7)
+        total, distinct = conn.execute(
+            "SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT * FROM user_orgs)) "
+            "FROM user_orgs").fetchone()
+    finally:
+        conn.close()
+    assert total == distinct

@@ -5,7 +5,8 @@ same transaction, what a real student information system records over that time:
 
 * new students enrolled in a school (user, school role, demographics, a grade-appropriate
   schedule copied from a classmate of the same grade, and one or two new parents or guardians
-  linked as ``agents`` both ways);
+  linked as ``agents`` both ways; made by ``newcomers.Newcomers``, which the rollover's
+  kindergarten intake shares);
 * withdrawals: the student, their demographics and their enrollments become ``tobedeleted``,
   the account ``enabledUser: "false"``;
 * schedule changes: one enrollment of a student becomes ``tobedeleted`` and a new one in another
@@ -36,13 +37,12 @@ import time
 from dataclasses import dataclass, field
 
 from ..schema import RECORD_TABLES
-from ..store import insert_rows
 from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part
-from .people import Person, StaffFactory, _first_name, _phone, _sex, demographics
+from .newcomers import Newcomers
+from .people import StaffFactory
 from .records import dumps, new_id, ref, timestamp
-from .zone import _emit_user
 
 MAX_DAYS = 366
 # Changes per active student of a school per simulated week; a tick counts at most MAX_WEEKS.
@@ -245,9 +245,7 @@ class _Tick:
         self._records: dict[str, dict[str, None]] = {}
         self._added: dict[str, int] = {}
         self._schools: dict[str, _School] = {}
-        self._numbers: dict[str, int] = {}
-        self._prefixes: dict[str, str] = {}
-        self._state: str | None = None
+        self.people = Newcomers(conn, self.rng, self.cal, self.domain, self.stamp, self.insert)
         self.touched: set[str] = set()
 
     # --- writing -------------------------------------------------------------------------
@@ -262,13 +260,11 @@ class _Tick:
 
     def insert(self, table: str, row: tuple) -> None:
         """Insert one row in the table's column order; record tables get the next ``seq``."""
-        self._appender.insert(table, row)
+        self._appender.insert(table, row)  # side tables too: never insert them again here
         if table in RECORD_TABLES:
             self._note(table, row[0])
             if row[3] == 0:
                 self._added[table] = self._added.get(table, 0) + 1
-        else:
-            insert_rows(self.conn, table, [row])
 
     def update(self, table: str, sourced_id: str, fields: dict[str, object],
                columns: dict[str, object] | None = None) -> None:
@@ -293,13 +289,6 @@ class _Tick:
         self.conn.execute(f"UPDATE {table} SET {assignments} WHERE sourcedId = ?",
                           (*sets.values(), sourced_id))
         self._note(table, sourced_id)
-
-    def emit_person(self, person: Person) -> None:
-        """A new user with its school roles, in the generator's exact 1.2 and 1.1 forms."""
-        rows: list[tuple[str, tuple]] = []
-        _emit_user(lambda table, row: rows.append((table, row)), person, self.stamp())
-        for table, row in rows:
-            self.insert(table, row)
 
     def add_enrollment(self, user_id: str, klass: _Class, school_id: str, role: str,
                        primary: str | None) -> str:
@@ -354,63 +343,6 @@ class _Tick:
         return self.conn.execute(
             "SELECT sourcedId, class_id FROM enrollments WHERE user_id = ? AND role = 'student'"
             " AND status = 'active' AND hidden = 0 ORDER BY seq", (user_id,)).fetchall()
-
-    def taken(self, column: str, value: str | None) -> bool:
-        if value is None:
-            return False
-        return self.conn.execute(f"SELECT 1 FROM users WHERE {column} = ? LIMIT 1",
-                                 (value,)).fetchone() is not None
-
-    def next_number(self, prefix: str, width: int) -> int:
-        """The next serial after the largest identifier ``prefix`` + ``width`` digits."""
-        if prefix not in self._numbers:
-            pattern = prefix + "[0-9]" * width
-            row = self.conn.execute(
-                "SELECT identifier FROM users WHERE identifier GLOB ? ORDER BY identifier DESC "
-                "LIMIT 1", (pattern,)).fetchone()
-            self._numbers[prefix] = int(row[0][len(prefix):]) if row else 0
-        self._numbers[prefix] += 1
-        return self._numbers[prefix]
-
-    def next_student_number(self) -> int:
-        """Student numbers are plain integers; the next one after the largest."""
-        if "student" not in self._numbers:
-            row = self.conn.execute(
-                "SELECT max(CAST(identifier AS INTEGER)) FROM users WHERE role = 'student' "
-                "AND identifier GLOB '[0-9]*' AND NOT identifier GLOB '*[^0-9]*'").fetchone()
-            self._numbers["student"] = row[0] or 199_999
-        self._numbers["student"] += 1
-        return self._numbers["student"]
-
-    def prefix_at(self, school_id: str, roles: tuple[str, ...], letter: str,
-                  serial_width: int) -> str:
-        """The zone part (``E0003``, ``P0003``) of the identifiers of people at a school, whose
-        serial numbers follow in ``serial_width`` digits."""
-        key = f"{school_id}:{letter}"
-        if key in self._prefixes:
-            return self._prefixes[key]
-        shape = re.compile(rf"{letter}\d{{{4 + serial_width}}}")
-        prefix = f"{letter}9998"
-        for role in roles:
-            rows = self.conn.execute(
-                "SELECT u.identifier FROM user_orgs o JOIN users u ON u.sourcedId = o.user_id "
-                "WHERE o.org_id = ? AND o.role = ? ORDER BY o.rowid LIMIT 20", (school_id, role))
-            found = [i for (i,) in rows if i and shape.fullmatch(i)]
-            if found:
-                prefix = found[0][:5]
-                break
-        self._prefixes[key] = prefix
-        return prefix
-
-    def district_state(self) -> str:
-        """The district's state: the most common in-state birth state of its students."""
-        if self._state is None:
-            row = self.conn.execute(
-                "SELECT st, count(*) AS n FROM (SELECT json_extract(json12, "
-                "'$.stateOfBirthAbbreviation') AS st FROM demographics ORDER BY seq LIMIT 2000) "
-                "WHERE st IS NOT NULL GROUP BY st ORDER BY n DESC, st LIMIT 1").fetchone()
-            self._state = row[0] if row else "WA"
-        return self._state
 
     # --- the tick ------------------------------------------------------------------------
 
@@ -481,38 +413,7 @@ class _Tick:
         return chosen
 
     def add_student(self, school: _School, grade: str, model: str | None) -> None:
-        rng, cat = self.rng, catalog()
-        sex = _sex(rng)
-        given = _first_name(cat, rng, sex)
-        family = cat.last.one(rng)
-        while True:
-            number = str(self.next_student_number())
-            username = f"{login_part(given)[:1]}{login_part(family)}{number}"
-            email = f"{username}@students.{self.domain}"
-            if not (self.taken("identifier", number) or self.taken("username", username)
-                    or self.taken("email", email)):
-                break
-        kid = Person(new_id(rng), "student", given, family, sex, number)
-        if rng.random() < 0.6:
-            kid.middle = _first_name(cat, rng, sex)
-        if rng.random() < 0.05:
-            kid.preferred = _first_name(cat, rng, sex)
-        kid.username, kid.email = username, email
-        kid.user_ids = [("studentNumber", number), ("stateId", str(9_000_000_000 + int(number)))]
-        kid.grades = [grade]
-        kid.add_role("student", school.sourced_id)
-        adults = self.make_guardians(kid, family, school.sourced_id)
-        self.emit_person(kid)
-        for adult in adults:
-            self.emit_person(adult)
-        demo = demographics(rng, kid, self.cal, self.district_state())
-        dlm = self.stamp()
-        obj = {"sourcedId": kid.sourced_id, "status": "active", "dateLastModified": dlm, **demo}
-        v11 = None
-        if demo["sex"] not in ("male", "female"):
-            v11 = dumps({k: v for k, v in obj.items() if k != "sex"})
-        self.insert("demographics", (kid.sourced_id, "active", dlm, 0, demo["birthDate"],
-                                     demo["sex"], dumps(obj), v11))
+        kid, adults = self.people.add_student(school.sourced_id, grade)
         classes = self._schedule_for(school, grade, model)
         enrollments = [self.add_enrollment(kid.sourced_id, c, school.sourced_id, "student", None)
                        for c in classes]
@@ -520,35 +421,6 @@ class _Tick:
         self.report.new_students.append(NewStudent(
             kid.sourced_id, school.sourced_id, grade, [c.sourced_id for c in classes],
             enrollments, [a.sourced_id for a in adults]))
-
-    def make_guardians(self, kid: Person, family: str, school_id: str) -> list[Person]:
-        """One or two new parents or guardians of a newly enrolled student."""
-        rng, cat = self.rng, catalog()
-        prefix = self.prefix_at(school_id, ("parent", "guardian", "relative"), "P", 5)
-        adults = []
-        for a in range(2 if rng.random() < 0.7 else 1):
-            sex = ("female", "male")[a % 2] if rng.random() < 0.9 else _sex(rng)
-            role = "parent" if rng.random() < 0.8 else "guardian"
-            surname = family if rng.random() < 0.85 else cat.last.one(rng)
-            given = _first_name(cat, rng, sex)
-            while True:
-                number = f"{prefix}{self.next_number(prefix, 5):05d}"
-                username = f"{login_part(given)}{login_part(surname)}{number[1:]}"
-                email = f"{login_part(given)}.{login_part(surname)}{number[-5:]}@example.net"
-                if not (self.taken("identifier", number) or self.taken("username", username)
-                        or self.taken("email", email)):
-                    break
-            adult = Person(new_id(rng), role, given, surname, sex, number)
-            adult.username, adult.email = username, email
-            adult.user_ids = [("personId", number)]
-            adult.phone = _phone(rng)
-            if rng.random() < 0.5:
-                adult.sms = adult.phone
-            adult.add_role(role, school_id)
-            adult.agents.append(kid.sourced_id)
-            kid.agents.append(adult.sourced_id)
-            adults.append(adult)
-        return adults
 
     def withdraw(self, school_id: str, active: list[str], count: int) -> None:
         free = [s for s in active if s not in self.touched]
@@ -618,7 +490,7 @@ class _Tick:
             if email and "@" in email and old_part and old_part in email.split("@")[0]:
                 local, _, domain = email.partition("@")
                 candidate = f"{local.replace(old_part, new_part, 1)}@{domain}"
-                if new_part and not self.taken("email", candidate):
+                if new_part and not self.people.taken("email", candidate):
                     new_email = candidate
             self.update("users", sid, {"familyName": new, "email": new_email},
                         {"familyName": new, "email": new_email})
@@ -633,17 +505,17 @@ class _Tick:
             if not running:
                 continue
             klass = self.rng.choice(running)
-            prefix = self.prefix_at(school_id, ("teacher", "principal", "aide", "counselor"),
-                                    "E", 4)
+            prefix = self.people.prefix_at(
+                school_id, ("teacher", "principal", "aide", "counselor"), "E", 4)
             staff = StaffFactory(self.rng, self.rng, catalog(), int(prefix[1:]), self.domain)
             while True:
-                staff.serial = self.next_number(prefix, 4) - 1
+                staff.serial = self.people.next_number(prefix, 4) - 1
                 teacher = staff.make("teacher", school_id)
-                if not (self.taken("identifier", teacher.number)
-                        or self.taken("username", teacher.username)
-                        or self.taken("email", teacher.email)):
+                if not (self.people.taken("identifier", teacher.number)
+                        or self.people.taken("username", teacher.username)
+                        or self.people.taken("email", teacher.email)):
                     break
-            self.emit_person(teacher)
+            self.people.emit_person(teacher)
             eid = self.add_enrollment(teacher.sourced_id, klass, school_id, "teacher", "false")
             self.report.new_teachers.append(
                 NewTeacher(teacher.sourced_id, school_id, klass.sourced_id, eid))

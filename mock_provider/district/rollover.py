@@ -19,6 +19,14 @@ changes the whole dataset, and next year's records are invisible until then.
   year's students of their new grade at their new school had (those schedules taken in turn),
   in the least filled section of each course. Grade-12 students graduate: user and
   demographics ``tobedeleted``, the account ``enabledUser: "false"``, no new enrollments;
+* a new kindergarten arrives: every school that teaches KG (by its plan, else by its classes)
+  admits about as many new KG students as its KG cohort had before the rollover (give or take
+  ``INTAKE_SPREAD``; its planned KG size when it had none), made the way a tick makes a new
+  student (``newcomers.Newcomers``: new student number, unique username and e-mail,
+  demographics, a school role/primaryOrg (1.2), orgs (1.1), ``user_orgs``, and one or two new
+  parents or guardians at the school, linked as ``agents`` both ways), each scheduled like a
+  promoted student (last year's KG schedules at that school taken in turn, least filled
+  section first). Counted as ``kindergarten`` and ``newGuardians``;
 * then every served record of the old year (its sessions, courses, classes, enrollments,
   categories, score scales, line items and results) becomes ``hidden``; users, demographics
   and orgs stay served.
@@ -46,6 +54,7 @@ from dataclasses import dataclass, field
 from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .changes import parse_clock
+from .newcomers import Newcomers
 from .records import dumps, new_id, ref, ref_id, timestamp
 from .sizes import GRADES_K12, SchoolPlan, plan_district
 from .zone import _session_rows
@@ -57,6 +66,8 @@ HIDDEN_TABLES = ("results", "lineItems", "categories", "scoreScales", "enrollmen
 COUNTED = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
            "demographics", "categories", "scoreScales", "lineItems", "results")
 LAST_GRADE = GRADES_K12[-1]
+# A school's kindergarten intake is its old KG cohort give or take this share.
+INTAKE_SPREAD = 0.05
 
 
 class RolloverError(ValueError):
@@ -79,6 +90,8 @@ class RolloverReport:
     graduated: int = 0
     moved_school: int = 0
     unplaced: int = 0
+    kindergarten: int = 0
+    new_guardians: int = 0
     sessions: int = 0
     courses: int = 0
     classes: int = 0
@@ -93,6 +106,7 @@ class RolloverReport:
         return {
             "promoted": self.promoted, "graduated": self.graduated,
             "movedSchool": self.moved_school, "unplaced": self.unplaced,
+            "kindergarten": self.kindergarten, "newGuardians": self.new_guardians,
             "sessions": self.sessions, "courses": self.courses, "classes": self.classes,
             "enrollments": self.teacher_enrollments + self.student_enrollments,
             "teacherEnrollments": self.teacher_enrollments,
@@ -157,6 +171,12 @@ class _Rollover:
         self.course_map: dict[str, str] = {}
         self.class_map: dict[str, str] = {}
         self.new_classes: dict[str, list[_NewClass]] = {}
+        # Filled before placing students (see ``read_schedules``): last year's schedules per
+        # (school, grade), how many were handed out, the new sections per (school, course).
+        self.models: dict[tuple[str, str], list[list[str]]] = {}
+        self.turns: dict[tuple[str, str], int] = {}
+        self.by_course: dict[tuple[str, str], list[_NewClass]] = {}
+        self.plans: dict[str, SchoolPlan] = {}
 
     # --- writing -------------------------------------------------------------------------
 
@@ -209,7 +229,9 @@ class _Rollover:
         students = self.read_students()
         for school_id in schools:
             self.copy_school(school_id)
-        self.promote(schools, students)
+        self.plans = self.school_plans(schools)
+        self.promote(students)
+        self.admit_kindergarten(schools, students)
         self.hide_old_year()
         self.finish()
         return self.report
@@ -378,14 +400,14 @@ class _Rollover:
                     plans[sid] = plan
         return plans
 
-    def promote(self, schools: list[str],
-                students: list[tuple[str, str | None, str | None, list[str]]]) -> None:
-        plans = self.school_plans(schools)
+    def offers(self, school_id: str, grade: str) -> bool:
+        """Whether the school teaches ``grade``: by its plan, else by its new classes."""
+        if school_id in self.plans:
+            return grade in self.plans[school_id].grades
+        return any(grade in c.grades for c in self.new_classes.get(school_id, ()))
 
-        def offers(school_id: str, grade: str) -> bool:
-            if school_id in plans:
-                return grade in plans[school_id].grades
-            return any(grade in c.grades for c in self.new_classes.get(school_id, ()))
+    def promote(self, students: list[tuple[str, str | None, str | None, list[str]]]) -> None:
+        plans, offers = self.plans, self.offers
 
         def next_school(school_id: str, grade: str) -> str | None:
             plan = plans.get(school_id)
@@ -396,25 +418,7 @@ class _Rollover:
                              if p.zone == plan.zone and sid != school_id and grade in p.grades)
             return options[0][2] if options else None
 
-        # Last year's schedules (new course ids) per (school, grade), taken in turn.
-        class_course = dict(self.conn.execute(
-            "SELECT sourcedId, course_id FROM classes WHERE sourcedId IN "
-            "(SELECT id FROM temp.rollover_classes)").fetchall())
-        models: dict[tuple[str, str], list[list[str]]] = {}
-        for _, school_id, grade, classes in students:
-            courses: list[str] = []
-            for class_id in classes:
-                course = self.course_map.get(class_course.get(class_id, ""))
-                if course is not None and course not in courses:
-                    courses.append(course)
-            if courses and school_id is not None and grade is not None:
-                models.setdefault((school_id, grade), []).append(courses)
-        turns: dict[tuple[str, str], int] = {}
-        by_course: dict[tuple[str, str], list[_NewClass]] = {}
-        for school_id, made in self.new_classes.items():
-            for klass in made:
-                by_course.setdefault((school_id, klass.course_id), []).append(klass)
-
+        self.read_schedules(students)
         for sid, school_id, grade, _ in students:
             if school_id is None or grade not in GRADES_K12:
                 continue
@@ -433,24 +437,49 @@ class _Rollover:
             self.move(sid, school_id, target, new_grade)
             if target != school_id:
                 self.report.moved_school += 1
-            key = (target, new_grade)
-            schedules = models.get(key)
-            if schedules:
-                turn = turns.get(key, 0)
-                turns[key] = turn + 1
-                courses = schedules[turn % len(schedules)]
-            else:
-                courses = []
-                for klass in self.new_classes.get(target, ()):
-                    if klass.grades == (new_grade,) and klass.course_id not in courses:
-                        courses.append(klass.course_id)
-            for course_id in courses:
-                sections = [c for c in by_course.get((target, course_id), ())
-                            if new_grade in c.grades]
-                if sections:
-                    klass = min(sections, key=lambda c: c.students)
-                    self.enroll(sid, klass, target, "student", None)
-                    self.report.student_enrollments += 1
+            self.schedule(sid, target, new_grade)
+
+    def read_schedules(self,
+                       students: list[tuple[str, str | None, str | None, list[str]]]) -> None:
+        """Last year's schedules (new course ids) per (school, grade), and the new classes per
+        (school, course), for ``schedule``."""
+        class_course = dict(self.conn.execute(
+            "SELECT sourcedId, course_id FROM classes WHERE sourcedId IN "
+            "(SELECT id FROM temp.rollover_classes)").fetchall())
+        for _, school_id, grade, classes in students:
+            courses: list[str] = []
+            for class_id in classes:
+                course = self.course_map.get(class_course.get(class_id, ""))
+                if course is not None and course not in courses:
+                    courses.append(course)
+            if courses and school_id is not None and grade is not None:
+                self.models.setdefault((school_id, grade), []).append(courses)
+        for school_id, made in self.new_classes.items():
+            for klass in made:
+                self.by_course.setdefault((school_id, klass.course_id), []).append(klass)
+
+    def schedule(self, sid: str, school_id: str, grade: str) -> None:
+        """Enroll a student of ``grade`` at ``school_id`` in the schedule one of last year's
+        students of that grade there had (those schedules taken in turn; without one, every
+        course of the grade alone), in the least filled section of each course."""
+        key = (school_id, grade)
+        schedules = self.models.get(key)
+        if schedules:
+            turn = self.turns.get(key, 0)
+            self.turns[key] = turn + 1
+            courses = schedules[turn % len(schedules)]
+        else:
+            courses = []
+            for klass in self.new_classes.get(school_id, ()):
+                if klass.grades == (grade,) and klass.course_id not in courses:
+                    courses.append(klass.course_id)
+        for course_id in courses:
+            sections = [c for c in self.by_course.get((school_id, course_id), ())
+                        if grade in c.grades]
+            if sections:
+                klass = min(sections, key=lambda c: c.students)
+                self.enroll(sid, klass, school_id, "student", None)
+                self.report.student_enrollments += 1
 
     def move(self, sid: str, old_school: str, new_school: str, grade: str) -> None:
         """The student's new grade, and their school role moved when the school changes."""
@@ -489,6 +518,31 @@ class _Rollover:
                              (sid,)).fetchone():
             self.rewrite("demographics", sid, leave, {"status": "tobedeleted"})
         self.report.graduated += 1
+
+    def admit_kindergarten(self, schools: list[str],
+                           students: list[tuple[str, str | None, str | None, list[str]]]) -> None:
+        """New kindergarten students at every school that teaches KG, about as many as its KG
+        cohort before the rollover (its planned KG size when it had none), each with one or two
+        new parents or guardians, scheduled like a promoted student."""
+        first = GRADES_K12[0]
+        cohorts: dict[str, int] = {}
+        for _, school_id, grade, _ in students:
+            if grade == first and school_id is not None:
+                cohorts[school_id] = cohorts.get(school_id, 0) + 1
+        people = Newcomers(self.conn, self.rng, self.cal, self.meta.get("domain") or "example.org",
+                           self.stamp, self.insert)
+        for school_id in schools:
+            if not self.offers(school_id, first):
+                continue
+            base = cohorts.get(school_id, 0)
+            plan = self.plans.get(school_id)
+            if not base and plan is not None:
+                base = plan.students_per_grade[plan.grades.index(first)]
+            for _ in range(round(base * self.rng.uniform(1 - INTAKE_SPREAD, 1 + INTAKE_SPREAD))):
+                kid, adults = people.add_student(school_id, first)
+                self.schedule(kid.sourced_id, school_id, first)
+                self.report.kindergarten += 1
+                self.report.new_guardians += len(adults)
 
     # --- closing -------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..query.sql import Translate
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -27,6 +29,13 @@ class Profile:
 
     def resolve_path_ids(self, request: Request, version: str) -> None:
         """Rewrite path parameters given in this flavor's id forms to stored sourcedIds."""
+
+    def filter_translation(self, request: Request, version: str,
+                           table: str) -> Translate | None:
+        """How this flavor's filter values map to stored values, for fields it serves
+        differently from how they are stored (see ``query.sql.StoredValues``); None when it
+        serves them as stored."""
+        return None
 
     def transform_records(self, request: Request, version: str, table: str,
                           texts: list[str]) -> list[str]:

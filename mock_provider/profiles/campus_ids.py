@@ -2,16 +2,33 @@
 (`s123456`), and 1.2 users carry that number in ``metadata.ic.legacysourceId``.
 
 The store keeps one GUID per user; the Campus profile translates on the way out (response
-bodies) and on the way in (path parameters), looking up only the users a page mentions.
+bodies) and on the way in (path parameters and 1.1 filters), looking up only the users a page
+or a filter value mentions.
+
+Filters (``filter_translation``): a 1.1 predicate on a field that holds user ids (``sourcedId``
+of users and demographics, ``agents.sourcedId``, ``user.sourcedId`` of enrollments,
+``student.sourcedId`` of results) compares the ids as served. ``=`` and ``!=`` look the value
+up (``s200123`` -> its GUID, through the indexed identifier); ``~``, ``<``, ``<=``, ``>`` and
+``>=`` test every user's served id (a scan of the users table; fine at mock sizes). The result
+goes to the SQL as the set of stored GUIDs that satisfy the predicate, so the usual
+missing-field, array and ``!=`` rules still apply. A user's GUID is therefore no longer found
+(as on Campus, whose 1.1 ids are the legacy ones); a user without an identifier is served, and
+so filtered, by its GUID. Sorting on these fields still orders by the stored GUIDs.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
 
 from ..district.people import ROLE_V11
+from ..query.fields import catalog
+from ..query.filter import Bound
+from ..query.sql import StoredValues, Translate
+from ..query.values import ascii_lower, compare
+from ..refs import REF_KINDS
 
 # 1.1 role -> the letter Campus puts in front of the legacy id.
 PREFIX = {"student": "s", "teacher": "t", "administrator": "a", "aide": "a", "proctor": "a",
@@ -60,6 +77,77 @@ def guid_for_legacy(conn: sqlite3.Connection, value: str) -> str | None:
             if legacy_id(role, identifier) == value:
                 return guid
     return None
+
+
+def guids_served_as(conn: sqlite3.Connection, value: str) -> list[str]:
+    """The stored GUIDs of every user whose 1.1 id is served as ``value``: the users with that
+    legacy id, or the user with that GUID when it has no identifier (served as its GUID), or,
+    for a value that is no user's, the value itself (a reference to a missing user is served
+    as stored)."""
+    match = LEGACY.fullmatch(value)
+    if match is not None:
+        letter, digits = match.groups()
+        found = []
+        for form in IDENTIFIER_FORMS[letter]:
+            for guid, role, identifier in conn.execute(
+                    "SELECT sourcedId, role, identifier FROM users WHERE identifier = ? "
+                    "ORDER BY seq", (form.format(digits),)):
+                if legacy_id(role, identifier) == value:
+                    found.append(guid)
+        return found
+    row = conn.execute("SELECT identifier FROM users WHERE sourcedId = ?", (value,)).fetchone()
+    return [value] if row is None or not row[0] else []
+
+
+def guids_served_matching(conn: sqlite3.Connection, bound: Bound) -> list[str]:
+    """The stored GUIDs of every user whose served 1.1 id satisfies ``bound`` (``~`` or an
+    ordering operator), over all users."""
+    found = []
+    for guid, role, identifier in conn.execute(
+            "SELECT sourcedId, role, identifier FROM users ORDER BY seq"):
+        served = legacy_id(role, identifier) if identifier else guid
+        if bound.op == "~":
+            holds = ascii_lower(served).find(bound.value) >= 0  # type: ignore[arg-type]
+        else:
+            holds = compare(served, bound.op, bound.value)
+        if holds:
+            found.append(guid)
+    return found
+
+
+_USER_REF = f'."@{REF_KINDS["user"][0]}"'
+
+
+@functools.cache
+def user_id_fields(table: str) -> frozenset[str]:
+    """The 1.1 filter fields of ``table`` whose values are user ids (served as legacy ids)."""
+    try:
+        fields = catalog(table, "1.1").fields.values()
+    except ValueError:  # not a 1.1 collection
+        return frozenset()
+    names = {f.name for f in fields if f.constant is None and f.name.endswith(".sourcedId")
+             and ((f.elem_path if f.multi else f.json_path) or "").endswith(_USER_REF)}
+    if table in ("users", "demographics"):  # a demographics record shares its user's id
+        names.add("sourcedId")
+    return frozenset(names)
+
+
+def served_id_translation(conn: sqlite3.Connection, table: str) -> Translate | None:
+    """The 1.1 filter translation for ``table`` (see the module docstring), or None when the
+    table has no user-id fields."""
+    fields = user_id_fields(table)
+    if not fields:
+        return None
+
+    def translate(bound: Bound) -> StoredValues | None:
+        if bound.field.name not in fields:
+            return None
+        if bound.op in ("=", "!="):
+            guids = guids_served_as(conn, str(bound.value))
+            return StoredValues(bound.field, bound.op, tuple(guids))
+        return StoredValues(bound.field, "=", tuple(guids_served_matching(conn, bound)))
+
+    return translate
 
 
 def to_legacy_ids(conn: sqlite3.Connection, body: str) -> str:

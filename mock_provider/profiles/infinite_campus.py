@@ -10,7 +10,8 @@
   the connection has a vendor key (401 without it).
 - 1.1 user ids are a role letter plus the legacy person number (``s200123``), in records,
   references and paths; 1.2 users keep GUIDs and carry ``metadata.ic.legacysourceId``
-  (campus_ids.py). Filters on user ids in 1.1 still take the stored GUIDs.
+  (campus_ids.py). 1.1 filters on user-id fields take those ids too (``sourcedId='s200123'``,
+  ``user.sourcedId~'s2001'``); a user's GUID there matches nothing, as on Campus.
 - Only the active school year is served (last year's records stay hidden) and pages go up to
   50,000 records; both are the mock's defaults anyway.
 """
@@ -23,8 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..middleware.auth import require_vendor_key
+from ..query.sql import Translate
 from .base import Profile
-from .campus_ids import guid_for_legacy, to_legacy_ids, with_legacy_metadata
+from .campus_ids import (
+    guid_for_legacy,
+    served_id_translation,
+    to_legacy_ids,
+    with_legacy_metadata,
+)
 
 GUARDIAN_ROLES = "('parent', 'guardian', 'relative')"
 
@@ -54,6 +61,12 @@ class InfiniteCampus(Profile):
             guid = guid_for_legacy(conn, value)
             if guid is not None:
                 params[name] = guid
+
+    def filter_translation(self, request: Request, version: str,
+                           table: str) -> Translate | None:
+        if version != "1.1":
+            return None
+        return served_id_translation(request.app.state.store.conn, table)
 
     def transform_records(self, request: Request, version: str, table: str,
                           texts: list[str]) -> list[str]:

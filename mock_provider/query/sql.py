@@ -4,11 +4,18 @@ Values only ever travel as ``?`` parameters. JSON paths and column names come fr
 (derived from the spec schemas), never from the request. Dates and date-times are normalised by
 ``values.canonical_time``, registered on the connection as ``oneroster_time`` by
 ``install_functions`` (``page.fetch_page`` does it when needed).
+
+A provider flavor that serves some values differently from how they are stored (Campus 1.1
+user ids) passes ``where_sql`` a ``translate`` callback: it may restate a predicate over the
+served values as ``StoredValues``, a set of stored values, which the SQL then tests instead.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..errors import OneRosterError
 from .fields import Field, FieldCatalog
@@ -16,6 +23,22 @@ from .filter import Bound, Filter, bind
 from .values import INSTANT_LEN, MIDNIGHT, canonical_time, day_shift, instant
 
 TIME_FUNCTION = "oneroster_time"
+
+
+@dataclass(frozen=True)
+class StoredValues:
+    """A predicate restated over stored text values. ``op`` "=" holds when the field's value
+    (for an array field, any element) is one of ``values``; "!=" when the field is present
+    (an array: an array) and its value (no element) is one of them, the same complement rule
+    as a plain ``!=``."""
+
+    field: Field
+    op: str  # "=" or "!="
+    values: tuple[str, ...]
+
+
+# Given one bound predicate: its restatement over stored values, or None to keep it as it is.
+Translate = Callable[[Bound], "StoredValues | None"]
 
 
 def install_functions(conn: sqlite3.Connection) -> None:
@@ -110,12 +133,44 @@ def _predicate(bound: Bound, catalog: FieldCatalog) -> tuple[str, list]:
     return f"({is_array} AND EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
 
 
-def where_sql(filter: Filter, catalog: FieldCatalog) -> tuple[str, list]:
+def _stored_in(stored: StoredValues, catalog: FieldCatalog) -> tuple[str, list]:
+    """SQL for a ``StoredValues`` predicate (text fields only)."""
+    field = stored.field
+    if field.kind != "text" or stored.op not in ("=", "!="):
+        raise ValueError(f"StoredValues needs a text field and = or != (got {field.name} "
+                         f"{stored.op})")
+    values = list(dict.fromkeys(stored.values))
+    if len(values) <= 50:
+        listed, params = f"({', '.join('?' * len(values))})", values
+    else:
+        listed, params = "(SELECT value FROM json_each(?))", [json.dumps(values)]
+    if not field.multi:
+        expr = _single(field, catalog)
+        if stored.op == "=":
+            return (f"{expr} IN {listed}" if values else "0"), params
+        return (f"{expr} IS NOT NULL AND {expr} NOT IN {listed}" if values
+                else f"{expr} IS NOT NULL"), params
+    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
+    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
+    if not values:
+        return ("0", []) if stored.op == "=" else (is_array, [])
+    inner = f"{_element(field)} IN {listed}"
+    negate = "NOT " if stored.op == "!=" else ""
+    return f"({is_array} AND {negate}EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+
+
+def where_sql(filter: Filter, catalog: FieldCatalog,
+              translate: Translate | None = None) -> tuple[str, list]:
     """A parenthesised WHERE fragment (no keyword) and its parameters, safe to AND with other
-    conditions. Raises OneRosterError 400 for an unknown field or a value that does not fit."""
+    conditions. Raises OneRosterError 400 for an unknown field or a value that does not fit.
+    ``translate`` may restate predicates over stored values (see ``StoredValues``)."""
     parts, params = [], []
     for bound in bind(filter, catalog):
-        sql, values = _predicate(bound, catalog)
+        stored = translate(bound) if translate is not None else None
+        if stored is not None:
+            sql, values = _stored_in(stored, catalog)
+        else:
+            sql, values = _predicate(bound, catalog)
         parts.append(f"({sql})")
         params.extend(values)
     return (f"({f' {filter.logical} '.join(parts)})" if len(parts) > 1 else parts[0]), params

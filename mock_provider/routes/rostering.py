@@ -101,8 +101,9 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             request.query_params.multi_items(), table=op.table, version=version,
             max_limit=state.settings.max_limit, strict_fields=state.settings.strict_fields)
         where, params = _where(op, request)
+        translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.counts)
+                                  state.store.counts, translate)
         texts = profile.transform_records(request, version, op.table, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]

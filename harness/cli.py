@@ -28,17 +28,17 @@ from harness.consumer.recording import RecordingError
 from harness.consumer.roster import RosterError
 from harness.consumer.scenarios import (
     FAULT_SCENARIOS,
-    MAX_CONCURRENCY,
     SCENARIOS,
     Scenario,
     scenarios_for,
 )
 from harness.consumer.session import served_roster
 from harness.embedded import running_mock
+from harness.profiles import PROFILES
 from harness.report import write_all
 from harness.report.console import print_summary
 from harness.runner import run_checks, select
-from harness.target import Target, TargetError
+from harness.target import MAX_CONCURRENCY, Target, TargetError
 from mock_provider.app import Settings
 from mock_provider.connections import Connection
 from mock_provider.district import (
@@ -177,6 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
     provider.add_argument("--client-id")
     provider.add_argument("--client-secret")
     provider.add_argument("--version", choices=("1.2", "1.1"), default="1.2")
+    provider.add_argument("--token", default=None,
+                          help="a static bearer token instead of client credentials")
+    provider.add_argument("--oauth1", action="store_true",
+                          help="sign 1.1 requests with OAuth 1.0a (client id and secret as "
+                          "consumer key and secret) instead of a bearer token")
+    provider.add_argument("--vendor-key", default=None, metavar="KEY:SECRET",
+                          help="Infinite Campus x-vendor-authorization for grade-book calls")
+    provider.add_argument("--profile", default="spec",
+                          help="comma-separated: " + ", ".join(PROFILES) + " (default spec)")
+    provider.add_argument("--concurrency", type=_positive_int, default=1,
+                          help=f"requests at once, 1 to {MAX_CONCURRENCY} (default 1)")
     provider.add_argument("--only", default=None, metavar="IDS",
                           help="comma-separated check ids or prefixes (e.g. OR-PAGE)")
     provider.add_argument("--report-dir", default="reports",
@@ -472,24 +483,48 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     if args.kind == "consumer":
         return cmd_check_consumer(args, console)
     try:
-        checks = select(args.only)
+        checks = select(args.only, args.profile)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.concurrency > MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency is at most {MAX_CONCURRENCY} (Infinite Campus asks "
+                         "vendors for no more)")
+    limits = {"timeout": args.timeout, "max_requests": args.max_requests,
+              "vendor_key": args.vendor_key, "concurrency": args.concurrency}
     if args.mock:
-        if args.base_url or args.token_url:
-            raise UsageError("--mock checks the embedded district; drop --base-url/--token-url")
+        if args.base_url or args.token_url or args.token or args.oauth1:
+            raise UsageError("--mock checks the embedded district with its own credentials; "
+                             "drop --base-url/--token-url/--token/--oauth1")
         district = prepare_district(args, console).path
         with running_mock(district) as mock:
             target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
-                            args.version, timeout=args.timeout, max_requests=args.max_requests)
+                            args.version, **limits)
             return _check_target(target, checks, args, console)
-    missing = [f"--{name.replace('_', '-')}" for name in
-               ("base_url", "token_url", "client_id", "client_secret") if not getattr(args, name)]
+    return _check_target(_target_from(args, limits), checks, args, console)
+
+
+def _target_from(args: argparse.Namespace, limits: dict) -> Target:
+    """The provider the options name, with one of its three kinds of credentials."""
+    if not args.base_url:
+        raise UsageError("give --base-url (or --mock to check the embedded mock)")
+    if args.token and args.oauth1:
+        raise UsageError("give --token or --oauth1, not both")
+    if args.token:
+        return Target(args.base_url, "", "", args.token, args.version, auth="bearer", **limits)
+    if args.oauth1:
+        if args.version != "1.1":
+            raise UsageError("OAuth 1.0a signing is OneRoster 1.1 only: add --version 1.1")
+        needed = ("client_id", "client_secret")
+        auth = "oauth1"
+    else:
+        needed = ("token_url", "client_id", "client_secret")
+        auth = "oauth2"
+    missing = [f"--{name.replace('_', '-')}" for name in needed if not getattr(args, name)]
     if missing:
-        raise UsageError(f"give {', '.join(missing)} (or --mock to check the embedded mock)")
-    target = Target(args.base_url, args.token_url, args.client_id, args.client_secret,
-                    args.version, timeout=args.timeout, max_requests=args.max_requests)
-    return _check_target(target, checks, args, console)
+        raise UsageError(f"give {', '.join(missing)} (or --token, or --mock to check the "
+                         "embedded mock)")
+    return Target(args.base_url, args.token_url or "", args.client_id, args.client_secret,
+                  args.version, auth=auth, **limits)
 
 
 def _check_target(target: Target, checks: list, args: argparse.Namespace,

@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import pytest
 
-from .checks import CHECKS, Context
-from .runner import _run_one
+from .checks import Check, Context
+from .runner import _run_one, select
 from .target import Target
 
 
 @pytest.fixture(scope="module")
 def oneroster_context(oneroster_target: Target) -> Context:
-    oneroster_target.token()
+    oneroster_target.authenticate()
     return Context(oneroster_target)
 
 
-@pytest.mark.parametrize("check_id", list(CHECKS))
-def test_conformance(check_id: str, oneroster_context: Context) -> None:
-    check = CHECKS[check_id]
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "oneroster_check" in metafunc.fixturenames:
+        try:
+            checks = select(None, metafunc.config.getoption("--oneroster-profile"))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        metafunc.parametrize("oneroster_check", checks, ids=[c.id for c in checks])
+
+
+def test_conformance(oneroster_check: Check, oneroster_context: Context) -> None:
+    check = oneroster_check
     outcome = _run_one(check, oneroster_context)
     if outcome.status == "skipped":
         pytest.skip(outcome.message)

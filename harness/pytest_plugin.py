@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oneroster-mock", action="store_true",
                     help="check the embedded mock district instead of a URL")
     group.addoption("--oneroster-size", default="tiny", help="mock district size")
+    group.addoption("--oneroster-profile", default="spec",
+                    help="comma-separated profiles: spec, campus, schoology, canvas, google")
 
 
 @pytest.fixture(scope="session")

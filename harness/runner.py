@@ -7,15 +7,19 @@ from collections.abc import Callable
 
 from .checks import CHECKS, Check, Context, Finding, Outcome
 from .model import CheckResult, RunSummary
+from .profiles import apply_profiles, parse_profiles
 from .target import BudgetExceeded, Target, TargetError
 
 Progress = Callable[[Check], None]
 
 
-def select(only: str | None) -> list[Check]:
-    """The checks to run: all, or the comma-separated ids (or id prefixes like OR-PAGE)."""
+def select(only: str | None, profiles: str | None = None) -> list[Check]:
+    """The checks to run: those of the profiles (``spec`` by default, see harness.profiles),
+    all of them or the comma-separated ids (or id prefixes like OR-PAGE), at the severity the
+    profiles give them."""
+    chosen_profiles = parse_profiles(profiles)
     if not only:
-        return list(CHECKS.values())
+        return apply_profiles(list(CHECKS.values()), chosen_profiles)
     wanted = [part.strip() for part in only.split(",") if part.strip()]
     chosen = [c for c in CHECKS.values() if any(c.id == w or c.id.startswith(w + "-")
                                                  for w in wanted)]
@@ -23,7 +27,7 @@ def select(only: str | None) -> list[Check]:
                                             for c in CHECKS.values())]
     if unknown:
         raise ValueError(f"unknown check {unknown[0]!r}; `oneroster-harness explain` lists them")
-    return chosen
+    return apply_profiles(chosen, chosen_profiles)
 
 
 def _run_one(check: Check, ctx: Context) -> Outcome:
@@ -45,7 +49,7 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
     started are skipped (a slow provider cannot hold a CI job forever). Raises TargetError
     when no token can be had at all."""
     started = time.perf_counter()
-    target.token()
+    target.authenticate()
     ctx = Context(target)
     results = []
     for check in checks:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from harness.checks import CHECKS
+from harness.cli import main
 from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import create_app
@@ -32,9 +32,11 @@ class Defect:
     (path, query, headers) and the JSON response of matching requests."""
 
     def __init__(self, app, request=None, response: Body | None = None,
-                 drop_header: bytes | None = None) -> None:
+                 drop_header: bytes | None = None,
+                 rewrite_link: Callable[[str], str] | None = None) -> None:
         self.app, self.request, self.response, self.drop_header = app, request, response, \
             drop_header
+        self.rewrite_link = rewrite_link
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
@@ -56,7 +58,10 @@ class Defect:
             status, headers = start["status"], list(start["headers"])
             if self.drop_header:
                 headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
-            if self.response:
+            if self.rewrite_link:
+                headers = [(k, self.rewrite_link(v.decode()).encode() if k.lower() == b"link"
+                            else v) for k, v in headers]
+            if self.response and body.strip().startswith((b"{", b"[")):  # not a bare 201/204
                 changed = self.response(scope["path"], json.loads(body))
                 if changed is not None:
                     status, body = changed["status"], json.dumps(changed["body"]).encode()
@@ -99,7 +104,10 @@ DEFECTS = {
     "limit ignored": ({"request": lambda s: _query(s, lambda p: {
         **p, "limit": "10"} if p.get("limit") == "3" else p)}, {"OR-PAGE-001"}),
     "extra key in orgs": ({"response": _extra_key}, {"OR-SCHEMA-001"}),
-    "unknown user is a 500": ({"response": _unknown_user_is_500}, {"OR-ERR-001"}),
+    "unknown user is a 500": ({"response": _unknown_user_is_500},
+                              {"OR-ERR-001", "OR-ERR-003"}),
+    "next link loops back": ({"rewrite_link": lambda link: link.replace(
+        "offset=100>", "offset=0>")}, {"OR-PAGE-004"}),
     "no token needed": ({"request": _without_token_allowed}, {"OR-AUTH-001"}),
 }
 
@@ -125,8 +133,20 @@ def _serve(district: Path, **defect) -> Iterator[Target]:
 def test_the_conformant_mock_passes_every_check(district: Path) -> None:
     for target in _serve(district):
         summary = run_checks(target, select(None))
-    assert {r.id: r.status for r in summary.results} == {c: "passed" for c in CHECKS}
+    assert {r.id: r.status for r in summary.results} == {c.id: "passed" for c in select(None)}
     assert summary.conformant
+
+
+@pytest.mark.parametrize("profiles", ["spec,campus", "google,schoology,canvas"])
+def test_the_conformant_mock_passes_every_profile(district: Path, profiles: str) -> None:
+    checks = select(None, profiles)
+    for target in _serve(district):
+        summary = run_checks(target, checks)
+    assert {r.id: r.status for r in summary.results} == {c.id: "passed" for c in checks}
+    if "google" in profiles:
+        assert {"OR-GGL-001", "OR-GGL-002"} <= {r.id for r in summary.results}
+    if "schoology" in profiles:
+        assert next(c for c in checks if c.id == "OR-ID-003").severity == "error"
 
 
 @pytest.mark.parametrize("name", sorted(DEFECTS))
@@ -152,8 +172,8 @@ def test_the_command_line_writes_reports_and_exits_by_verdict(tmp_path: Path) ->
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert {r["id"] for r in results["results"]} == {"OR-PAGE-001", "OR-PAGE-002", "OR-PAGE-003",
-                                                      "OR-ERR-001", "OR-ERR-002"}
+    assert {r["id"] for r in results["results"]} == {c.id for c in select("OR-PAGE,OR-ERR")}
+    assert {"OR-PAGE-001", "OR-ERR-001"} <= {r["id"] for r in results["results"]}
     assert (tmp_path / "out" / "junit.xml").is_file()
     assert (tmp_path / "out" / "report.html").is_file()
     unknown = subprocess.run([sys.executable, "-m", "harness", "check", "provider", "--base-url",
@@ -193,3 +213,42 @@ def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
         patient.close()
     statuses = [r.status for r in summary.results]
     assert "skipped" in statuses and statuses[0] != "skipped"
+
+
+def test_static_token_oauth1_and_concurrency_runs_pass_on_the_mock(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11, oauth1=True)
+    store = Store(district)
+    with live_server(create_app(store, [connection])) as url:
+        with Target(url, f"{url}/oauth2/token", "h", "h-secret") as first:
+            token = first.token()
+        runs = {
+            "bearer": Target(url, "", "", token, auth="bearer"),
+            "oauth1": Target(url, "", "h", "h-secret", "1.1", auth="oauth1"),
+            "parallel": Target(url, f"{url}/oauth2/token", "h", "h-secret", concurrency=3),
+        }
+        for name, target in runs.items():
+            with target:
+                summary = run_checks(target, select(None))
+                bad = {r.id: r.message for r in summary.results if r.status == "failed"}
+                assert bad == {}, name
+                curl = target.get("/orgs").evidence().curl
+                assert ("OAuth ***" if name == "oauth1" else "Bearer ***") in curl
+                assert token not in curl and "h-secret" not in curl
+    store.close()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--mock", "--profile", "nope"], "unknown profile 'nope'"),
+    (["--mock", "--concurrency", "9"], "--concurrency is at most 5"),
+    (["--base-url", "http://127.0.0.1:9", "--oauth1", "--client-id", "a",
+      "--client-secret", "b"], "add --version 1.1"),
+    (["--base-url", "http://127.0.0.1:9", "--oauth1", "--token", "t"], "not both"),
+    (["--base-url", "http://127.0.0.1:9"], "give --token-url, --client-id, --client-secret"),
+    (["--mock", "--token", "t"], "drop --base-url/--token-url/--token/--oauth1"),
+])
+def test_check_provider_usage_errors_are_one_line(argv: list[str], message: str,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", "provider", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -62,27 +62,52 @@ def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] 
                max_pages: int = WALK_MAX_PAGES) -> Walk:
     """Every page of ``path`` (limit WALK_LIMIT, growing offsets) up to ``max_pages``. A walk
     ends at X-Total-Count or, without that header, at the first empty page. Raises Finding when
-    a page is not a 200 with the ``envelope`` list."""
+    a page is not a 200 with the ``envelope`` list. With a target concurrency above 1, the
+    pages after the first are asked for in parallel batches while pages come back full."""
     walk = Walk(path, [], [], [], complete=False)
-    while len(walk.exchanges) < max_pages:
+    while len(walk.exchanges) < max_pages and not walk.complete:
         offset = len(walk.records)
-        exchange = target.get(path, {**(params or {}), "limit": WALK_LIMIT, "offset": offset})
-        body = exchange.json()
-        page = body.get(envelope) if isinstance(body, dict) else None
-        if exchange.status != 200 or not isinstance(page, list):
-            raise Finding(f"GET {path} at offset {offset} answered {exchange.status} without "
-                          f"a {envelope!r} list", exchange)
-        if walk.exchanges and not page:  # the empty page past the end
-            walk.complete = True
-            break
-        walk.starts.append(offset)
-        walk.exchanges.append(exchange)
-        walk.records += [r for r in page if isinstance(r, dict)]
-        total = exchange.headers.get("x-total-count", "")
-        if not page or (total.isdigit() and len(walk.records) >= int(total)):
-            walk.complete = True
-            break
+        batch = _batch(target, walk, offset, max_pages)
+        exchanges = target.get_many([(path, {**(params or {}), "limit": WALK_LIMIT,
+                                             "offset": o}) for o in batch])
+        for asked, exchange in zip(batch, exchanges, strict=True):
+            if asked != len(walk.records) or not _take(walk, exchange, envelope, asked):
+                break  # a short page: the later offsets of the batch are not where we are
     return walk
+
+
+def _batch(target: Target, walk: Walk, offset: int, max_pages: int) -> list[int]:
+    """The offsets to ask for next: one, or while pages come back full and the total is known,
+    up to ``target.concurrency`` of them."""
+    if target.concurrency == 1 or not walk.exchanges or (
+            len(walk.records) - walk.starts[-1] < WALK_LIMIT):  # pages are capped: one by one
+        return [offset]
+    total = walk.exchanges[-1].headers.get("x-total-count", "")
+    if not total.isdigit():
+        return [offset]
+    room = max_pages - len(walk.exchanges)
+    return list(range(offset, int(total), WALK_LIMIT))[:min(target.concurrency, room)] or [
+        offset]
+
+
+def _take(walk: Walk, exchange: Exchange, envelope: str, offset: int) -> bool:
+    """Add one page to the walk; False once the walk is complete or the page was short."""
+    body = exchange.json()
+    page = body.get(envelope) if isinstance(body, dict) else None
+    if exchange.status != 200 or not isinstance(page, list):
+        raise Finding(f"GET {walk.path} at offset {offset} answered {exchange.status} without "
+                      f"a {envelope!r} list", exchange)
+    if walk.exchanges and not page:  # the empty page past the end
+        walk.complete = True
+        return False
+    walk.starts.append(offset)
+    walk.exchanges.append(exchange)
+    walk.records += [r for r in page if isinstance(r, dict)]
+    total = exchange.headers.get("x-total-count", "")
+    if not page or (total.isdigit() and len(walk.records) >= int(total)):
+        walk.complete = True
+        return False
+    return len(page) == WALK_LIMIT
 
 
 @dataclass
@@ -152,4 +177,7 @@ def passed(message: str, *exchanges: Exchange) -> Outcome:
 from . import rostering  # noqa: E402,F401  (registers the rostering checks)
 
 # The integrity checks, registered in the order the reports list them.
-from . import references, identities, dates  # noqa: E402,F401  # isort: skip
+from . import links, references, identities, dates, gradebook, querying, google  # noqa: E402,F401  # isort: skip
+
+# Last: what the provider did to the whole run (refused tokens, 429s, 5xx, timeouts).
+from . import incidents  # noqa: E402,F401  # isort: skip

@@ -118,25 +118,33 @@ def limit_is_honoured(ctx: Context) -> Outcome:
 @check("OR-PAGE-002", "A paging walk covers the collection once and matches X-Total-Count",
        "OneRoster 1.2 REST binding §3.4 paging: offset, X-Total-Count")
 def walk_matches_total(ctx: Context) -> Outcome:
-    """Walking ``/classes`` with limit 50 and increasing offsets must return every record
-    exactly once, and the number of records must equal the X-Total-Count header. Fix: page in a
-    stable order (e.g. by a unique key) and count the whole filtered collection."""
+    """Walking ``/classes`` with limit 50, each offset advanced by the records received, up to
+    the first empty page, must return every record exactly once, and their number must equal
+    the X-Total-Count header. Fix: page in a stable order (e.g. by a unique key) and count the
+    whole filtered collection."""
     seen: list[str] = []
     total: int | None = None
     last = None
-    for page in range(MAX_WALK_PAGES):
-        exchange = ctx.target.get("/classes", {"limit": 50, "offset": page * 50})
+    for _ in range(MAX_WALK_PAGES):
+        # Advance by what was received: a provider may cap pages below the limit asked.
+        offset = len(seen)
+        exchange = ctx.target.get("/classes", {"limit": 50, "offset": offset})
         last = exchange
         body = exchange.json()
         records = body.get("classes") if isinstance(body, dict) else None
         if exchange.status != 200 or not isinstance(records, list):
-            raise Finding(f"page at offset {page * 50} answered {exchange.status}", exchange)
+            raise Finding(f"page at offset {offset} answered {exchange.status}", exchange)
         header = exchange.headers.get("x-total-count")
         if header is None or not header.isdigit():
             raise Finding("no X-Total-Count header (or not a number)", exchange)
         total = int(header)
-        seen += [r.get("sourcedId") for r in records]
-        if len(records) < 50:
+        ids = [r.get("sourcedId") for r in records]
+        if ids and set(ids) <= set(seen):
+            raise Finding(f"the page at offset {offset} repeats records already seen "
+                          "(offset ignored?)", exchange)
+        seen += ids
+        # Only an empty page ends the walk: a total that undercounts must not end it early.
+        if not records:
             break
     else:
         return Outcome("skipped", f"stopped after {MAX_WALK_PAGES} pages")

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from mock_provider.middleware.faults import FaultPlan
 
-MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at once
+from ..target import MAX_CONCURRENCY
+
+__all__ = ["FAULT_SCENARIOS", "MAX_CONCURRENCY", "SCENARIOS", "Scenario", "scenarios_for"]
+
 LATENCY = 0.02  # seconds every answer takes, as over a network: parallel requests overlap
 
 

@@ -1,6 +1,8 @@
 """Benchmark: district generation and reopening (not a test; targets are reported, not asserted).
 
     python tests/perf/bench.py [--sizes medium,large] [--xl] [--out reports/bench.json]
+    python tests/perf/bench.py --sizes "" --check medium,large     # the provider checker
+    python tests/perf/bench.py --sizes "" --consumer small         # consumer scenarios
 
 Each build runs in a fresh subprocess so peak memory is measured per build: the parent's peak
 RSS and the largest worker's peak RSS (workers are forked per build). Targets from the
@@ -26,6 +28,37 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 TARGET_SECONDS = {"large": 15.0, "xl": 150.0}
 TARGET_RSS_MB = {"xl": 2048.0}
+# The checker issue: every check against the embedded mock of that size, over loopback.
+TARGET_CHECK_SECONDS = {"medium": 60.0, "large": 180.0}
+
+_CHECK = """
+import json, sys, time
+from pathlib import Path
+from harness.embedded import running_mock
+from harness.runner import run_checks, select
+from harness.target import Target
+path = Path(sys.argv[1])
+started = time.perf_counter()
+with running_mock(path) as mock:
+    target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret)
+    summary = run_checks(target, select(None))
+    requests = target.requests
+    target.close()
+counts = summary.counts()
+print(json.dumps({"seconds": time.perf_counter() - started, "requests": requests,
+                  "counts": counts, "failed": [r.id for r in summary.failed]}))
+"""
+
+_CONSUMER = """
+import json, os, subprocess, sys, time
+root, data_dir, size, report = sys.argv[1:5]
+started = time.perf_counter()
+done = subprocess.run([sys.executable, "-m", "harness", "check", "consumer", "--scenario", "all",
+                       "--size", size, "--data-dir", data_dir, "--report-dir", report, "--",
+                       sys.executable, root + "/tests/consumers/example.py"],
+                      capture_output=True, text=True, env={**os.environ, "CI": "true"})
+print(json.dumps({"seconds": time.perf_counter() - started, "exit_code": done.returncode}))
+"""
 
 _BUILD = """
 import json, resource, sys, time
@@ -97,6 +130,23 @@ def serve_size(size: str, workdir: Path) -> dict:
     return result
 
 
+def check_size(size: str, workdir: Path) -> dict:
+    path = workdir / f"check-{size}.sqlite"
+    _run(_BUILD, size, str(path))
+    result = _run(_CHECK, str(path))
+    path.unlink()
+    return {"size": size, "seconds": round(result["seconds"], 1),
+            "target_seconds": TARGET_CHECK_SECONDS.get(size), "requests": result["requests"],
+            "counts": result["counts"], "failed": result["failed"]}
+
+
+def consumer_size(size: str, workdir: Path) -> dict:
+    result = _run(_CONSUMER, str(ROOT), str(workdir / "districts"), size,
+                  str(workdir / "consumer-reports"))
+    return {"size": size, "scenarios": "all", "seconds": round(result["seconds"], 1),
+            "exit_code": result["exit_code"]}
+
+
 def serving_table(r: dict) -> Table:
     table = Table(title=f"Serving {r['size']} on one worker over loopback")
     table.add_column("measure")
@@ -126,6 +176,10 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
     parser.add_argument("--serve", default=None, metavar="SIZE",
                         help="also benchmark serving a district of SIZE (e.g. large)")
+    parser.add_argument("--check", default="", metavar="SIZES",
+                        help="also time the provider checker against the mock of SIZES")
+    parser.add_argument("--consumer", default="", metavar="SIZE",
+                        help="also time check consumer --scenario all with the example consumer")
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s] + (["xl"] if args.xl else [])
     console = Console(width=150)
@@ -138,6 +192,14 @@ def main() -> int:
         if args.serve:
             console.print(f"serving {args.serve} ...")
             serving = serve_size(args.serve, Path(tmp))
+        checks = []
+        for size in [s for s in args.check.split(",") if s]:
+            console.print(f"checking the {size} mock ...")
+            checks.append(check_size(size, Path(tmp)))
+        consumer = None
+        if args.consumer:
+            console.print(f"certifying the example consumer on {args.consumer} ...")
+            consumer = consumer_size(args.consumer, Path(tmp))
     table = Table(title="District generation (seed 42)")
     for column in ("size", "generate s", "target s", "records", "records/s", "parent RSS MB",
                    "worker RSS MB", "file MB", "reopen s"):
@@ -151,6 +213,19 @@ def main() -> int:
         console.print(table)
     if serving:
         console.print(serving_table(serving))
+    if checks:
+        check_table = Table(title="check provider --mock, every check, one process")
+        for column in ("size", "seconds", "target s", "requests", "passed", "failed",
+                       "warning", "skipped"):
+            check_table.add_column(column, justify="right")
+        for c in checks:
+            check_table.add_row(c["size"], f"{c['seconds']:.1f}", str(c["target_seconds"]),
+                                str(c["requests"]), *(str(c["counts"][k]) for k in (
+                                    "passed", "failed", "warning", "skipped")))
+        console.print(check_table)
+    if consumer:
+        console.print(f"check consumer --scenario all on {consumer['size']}: "
+                      f"{consumer['seconds']:.1f} s, exit code {consumer['exit_code']}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(out.read_text()) if out.exists() else {}
@@ -160,6 +235,10 @@ def main() -> int:
                                                                time.gmtime())}
     if serving:
         existing["serving"] = serving
+    if checks:
+        existing["check_provider"] = checks
+    if consumer:
+        existing["check_consumer"] = consumer
     out.write_text(json.dumps(existing, indent=2) + "\n")
     console.print(f"wrote {out}")
     return 0

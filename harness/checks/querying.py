@@ -1,0 +1,678 @@
+"""Querying: filters, sorting and field selection, checked against the provider's own data.
+
+The filter check generates filters from the values the provider itself serves (seeded, so a
+run against the same data asks the same questions) and compares each answer with the same
+filter evaluated here over the full walk of the collection. The evaluation follows the mock's
+reference semantics (``mock_provider.query.filter.matches``, rebuilt from the same ``bind``,
+``values_of`` and value comparisons so that a field's values are read once per walk; the
+rules are in the ``mock_provider.query.fields`` docstring): text by code point, dates and
+date-times as UTC instants, a missing field never matching (``!=`` included), an array field
+matching when any element does. Where the spec is silent the checks accept every reasonable
+reading: ``~`` may or may not ignore case in OR-FILTER-001 (OR-FILTER-003 asks for
+case-insensitivity, as a warning), and a sorted walk may follow code point order or a case-
+and accent-insensitive collation.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from mock_provider.errors import OneRosterError
+from mock_provider.query import (
+    Field,
+    FieldCatalog,
+    Filter,
+    Predicate,
+    bind,
+    catalog,
+    values_of,
+)
+from mock_provider.query.filter import Bound
+from mock_provider.query.values import ascii_lower, canonical_time, time_holds
+from specs import validator
+
+from ..model import Evidence
+from ..target import Exchange
+from . import WALK_LIMIT, Context, Finding, Outcome, Walk, check, passed, walk_pages
+from .support import by_id, evidence, few
+
+# --- filters ---------------------------------------------------------------------------------
+
+FILTER_QUERIES = 12  # generated filters per run
+FILTER_SEED = "OR-FILTER-001"  # with the version: the same data gets the same filters
+FILTER_TRIES = 25  # candidates drawn per filter while looking for an informative one
+FILTER_MAX_PAGES = 5  # pages per filtered walk
+FILTER_SIZE_PAGES = 2  # pages' worth of records a generated filter is meant to select at most
+FILTER_BUDGET = 150  # requests the generated filters may use at most (also <= 1/4 remaining)
+SCREEN_SAMPLE = 3_000  # records (evenly spread) candidates are tried on
+OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "~")
+SHAPES = (None, "AND", "OR")  # single predicate, two joined by AND, two joined by OR
+SLOT_COLLECTIONS = ("users", "users", "users", "enrollments")
+
+EQ = ("=", "!=")
+TEXT = ("=", "!=", "~")
+ORDERED = ("=", "!=", ">", ">=", "<", "<=")  # the spec's ordering operators: dates, numbers
+ANY = ("=",)  # array fields: "any element equals" is the one reading everybody shares
+FILTER_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "users": {"sourcedId": EQ, "status": EQ, "dateLastModified": ORDERED, "username": TEXT,
+              "enabledUser": EQ, "givenName": TEXT, "familyName": TEXT, "email": TEXT,
+              "identifier": TEXT, "role": EQ, "roles.role": ANY, "primaryOrg.sourcedId": EQ,
+              "orgs.sourcedId": ANY, "grades": ANY},
+    "enrollments": {"sourcedId": EQ, "status": EQ, "dateLastModified": ORDERED, "role": EQ,
+                    "primary": EQ, "user.sourcedId": EQ, "class.sourcedId": EQ,
+                    "school.sourcedId": EQ, "beginDate": ORDERED, "endDate": ORDERED},
+}
+# Readings of ``~`` accepted in OR-FILTER-001; the first is the mock's (and OR-FILTER-003's).
+CONTAINS: dict[str, Callable[[str], str]] = {
+    "ignoring ASCII case": ascii_lower, "case-sensitive": str, "ignoring case": str.casefold}
+MALFORMED = ("familyName~", "familyName='Smith' AND")
+MALFORMED_CODES = {"1.2": ("invaliddata", "invalid_filter_field"),
+                   "1.1": ("invalid data", "invalid_filter_field")}
+MAX_EVIDENCE = 3
+
+
+def code_minor(body: object, version: str) -> str | None:
+    """The codeMinor of a status payload (1.2 imsx_StatusInfoDType, 1.1 statusInfoSet[0])."""
+    try:
+        if version == "1.2":
+            return body["imsx_CodeMinor"]["imsx_codeMinorField"][0][  # type: ignore[index]
+                "imsx_codeMinorFieldValue"]
+        return body["statusInfoSet"][0]["imsx_codeMinor"]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
+    """Why the body is not the version's error payload (empty when it is one)."""
+    body = exchange.json()
+    if version == "1.2":
+        return [e.message for e in validator("1.2", "imsx_StatusInfoDType").iter_errors(body)]
+    items = body.get("statusInfoSet") if isinstance(body, dict) else None
+    return [] if isinstance(items, list) and items else ["no statusInfoSet"]
+
+
+def _dig(node: object, keys: tuple[str, ...]) -> object:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def raw_values(record: dict, found: Field) -> list[str]:
+    """The field's text values exactly as served (one per array element for array fields)."""
+    if not found.multi:
+        value = _dig(record, found.path)
+        return [value] if isinstance(value, str) else []
+    array = record.get(found.path[0])
+    if not isinstance(array, list):
+        return []
+    values = [_dig(e, found.path[1:]) if found.path[1:] else e for e in array]
+    return [v for v in values if isinstance(v, str)]
+
+
+def _usable(value: str, kind: str) -> bool:
+    """A value that every provider should read the same way inside single quotes."""
+    if not value.strip() or value != value.strip() or "'" in value or " AND " in value \
+            or " OR " in value:
+        return False
+    return kind == "text" or canonical_time(value) is not None
+
+
+ORDER_OPS: dict[str, Callable[[object, object], bool]] = {
+    "=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+
+def _tester(bound: Bound, raw: str, contains: Callable[[str], str]) -> Callable[[object], bool]:
+    """The test one value (from ``values_of``) must pass, as ``filter.matches`` applies it;
+    for ``!=`` the test for ``=`` (``holds`` negates it over all the values)."""
+    op = "=" if bound.op == "!=" else bound.op
+    if op == "~":
+        needle = contains(raw)
+        return lambda stored: isinstance(stored, str) and needle in contains(stored)
+    value = bound.value
+    if bound.field.kind in ("date", "datetime"):
+        return lambda stored: time_holds(stored, op, value)  # type: ignore[arg-type]
+    compare = ORDER_OPS[op]
+    return lambda stored: compare(stored, value)
+
+
+def holds(values: list | None, bound: Bound, raw: str,
+          contains: Callable[[str], str] = ascii_lower,
+          test: Callable[[object], bool] | None = None) -> bool:
+    """One bound predicate on a field's values (``values_of``), as ``filter.matches`` reads it:
+    missing never holds, ``!=`` means present and no value equal, otherwise any value holds.
+    ``contains`` folds both sides of a ``~`` (``raw`` is the predicate's value as written)."""
+    if values is None:
+        return False
+    test = test or _tester(bound, raw, contains)
+    if bound.op == "!=":
+        return not any(map(test, values))
+    return any(map(test, values))
+
+
+def evaluate(flt: Filter, record: dict, cat: FieldCatalog,
+             contains: Callable[[str], str] = ascii_lower) -> bool:
+    """Whether a served record satisfies the filter: ``filter.matches``, with a choice of how
+    ``~`` treats case."""
+    results = (holds(values_of(record, b.field), b, p.value, contains)
+               for p, b in zip(flt.predicates, bind(flt, cat), strict=True))
+    return any(results) if flt.logical == "OR" else all(results)
+
+
+@dataclass
+class FilterPool:
+    """What filters on one collection are built from and checked against: the walk, the
+    fields' values per record (computed once per field), and the values to filter by."""
+
+    collection: str
+    walk: Walk
+    cat: FieldCatalog
+    values: dict[str, list[str]]  # field -> distinct usable values of the screened records
+    ops: dict[str, tuple[str, ...]]
+    screen: list[int]  # indices of the records candidates are tried on
+    index: dict[str, int] = field(default_factory=dict)
+    columns: dict[str, list] = field(default_factory=dict)
+    sets: dict[tuple, frozenset[int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, collection: str, walk: Walk, version: str) -> FilterPool:
+        cat = catalog(collection, version)
+        step = max(1, -(-len(walk.records) // SCREEN_SAMPLE))
+        screen = list(range(0, len(walk.records), step))
+        values: dict[str, list[str]] = {}
+        ops: dict[str, tuple[str, ...]] = {}
+        for name, allowed in FILTER_FIELDS[collection].items():
+            found = cat.fields.get(name)
+            if found is None:
+                continue  # not a field in this version (1.2 roles.role, 1.1 role)
+            seen = dict.fromkeys(v for i in screen for v in raw_values(walk.records[i], found)
+                                 if _usable(v, found.kind))
+            if seen:
+                values[name], ops[name] = list(seen), allowed
+        index = {r["sourcedId"]: i for i, r in enumerate(walk.records)
+                 if isinstance(r.get("sourcedId"), str)}
+        return cls(collection, walk, cat, values, ops, screen, index)
+
+    def column(self, name: str) -> list:
+        if name not in self.columns:
+            found = self.cat.fields[name]
+            self.columns[name] = [values_of(r, found) for r in self.walk.records]
+        return self.columns[name]
+
+    def selected(self, predicate: Predicate, contains: Callable[[str], str] = ascii_lower,
+                 screened: bool = False) -> frozenset[int]:
+        """Indices of the walk's records (or of the screened ones) the predicate selects."""
+        screened = screened and len(self.screen) < len(self.walk.records)
+        key = (predicate, contains if predicate.op == "~" else None, screened)
+        if key not in self.sets:
+            bound = bind(Filter((predicate,)), self.cat)[0]
+            column = self.column(predicate.field)
+            where = self.screen if screened else range(len(column))
+            test = _tester(bound, predicate.value, contains)
+            self.sets[key] = frozenset(
+                i for i in where if holds(column[i], bound, predicate.value, contains, test))
+        return self.sets[key]
+
+    def result(self, flt: Filter, contains: Callable[[str], str] = ascii_lower,
+               screened: bool = False) -> frozenset[int]:
+        first, *rest = (self.selected(p, contains, screened) for p in flt.predicates)
+        if not rest:
+            return first
+        return first & rest[0] if flt.logical == "AND" else first | rest[0]
+
+    def predicate(self, rng: random.Random, op: str | None = None) -> Predicate | None:
+        names = [n for n in self.values if op is None or op in self.ops[n]]
+        if not names:
+            return None
+        name = rng.choice(names)
+        op = op or rng.choice(self.ops[name])
+        value = rng.choice(self.values[name])
+        if op == "~":  # a short piece of a served value
+            size = rng.randint(1, min(4, len(value)))
+            start = rng.randrange(len(value) - size + 1)
+            value = value[start:start + size]
+            if value != value.strip() or not value:
+                return None
+        return Predicate(name, op, value)
+
+    def informative(self, flt: Filter) -> bool:
+        """On the screened records: selects some but not all, each predicate makes a
+        difference, and the answer should fit in FILTER_SIZE_PAGES pages."""
+        n = len(self.screen)
+        result = self.result(flt, screened=True)
+        ok = 0 < len(result) < n
+        if ok and flt.logical:
+            ok = all(result != self.selected(p, screened=True) for p in flt.predicates)
+        expected_size = len(result) * len(self.walk.records) / max(1, n)
+        return ok and expected_size <= 0.9 * FILTER_SIZE_PAGES * WALK_LIMIT
+
+    def candidate(self, rng: random.Random, op: str, logical: str | None) -> Filter | None:
+        first = self.predicate(rng, op)
+        second = self.predicate(rng) if logical else None
+        if first is None or (logical and second is None):
+            return None
+        flt = Filter((first, second), logical) if second else Filter((first,))
+        try:
+            bind(flt, self.cat)
+        except OneRosterError:
+            return None
+        return flt
+
+
+def generate_filters(pools: dict[str, FilterPool], rng: random.Random,
+                     count: int = FILTER_QUERIES) -> list[tuple[FilterPool, Filter]]:
+    """``count`` distinct filters: the first predicates cycle through every operator, the
+    shapes through one predicate, AND and OR, the collections through users and enrollments;
+    of the candidates drawn for each, the first informative one is kept."""
+    operators = list(OPERATORS)
+    rng.shuffle(operators)
+    chosen: list[tuple[FilterPool, Filter]] = []
+    seen: set[str] = set()
+    for slot in range(count):
+        op = operators[slot % len(operators)]
+        logical = SHAPES[slot % len(SHAPES)]
+        preferred = pools.get(SLOT_COLLECTIONS[slot % len(SLOT_COLLECTIONS)])
+        usable = [p for p in pools.values() if any(op in o for o in p.ops.values())]
+        if not usable:
+            continue
+        pool = preferred if any(p is preferred for p in usable) else usable[0]
+        best = None
+        for _ in range(FILTER_TRIES):
+            flt = pool.candidate(rng, op, logical)
+            if flt is None or str(flt) in seen:
+                continue
+            best = flt
+            if pool.informative(flt):
+                break
+        if best is not None:
+            chosen.append((pool, best))
+            seen.add(str(best))
+    return chosen
+
+
+@dataclass
+class _Failures:
+    """Findings collected over several queries, reported together."""
+
+    items: list[tuple[str, list[Evidence]]] = field(default_factory=list)
+
+    def add(self, message: str, *exchanges: Exchange) -> None:
+        self.items.append((message, [e.evidence() for e in exchanges[:MAX_EVIDENCE]]))
+
+    def add_finding(self, message: str, finding: Finding) -> None:
+        self.items.append((f"{message}: {finding.message}", finding.evidence[:MAX_EVIDENCE]))
+
+    def raise_if_any(self, checked: int, what: str) -> None:
+        if not self.items:
+            return
+        first = self.items[0][0]
+        count = (f"{len(self.items)} of {checked} {what} failed; first: " if checked > 1
+                 else "")
+        finding = Finding(count + first)
+        finding.evidence = [e for _, ev in self.items for e in ev][:MAX_EVIDENCE]
+        raise finding
+
+
+def _records(count: int) -> str:
+    return f"{count} record{'' if count == 1 else 's'}"
+
+
+def _ids(records: list[dict]) -> list[str]:
+    return [r["sourcedId"] for r in records if isinstance(r.get("sourcedId"), str)]
+
+
+def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Callable[[str], str]
+             ) -> tuple[set[str], list[str], list[str]]:
+    """(expected ids over the full walk, missing from the answer, answered but not matching).
+    An answered record is judged as served in the answer (by the walk's verdict when it is the
+    same as the walk's copy)."""
+    records = pool.walk.records
+    chosen = pool.result(flt, contains)
+    expected = {records[i]["sourcedId"] for i in chosen}
+    returned = set(_ids(got.records))
+    missing = sorted(expected - returned) if got.complete else []
+    wrong = []
+    for record in got.records:
+        sourced_id = record.get("sourcedId")
+        i = pool.index.get(sourced_id) if isinstance(sourced_id, str) else None
+        same = i is not None and records[i] == record
+        if not (i in chosen if same else evaluate(flt, record, pool.cat, contains)):
+            wrong.append(str(record.get("sourcedId")))
+    return expected, missing, wrong
+
+
+@check("OR-FILTER-001", "Generated filters return exactly the records they select",
+       "OneRoster 1.2 REST binding §3.5 filtering: field, the operators = != > >= < <= ~, "
+       "AND / OR; 1.1 §3 the same grammar")
+def generated_filters_agree(ctx: Context) -> Outcome:
+    """Twelve filters are built from values the provider itself serves in /users and
+    /enrollments (seeded by the version, so the same data gets the same filters): one
+    predicate, or two joined by `` AND `` or `` OR ``, over fields such as ``sourcedId``,
+    ``status``, ``givenName``, ``familyName``, ``email``, ``username``, ``enabledUser``,
+    ``dateLastModified``, ``roles.role`` (1.2) or ``role`` (1.1), ``primaryOrg.sourcedId``,
+    an enrollment's ``user.sourcedId``, ``class.sourcedId``, ``role``, ``beginDate`` and
+    ``endDate``; every operator is used, the ordering ones on dates only, ``~`` (contains) on
+    text. Each filter's answer (every page) must be exactly the records of the full walk that
+    satisfy it: text compared exactly, dates and date-times as UTC instants, a record without
+    the field matching nothing (``!=`` included), an array field matching when any element
+    does; ``~`` may ignore case or not. Fix: apply both predicates with the right operator
+    and logical, and compare dates as dates rather than text in another zone."""
+    target = ctx.target
+    pools = {c: FilterPool.build(c, ctx.walk(c), target.version) for c in FILTER_FIELDS}
+    pools = {c: p for c, p in pools.items() if p.values}
+    if not pools:
+        return Outcome("skipped", "no served values to build filters from")
+    rng = random.Random(f"{FILTER_SEED}/{target.version}")
+    start = target.requests
+    budget = min(FILTER_BUDGET, max(1, (target.max_requests - target.requests) // 4))
+    failures = _Failures()
+    checked: dict[str, int] = {}
+    stopped = False
+    for pool, flt in generate_filters(pools, rng):
+        if target.requests - start >= budget:
+            stopped = True
+            break
+        text, path = str(flt), f"/{pool.collection}"
+        checked[pool.collection] = checked.get(pool.collection, 0) + 1
+        try:
+            got = walk_pages(target, path, pool.collection, {"filter": text},
+                             max_pages=FILTER_MAX_PAGES)
+        except Finding as finding:
+            failures.add_finding(f"filter {text!r} on {path}", finding)
+            continue
+        readings = list(CONTAINS.values()) if any(p.op == "~" for p in flt.predicates) \
+            else [ascii_lower]
+        results = [_compare(pool, flt, got, contains) for contains in readings]
+        if any(not missing and not wrong for _, missing, wrong in results):
+            continue
+        expected, missing, wrong = results[0]
+        details = [f"expected {_records(len(expected))}, got {len(got.records)}"]
+        if missing:
+            details.append(f"missing {few(missing)}")
+        if wrong:
+            details.append(f"not matching {few(wrong)}")
+        if len(readings) > 1:
+            details.append(f"~ read {', '.join(CONTAINS)}: none agrees")
+        partial = pool.walk.extent + ("" if got.complete else " (the answer was cut short)")
+        failures.add(f"filter {text!r} on {path}: {'; '.join(details)}{partial}",
+                     got.exchanges[0])
+    total = sum(checked.values())
+    failures.raise_if_any(total, "generated filters")
+    if not total:
+        return Outcome("skipped", "the request budget left no room for generated filters")
+    where = ", ".join(f"{n} on /{c}" for c, n in checked.items())
+    note = " (stopped early: request budget)" if stopped else ""
+    partial = "".join(p.walk.extent for p in pools.values())
+    return passed(f"{total} generated filters ({where}) returned exactly the records they "
+                  f"select{note}{partial}")
+
+
+@check("OR-FILTER-002", "A malformed filter answers 400 with a status payload",
+       "OneRoster 1.2 REST binding §3.5 filtering and §3.3 errors: 400 invaliddata / "
+       "invalid_filter_field; 1.1 statusInfoSet 'invalid data'")
+def malformed_filter_is_400(ctx: Context) -> Outcome:
+    """``GET /users?filter=familyName~`` (no value) and ``filter=familyName='Smith' AND`` (a
+    dangling logical) must answer 400 with the spec's status payload (``imsx_StatusInfoDType``
+    in 1.2, ``statusInfoSet`` in 1.1) whose codeMinor is ``invaliddata`` (1.1: ``invalid
+    data``) or ``invalid_filter_field``, never 200 with data: a consumer whose filter is
+    silently dropped or half-read syncs the wrong records. Fix: parse the filter fully
+    (field, operator, single-quoted value, at most one AND or OR) and refuse what does not
+    parse."""
+    version = ctx.target.version
+    accepted = MALFORMED_CODES[version]
+    answers: list[Exchange] = []
+    for text in MALFORMED:
+        exchange = ctx.target.get("/users", {"filter": text, "limit": 1})
+        if exchange.status != 400:
+            raise Finding(f"the malformed filter {text!r} answered {exchange.status}, "
+                          "expected 400", exchange)
+        errors = status_payload_errors(exchange, version)
+        if errors:
+            raise Finding(f"the 400 for filter {text!r} is not a status payload: {errors[0]}",
+                          exchange)
+        code = code_minor(exchange.json(), version)
+        if code not in accepted:
+            raise Finding(f"the 400 for filter {text!r} has codeMinor {code!r}, expected "
+                          f"{' or '.join(map(repr, accepted))}", exchange)
+        answers.append(exchange)
+    return passed(f"{len(MALFORMED)} malformed filters answered 400 with a status payload",
+                  *answers[:1])
+
+
+def _case_probe(walk: Walk) -> str | None:
+    """A familyName with ASCII letters, usable in a filter: the first one served."""
+    for record in walk.records:
+        name = record.get("familyName")
+        if isinstance(name, str) and _usable(name, "text") and name.swapcase() != name \
+                and any(c.isascii() and c.isalpha() for c in name):
+            return name
+    return None
+
+
+@check("OR-FILTER-003", "The ~ (contains) operator ignores case",
+       "OneRoster 1.2 REST binding §3.5 filtering: ~ (contains); case is not specified",
+       severity="warning")
+def contains_ignores_case(ctx: Context) -> Outcome:
+    """``~`` is "contains". Whether it ignores case the spec does not say, but consumers use it
+    for type-ahead search (``familyName~'smi'``) and expect Smith; this harness and the mock
+    read it as ignoring (at least ASCII) case. A user's familyName, with the case of its
+    ASCII letters swapped (``mCMAHON`` for ``Mcmahon``), must find that user, once the name
+    as served does. Warning only. Fix: compare lower-cased (or case-folded) text, e.g. with a
+    case-insensitive collation or ``lower(field) LIKE lower(value)``."""
+    users = ctx.walk("users")
+    name = _case_probe(users)
+    if name is None:
+        return Outcome("skipped", "no familyName with ASCII letters to search for")
+    swapped = "".join(c.swapcase() if c.isascii() else c for c in name)
+    wanted = {r["sourcedId"] for r in users.records if r.get("familyName") == name}
+    found: list[Walk] = []
+    for value in (name, swapped):
+        text = f"familyName~'{value}'"
+        try:
+            found.append(walk_pages(ctx.target, "/users", "users", {"filter": text},
+                                    max_pages=FILTER_MAX_PAGES))
+        except Finding as finding:
+            refused = Finding(f"filter {text!r} failed: {finding.message}")
+            refused.evidence = finding.evidence
+            raise refused from None
+    as_served, case_swapped = (set(_ids(w.records)) for w in found)
+    if not wanted <= as_served:
+        return Outcome("skipped", f"familyName~'{name}' does not find the users named {name} "
+                                  "(a filter fault for OR-FILTER-001)")
+    if not wanted <= case_swapped:
+        raise Finding(f"familyName~'{swapped}' does not find the users named {name} "
+                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0])
+    return passed(f"familyName~'{swapped}' finds the users named {name}", found[1].exchanges[0])
+
+
+# --- sorting -----------------------------------------------------------------------------------
+
+SORTS = (("users", "familyName", "asc"), ("users", "familyName", "desc"),
+         ("users", "givenName", "asc"), ("classes", "title", "desc"))
+SORT_MAX_PAGES = 10
+
+
+def _primary(text: str) -> str:
+    """Roughly a collation's primary strength: no case, accents, spaces or punctuation."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text).casefold() if c.isalnum())
+
+
+COLLATIONS: tuple[Callable[[str], str], ...] = (str, str.casefold, _primary)
+
+
+def out_of_order(before: str, after: str, order: str) -> bool:
+    """Whether ``after`` may not follow ``before``: wrong under every accepted collation."""
+    if order == "asc":
+        return all(key(after) < key(before) for key in COLLATIONS)
+    return all(key(after) > key(before) for key in COLLATIONS)
+
+
+@check("OR-SORT-001", "sort and orderBy order a collection, and the sorted walk lists each "
+       "record once", "OneRoster 1.2 REST binding: sorting (sort, orderBy asc|desc); the "
+       "OpenAPI's Unicode collation")
+def sorting_is_honoured(ctx: Context) -> Outcome:
+    """``GET /users?sort=familyName&orderBy=asc`` (and ``desc``, ``sort=givenName``,
+    ``/classes?sort=title&orderBy=desc``), walked page by page, must list the records in that
+    order of the field: ascending or descending by code point or by a case- and
+    accent-insensitive collation (the OpenAPI cites Unicode collation; ties and records
+    without the field may sit anywhere). The sorted walk must also hold every record of the
+    collection exactly once. Fix: ORDER BY the field in the asked direction, with a unique
+    tiebreaker (e.g. sourcedId) so pages neither repeat nor skip records."""
+    target = ctx.target
+    failures = _Failures()
+    checked = 0
+    for collection, name, order in SORTS:
+        base = ctx.walk(collection)
+        if len({r.get(name) for r in base.records if isinstance(r.get(name), str)}) < 2:
+            continue
+        query = f"sort={name}&orderBy={order}"
+        checked += 1
+        try:
+            walk = walk_pages(target, f"/{collection}", collection,
+                              {"sort": name, "orderBy": order}, max_pages=SORT_MAX_PAGES)
+        except Finding as finding:
+            failures.add_finding(f"/{collection}?{query}", finding)
+            continue
+        present = [(i, r[name]) for i, r in enumerate(walk.records)
+                   if isinstance(r.get(name), str)]
+        wrong = [(i, j) for (i, a), (j, b) in pairwise(present)
+                 if out_of_order(a, b, order)]
+        if wrong:
+            i, j = wrong[0]
+            a, b = walk.records[i], walk.records[j]
+            failures.add(f"/{collection}?{query}: {len(wrong)} neighbours out of order, first "
+                         f"{b[name]!r} ({b.get('sourcedId')}) after {a[name]!r} "
+                         f"({a.get('sourcedId')}) at positions {i} and {j}",
+                         *evidence(walk.exchange_for(i), walk.exchange_for(j)))
+            continue
+        if walk.complete and base.complete:
+            ids = _ids(walk.records)
+            expected = set(by_id(base))
+            repeated = len(ids) - len(set(ids))
+            missing = sorted(expected - set(ids))
+            if repeated or missing:
+                failures.add(f"/{collection}?{query}: the sorted walk has {len(ids)} records, "
+                             f"the plain walk {len(expected)}"
+                             + (f"; {repeated} listed twice" if repeated else "")
+                             + (f"; missing {few(missing)}" if missing else ""),
+                             walk.exchanges[-1])
+    failures.raise_if_any(checked, "sorted walks")
+    if not checked:
+        return Outcome("skipped", "no collection has two different values to sort by")
+    return passed(f"{checked} sorted walks were in order and complete")
+
+
+# --- field selection -------------------------------------------------------------------------
+
+FIELD_SETS = (("users", ("sourcedId", "familyName", "email")),
+              ("enrollments", ("sourcedId", "role", "user")))
+FIELDS_PAGE = 20
+UNKNOWN_FIELD = "notAOneRosterField"
+
+
+def _page(exchange: Exchange, envelope: str, what: str) -> list[dict]:
+    body = exchange.json()
+    records = body.get(envelope) if isinstance(body, dict) else None
+    if exchange.status != 200 or not isinstance(records, list):
+        raise Finding(f"{what} answered {exchange.status} without a {envelope!r} list",
+                      exchange)
+    return [r for r in records if isinstance(r, dict)]
+
+
+@check("OR-FIELDS-001", "fields=a,b returns exactly the named fields",
+       "OneRoster 1.2 REST binding: field selection (fields); 1.1 the same")
+def fields_are_selected(ctx: Context) -> Outcome:
+    """``GET /users?fields=sourcedId,familyName,email`` and
+    ``GET /enrollments?fields=sourcedId,role,user`` (one comma-separated value) must return
+    records with exactly those keys, those the record has (a user without an e-mail has no
+    ``email``), and the same values as the full record; nothing else, not even required
+    fields. Fix: project each record onto the named top-level fields after filtering and
+    paging."""
+    checked = 0
+    for collection, names in FIELD_SETS:
+        full = by_id(ctx.walk(collection))
+        exchange = ctx.target.get(f"/{collection}", {"fields": ",".join(names),
+                                                     "limit": FIELDS_PAGE})
+        what = f"GET /{collection}?fields={','.join(names)}"
+        records = _page(exchange, collection, what)
+        if not records:
+            raise Finding(f"{what} returned no records", exchange)
+        for record in records:
+            whole = full.get(record.get("sourcedId"))  # type: ignore[arg-type]
+            keys = set(record)
+            expected = set(names) & set(whole) if whole is not None else set(names)
+            extra, lacking = sorted(keys - set(names)), sorted(expected - keys)
+            if extra or lacking:
+                raise Finding(f"{what}: record {record.get('sourcedId')} has keys "
+                              f"{sorted(keys)}" + (f"; not asked for: {few(extra)}" if extra
+                                                   else "")
+                              + (f"; missing: {few(lacking)}" if lacking else ""), exchange)
+            changed = sorted(k for k in keys if whole is not None and record[k] != whole.get(k))
+            if changed:
+                raise Finding(f"{what}: record {record.get('sourcedId')} has other values "
+                              f"for {few(changed)} than the full record", exchange)
+            checked += 1
+    return passed(f"{checked} records carried exactly the selected fields")
+
+
+def _whole(record: dict, full: dict[str, dict]) -> bool:
+    """Whether a record carries every field its full walk copy has (more than its id when
+    the walk did not see it)."""
+    sourced_id = record.get("sourcedId")
+    known = full.get(sourced_id) if isinstance(sourced_id, str) else None
+    return set(known) <= set(record) if known is not None else len(record) > 1
+
+
+def _warnings(body: object) -> list[dict]:
+    items = body.get("statusInfoSet") if isinstance(body, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+@check("OR-FIELDS-002", "An unknown field in fields is refused (1.2) or reported (1.1)",
+       "OneRoster 1.2 OpenAPI: 400 invalid_selection_field (binding prose: all data "
+       "returned); 1.1: 200, all fields, statusInfoSet warning invalid_selection_field")
+def unknown_field_is_reported(ctx: Context) -> Outcome:
+    """``GET /users?fields=sourcedId,notAOneRosterField``. In 1.2 the OpenAPI answers 400 with
+    ``imsx_StatusInfoDType`` codeMinor ``invalid_selection_field``; the binding's prose
+    instead returns all the data, so a 200 with every field of each record passes too. In 1.1
+    the answer is 200 with every field and a ``statusInfoSet`` warning (codeMajor success,
+    severity warning, codeMinor ``invalid_selection_field``). Silently returning only the
+    known fields (1.1: or leaving out the warning) fails: the consumer cannot tell its
+    selection was wrong. Fix: check every name in ``fields`` against the object's fields."""
+    version = ctx.target.version
+    full = by_id(ctx.walk("users"))
+    exchange = ctx.target.get("/users", {"fields": f"sourcedId,{UNKNOWN_FIELD}", "limit": 5})
+    what = f"fields=sourcedId,{UNKNOWN_FIELD}"
+    if version == "1.2" and exchange.status == 400:
+        errors = status_payload_errors(exchange, version)
+        if errors:
+            raise Finding(f"the 400 for {what} is not a status payload: {errors[0]}", exchange)
+        code = code_minor(exchange.json(), version)
+        if code != "invalid_selection_field":
+            raise Finding(f"the 400 for {what} has codeMinor {code!r}, expected "
+                          "'invalid_selection_field'", exchange)
+        return passed("400 invalid_selection_field", exchange)
+    expected = "400 invalid_selection_field or 200 with all fields" if version == "1.2" \
+        else "200 with all fields and a statusInfoSet warning"
+    if exchange.status != 200:
+        raise Finding(f"{what} answered {exchange.status}, expected {expected}", exchange)
+    records = _page(exchange, "users", f"GET /users?{what}")
+    trimmed = [str(r.get("sourcedId")) for r in records if not _whole(r, full)]
+    if trimmed or not records:
+        raise Finding(f"{what} answered 200 with only the known fields (users "
+                      f"{few(trimmed)}); expected {expected}", exchange)
+    if version == "1.2":
+        return passed(f"{what}: 200 with all fields (the binding's 'all data is returned')",
+                      exchange)
+    codes = [i.get("imsx_codeMinor") for i in _warnings(exchange.json())]
+    if "invalid_selection_field" not in codes:
+        raise Finding(f"{what} answered 200 without a statusInfoSet warning "
+                      f"invalid_selection_field (codeMinor seen: {codes or 'none'})", exchange)
+    return passed(f"{what}: 200 with all fields and the invalid_selection_field warning",
+                  exchange)

@@ -1,0 +1,344 @@
+"""The querying checks (filters, sorting, field selection): the conformant mock passes them in
+both versions, each deliberately broken provider is caught by exactly its check, and the
+client-side filter evaluation agrees with the mock's own reference semantics."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote_plus, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import harness.checks as checks
+from harness.checks import CHECKS, Context
+from harness.checks.querying import FILTER_FIELDS, OPERATORS, FilterPool, evaluate, out_of_order
+from harness.model import RunSummary
+from harness.runner import run_checks, select
+from harness.target import Target
+from mock_provider.app import Settings, create_app, version_of
+from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
+from mock_provider.errors import OneRosterError
+from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
+from mock_provider.store import Store
+
+from .conftest import make_district
+from .live_server import live_server
+
+MINE = "OR-FILTER,OR-SORT,OR-FIELDS"
+MY_CHECKS = {c for c in CHECKS if c.startswith(("OR-FILTER-", "OR-SORT-", "OR-FIELDS-"))}
+FIRED = ("failed", "warning")
+
+Params = dict[str, str]
+Answer = tuple[int, dict]
+
+
+class QueryDefect:
+    """The mock with one defect, as ASGI middleware that sees the query: ``request`` rewrites
+    the query parameters of OneRoster GETs, ``response`` may replace a JSON answer (given the
+    path, the parameters as sent to the mock, the status and the body). A replaced collection
+    page that was the whole answer gets an X-Total-Count that fits its records."""
+
+    def __init__(self, app, request: Callable[[str, Params], Params] | None = None,
+                 response: Callable[[str, Params, int, dict], Answer | None] | None = None,
+                 seen: list[Params] | None = None) -> None:
+        self.app, self.request, self.response, self.seen = app, request, response, seen
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        params = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
+        if self.seen is not None:
+            self.seen.append(params)
+        if self.request:
+            params = self.request(scope["path"], dict(params))
+            scope = {**scope, "query_string": urlencode(params).encode()}
+        if not self.response:
+            await self.app(scope, receive, send)
+            return
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body, status, headers = b"".join(chunks), start["status"], list(start["headers"])
+            changed = self.response(scope["path"], params, status, json.loads(body))
+            if changed is not None:
+                status, new = changed
+                body = json.dumps(new).encode()
+                drop = {b"content-length", b"x-total-count", b"link"}
+                old_total = next((v for k, v in headers if k.lower() == b"x-total-count"), None)
+                headers = [(k, v) for k, v in headers if k.lower() not in drop]
+                headers.append((b"content-length", str(len(body)).encode()))
+                records = next((v for v in new.values() if isinstance(v, list)), None)
+                if old_total is not None and records is not None:
+                    headers.append((b"x-total-count", str(len(records)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+@pytest.fixture(scope="module")
+def district(districts_dir: Path) -> Path:
+    return make_district(districts_dir, 42, 60)
+
+
+def _run(district: Path, version: str = "1.2", only: str = MINE,
+         app_settings: Settings | None = None, **defect) -> RunSummary:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    with Store(district) as store:
+        app = create_app(store, [connection], app_settings)
+        with live_server(QueryDefect(app, **defect) if defect else app) as url:
+            target = Target(url, f"{url}/oauth2/token", "h", "h-secret", version)
+            try:
+                return run_checks(target, select(only))
+            finally:
+                target.close()
+
+
+def _statuses(summary: RunSummary) -> dict[str, str]:
+    return {r.id: r.status for r in summary.results}
+
+
+def _fired(summary: RunSummary) -> set[str]:
+    return {r.id for r in summary.results if r.status in FIRED}
+
+
+def test_the_catalogue_has_the_querying_checks() -> None:
+    assert {"OR-FILTER-001", "OR-FILTER-002", "OR-FILTER-003", "OR-SORT-001",
+            "OR-FIELDS-001", "OR-FIELDS-002"} == MY_CHECKS
+    for check_id in MY_CHECKS:
+        check = CHECKS[check_id]
+        assert check.explanation and "Fix" in check.explanation, check_id
+        assert check.title and check.rule
+        assert check.severity == ("warning" if check_id == "OR-FILTER-003" else "error")
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_the_conformant_mock_passes(district: Path, version: str) -> None:
+    seen: list[Params] = []
+    summary = _run(district, version, seen=seen)
+    assert _statuses(summary) == {c: "passed" for c in MY_CHECKS}
+    generated = next(r for r in summary.results if r.id == "OR-FILTER-001")
+    assert generated.message.startswith("12 generated filters (")
+    assert "on /users" in generated.message and "on /enrollments" in generated.message
+    # The generated filters use every operator, one predicate and both logicals.
+    filters = [p["filter"] for p in seen if "filter" in p and p.get("offset") == "0"]
+    parsed = [parse_filter(f) for f in filters]
+    assert {p.op for f in parsed for p in f.predicates} == set(OPERATORS)
+    assert {f.logical for f in parsed} == {None, "AND", "OR"}
+    # The same data gets the same filters.
+    again: list[Params] = []
+    _run(district, version, only="OR-FILTER-001", seen=again)
+    repeated = [p["filter"] for p in again if "filter" in p]
+    assert repeated == [p["filter"] for p in seen if "filter" in p][:len(repeated)]
+
+
+def test_ignoring_unknown_fields_with_all_data_passes_in_1_2(district: Path) -> None:
+    """The mock's lenient switch: unknown ``fields`` names return every field (binding prose)."""
+    summary = _run(district, app_settings=Settings(strict_fields=False))
+    assert _statuses(summary) == {c: "passed" for c in MY_CHECKS}
+    result = next(r for r in summary.results if r.id == "OR-FIELDS-002")
+    assert "200 with all fields" in result.message
+
+
+# --- deliberately broken providers -----------------------------------------------------------
+
+
+def _rewrite_filter(change: Callable[[Filter], Filter]) -> Callable[[str, Params], Params]:
+    def request(path: str, params: Params) -> Params:
+        try:
+            parsed = parse_filter(params["filter"])
+        except (KeyError, OneRosterError):
+            return params
+        return {**params, "filter": str(change(parsed))}
+
+    return request
+
+
+def _first_predicate_only(flt: Filter) -> Filter:
+    return Filter(flt.predicates[:1])
+
+
+def _not_equal_as_equal(flt: Filter) -> Filter:
+    return Filter(tuple(Predicate(p.field, "=" if p.op == "!=" else p.op, p.value)
+                        for p in flt.predicates), flt.logical)
+
+
+def _case_sensitive_contains(path: str, params: Params, status: int,
+                             body: dict) -> Answer | None:
+    """Keep, of the mock's (case-insensitive) answer, what a case-sensitive ~ selects."""
+    if status != 200 or "~" not in params.get("filter", ""):
+        return None
+    collection = path.rsplit("/", 1)[1]
+    cat = catalog(collection, version_of(path))
+    flt = parse_filter(params["filter"])
+
+    def keeps(record: dict) -> bool:
+        results = []
+        for p in flt.predicates:
+            if p.op == "~":
+                values = values_of(record, cat.fields[p.field]) or []
+                results.append(any(p.value in v for v in values))
+            else:
+                results.append(matches(Filter((p,)), record, cat))
+        return any(results) if flt.logical == "OR" else all(results)
+
+    return 200, {**body, collection: [r for r in body[collection] if keeps(r)]}
+
+
+def _without(*names: str) -> Callable[[str, Params], Params]:
+    return lambda path, params: {k: v for k, v in params.items() if k not in names}
+
+
+def _reversed_order(path: str, params: Params) -> Params:
+    flip = {"asc": "desc", "desc": "asc"}
+    return {**params, "orderBy": flip[params["orderBy"]]} if "orderBy" in params else params
+
+
+def _known_fields_only(path: str, params: Params) -> Params:
+    if "fields" not in params:
+        return params
+    known = catalog(path.rsplit("/", 1)[1], version_of(path)).selectable
+    return {**params, "fields": ",".join(n for n in params["fields"].split(",") if n in known)}
+
+
+def _no_warnings(path: str, params: Params, status: int, body: dict) -> Answer | None:
+    if status != 200 or "statusInfoSet" not in body:
+        return None
+    return 200, {k: v for k, v in body.items() if k != "statusInfoSet"}
+
+
+def _malformed_filter_is_200(path: str, params: Params, status: int,
+                             body: dict) -> Answer | None:
+    if status != 400 or "filter" not in params:
+        return None
+    try:
+        parse_filter(params["filter"])
+    except OneRosterError:
+        return 200, {path.rsplit("/", 1)[1]: []}
+    return None
+
+
+DEFECTS: dict[str, tuple[dict, str, tuple[str, ...]]] = {
+    "a filter ignores its second predicate": (
+        {"request": _rewrite_filter(_first_predicate_only)}, "OR-FILTER-001", ("1.2", "1.1")),
+    "!= is read as =": (
+        {"request": _rewrite_filter(_not_equal_as_equal)}, "OR-FILTER-001", ("1.2",)),
+    "~ is case-sensitive": (
+        {"response": _case_sensitive_contains}, "OR-FILTER-003", ("1.2", "1.1")),
+    "a malformed filter answers 200": (
+        {"response": _malformed_filter_is_200}, "OR-FILTER-002", ("1.2", "1.1")),
+    "sort is ignored": ({"request": _without("sort", "orderBy")}, "OR-SORT-001", ("1.2",)),
+    "sort order is reversed": ({"request": _reversed_order}, "OR-SORT-001", ("1.1",)),
+    "fields is ignored": ({"request": _without("fields")}, "OR-FIELDS-001", ("1.2",)),
+    "unknown fields are dropped silently": (
+        {"request": _known_fields_only}, "OR-FIELDS-002", ("1.2", "1.1")),
+    "1.1 leaves out the unknown-field warning": (
+        {"response": _no_warnings}, "OR-FIELDS-002", ("1.1",)),
+}
+CASES = [(name, version) for name, (_, _, versions) in DEFECTS.items() for version in versions]
+
+
+@pytest.mark.parametrize(("name", "version"), CASES)
+def test_each_defect_is_caught_by_its_check_alone(district: Path, name: str,
+                                                  version: str) -> None:
+    defect, expected, _ = DEFECTS[name]
+    summary = _run(district, version, **defect)
+    assert _fired(summary) == {expected}
+    result = next(r for r in summary.results if r.id == expected)
+    assert result.status == ("warning" if expected == "OR-FILTER-003" else "failed")
+    assert result.evidence and len(result.evidence) <= 3
+    assert "h-secret" not in str(result.to_dict())
+    others = {r.id: r.status for r in summary.results if r.id != expected}
+    assert set(others.values()) <= {"passed"}, others
+    if expected == "OR-FILTER-001":  # the message names the filter and the counts
+        assert re.search(r"filter (['\"]).+\1 on /\w+: expected \d+ records?, got \d+",
+                         result.message)
+        shown = unquote_plus(result.evidence[0].url)
+        assert "filter=" in shown
+
+
+# --- the client-side evaluation ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pools(district: Path) -> dict[str, dict[str, FilterPool]]:
+    """Filter pools (walks of /users and /enrollments) per version, read from the mock."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    found: dict[str, dict[str, FilterPool]] = {}
+    with Store(district) as store, live_server(create_app(store, [connection])) as url:
+        for version in ("1.2", "1.1"):
+            target = Target(url, f"{url}/oauth2/token", "h", "h-secret", version)
+            ctx = Context(target)
+            found[version] = {c: FilterPool.build(c, ctx.walk(c), version)
+                              for c in FILTER_FIELDS}
+            target.close()
+    return found
+
+
+@st.composite
+def _filters(draw, pools: dict[str, FilterPool]) -> tuple[FilterPool, Filter]:
+    pool = pools[draw(st.sampled_from(sorted(pools)))]
+
+    def predicate() -> Predicate:
+        name = draw(st.sampled_from(sorted(pool.values)))
+        op = draw(st.sampled_from(OPERATORS if pool.cat.fields[name].kind != "text"
+                                  else ("=", "!=", "~", ">", "<=")))
+        value = draw(st.sampled_from(pool.values[name]))
+        if op == "~":
+            value = value[draw(st.integers(0, len(value) - 1)):][:draw(st.integers(1, 4))]
+        return Predicate(name, op, value)
+
+    logical = draw(st.sampled_from((None, "AND", "OR")))
+    first = predicate()
+    return pool, Filter((first, predicate()), logical) if logical else Filter((first,))
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_the_evaluation_agrees_with_the_mocks_matches(
+        pools: dict[str, dict[str, FilterPool]], version: str) -> None:
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(_filters(pools[version]))
+    def agree(case: tuple[FilterPool, Filter]) -> None:
+        pool, flt = case
+        expected = {i for i, r in enumerate(pool.walk.records) if matches(flt, r, pool.cat)}
+        assert set(pool.result(flt)) == expected
+        assert {i for i, r in enumerate(pool.walk.records)
+                if evaluate(flt, r, pool.cat)} == expected
+
+    agree()
+
+
+def test_sort_order_accepts_code_point_and_case_insensitive_collations() -> None:
+    assert not out_of_order("Zed", "adams", "asc")  # code point order (Z before a)
+    assert not out_of_order("adams", "Zed", "asc")  # case-insensitive order
+    assert not out_of_order("Ana", "Ána", "asc") and not out_of_order("O'Neil", "Oakes", "asc")
+    assert out_of_order("Smith", "Adams", "asc") and out_of_order("Adams", "Smith", "desc")
+    assert not out_of_order("Smith", "Smith", "asc")
+
+
+def test_walks_cut_short_never_invent_findings(district: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of 40 and walks of 2 pages: the filter check still judges what it read (every
+    returned record must match) and says the walk was partial; nothing fires."""
+    monkeypatch.setattr(checks, "WALK_LIMIT", 40)
+    monkeypatch.setattr(checks, "WALK_MAX_PAGES", 2)
+    summary = _run(district)
+    assert _statuses(summary) == {c: "passed" for c in MY_CHECKS}
+    generated = next(r for r in summary.results if r.id == "OR-FILTER-001")
+    assert "partial" in generated.message

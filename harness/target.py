@@ -228,7 +228,8 @@ class Target:
 
     # --- one exchange, with the retry policy --------------------------------------------
 
-    def _spend(self) -> None:
+    def spend(self) -> None:
+        """Count one request against the budget (BudgetExceeded once it is used up)."""
         with self._lock:
             if self.requests >= self.max_requests:
                 raise BudgetExceeded(f"the run reached its limit of {self.max_requests} "
@@ -251,7 +252,7 @@ class Target:
         renewed = retried = False
         throttled = 0
         while True:
-            self._spend()
+            self.spend()
             headers, auth = self._credentials_for(method, url, authorization)
             exchange = self._once(method, url, {**headers, **extra}, auth, sent)
             status = exchange.status

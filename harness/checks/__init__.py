@@ -177,7 +177,7 @@ def passed(message: str, *exchanges: Exchange) -> Outcome:
 from . import rostering  # noqa: E402,F401  (registers the rostering checks)
 
 # The integrity checks, registered in the order the reports list them.
-from . import links, references, identities, dates, gradebook, querying, google  # noqa: E402,F401  # isort: skip
+from . import links, references, identities, dates, gradebook, querying, openapi, discovery, google  # noqa: E402,F401  # isort: skip
 
 # Last: what the provider did to the whole run (refused tokens, 429s, 5xx, timeouts).
 from . import incidents  # noqa: E402,F401  # isort: skip

@@ -41,7 +41,7 @@ path = Path(sys.argv[1])
 started = time.perf_counter()
 with running_mock(path) as mock:
     target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret)
-    summary = run_checks(target, select(None))
+    summary = run_checks(target, select(None, "spec,campus"))
     requests = target.requests
     target.close()
 counts = summary.counts()
@@ -214,7 +214,7 @@ def main() -> int:
     if serving:
         console.print(serving_table(serving))
     if checks:
-        check_table = Table(title="check provider --mock, every check, one process")
+        check_table = Table(title="check provider --mock --profile spec,campus, one process")
         for column in ("size", "seconds", "target s", "requests", "passed", "failed",
                        "warning", "skipped"):
             check_table.add_column(column, justify="right")

@@ -43,6 +43,16 @@ def _run_one(check: Check, ctx: Context) -> Outcome:
         return Outcome("failed", f"the check could not complete: {type(exc).__name__}: {exc}")
 
 
+def result_of(check: Check, outcome: Outcome, began: float) -> CheckResult:
+    """A check's result: a failed warning-severity check reads "warning"."""
+    status = outcome.status
+    if status == "failed" and check.severity == "warning":
+        status = "warning"
+    return CheckResult(check.id, check.title, check.rule, check.severity, status,
+                       outcome.message, tuple(outcome.evidence),
+                       round(time.perf_counter() - began, 3))
+
+
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
                max_seconds: float | None = None) -> RunSummary:
     """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
@@ -60,11 +70,6 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
             outcome = Outcome("skipped", f"the run's time limit of {max_seconds:g} s was reached")
         else:
             outcome = _run_one(check, ctx)
-        status = outcome.status
-        if status == "failed" and check.severity == "warning":
-            status = "warning"
-        results.append(CheckResult(check.id, check.title, check.rule, check.severity, status,
-                                   outcome.message, tuple(outcome.evidence),
-                                   round(time.perf_counter() - began, 3)))
+        results.append(result_of(check, outcome, began))
     return RunSummary(target.base_url, target.version, tuple(results),
                       round(time.perf_counter() - started, 3))

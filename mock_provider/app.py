@@ -23,6 +23,7 @@ from .middleware.faults import FaultPlan, Faults
 from .middleware.recorder import Recorder, Recording
 from .oauth1 import NonceCache
 from .profiles import Profile, standard
+from .query.page_cache import PageCache
 from .query.sql import install_functions
 from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
@@ -66,6 +67,7 @@ class Settings:
     profile: Profile = field(default_factory=standard)
     max_limit: int = 50_000
     strict_fields: bool = True  # 1.2: unknown `fields` entries answer 400, not all fields
+    page_cache: int = 256  # rendered pages kept until the file changes (0: none)
     allow_oauth1_sha1: bool = False
 
 
@@ -203,6 +205,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     app.state.oauth1_allow_sha1 = settings.allow_oauth1_sha1
     app.state.authorize = _authorize
     app.state.school_cache = {}
+    app.state.pages = PageCache(settings.page_cache)
     app.state.admin_token = admin_token  # None: the admin routes are off
     return app
 

@@ -26,12 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from specs import validator
-
 from ..target import BudgetExceeded, Exchange, Target
 from . import Context, Finding, Outcome, check, passed
 from .dates import parse_date
-from .support import evidence, few, ref_id
+from .support import evidence, few, ref_id, status_payload_errors
 
 ID_PREFIX = "harness-"
 WRITE_SCOPES = ("gradebook.createput", "gradebook.delete")
@@ -300,11 +298,6 @@ def _description(exchange: Exchange) -> str:
     return ""
 
 
-def _status_body_errors(exchange: Exchange, version: str) -> list[str]:
-    name = "imsx_StatusInfoDType" if version == "1.2" else "statusInfoSet"
-    return [e.message for e in validator(version, name).iter_errors(exchange.json())]
-
-
 def _writable(ctx: Context) -> tuple[Plan | None, str]:
     """(the plan, "") when the check may write, else (None, why it is skipped)."""
     target = ctx.target
@@ -466,7 +459,7 @@ def _flow(writer: Writer) -> Outcome:
         _read_back(writer, "results", extra, "after giving extra credit")
         notes.append("extra credit kept")
     elif answer.status is not None and 400 <= answer.status < 500 \
-            and not _status_body_errors(answer, writer.target.version):
+            and not status_payload_errors(answer, writer.target.version):
         notes.append(f"extra credit refused with {answer.status}")
     else:
         raise Finding(f"a result scored above the line item's resultValueMax ({RESULT_MAX:g}) "
@@ -493,7 +486,7 @@ def _rejected(exchange: Exchange, version: str, what: str) -> str | None:
     if status is None or not 400 <= status < 500 or status in REFUSED_BUT_NOT_A_REJECTION:
         how = {None: "no answer"}.get(status, f"{status}")
         return f"{what} answered {how}" + (" (accepted)" if status and status < 300 else "")
-    errors = _status_body_errors(exchange, version)
+    errors = status_payload_errors(exchange, version)
     if errors:
         return f"{what} answered {status} without a status body ({errors[0]})"
     return None

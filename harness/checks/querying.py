@@ -34,12 +34,11 @@ from mock_provider.query import (
 )
 from mock_provider.query.filter import Bound
 from mock_provider.query.values import ascii_lower, canonical_time, time_holds
-from specs import validator
 
 from ..model import Evidence
 from ..target import Exchange
 from . import WALK_LIMIT, Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, evidence, few
+from .support import by_id, code_minor, evidence, few, status_payload_errors
 
 # --- filters ---------------------------------------------------------------------------------
 
@@ -74,26 +73,6 @@ MALFORMED = ("familyName~", "familyName='Smith' AND")
 MALFORMED_CODES = {"1.2": ("invaliddata", "invalid_filter_field"),
                    "1.1": ("invalid data", "invalid_filter_field")}
 MAX_EVIDENCE = 3
-
-
-def code_minor(body: object, version: str) -> str | None:
-    """The codeMinor of a status payload (1.2 imsx_StatusInfoDType, 1.1 statusInfoSet[0])."""
-    try:
-        if version == "1.2":
-            return body["imsx_CodeMinor"]["imsx_codeMinorField"][0][  # type: ignore[index]
-                "imsx_codeMinorFieldValue"]
-        return body["statusInfoSet"][0]["imsx_codeMinor"]  # type: ignore[index]
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
-def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
-    """Why the body is not the version's error payload (empty when it is one)."""
-    body = exchange.json()
-    if version == "1.2":
-        return [e.message for e in validator("1.2", "imsx_StatusInfoDType").iter_errors(body)]
-    items = body.get("statusInfoSet") if isinstance(body, dict) else None
-    return [] if isinstance(items, list) and items else ["no statusInfoSet"]
 
 
 def _dig(node: object, keys: tuple[str, ...]) -> object:

@@ -7,6 +7,7 @@ import uuid
 from specs import validator
 
 from . import Context, Finding, Outcome, check, passed
+from .support import code_minor, status_payload_errors
 
 # Core collection -> envelope key (1.1 and 1.2 agree).
 CORE = {
@@ -169,23 +170,6 @@ def past_the_end_is_empty(ctx: Context) -> Outcome:
     return passed("past the end: 200 with an empty list", exchange)
 
 
-def _code_minor(body: object, version: str) -> str | None:
-    try:
-        if version == "1.2":
-            return body["imsx_CodeMinor"]["imsx_codeMinorField"][0][  # type: ignore[index]
-                "imsx_codeMinorFieldValue"]
-        return body["statusInfoSet"][0]["imsx_codeMinor"]  # type: ignore[index]
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
-def _status_info_errors(exchange, version: str) -> list[str]:
-    body = exchange.json()
-    if version == "1.2":
-        return [e.message for e in validator("1.2", "imsx_StatusInfoDType").iter_errors(body)]
-    return [] if isinstance(body, dict) and "statusInfoSet" in body else ["no statusInfoSet"]
-
-
 @check("OR-ERR-001", "An unknown sourcedId answers 404 with imsx_StatusInfo unknownobject",
        "OneRoster 1.2 REST binding §3.3 errors: 404 unknownobject")
 def unknown_id_is_404(ctx: Context) -> Outcome:
@@ -196,12 +180,12 @@ def unknown_id_is_404(ctx: Context) -> Outcome:
     exchange = ctx.target.get(f"/users/{uuid.uuid4()}")
     if exchange.status != 404:
         raise Finding(f"an unknown user answered {exchange.status}", exchange)
-    errors = _status_info_errors(exchange, version)
+    errors = status_payload_errors(exchange, version)
     if errors:
         raise Finding(f"the 404 body is not a status payload: {errors[0]}", exchange)
     expected = "unknownobject" if version == "1.2" else "unknown object"
-    if _code_minor(exchange.json(), version) != expected:
-        raise Finding(f"codeMinor is {_code_minor(exchange.json(), version)!r}, expected "
+    if code_minor(exchange.json(), version) != expected:
+        raise Finding(f"codeMinor is {code_minor(exchange.json(), version)!r}, expected "
                       f"{expected!r}", exchange)
     return passed("404 unknownobject with a valid status body", exchange)
 
@@ -214,7 +198,7 @@ def unknown_filter_field_is_400(ctx: Context) -> Outcome:
     exchange = ctx.target.get("/users", {"filter": "shoeSize='9'"})
     if exchange.status != 400:
         raise Finding(f"an unknown filter field answered {exchange.status}", exchange)
-    if _code_minor(exchange.json(), ctx.target.version) != "invalid_filter_field":
+    if code_minor(exchange.json(), ctx.target.version) != "invalid_filter_field":
         raise Finding("the 400 does not carry codeMinor invalid_filter_field", exchange)
     return passed("400 invalid_filter_field", exchange)
 

@@ -1,6 +1,8 @@
-"""Small helpers shared by the integrity checks (references, identities, dates)."""
+"""Small helpers shared by the check modules."""
 
 from __future__ import annotations
+
+from specs import validator
 
 from ..target import Exchange
 from . import Walk
@@ -40,3 +42,20 @@ def index_of(walk: Walk) -> dict[str, int]:
     """Each sourcedId's position in the walk (for ``Walk.exchange_for``)."""
     return {r["sourcedId"]: i for i, r in enumerate(walk.records)
             if isinstance(r.get("sourcedId"), str)}
+
+
+def code_minor(body: object, version: str) -> str | None:
+    """The codeMinor of a status payload (1.2 imsx_StatusInfoDType, 1.1 statusInfoSet[0])."""
+    try:
+        if version == "1.2":
+            return body["imsx_CodeMinor"]["imsx_codeMinorField"][0][  # type: ignore[index]
+                "imsx_codeMinorFieldValue"]
+        return body["statusInfoSet"][0]["imsx_codeMinor"]  # type: ignore[index]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
+    """Why the body is not the version's status payload (empty when it is one)."""
+    name = "imsx_StatusInfoDType" if version == "1.2" else "statusInfoSet"
+    return [e.message for e in validator(version, name).iter_errors(exchange.json())]

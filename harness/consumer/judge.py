@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..checks import Check, Finding, Outcome
-from ..model import CheckResult, RunSummary
+from ..model import RunSummary
+from ..runner import result_of
 from .recording import Recorded, Recording
 
 CONSUMER_CHECKS: dict[str, Check] = {}
@@ -111,12 +112,7 @@ def judge(recording: Recording, roster: dict[str, dict[str, str]] | None = None,
         except Exception as exc:  # a strange recording must not crash the judge
             outcome = Outcome("failed", f"the check could not complete: "
                                         f"{type(exc).__name__}: {exc}")
-        status = outcome.status
-        if status == "failed" and check.severity == "warning":
-            status = "warning"
-        results.append(CheckResult(check.id, check.title, check.rule, check.severity, status,
-                                   outcome.message, tuple(outcome.evidence),
-                                   round(time.perf_counter() - began, 3)))
+        results.append(result_of(check, outcome, began))
     name = target or f"consumer, scenario {recording.header.get('scenario', '?')}"
     return RunSummary(name, str(recording.header.get("version", "1.2")), tuple(results),
                       round(time.perf_counter() - started, 3))

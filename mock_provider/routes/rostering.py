@@ -101,6 +101,13 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             request.query_params.multi_items(), table=op.table, version=version,
             max_limit=state.settings.max_limit, strict_fields=state.settings.strict_fields)
         where, params = _where(op, request)
+        grant = request.scope.get("state", {}).get("grant")
+        # Who asks matters as much as what: scoping and flavor rules follow the grant.
+        key = (str(request.url), getattr(grant, "client_id", None),
+               getattr(grant, "scopes", None), where, tuple(params))
+        cached = state.pages.get(state.store.conn, key)
+        if cached is not None:
+            return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
                                   state.store.counts, translate)
@@ -111,10 +118,11 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
         if warnings and version == "1.1":
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
         body = profile.transform_body(request, version, body + "}")
-        body = render_refs(body, version, base_url(request, version))
+        encoded = render_refs(body, version, base_url(request, version)).encode()
         headers = {"X-Total-Count": str(total), "Link": _link_header(request, query, total),
                    "Access-Control-Expose-Headers": EXPOSED}
-        return Response(body, media_type=JSON, headers=headers)
+        state.pages.put(key, (encoded, headers))
+        return Response(encoded, media_type=JSON, headers=headers)
 
     return endpoint
 

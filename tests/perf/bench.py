@@ -156,6 +156,8 @@ def serving_table(r: dict) -> Table:
         ("static body req/s (ceiling)", r["static"]["rps"], "-"),
         ("users page, offset 0, req/s", r["first_page"]["rps"], ">= 50% of ceiling"),
         ("share of ceiling", r["first_page_share_of_ceiling"], ">= 0.5"),
+        ("the same, page cache off, req/s", r["first_page_uncached"]["rps"], "-"),
+        ("share of ceiling, cache off", r["uncached_share_of_ceiling"], "-"),
         ("users page near the end, req/s", r["deep_page"]["rps"], "-"),
         ("first / deep throughput", r["deep_vs_first"], "<= 1.5"),
         ("two-clause filter p50 / p99 ms",

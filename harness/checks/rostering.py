@@ -119,17 +119,20 @@ def limit_is_honoured(ctx: Context) -> Outcome:
 @check("OR-PAGE-002", "A paging walk covers the collection once and matches X-Total-Count",
        "OneRoster 1.2 REST binding §3.4 paging: offset, X-Total-Count")
 def walk_matches_total(ctx: Context) -> Outcome:
-    """Walking ``/classes`` with limit 50, each offset advanced by the records received, up to
-    the first empty page, must return every record exactly once, and their number must equal
-    the X-Total-Count header. Fix: page in a stable order (e.g. by a unique key) and count the
-    whole filtered collection."""
+    """Walking ``/classes`` (limit 50, or more for a big district so the walk stays under 100
+    pages), each offset advanced by the records received, up to the first empty page, must
+    return every record exactly once, and their number must equal the X-Total-Count header.
+    Fix: page in a stable order (e.g. by a unique key) and count the whole filtered
+    collection."""
     seen: list[str] = []
+    known: set[str] = set()
     total: int | None = None
     last = None
+    limit = 50
     for _ in range(MAX_WALK_PAGES):
         # Advance by what was received: a provider may cap pages below the limit asked.
         offset = len(seen)
-        exchange = ctx.target.get("/classes", {"limit": 50, "offset": offset})
+        exchange = ctx.target.get("/classes", {"limit": limit, "offset": offset})
         last = exchange
         body = exchange.json()
         records = body.get("classes") if isinstance(body, dict) else None
@@ -139,11 +142,13 @@ def walk_matches_total(ctx: Context) -> Outcome:
         if header is None or not header.isdigit():
             raise Finding("no X-Total-Count header (or not a number)", exchange)
         total = int(header)
+        limit = max(limit, -(-total // (MAX_WALK_PAGES // 2)))
         ids = [r.get("sourcedId") for r in records]
-        if ids and set(ids) <= set(seen):
+        if ids and set(ids) <= known:
             raise Finding(f"the page at offset {offset} repeats records already seen "
                           "(offset ignored?)", exchange)
         seen += ids
+        known.update(i for i in ids if isinstance(i, str))
         # Only an empty page ends the walk: a total that undercounts must not end it early.
         if not records:
             break

@@ -4,6 +4,9 @@
         --oneroster-client-id ID --oneroster-client-secret SECRET
     pytest --pyargs harness.conformance --oneroster-mock        # the embedded mock district
 
+Also ``--oneroster-token`` (a static bearer token), ``--oneroster-vendor-key``,
+``--oneroster-version 1.1`` and ``--oneroster-profile spec,campus,...``.
+
 Fixtures: ``oneroster_mock`` (a running mock district: base URL, token URL, credentials),
 ``oneroster_client`` (an httpx client carrying a bearer token for it) and ``oneroster_target``
 (the provider the options name, or the mock with ``--oneroster-mock``).
@@ -27,6 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oneroster-client-id")
     group.addoption("--oneroster-client-secret")
     group.addoption("--oneroster-version", default="1.2", choices=("1.2", "1.1"))
+    group.addoption("--oneroster-token", help="a static bearer token instead of client "
+                    "credentials")
+    group.addoption("--oneroster-vendor-key", help="Infinite Campus x-vendor-authorization "
+                    "(KEY:SECRET) for grade-book calls")
     group.addoption("--oneroster-mock", action="store_true",
                     help="check the embedded mock district instead of a URL")
     group.addoption("--oneroster-size", default="tiny", help="mock district size")
@@ -64,13 +71,18 @@ def oneroster_target(request: pytest.FixtureRequest,
         mock: RunningMock = request.getfixturevalue("oneroster_mock")
         target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
                         option("--oneroster-version"))
+    elif option("--oneroster-base-url") and option("--oneroster-token"):
+        target = Target(option("--oneroster-base-url"), "", "", option("--oneroster-token"),
+                        option("--oneroster-version"), auth="bearer",
+                        vendor_key=option("--oneroster-vendor-key"))
     else:
         needed = ("base_url", "token_url", "client_id", "client_secret")
         values = {name: option(f"--oneroster-{name.replace('_', '-')}") for name in needed}
         if not all(values.values()):
             pytest.skip("no provider given: pass --oneroster-base-url and friends, or "
                         "--oneroster-mock")
-        target = Target(**values, version=option("--oneroster-version"))  # type: ignore[arg-type]
+        target = Target(**values, version=option("--oneroster-version"),  # type: ignore[arg-type]
+                        vendor_key=option("--oneroster-vendor-key"))
     try:
         yield target
     finally:

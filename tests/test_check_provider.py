@@ -262,3 +262,42 @@ def test_check_provider_usage_errors_are_one_line(argv: list[str], message: str,
     assert main(["check", "provider", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+class Hostile:
+    """A provider that answers every OneRoster request with something that is not OneRoster."""
+
+    def __init__(self, app, body: bytes, content_length: int | None = None) -> None:
+        self.app, self.body, self.content_length = app, body, content_length
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        length = self.content_length if self.content_length is not None else len(self.body)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(length).encode())]})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+@pytest.mark.parametrize("body, length", [
+    (b"<html><body>Service Unavailable</body></html>", None),  # not JSON
+    (b'{"users": [{"sourcedId": "x"', None),  # truncated JSON
+    (b'{"users": [], "orgs": 7, "classes": null}', None),  # JSON of the wrong shapes
+    (b'{"users": []}', 500),  # the body ends before its Content-Length
+])
+def test_a_hostile_provider_gets_findings_not_a_crash(district: Path, body: bytes,
+                                                      length: int | None) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    store = Store(district)
+    hostile = Hostile(create_app(store, [connection]), body, length)
+    with live_server(hostile) as url, Target(url, f"{url}/oauth2/token", "h", "h-secret",
+                                             timeout=2) as target:
+        summary = run_checks(target, select(None, "spec,campus,google"))
+    store.close()
+    crashed = {r.id: r.message for r in summary.results if "could not complete" in r.message}
+    assert crashed == {}
+    assert not summary.conformant
+    assert {"OR-CORE-001", "OR-SCHEMA-001"} <= {r.id for r in summary.failed}

@@ -530,7 +530,19 @@ def _target_from(args: argparse.Namespace, limits: dict) -> Target:
 def _check_target(target: Target, checks: list, args: argparse.Namespace,
                   console: Console) -> int:
     try:
-        summary = run_checks(target, checks, max_seconds=args.max_seconds)
+        if _interactive(console):
+            with Progress(TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("checking", total=len(checks))
+
+                def progress(check) -> None:
+                    bar.update(task, description=f"{check.id} {check.title[:50]}",
+                               completed=checks.index(check))
+
+                summary = run_checks(target, checks, progress, args.max_seconds, args.seed)
+        else:
+            summary = run_checks(target, checks, max_seconds=args.max_seconds, seed=args.seed)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     finally:

@@ -54,13 +54,13 @@ def result_of(check: Check, outcome: Outcome, began: float) -> CheckResult:
 
 
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
-               max_seconds: float | None = None) -> RunSummary:
+               max_seconds: float | None = None, seed: int = 42) -> RunSummary:
     """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
     started are skipped (a slow provider cannot hold a CI job forever). Raises TargetError
     when no token can be had at all."""
     started = time.perf_counter()
     target.authenticate()
-    ctx = Context(target)
+    ctx = Context(target, seed=seed)
     results = []
     for check in checks:
         if progress:

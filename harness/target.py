@@ -184,6 +184,20 @@ class Target:
         self._token_lifetime = float(lifetime) if isinstance(lifetime, (int, float)) else None
         self._token_at = time.monotonic()
 
+    def token_request(self, secret: str) -> Exchange:
+        """A token request with the run's client id and ``secret`` (to see a wrong one
+        refused); counts against the budget, and its evidence masks the credentials."""
+        self.spend()
+        form = {"grant_type": "client_credentials"}
+        try:
+            response = self._client.post(self.token_url, data=form,
+                                         auth=(self._credentials[0], secret))
+        except httpx.HTTPError as exc:
+            return Exchange("POST", self.token_url, None, httpx.Headers(), f"no answer: {exc}",
+                            "custom")
+        return Exchange("POST", self.token_url, response.status_code, response.headers,
+                        response.text, "custom")
+
     def url(self, path: str, params: dict[str, Any] | None = None,
             service: str = "rostering") -> str:
         """An absolute URL: ``path`` under the service's base (rostering or gradebook)."""

@@ -4,6 +4,7 @@ provider (the mock with one defect) is caught by its check and by nothing else."
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -33,12 +34,19 @@ class Defect:
 
     def __init__(self, app, request=None, response: Body | None = None,
                  drop_header: bytes | None = None,
-                 rewrite_link: Callable[[str], str] | None = None) -> None:
+                 rewrite_link: Callable[[str], str] | None = None,
+                 accept_any_secret: bool = False) -> None:
         self.app, self.request, self.response, self.drop_header = app, request, response, \
             drop_header
         self.rewrite_link = rewrite_link
+        self.accept_any_secret = accept_any_secret
 
     async def __call__(self, scope, receive, send) -> None:
+        if self.accept_any_secret and scope["type"] == "http" and \
+                scope["path"].endswith("/oauth2/token"):
+            right = base64.b64encode(b"h:h-secret")
+            scope = {**scope, "headers": [(k, b"Basic " + right if k == b"authorization" else v)
+                                          for k, v in scope["headers"]]}
         if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
             await self.app(scope, receive, send)
             return
@@ -98,6 +106,12 @@ def _school_classes_as_orgs(path: str, body: dict) -> dict | None:
     return None
 
 
+def _unknown_route_is_200(path: str, body: dict) -> dict | None:
+    if path.endswith("/noSuchCollection"):
+        return {"status": 200, "body": {"ok": True}}
+    return None
+
+
 def _unknown_user_is_500(path: str, body: dict) -> dict | None:
     if "/users/" in path and "imsx_codeMajor" in body:
         return {"status": 500, "body": {"error": "boom"}}
@@ -116,6 +130,10 @@ DEFECTS = {
                               {"OR-ERR-001", "OR-ERR-003", "OR-API-001"}),
     "a nested endpoint with the wrong envelope": ({"response": _school_classes_as_orgs},
                                                   {"OR-DISC-001"}),
+    "limit=0 taken as the default": ({"request": lambda s: _query(s, lambda p: {
+        **p, "limit": "100"} if p.get("limit") == "0" else p)}, {"OR-PAGE-006"}),
+    "an unknown route answers 200": ({"response": _unknown_route_is_200}, {"OR-ERR-004"}),
+    "any secret gets a token": ({"accept_any_secret": True}, {"OR-AUTH-004"}),
     "next link loops back": ({"rewrite_link": lambda link: link.replace(
         "offset=100>", "offset=0>")}, {"OR-PAGE-004"}),
     "no token needed": ({"request": _without_token_allowed}, {"OR-AUTH-001"}),

@@ -113,6 +113,7 @@ def _take(walk: Walk, exchange: Exchange, envelope: str, offset: int) -> bool:
 @dataclass
 class Context:
     target: Target
+    seed: int = 42  # seeds the generated checks (filters, schemathesis): same seed, same run
     first_pages: dict[str, Exchange] = field(default_factory=dict)
     walks: dict[str, Walk | Finding] = field(default_factory=dict)
 
@@ -176,8 +177,9 @@ def passed(message: str, *exchanges: Exchange) -> Outcome:
 
 from . import rostering  # noqa: E402,F401  (registers the rostering checks)
 
-# The integrity checks, registered in the order the reports list them.
-from . import links, references, identities, dates, gradebook, querying, openapi, discovery, google  # noqa: E402,F401  # isort: skip
+# The other check modules, registered in the order the reports list them.
+from . import links, errors, references, identities, dates  # noqa: E402,F401  # isort: skip
+from . import gradebook, querying, openapi, discovery, google  # noqa: E402,F401  # isort: skip
 
 # Last: what the provider did to the whole run (refused tokens, 429s, 5xx, timeouts).
 from . import incidents  # noqa: E402,F401  # isort: skip

@@ -347,7 +347,7 @@ def generated_filters_agree(ctx: Context) -> Outcome:
     pools = {c: p for c, p in pools.items() if p.values}
     if not pools:
         return Outcome("skipped", "no served values to build filters from")
-    rng = random.Random(f"{FILTER_SEED}/{target.version}")
+    rng = random.Random(f"{FILTER_SEED}/{ctx.seed}/{target.version}")
     start = target.requests
     budget = min(FILTER_BUDGET, max(1, (target.max_requests - target.requests) // 4))
     failures = _Failures()

@@ -149,7 +149,9 @@ class Faults:
         items = parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                           keep_blank_values=True)
         limits = [v for k, v in items if k == "limit"]
-        asked = int(limits[0]) if len(limits) == 1 and limits[0].isdigit() else 100
+        if len(limits) > 1 or (limits and not limits[0].isdigit()):
+            return scope  # an invalid limit stays invalid: the provider still refuses it
+        asked = int(limits[0]) if limits else 100
         if asked <= cap:
             return scope
         notes["fault"] = "page-cap"

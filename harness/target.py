@@ -13,6 +13,7 @@ bounded) and retried, a 5xx is retried once after a pause. Each such event is ke
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ THROTTLE_RETRIES = 3
 SERVER_ERROR_PAUSE = 0.5
 MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at once
 AUTH_MODES = ("oauth2", "bearer", "oauth1")
+_TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*')
 
 
 class TargetError(Exception):
@@ -184,19 +186,27 @@ class Target:
         self._token_lifetime = float(lifetime) if isinstance(lifetime, (int, float)) else None
         self._token_at = time.monotonic()
 
-    def token_request(self, secret: str) -> Exchange:
-        """A token request with the run's client id and ``secret`` (to see a wrong one
-        refused); counts against the budget, and its evidence masks the credentials."""
+    def token_request(self, secret: str | None = None, scope: str | None = None
+                      ) -> tuple[Exchange, str | None]:
+        """A token request of its own: with the run's client id and ``secret`` (the run's
+        secret when None) and ``scope`` when given; (the exchange, the token issued or None).
+        Counts against the budget; the exchange masks the credentials and the token."""
         self.spend()
-        form = {"grant_type": "client_credentials"}
+        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+        credentials = (self._credentials[0],
+                       self._credentials[1] if secret is None else secret)
         try:
-            response = self._client.post(self.token_url, data=form,
-                                         auth=(self._credentials[0], secret))
+            response = self._client.post(self.token_url, data=form, auth=credentials)
         except httpx.HTTPError as exc:
             return Exchange("POST", self.token_url, None, httpx.Headers(), f"no answer: {exc}",
-                            "custom")
-        return Exchange("POST", self.token_url, response.status_code, response.headers,
-                        response.text, "custom")
+                            "custom"), None
+        try:
+            token = response.json().get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        shown = _TOKEN_VALUE.sub(r"\1***", response.text)
+        return Exchange("POST", self.token_url, response.status_code, response.headers, shown,
+                        "custom"), token if isinstance(token, str) else None
 
     def url(self, path: str, params: dict[str, Any] | None = None,
             service: str = "rostering") -> str:

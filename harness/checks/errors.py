@@ -79,9 +79,9 @@ def wrong_secret_refused(ctx: Context) -> Outcome:
     target = ctx.target
     if target.auth != "oauth2":
         return Outcome("skipped", "the run does not use OAuth 2.0 client credentials")
-    answer = target.token_request(secret="wrong-" + "x" * 16)
-    if answer.status == 200 or answer.status is None or answer.status >= 500:
-        raise Finding(f"a wrong secret got {answer.status} from the token URL", answer)
-    if '"access_token"' in answer.text:
+    answer, token = target.token_request(secret="wrong-" + "x" * 16)
+    if token is not None:
         raise Finding("a wrong secret got an access token", answer)
+    if answer.status is None or answer.status == 200 or answer.status >= 500:
+        raise Finding(f"a wrong secret got {answer.status} from the token URL", answer)
     return passed(f"a wrong secret was refused with {answer.status}", answer)

@@ -178,7 +178,7 @@ def passed(message: str, *exchanges: Exchange) -> Outcome:
 from . import rostering  # noqa: E402,F401  (registers the rostering checks)
 
 # The other check modules, registered in the order the reports list them.
-from . import links, errors, scopes, references, identities, dates  # noqa: E402,F401  # isort: skip
+from . import links, errors, scopes, references, identities, dates, data_quality  # noqa: E402,F401  # isort: skip
 from . import gradebook, querying, openapi, discovery, google  # noqa: E402,F401  # isort: skip
 
 # Last: what the provider did to the whole run (refused tokens, 429s, 5xx, timeouts).

@@ -22,6 +22,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
+from .asgi import answer_of, send_answer
 from .conftest import make_district
 from .live_server import live_server
 
@@ -52,33 +53,17 @@ class Defect:
             return
         if self.request:
             scope = self.request(dict(scope))
-        start: dict = {}
-        chunks: list[bytes] = []
-
-        async def capture(message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body = b"".join(chunks)
-            status, headers = start["status"], list(start["headers"])
-            if self.drop_header:
-                headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
-            if self.rewrite_link:
-                headers = [(k, self.rewrite_link(v.decode()).encode() if k.lower() == b"link"
-                            else v) for k, v in headers]
-            if self.response and body.strip().startswith((b"{", b"[")):  # not a bare 201/204
-                changed = self.response(scope["path"], json.loads(body))
-                if changed is not None:
-                    status, body = changed["status"], json.dumps(changed["body"]).encode()
-                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-                    headers.append((b"content-length", str(len(body)).encode()))
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, capture)
+        status, headers, body = await answer_of(self.app, scope, receive)
+        if self.drop_header:
+            headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
+        if self.rewrite_link:
+            headers = [(k, self.rewrite_link(v.decode()).encode() if k.lower() == b"link"
+                        else v) for k, v in headers]
+        if self.response and body.strip().startswith((b"{", b"[")):  # not a bare 201/204
+            changed = self.response(scope["path"], json.loads(body))
+            if changed is not None:
+                status, body = changed["status"], json.dumps(changed["body"]).encode()
+        await send_answer(send, status, headers, body)
 
 
 def _query(scope: dict, change: Callable[[dict], dict]) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from mock_provider.connections import (
 from mock_provider.profiles import profile_for
 from mock_provider.store import Store
 
+from .asgi import answer_of, send_answer
 from .conftest import make_district
 from .live_server import live_server
 
@@ -201,31 +202,12 @@ class GradebookDefect:
         method, path = scope["method"], scope["path"]
         answer = self.before(method, path) if self.before else None
         if answer is not None:
-            await _answer(send, [], *answer)
+            await send_answer(send, answer[0], [], answer[1])
             return
-        start: dict = {}
-        chunks: list[bytes] = []
-
-        async def capture(message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            status, body = start["status"], b"".join(chunks)
-            changed = self.after(method, path, status, body) if self.after else None
-            await _answer(send, list(start["headers"]), *(changed or (status, body)))
-
-        await self.app(scope, receive, capture)
-
-
-async def _answer(send: Callable[[dict], Awaitable[None]], headers: list, status: int,
-                  body: bytes) -> None:
-    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        status, headers, body = await answer_of(self.app, scope, receive)
+        changed = self.after(method, path, status, body) if self.after else None
+        status, body = changed or (status, body)
+        await send_answer(send, status, headers, body)
 
 
 def _put(collection: str, method: str, path: str) -> bool:

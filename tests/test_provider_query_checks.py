@@ -26,6 +26,7 @@ from mock_provider.errors import OneRosterError
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
 from mock_provider.store import Store
 
+from .asgi import answer_of, send_answer
 from .conftest import make_district
 from .live_server import live_server
 
@@ -61,32 +62,18 @@ class QueryDefect:
         if not self.response:
             await self.app(scope, receive, send)
             return
-        start: dict = {}
-        chunks: list[bytes] = []
-
-        async def capture(message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body, status, headers = b"".join(chunks), start["status"], list(start["headers"])
-            changed = self.response(scope["path"], params, status, json.loads(body))
-            if changed is not None:
-                status, new = changed
-                body = json.dumps(new).encode()
-                drop = {b"content-length", b"x-total-count", b"link"}
-                old_total = next((v for k, v in headers if k.lower() == b"x-total-count"), None)
-                headers = [(k, v) for k, v in headers if k.lower() not in drop]
-                headers.append((b"content-length", str(len(body)).encode()))
-                records = next((v for v in new.values() if isinstance(v, list)), None)
-                if old_total is not None and records is not None:
-                    headers.append((b"x-total-count", str(len(records)).encode()))
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, capture)
+        status, headers, body = await answer_of(self.app, scope, receive)
+        changed = self.response(scope["path"], params, status, json.loads(body))
+        if changed is not None:
+            status, new = changed
+            body = json.dumps(new).encode()
+            old_total = next((v for k, v in headers if k.lower() == b"x-total-count"), None)
+            headers = [(k, v) for k, v in headers if k.lower() not in {b"x-total-count",
+                                                                        b"link"}]
+            records = next((v for v in new.values() if isinstance(v, list)), None)
+            if old_total is not None and records is not None:
+                headers.append((b"x-total-count", str(len(records)).encode()))
+        await send_answer(send, status, headers, body)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Querying: filters, sorting and field selection, checked against the provider's own data.
 
-The filter check generates filters from the values the provider itself serves (seeded, so a
-run against the same data asks the same questions) and compares each answer with the same
+The filter check generates filters with Hypothesis strategies over the fields, operators and
+values the provider itself serves (seeded, so a run against the same data with the same
+``--seed`` asks the same questions) and compares each answer with the same
 filter evaluated here over the full walk of the collection. The evaluation follows the mock's
 reference semantics (``mock_provider.query.filter.matches``, rebuilt from the same ``bind``,
 ``values_of`` and value comparisons so that a field's values are read once per walk; the
@@ -21,6 +22,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
+
+import hypothesis
+from hypothesis import strategies as st
 
 from mock_provider.errors import OneRosterError
 from mock_provider.query import (
@@ -205,20 +209,20 @@ class FilterPool:
             return first
         return first & rest[0] if flt.logical == "AND" else first | rest[0]
 
-    def predicate(self, rng: random.Random, op: str | None = None) -> Predicate | None:
+    def predicates(self, op: str | None = None) -> st.SearchStrategy[Predicate | None]:
+        """Predicates over this pool's fields and served values (``op`` fixed when given): a
+        field, an operator it allows, a value seen in the data (for ``~`` a short piece of
+        one)."""
         names = [n for n in self.values if op is None or op in self.ops[n]]
         if not names:
-            return None
-        name = rng.choice(names)
-        op = op or rng.choice(self.ops[name])
-        value = rng.choice(self.values[name])
-        if op == "~":  # a short piece of a served value
-            size = rng.randint(1, min(4, len(value)))
-            start = rng.randrange(len(value) - size + 1)
-            value = value[start:start + size]
-            if value != value.strip() or not value:
-                return None
-        return Predicate(name, op, value)
+            return st.none()
+
+        def of_field(name: str) -> st.SearchStrategy[Predicate | None]:
+            ops = st.just(op) if op else st.sampled_from(self.ops[name])
+            return st.tuples(ops, st.sampled_from(self.values[name])).flatmap(
+                lambda pair: _valued(name, *pair))
+
+        return st.sampled_from(names).flatmap(of_field)
 
     def informative(self, flt: Filter) -> bool:
         """On the screened records: selects some but not all, each predicate makes a
@@ -231,9 +235,15 @@ class FilterPool:
         expected_size = len(result) * len(self.walk.records) / max(1, n)
         return ok and expected_size <= 0.9 * FILTER_SIZE_PAGES * WALK_LIMIT
 
-    def candidate(self, rng: random.Random, op: str, logical: str | None) -> Filter | None:
-        first = self.predicate(rng, op)
-        second = self.predicate(rng) if logical else None
+    def filters(self, op: str, logical: str | None) -> st.SearchStrategy[Filter | None]:
+        """Filters whose first predicate uses ``op``: one predicate, or two joined by
+        ``logical``; None where the pool cannot make one the filter grammar accepts."""
+        second = self.predicates() if logical else st.none()
+        return st.tuples(self.predicates(op), second).map(
+            lambda pair: self._filter(pair[0], pair[1], logical))
+
+    def _filter(self, first: Predicate | None, second: Predicate | None,
+                logical: str | None) -> Filter | None:
         if first is None or (logical and second is None):
             return None
         flt = Filter((first, second), logical) if second else Filter((first,))
@@ -244,11 +254,41 @@ class FilterPool:
         return flt
 
 
+def _valued(name: str, op: str, value: str) -> st.SearchStrategy[Predicate | None]:
+    if op != "~":
+        return st.just(Predicate(name, op, value))
+    # ``~``: a piece of 1 to 4 characters of a served value, without edge spaces.
+    return st.integers(1, min(4, len(value))).flatmap(
+        lambda size: st.integers(0, len(value) - size).map(
+            lambda start: _piece(name, value[start:start + size])))
+
+
+def _piece(name: str, piece: str) -> Predicate | None:
+    return Predicate(name, "~", piece) if piece and piece == piece.strip() else None
+
+
+def _draws(strategy: st.SearchStrategy, seed: int, count: int) -> list:
+    """``count`` examples of ``strategy``, the same ones for the same seed."""
+    found: list = []
+
+    @hypothesis.seed(seed)
+    @hypothesis.settings(max_examples=count, database=None, deadline=None,
+                         phases=[hypothesis.Phase.generate],
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(strategy)
+    def collect(example: object) -> None:
+        found.append(example)
+
+    collect()
+    return found
+
+
 def generate_filters(pools: dict[str, FilterPool], rng: random.Random,
                      count: int = FILTER_QUERIES) -> list[tuple[FilterPool, Filter]]:
-    """``count`` distinct filters: the first predicates cycle through every operator, the
-    shapes through one predicate, AND and OR, the collections through users and enrollments;
-    of the candidates drawn for each, the first informative one is kept."""
+    """``count`` distinct filters drawn with Hypothesis: the first predicates cycle through
+    every operator, the shapes through one predicate, AND and OR, the collections through
+    users and enrollments; of the candidates drawn for each, the first informative one is
+    kept. ``rng`` orders the operators and seeds the draws."""
     operators = list(OPERATORS)
     rng.shuffle(operators)
     chosen: list[tuple[FilterPool, Filter]] = []
@@ -262,8 +302,7 @@ def generate_filters(pools: dict[str, FilterPool], rng: random.Random,
             continue
         pool = preferred if any(p is preferred for p in usable) else usable[0]
         best = None
-        for _ in range(FILTER_TRIES):
-            flt = pool.candidate(rng, op, logical)
+        for flt in _draws(pool.filters(op, logical), rng.randrange(2**32), FILTER_TRIES):
             if flt is None or str(flt) in seen:
                 continue
             best = flt

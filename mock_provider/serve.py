@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from .app import Settings, create_app
 from .connections import Connection, default_connection, load_connections
-from .district.changes import advance
+from .district.changes import TickReport, advance
 from .middleware.faults import FaultPlan
 from .middleware.recorder import Recording
 from .profiles import Profile, profile_for
@@ -91,15 +91,16 @@ def build_app(options: ServeOptions, connections: list[Connection] | None = None
                       recording=recording, faults=faults, on_drift=lambda: drift(store))
 
 
-def drift(store: Store, days: int = DRIFT_DAYS) -> None:
-    """What a ``drift`` fault does to a served district: its clock moves and records change
-    while a client is still walking."""
+def drift(store: Store, days: int = DRIFT_DAYS) -> TickReport:
+    """What a ``drift`` fault (and a consumer scenario between its phases) does to a served
+    district: its clock moves and records change while clients are reading."""
     conn = open_writer(store.path)
     try:
         report = advance(conn, days)
     finally:
         conn.close()
     store.meta["clock"] = report.new_clock
+    return report
 
 
 def app_from_environment() -> Starlette:

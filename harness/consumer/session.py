@@ -21,9 +21,10 @@ import httpx
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
-from mock_provider.district.changes import advance, jump_clock
+from mock_provider.district.changes import jump_clock
 from mock_provider.middleware.recorder import Recording
 from mock_provider.profiles import profile_for
+from mock_provider.serve import drift
 from mock_provider.store import Store
 from mock_provider.writer import open_writer
 
@@ -117,12 +118,7 @@ def _catch_up_clock(path: Path) -> None:
 
 def _tick(path: Path, store: Store, recording: Recording, days: int) -> None:
     _catch_up_clock(path)
-    conn = open_writer(path)
-    try:
-        report = advance(conn, days)
-    finally:
-        conn.close()
-    store.meta["clock"] = report.new_clock
+    report = drift(store, days)
     recording.event("tick", days=days, old_clock=report.old_clock, new_clock=report.new_clock,
                     changed=report.records)
 

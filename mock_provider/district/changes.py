@@ -42,7 +42,7 @@ from .calendar import school_calendar
 from .names import catalog, login_part
 from .newcomers import Newcomers
 from .people import StaffFactory
-from .records import dumps, new_id, ref, timestamp
+from .records import dumps, enrollment_row, new_id, timestamp
 
 MAX_DAYS = 366
 # Changes per active student of a school per simulated week; a tick counts at most MAX_WEEKS.
@@ -295,17 +295,8 @@ class _Tick:
         eid = new_id(self.rng)
         dlm = self.stamp()
         begin = max(self.today, klass.start)
-        obj: dict[str, object] = {
-            "sourcedId": eid, "status": "active", "dateLastModified": dlm,
-            "user": ref("user", user_id), "class": ref("class", klass.sourced_id),
-            "school": ref("org", school_id), "role": role,
-        }
-        if primary is not None:
-            obj["primary"] = primary
-        obj["beginDate"] = begin
-        obj["endDate"] = klass.end
-        self.insert("enrollments", (eid, "active", dlm, 0, role, klass.sourced_id, school_id,
-                                    user_id, primary, begin, klass.end, dumps(obj), None))
+        self.insert("enrollments", enrollment_row(eid, dlm, user_id, klass.sourced_id,
+                                                  school_id, role, primary, begin, klass.end))
         if role == "student":
             klass.students += 1
         return eid

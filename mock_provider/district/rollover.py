@@ -55,7 +55,7 @@ from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .changes import parse_clock
 from .newcomers import Newcomers
-from .records import dumps, new_id, ref, ref_id, timestamp
+from .records import dumps, enrollment_row, new_id, ref, ref_id, timestamp
 from .sizes import GRADES_K12, SchoolPlan, plan_district
 from .zone import _session_rows
 
@@ -368,17 +368,9 @@ class _Rollover:
     def enroll(self, user_id: str, klass: _NewClass, school_id: str, role: str,
                primary: str | None) -> None:
         eid, dlm = new_id(self.rng), self.stamp()
-        obj: dict[str, object] = {
-            "sourcedId": eid, "status": "active", "dateLastModified": dlm,
-            "user": ref("user", user_id), "class": ref("class", klass.sourced_id),
-            "school": ref("org", school_id), "role": role,
-        }
-        if primary is not None:
-            obj["primary"] = primary
-        obj["beginDate"] = klass.begin
-        obj["endDate"] = klass.end
-        self.insert("enrollments", (eid, "active", dlm, 0, role, klass.sourced_id, school_id,
-                                    user_id, primary, klass.begin, klass.end, dumps(obj), None))
+        self.insert("enrollments", enrollment_row(eid, dlm, user_id, klass.sourced_id,
+                                                  school_id, role, primary, klass.begin,
+                                                  klass.end))
         if role == "student":
             klass.students += 1
 

@@ -202,3 +202,18 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "conn.toml" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--record", "r.ndjson", "--workers", "2"), "need one server process"),
+    (("--faults", "flaky", "--workers", "2"), "need one server process"),
+    (("--faults", "nonsense"), "invalid choice: 'nonsense'"),
+    (("--record", "no/such/dir/r.ndjson", "--size", "tiny", "--port", str(free_port())),
+     "cannot write no/such/dir/r.ndjson"),
+])
+def test_serve_recording_and_fault_options_refuse_bad_input(tmp_path: Path, args: tuple,
+                                                           message: str) -> None:
+    result = run("serve", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.auth import ClientCredentials
 from harness.checks import CHECKS
 from harness.model import RunSummary
 from harness.runner import run_checks, select
@@ -158,7 +159,8 @@ def test_a_refused_first_write_is_a_skip_not_a_failure(district: Path) -> None:
                         | {SCOPE_PREFIX_V12 + "gradebook.readonly"})
 
     def forget_scopes(target: Target) -> None:
-        target.granted_scope = None
+        assert isinstance(target.credentials, ClientCredentials)
+        target.credentials.scope = None  # as if the token answer had named no scope
 
     summary = _run(district, connection=reader, prepare=forget_scopes)
     assert _statuses(summary) == {c: "skipped" for c in MY_CHECKS}

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine import Finding
-from ..target import Exchange, Incident, Target
+from ..exchange import Exchange
+from ..target import Incident, Target
 
 
 @dataclass(frozen=True)

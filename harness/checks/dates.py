@@ -12,7 +12,7 @@ import datetime as dt
 import re
 
 from ..engine import Finding, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
 from .context import Context, Walk
 from .support import by_id, check, evidence, few, index_of, ref_id
 

@@ -9,7 +9,7 @@ from typing import Any
 from specs import openapi, validator
 
 from ..engine import Finding, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
 from .context import Context
 from .support import check
 

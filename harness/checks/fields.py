@@ -4,7 +4,7 @@ field is refused (1.2) or reported (1.1)."""
 from __future__ import annotations
 
 from ..engine import Finding, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
 from .context import Context
 from .support import by_id, check, code_minor, few, status_payload_errors
 

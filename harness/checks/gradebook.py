@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ..engine import Finding, Outcome, passed
-from ..target import BudgetExceeded, Exchange, Target
+from ..exchange import Exchange
+from ..target import BudgetExceeded, Target
 from .context import Context
 from .dates import parse_date
 from .support import check, evidence, few, ref_id, status_payload_errors

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 
 from ..engine import Finding, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
 from .context import Context, Walk
 from .support import check, evidence, few
 

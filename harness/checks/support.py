@@ -8,7 +8,8 @@ import functools
 from specs import validator
 
 from ..engine import REGISTRY, Finding, Offenders, evidence_of, few, guard
-from ..target import Exchange, Incident
+from ..exchange import Exchange
+from ..target import Incident
 from .context import Context, Walk
 
 __all__ = ["CORE", "SINGULAR", "Offenders", "by_id", "check", "code_minor", "evidence",

@@ -4,38 +4,41 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
+
 from mock_provider.middleware.recorder import FORMAT, FORMAT_VERSION
 
+from ..exchange import VENDOR_HEADER, Exchange, encode_body
 from ..model import Evidence
 
 GRADEBOOK_PARTS = ("/gradebook/", "/lineItems", "/results", "/categories", "/scoreScales")
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
+MAX_EVIDENCE = 5  # exchanges a consumer finding shows
 
 
 class RecordingError(Exception):
     """A file that is not a readable recording: one line naming the file and the problem."""
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """One exchange as the recorder wrote it."""
+@dataclass(frozen=True, kw_only=True)
+class Recorded(Exchange):
+    """One exchange as the recorder wrote it: an ``Exchange`` (so its evidence is built like a
+    live one's) plus what only a recording knows (order, timing, the token's label, the ids
+    served). The recorder keeps no answer bodies: ``text`` is the summary it kept (status
+    details, token label, counted headers, when), which is what the evidence excerpt shows."""
 
     seq: int
     start: float
     end: float
-    method: str
     path: str
     phase: str = "full"
     query: str = ""
-    auth: str = "none"
-    token: str | None = None
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
+    token: str | None = None  # a label such as "token-2", never the token itself
     vendor_header: bool = False
     body: Any = None
     envelope: str | None = None
@@ -68,26 +71,6 @@ class Recorded:
     def is_gradebook(self) -> bool:
         return self.is_oneroster and any(part in self.path for part in GRADEBOOK_PARTS)
 
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    def header(self, name: str) -> str | None:
-        return self.response_headers.get(name)
-
-    def evidence(self, base_url: str) -> Evidence:
-        url = base_url + self.path + (f"?{self.query}" if self.query else "")
-        facts = {k: v for k, v in (("fault", self.fault), ("token", self.token),
-                                   ("count", self.count), ("code_minor", self.code_minor),
-                                   ("description", self.description),
-                                   ("at", f"{self.start:.3f}s"))
-                 if v is not None}
-        facts.update({k: v for k, v in self.response_headers.items() if k != "content-type"})
-        header = " -H 'Authorization: Bearer ***'" if self.auth == "bearer" else ""
-        method = "" if self.method == "GET" else f" -X {self.method}"
-        return Evidence(self.method, url, self.status, json.dumps(facts)[:600],
-                        f"curl -s{method}{header} '{url}'")
-
 
 @dataclass(frozen=True)
 class Recording:
@@ -103,17 +86,31 @@ class Recording:
         return [e for e in self.events if e.get("event") == name]
 
     def evidence(self, *exchanges: Recorded) -> list[Evidence]:
-        return [e.evidence(self.base_url) for e in exchanges[:5]]
+        return [e.evidence() for e in exchanges[:MAX_EVIDENCE]]
 
 
-_FIELDS = frozenset(Recorded.__dataclass_fields__)
+# The recording's own fields of an exchange line; the Exchange fields are derived from it.
+_OWN_FIELDS = frozenset(Recorded.__dataclass_fields__) - frozenset(Exchange.__dataclass_fields__)
+_FACTS = ("fault", "token", "count", "code_minor", "description")
 
 
-def _recorded(line: dict[str, Any]) -> Recorded:
-    values = {k: v for k, v in line.items() if k in _FIELDS}
+def _recorded(line: dict[str, Any], origin: str) -> Recorded:
+    values = {k: v for k, v in line.items() if k in _OWN_FIELDS}
     values["ids"] = tuple(i for i in values.get("ids") or () if isinstance(i, str))
-    values["response_headers"] = dict(values.get("response_headers") or {})
-    return Recorded(**values)
+    headers = {str(k): str(v) for k, v in dict(line.get("response_headers") or {}).items()}
+    facts = {k: line[k] for k in _FACTS if line.get(k) is not None}
+    facts["at"] = f"{float(line['start']):.3f}s"
+    facts.update({k: v for k, v in headers.items() if k != "content-type"})
+    method, path, query = str(line["method"]), str(line["path"]), str(line.get("query") or "")
+    body = line.get("body")
+    is_write = "/ims/oneroster" in path and method in WRITE_METHODS
+    return Recorded(
+        method=method, url=origin + path + (f"?{query}" if query else ""),
+        status=line.get("status"), headers=httpx.Headers(headers), text=json.dumps(facts),
+        auth=str(line.get("auth") or "none"),
+        sent=encode_body(body) if is_write and isinstance(body, (dict, list)) else None,
+        extra_headers=((VENDOR_HEADER, "***"),) if line.get("vendor_header") else (),
+        **values)
 
 
 def load(path: str | Path) -> Recording:
@@ -136,7 +133,7 @@ def load(path: str | Path) -> Recording:
             if kind == "header":
                 header = line
             elif kind == "exchange":
-                exchanges.append(_recorded(line))
+                exchanges.append(_recorded(line, str((header or {}).get("origin", ""))))
             elif kind == "event":
                 events.append(line)
         except (ValueError, KeyError, TypeError) as exc:

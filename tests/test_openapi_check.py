@@ -1,0 +1,57 @@
+"""OR-API-001 sends schemathesis's generated requests through the run's Target: each one is
+counted against the request budget (and nothing reaches the provider behind its back), and a
+budget too small to ask every operation skips the check instead of breaking it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.runner import run_checks, select
+from harness.target import Target
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+
+from .conftest import make_district
+from .live_server import live_server
+
+CONNECTION = Connection(name="h", client_id="h", client_secret="h-secret", scopes=ALL_SCOPES_V12)
+
+
+class Counting:
+    """The mock, counting the OneRoster requests that reach it."""
+
+    def __init__(self, app) -> None:
+        self.app, self.seen = app, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"]:
+            self.seen += 1
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def store(districts_dir: Path):
+    with Store(make_district(districts_dir, 42, 60)) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("budget", [2_000, 25])
+def test_generated_requests_spend_the_targets_budget(store: Store, budget: int) -> None:
+    provider = Counting(create_app(store, [CONNECTION]))
+    with live_server(provider) as url, Target(url, f"{url}/oauth2/token", "h", "h-secret",
+                                              max_requests=budget) as target:
+        [result] = run_checks(target, select("OR-API-001")).results
+    assert provider.seen == target.requests  # every generated request went through the Target
+    if budget == 2_000:
+        assert result.status == "passed", result.message
+        sent = int(re.match(r"(\d+) generated requests over 41 operations", result.message)[1])
+        assert sent == target.requests and sent >= 41
+    else:
+        assert result.status == "skipped", result.message
+        assert target.requests == budget
+        assert re.search(r"limit of 25 requests after 25 generated requests: \d+ of 41 "
+                         "operations asked", result.message)

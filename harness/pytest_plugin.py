@@ -4,12 +4,16 @@
         --oneroster-client-id ID --oneroster-client-secret SECRET
     pytest --pyargs harness.conformance --oneroster-mock        # the embedded mock district
 
-Also ``--oneroster-token`` (a static bearer token), ``--oneroster-vendor-key``,
-``--oneroster-version 1.1`` and ``--oneroster-profile spec,campus,...``.
+Also ``--oneroster-token`` (a static bearer token), ``--oneroster-oauth1`` (OAuth 1.0a signing
+for 1.1, the client id and secret as consumer key and secret; ``--oneroster-signature-method``
+HMAC-SHA256 or HMAC-SHA1), ``--oneroster-vendor-key``, ``--oneroster-version 1.1``,
+``--oneroster-profile spec,campus,...`` and the run's limits (``--oneroster-timeout``,
+``--oneroster-max-requests``, ``--oneroster-concurrency``). The options are checked as the
+command line checks them (``harness.connect``): a bad combination stops pytest with one line.
 
 Fixtures: ``oneroster_mock`` (a running mock district: base URL, token URL, credentials),
-``oneroster_client`` (an httpx client carrying a bearer token for it) and ``oneroster_target``
-(the provider the options name, or the mock with ``--oneroster-mock``).
+``oneroster_client`` (an httpx client with OAuth 2.0 client credentials for it) and
+``oneroster_target`` (the provider the options name, or the mock with ``--oneroster-mock``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from .auth import SIGNATURE_METHODS, ClientCredentials
+from .connect import OptionsError, TargetOptions, check_options, open_target
 from .embedded import RunningMock, running_mock
-from .target import Target
+from .target import MAX_CONCURRENCY, Target
+
+PREFIX = "--oneroster-"
+
+
+def spelling(name: str) -> str:
+    return PREFIX + name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,13 +44,53 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oneroster-version", default="1.2", choices=("1.2", "1.1"))
     group.addoption("--oneroster-token", help="a static bearer token instead of client "
                     "credentials")
+    group.addoption("--oneroster-oauth1", action="store_true",
+                    help="sign 1.1 requests with OAuth 1.0a (client id and secret as consumer "
+                    "key and secret) instead of a bearer token")
+    group.addoption("--oneroster-signature-method", default=None, choices=SIGNATURE_METHODS,
+                    help="OAuth 1.0a signature method (default HMAC-SHA256)")
     group.addoption("--oneroster-vendor-key", help="Infinite Campus x-vendor-authorization "
                     "(KEY:SECRET) for grade-book calls")
+    group.addoption("--oneroster-timeout", type=float, default=10.0,
+                    help="seconds to wait for one answer (default 10)")
+    group.addoption("--oneroster-max-requests", type=int, default=2_000,
+                    help="stop requesting after this many (default 2000)")
+    group.addoption("--oneroster-concurrency", type=int, default=1,
+                    help=f"requests at once, 1 to {MAX_CONCURRENCY} (default 1)")
     group.addoption("--oneroster-mock", action="store_true",
                     help="check the embedded mock district instead of a URL")
     group.addoption("--oneroster-size", default="tiny", help="mock district size")
     group.addoption("--oneroster-profile", default="spec",
                     help="comma-separated profiles: spec, campus, schoology, canvas, google")
+
+
+def target_options(config: pytest.Config, mock: RunningMock | None = None) -> TargetOptions:
+    """The target the options name; with ``mock``, that mock's URL and credentials."""
+    option = config.getoption
+    where = {"base_url": mock.base_url, "token_url": mock.token_url,
+             "client_id": mock.client_id, "client_secret": mock.client_secret, "token": None,
+             } if mock else {name: option(spelling(name.replace("_", "-"))) for name in (
+                 "base_url", "token_url", "client_id", "client_secret", "token")}
+    return TargetOptions(
+        **where, oauth1=option("--oneroster-oauth1"),
+        signature_method=option("--oneroster-signature-method"),
+        vendor_key=option("--oneroster-vendor-key"), version=option("--oneroster-version"),
+        timeout=option("--oneroster-timeout"), max_requests=option("--oneroster-max-requests"),
+        concurrency=option("--oneroster-concurrency"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Bad provider options stop the run before any test, in one line."""
+    mock = config.getoption("--oneroster-mock")
+    if not mock and not config.getoption("--oneroster-base-url"):
+        return  # no provider: the catalogue is skipped, the mock fixtures still work
+    # The embedded mock's URL and credentials exist once it runs; stand-ins let the other
+    # options be checked now.
+    stand_in = RunningMock("http://mock", "http://mock/token", "mock", "mock") if mock else None
+    try:
+        check_options(target_options(config, stand_in), spelling)
+    except OptionsError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.fixture(scope="session")
@@ -55,34 +107,29 @@ def oneroster_mock(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="session")
 def oneroster_client(oneroster_mock: RunningMock) -> Iterator[httpx.Client]:
-    token = httpx.post(oneroster_mock.token_url, data={"grant_type": "client_credentials"},
-                       auth=(oneroster_mock.client_id, oneroster_mock.client_secret)
-                       ).json()["access_token"]
-    with httpx.Client(base_url=oneroster_mock.base_url,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
-        yield client
+    """An httpx client for the mock that fetches its token itself (and a new one on a 401)."""
+    credentials = ClientCredentials(oneroster_mock.token_url, oneroster_mock.client_id,
+                                    oneroster_mock.client_secret)
+    try:
+        with httpx.Client(base_url=oneroster_mock.base_url, auth=credentials) as client:
+            yield client
+    finally:
+        credentials.close()
 
 
 @pytest.fixture(scope="session")
 def oneroster_target(request: pytest.FixtureRequest,
                      pytestconfig: pytest.Config) -> Iterator[Target]:
-    option = pytestconfig.getoption
-    if option("--oneroster-mock"):
-        mock: RunningMock = request.getfixturevalue("oneroster_mock")
-        target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
-                        option("--oneroster-version"))
-    elif option("--oneroster-base-url") and option("--oneroster-token"):
-        target = Target(option("--oneroster-base-url"), "", "", option("--oneroster-token"),
-                        option("--oneroster-version"), auth="bearer",
-                        vendor_key=option("--oneroster-vendor-key"))
-    else:
-        needed = ("base_url", "token_url", "client_id", "client_secret")
-        values = {name: option(f"--oneroster-{name.replace('_', '-')}") for name in needed}
-        if not all(values.values()):
-            pytest.skip("no provider given: pass --oneroster-base-url and friends, or "
-                        "--oneroster-mock")
-        target = Target(**values, version=option("--oneroster-version"),  # type: ignore[arg-type]
-                        vendor_key=option("--oneroster-vendor-key"))
+    mock = request.getfixturevalue("oneroster_mock") if pytestconfig.getoption(
+        "--oneroster-mock") else None
+    options = target_options(pytestconfig, mock)
+    if not options.given:
+        pytest.skip(f"no provider given: pass {spelling('base-url')} and friends, or "
+                    f"{spelling('mock')}")
+    try:
+        target = open_target(options, spelling)
+    except OptionsError as exc:  # pytest_configure has already said so; kept for direct use
+        raise pytest.UsageError(str(exc)) from None
     try:
         yield target
     finally:

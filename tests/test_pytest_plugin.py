@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.runner import select
 from mock_provider.app import create_app
-from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
 from .conftest import make_district
@@ -75,3 +77,41 @@ def test_a_static_token_is_enough(tmp_path: Path, districts_dir: Path) -> None:
     # OR-AUTH-003 to 006 need client credentials (a token URL, lifetimes): skipped.
     assert f"{len(select(None)) - 4} passed, 4 skipped" in done.stdout
     assert token not in done.stdout
+
+
+def test_oauth1_signing_runs_the_catalogue_on_1_1(tmp_path: Path, districts_dir: Path) -> None:
+    connection = Connection(name="v", client_id="v-key", client_secret="v-s3cret",
+                            scopes=ALL_SCOPES_V11, version="1.1", oauth1=True)
+    store = Store(make_district(districts_dir, 42, 60))
+    with live_server(create_app(store, [connection])) as url:
+        done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
+                       "--oneroster-oauth1", "--oneroster-version", "1.1",
+                       "--oneroster-client-id", "v-key", "--oneroster-client-secret",
+                       "v-s3cret", "-rs")
+    store.close()
+    assert done.returncode == 0, done.stdout[-3000:]
+    skipped = {why: int(n) for n, why in re.findall(r"SKIPPED \[(\d+)\] \S+ (.*)", done.stdout)}
+    # Only what OAuth 1.0a or 1.1 cannot do is skipped: the checks of OAuth 2.0 tokens, the
+    # 1.2 OpenAPI documents (OR-API-001), 1.2's several roles per user.
+    assert skipped == {"the run does not use OAuth 2.0 client credentials": 4,
+                       "the OpenAPI documents are 1.2 only": 1,
+                       "1.1 users have a single role": 1}, done.stdout[-3000:]
+    assert f"{len(select(None)) - 6} passed, 6 skipped" in done.stdout
+    assert "v-s3cret" not in done.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--oneroster-base-url", "http://127.0.0.1:9", "--oneroster-oauth1",
+      "--oneroster-client-id", "k", "--oneroster-client-secret", "s"],
+     "OAuth 1.0a signing is OneRoster 1.1 only: add --oneroster-version 1.1"),
+    (["--oneroster-base-url", "http://127.0.0.1:9", "--oneroster-client-id", "k"],
+     "give --oneroster-token-url, --oneroster-client-secret (or --oneroster-token, or "
+     "--oneroster-mock to check the embedded mock)"),
+    (["--oneroster-mock", "--oneroster-signature-method", "HMAC-SHA1"],
+     "--oneroster-signature-method applies to OAuth 1.0a: add --oneroster-oauth1"),
+])
+def test_incomplete_provider_options_stop_pytest_in_one_line(tmp_path: Path, argv: list[str],
+                                                              message: str) -> None:
+    done = _pytest(tmp_path, "--pyargs", "harness.conformance", *argv)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert done.stderr.strip() == f"ERROR: {message}"

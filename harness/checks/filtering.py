@@ -476,5 +476,6 @@ def contains_ignores_case(ctx: Context) -> Outcome:
                                   "(a filter fault for OR-FILTER-001)")
     if not wanted <= case_swapped:
         raise Finding(f"familyName~'{swapped}' does not find the users named {name} "
-                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0])
+                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0],
+                      items=sorted(wanted))
     return passed(f"familyName~'{swapped}' finds the users named {name}", found[1].exchanges[0])

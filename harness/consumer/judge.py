@@ -8,17 +8,16 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
+from specs.catalogue import collection_envelopes
+
 from ..engine import REGISTRY, Check, Finding, run_all
 from ..model import RunSummary
 from .recording import Recorded, Recording
 
 CONSUMER_CHECKS: dict[str, Check] = REGISTRY.of("consumer")
 PAGING_PARAMS = frozenset({"limit", "offset"})
-# The last path segment of every OneRoster collection endpoint (1.1 and 1.2).
-COLLECTIONS = frozenset({
-    "orgs", "schools", "academicSessions", "terms", "gradingPeriods", "courses", "classes",
-    "users", "students", "teachers", "enrollments", "demographics", "lineItems", "results",
-    "categories", "scoreScales", "resources", "assessmentLineItems", "assessmentResults"})
+# The last path segment of every OneRoster collection endpoint (1.1 serves the same names).
+COLLECTIONS = frozenset(collection_envelopes())
 
 
 @dataclass

@@ -29,6 +29,7 @@ class CheckResult:
     message: str
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    items: tuple[str, ...] = ()  # every offending item the check found (the message names a few)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import harness.checks as checks
-from harness.checks import CHECKS, Context
-from harness.checks.querying import FILTER_FIELDS, OPERATORS, FilterPool, evaluate, out_of_order
+from harness.checks import CHECKS, Context, WalkLimits
+from harness.checks.filtering import FILTER_FIELDS, OPERATORS, FilterPool, evaluate
+from harness.checks.sorting import out_of_order
 from harness.model import RunSummary
 from harness.runner import run_checks, select
 from harness.target import Target
@@ -82,7 +82,8 @@ def district(districts_dir: Path) -> Path:
 
 
 def _run(district: Path, version: str = "1.2", only: str = MINE,
-         app_settings: Settings | None = None, **defect) -> RunSummary:
+         app_settings: Settings | None = None, limits: WalkLimits | None = None,
+         **defect) -> RunSummary:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     with Store(district) as store:
@@ -90,7 +91,7 @@ def _run(district: Path, version: str = "1.2", only: str = MINE,
         with live_server(QueryDefect(app, **defect) if defect else app) as url:
             target = Target(url, f"{url}/oauth2/token", "h", "h-secret", version)
             try:
-                return run_checks(target, select(only))
+                return run_checks(target, select(only), limits=limits)
             finally:
                 target.close()
 
@@ -321,13 +322,10 @@ def test_sort_order_accepts_code_point_and_case_insensitive_collations() -> None
     assert not out_of_order("Smith", "Smith", "asc")
 
 
-def test_walks_cut_short_never_invent_findings(district: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_walks_cut_short_never_invent_findings(district: Path) -> None:
     """Pages of 40 and walks of 2 pages: the filter check still judges what it read (every
     returned record must match) and says the walk was partial; nothing fires."""
-    monkeypatch.setattr(checks, "WALK_LIMIT", 40)
-    monkeypatch.setattr(checks, "WALK_MAX_PAGES", 2)
-    summary = _run(district)
+    summary = _run(district, limits=WalkLimits(page_size=40, max_pages=2))
     assert _statuses(summary) == {c: "passed" for c in MY_CHECKS}
     generated = next(r for r in summary.results if r.id == "OR-FILTER-001")
     assert "partial" in generated.message

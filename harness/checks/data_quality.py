@@ -4,8 +4,9 @@ zeros a consumer reading numbers loses."""
 
 from __future__ import annotations
 
-from . import Context, Outcome, check, passed
-from .support import evidence, few, index_of
+from ..engine import Outcome, passed
+from .context import Context
+from .support import check, evidence, few, index_of
 
 MAX_CODE = 50  # Infinite Campus and most LMSs cut or refuse longer section codes
 AWKWARD = set("`\\:*?\"<>|'#,%&")  # break file names, CSV without quoting, or URLs

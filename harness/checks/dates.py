@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, evidence, few, index_of, ref_id
+from .context import Context, Walk
+from .support import by_id, check, evidence, few, index_of, ref_id
 
 # RFC 3339 date-time in UTC: 'Z' or '+00:00', optional fractional seconds.
 UTC_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)")
@@ -215,8 +216,8 @@ def delta_filter_works(ctx: Context) -> Outcome:
     pivot = next(r["dateLastModified"] for r in users.records
                  if parse_utc(r.get("dateLastModified")) == pivot_time)
     try:
-        delta = walk_pages(ctx.target, "/users", "users",
-                           {"filter": f"dateLastModified>'{pivot}'"}, max_pages=DELTA_MAX_PAGES)
+        delta = ctx.walk_pages("/users", "users", {"filter": f"dateLastModified>'{pivot}'"},
+                               max_pages=DELTA_MAX_PAGES)
     except Finding as finding:
         refused = Finding(f"the delta filter dateLastModified>'{pivot}' failed: "
                           f"{finding.message}")

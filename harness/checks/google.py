@@ -3,7 +3,9 @@ profile): it finds a teacher by e-mail and reads whole rosters with limit=10000.
 
 from __future__ import annotations
 
-from . import Context, Finding, Outcome, check, passed
+from ..engine import Finding, Outcome, passed
+from .context import Context
+from .support import check
 
 
 @check("OR-GGL-001", "A teacher is found by e-mail, exactly once",

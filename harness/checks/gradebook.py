@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..engine import Finding, Outcome, passed
 from ..target import BudgetExceeded, Exchange, Target
-from . import Context, Finding, Outcome, check, passed
+from .context import Context
 from .dates import parse_date
-from .support import evidence, few, ref_id, status_payload_errors
+from .support import check, evidence, few, ref_id, status_payload_errors
 
 ID_PREFIX = "harness-"
 WRITE_SCOPES = ("gradebook.createput", "gradebook.delete")

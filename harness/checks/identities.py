@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed
-from .support import evidence, few
+from .context import Context, Walk
+from .support import check, evidence, few
 
 # One @, something before it, a dot inside the domain, no spaces.
 PLAUSIBLE_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")

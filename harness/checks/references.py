@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, evidence, few, index_of, ref_id
+from .context import Context, Walk
+from .support import by_id, check, evidence, few, index_of, ref_id
 
 # The core collections whose records hold references, walked by these checks.
 WALKED = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
@@ -131,7 +132,7 @@ def _roster(ctx: Context, class_id: str, which: str) -> tuple[set[str], Exchange
     does not offer the (optional) endpoint."""
     path = f"/classes/{class_id}/{which}"
     try:
-        walk = walk_pages(ctx.target, path, "users", max_pages=NESTED_MAX_PAGES)
+        walk = ctx.walk_pages(path, "users", max_pages=NESTED_MAX_PAGES)
     except Finding as finding:
         if finding.evidence and finding.evidence[-1].status in (403, 404, 405, 501):
             return None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..checks import Outcome
-from .judge import Judgement, consumer_check, skipped
+from ..engine import Outcome, passed, skipped
+from .judge import Judgement, consumer_check
 from .recording import Recorded
 
 RETRY_AFTER_SLACK = 0.05  # seconds of clock and scheduling noise forgiven
@@ -12,10 +12,6 @@ QUERY_ERRORS = frozenset({"invalid_filter_field", "invalid_selection_field",
                           "invalid_blank_selection_field", "invalid_sort_field", "invaliddata",
                           "invalid data"})
 TOKEN_LOOP = 3  # token requests in a row, with no successful read between, make a loop
-
-
-def _passed(message: str) -> Outcome:
-    return Outcome("passed", message)
 
 
 def _ids(exchanges: list[Recorded], limit: int = 3) -> str:
@@ -37,7 +33,7 @@ def command_finished(j: Judgement) -> Outcome:
         why = (f"did not finish within {run.get('time_limit')} s" if run.get("timed_out")
                else f"exited with status {run.get('exit_code')}")
         raise j.finding(f"the {run.get('phase')} run {why}")
-    return _passed(f"{len(runs)} run(s), every one exited 0")
+    return passed(f"{len(runs)} run(s), every one exited 0")
 
 
 @consumer_check("OR-CON-AUTH-001", "Every OneRoster request carried a token it had obtained",
@@ -60,7 +56,7 @@ def authenticated(j: Judgement) -> Outcome:
                         *unknown)
     if not j.data:
         raise j.finding("the consumer made no OneRoster request at all")
-    return _passed(f"{len(j.token_requests)} token request(s), {len(j.data)} authorised "
+    return passed(f"{len(j.token_requests)} token request(s), {len(j.data)} authorised "
                    "request(s)")
 
 
@@ -90,7 +86,7 @@ def token_reused(j: Judgement) -> Outcome:
     if extra:
         raise j.finding(f"{len(extra)} token request(s) while the previous token was still "
                         f"good ({len(j.token_requests)} in all)", *extra)
-    return _passed(f"{len(j.token_requests)} token request(s), each one needed")
+    return passed(f"{len(j.token_requests)} token request(s), each one needed")
 
 
 @consumer_check("OR-CON-AUTH-003", "After a 401 the consumer fetched a new token once",
@@ -120,7 +116,7 @@ def recovered_from_401(j: Judgement) -> Outcome:
                                 "read between them: a token loop", *streak)
         elif exchange.is_oneroster and exchange.ok:
             streak = []
-    return _passed(f"{len(refusals)} 401(s), each followed by one new token")
+    return passed(f"{len(refusals)} 401(s), each followed by one new token")
 
 
 @consumer_check("OR-CON-RATE-001", "Retry-After was honoured after a 429",
@@ -140,7 +136,7 @@ def honoured_retry_after(j: Judgement) -> Outcome:
             raise j.finding(f"a 429 asked for {wait:g} s of quiet; the next request came "
                             f"after {gap:.3f} s ({len(too_soon)} request(s) too soon)",
                             answer, *too_soon)
-    return _passed(f"{len(limited)} 429 answer(s), each waited out")
+    return passed(f"{len(limited)} 429 answer(s), each waited out")
 
 
 def _seconds(value: str | None) -> float:
@@ -167,7 +163,7 @@ def backed_off(j: Judgement) -> Outcome:
             raise j.finding(f"after a {answer.status} the next request came "
                             f"{too_soon[0].start - answer.end:.3f} s later (at least "
                             f"{wait:g} s expected)", answer, *too_soon)
-    return _passed(f"{len(errors)} server error(s), each followed by a pause")
+    return passed(f"{len(errors)} server error(s), each followed by a pause")
 
 
 @consumer_check("OR-CON-CONC-001", "At most 5 requests were in flight at once",
@@ -191,7 +187,7 @@ def bounded_concurrency(j: Judgement) -> Outcome:
         overlapping = [e for e in j.all if e.seq in worst]
         raise j.finding(f"{len(worst)} requests were in flight at once (at most {limit})",
                         *overlapping)
-    return _passed(f"at most {max(len(worst), 1)} request(s) in flight")
+    return passed(f"at most {max(len(worst), 1)} request(s) in flight")
 
 
 def _covered(pages: list[Recorded]) -> tuple[int, int]:
@@ -234,7 +230,7 @@ def walked_to_the_end(j: Judgement) -> Outcome:
                    else "never answered with a page")
         raise j.finding(f"{len(short)} walk(s) incomplete: {described} {how_far}",
                         *pages[-3:])
-    return _passed(f"{len(j.walks)} collection walk(s), each complete")
+    return passed(f"{len(j.walks)} collection walk(s), each complete")
 
 
 @consumer_check("OR-CON-PAGE-002", "Page sizes asked stay within the provider's maximum",
@@ -247,7 +243,7 @@ def page_size_within_maximum(j: Judgement) -> Outcome:
             and int(e.params["limit"]) > maximum]
     if over:
         raise j.finding(f"limit above {maximum} in {len(over)} request(s)", *over)
-    return _passed(f"every limit at most {maximum}")
+    return passed(f"every limit at most {maximum}")
 
 
 @consumer_check("OR-CON-QUERY-001", "Filters, sorts and field selections were valid",
@@ -261,7 +257,7 @@ def valid_queries(j: Judgement) -> Outcome:
     if refused:
         first = refused[0]
         raise j.finding(f"{len(refused)} query(ies) refused: {first.description}", *refused)
-    return _passed("no query was refused")
+    return passed("no query was refused")
 
 
 @consumer_check("OR-CON-QUERY-002", "Only endpoints the provider has were requested",
@@ -273,7 +269,7 @@ def known_endpoints(j: Judgement) -> Outcome:
         e.status == 404 and "no endpoint" in (e.description or ""))]
     if wrong:
         raise j.finding(f"{len(wrong)} request(s) to unknown endpoints: {_ids(wrong)}", *wrong)
-    return _passed("every request went to a known endpoint")
+    return passed("every request went to a known endpoint")
 
 
 def _delta_phase(j: Judgement) -> list[Recorded]:
@@ -293,7 +289,7 @@ def used_delta_filters(j: Judgement) -> Outcome:
     if not filtered:
         raise j.finding("no request of the delta sync filtered on dateLastModified",
                         *delta[:3])
-    return _passed(f"{len(filtered)} delta request(s) filtered on dateLastModified")
+    return passed(f"{len(filtered)} delta request(s) filtered on dateLastModified")
 
 
 @consumer_check("OR-CON-DELTA-002", "The delta sync fetched every changed record",
@@ -319,7 +315,7 @@ def fetched_every_change(j: Judgement) -> Outcome:
         listed = "; ".join(f"{table}: {len(ids)} (e.g. {ids[0]})"
                            for table, ids in missed.items())
         raise j.finding(f"changed records the delta sync never read: {listed}")
-    return _passed("every changed record of the synced collections was read")
+    return passed("every changed record of the synced collections was read")
 
 
 def _writes(j: Judgement) -> list[Recorded]:
@@ -341,7 +337,7 @@ def writes_accepted(j: Judgement) -> Outcome:
     if refused:
         raise j.finding(f"{len(refused)} of {len(writes)} write(s) refused: "
                         f"{refused[0].description}", *refused)
-    return _passed(f"{len(writes)} write(s), none refused")
+    return passed(f"{len(writes)} write(s), none refused")
 
 
 @consumer_check("OR-CON-GRADE-002", "Grades were passed back",
@@ -357,7 +353,7 @@ def grades_passed_back(j: Judgement) -> Outcome:
     if kinds != {"lineItems", "results"}:
         raise j.finding("no successful " + " or ".join(
             sorted({"lineItems", "results"} - kinds)) + " write")
-    return _passed(f"{len(written)} successful write(s) of line items and results")
+    return passed(f"{len(written)} successful write(s) of line items and results")
 
 
 @consumer_check("OR-CON-GRADE-003", "Failed writes were retried idempotently",
@@ -375,7 +371,7 @@ def idempotent_retries(j: Judgement) -> Outcome:
         if not retried:
             raise j.finding(f"the failed {failure.method} {failure.path} was never retried "
                             "to the same URL", failure)
-    return _passed(f"{len(failed)} failed write(s), each retried to the same URL")
+    return passed(f"{len(failed)} failed write(s), each retried to the same URL")
 
 
 @consumer_check("OR-CON-GRADE-004", "Grade-book calls carried the vendor header",
@@ -392,7 +388,7 @@ def vendor_header(j: Judgement) -> Outcome:
     if bare:
         raise j.finding(f"{len(bare)} grade-book call(s) without x-vendor-authorization",
                         *bare)
-    return _passed(f"{len(calls)} grade-book call(s), each with the vendor header")
+    return passed(f"{len(calls)} grade-book call(s), each with the vendor header")
 
 
 @consumer_check("OR-CON-GRADE-005", "No grade writes on a rostering-only connection",
@@ -405,7 +401,7 @@ def no_writes_when_rostering_only(j: Judgement) -> Outcome:
     writes = _writes(j)
     if writes:
         raise j.finding(f"{len(writes)} grade-book write attempt(s)", *writes)
-    return _passed("no grade-book write was attempted")
+    return passed("no grade-book write was attempted")
 
 
 @consumer_check("OR-CON-RESULT-001", "The consumer's roster matches the district",
@@ -440,4 +436,4 @@ def roster_matches(j: Judgement) -> Outcome:
     compared = sorted(set(j.roster) & set(truth))
     if not compared:
         raise j.finding("the roster handed back has none of the district's collections")
-    return _passed(f"{', '.join(compared)} match the district")
+    return passed(f"{', '.join(compared)} match the district")

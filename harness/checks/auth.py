@@ -1,21 +1,86 @@
-"""Tokens that must stop working: one without the scope an operation needs, and one past its
-lifetime (when the provider issues short-lived tokens)."""
+"""Authorisation (OR-AUTH): requests without a token or with an unknown one, wrong secrets,
+tokens without an operation's scope or past their lifetime are refused; and (run phase) the
+run's own token was accepted for its whole lifetime."""
 
 from __future__ import annotations
 
 import time
 
-from . import Context, Finding, Outcome, check, passed
-from .support import status_payload_errors
+from ..engine import Finding, Outcome, passed
+from .context import Context
+from .support import (
+    check,
+    incidents_finding,
+    oauth2_only,
+    run_phase_check,
+    status_payload_errors,
+)
 
 SCOPE_PREFIX = {"1.2": "https://purl.imsglobal.org/spec/or/v1p2/scope/",
                 "1.1": "https://purl.imsglobal.org/spec/or/v1p1/scope/"}
+
+
 CORE_ONLY = "roster-core.readonly"  # grants the core rostering reads, not demographics
+
+
 MAX_WAIT = 20.0  # seconds the checker waits for a token to expire, at most
+
+
+@check("OR-AUTH-001", "A request without a token is refused with 401",
+       "1EdTech Security Framework: OAuth 2.0 bearer tokens")
+def no_token_is_401(ctx: Context) -> Outcome:
+    """``GET /users`` without an Authorization header must answer 401 (and no data). Fix: require
+    a valid bearer token on every OneRoster route."""
+    exchange = ctx.target.get("/users", {"limit": 1}, authorization="")
+    if exchange.status != 401:
+        raise Finding(f"a request without a token answered {exchange.status}", exchange)
+    return passed("401 without a token", exchange)
+
+
+@check("OR-AUTH-002", "A malformed or unknown token is refused with 401",
+       "1EdTech Security Framework: OAuth 2.0 bearer tokens")
+def bad_token_is_401(ctx: Context) -> Outcome:
+    """``GET /users`` with ``Authorization: Bearer not-a-token`` must answer 401. Fix: verify
+    every token; never accept an unknown one."""
+    exchange = ctx.target.get("/users", {"limit": 1}, authorization="Bearer not-a-token")
+    if exchange.status != 401:
+        raise Finding(f"an unknown token answered {exchange.status}", exchange)
+    return passed("401 for an unknown token", exchange)
+
+
+@run_phase_check("OR-AUTH-003", "An access token is accepted for its whole lifetime",
+                 "RFC 6749 §5.1 expires_in; 1EdTech Security Framework: token reuse")
+@oauth2_only
+def token_lasts_its_lifetime(ctx: Context) -> Outcome:
+    """The token endpoint says how long a token lives (``expires_in``); consumers reuse it for
+    that long. A provider that refuses a token before then makes every consumer's sync fail
+    half-way. Fix: honour the lifetime you announce (or announce the real one)."""
+    early = [i for i in ctx.incidents("token-refused") if i.premature]
+    if early:
+        raise incidents_finding(f"a token was refused before its lifetime ended "
+                                f"({early[0].detail}); {len(early)} time(s)", early)
+    return passed("the run's token was accepted for as long as it was used")
+
+
+@check("OR-AUTH-004", "A wrong client secret gets no token",
+       "RFC 6749 §5.2 invalid_client; 1EdTech Security Framework")
+@oauth2_only
+def wrong_secret_refused(ctx: Context) -> Outcome:
+    """The token URL must refuse a known client id with a wrong secret (401 or 400
+    ``invalid_client``) and never issue a token for it. Fix: compare secrets in constant
+    time and refuse on mismatch."""
+    target = ctx.target
+    answer, token = target.token_request(secret="wrong-" + "x" * 16)
+    if token is not None:
+        raise Finding("a wrong secret got an access token", answer)
+    if answer.status is None or answer.status == 200 or answer.status >= 500:
+        raise Finding(f"a wrong secret got {answer.status} from the token URL", answer)
+    return passed(f"a wrong secret was refused with {answer.status}", answer)
 
 
 @check("OR-AUTH-005", "A token without an operation's scope is refused with 403",
        "1EdTech Security Framework; OneRoster 1.2 scopes (roster-core vs roster-demographics)")
+@oauth2_only
 def wrong_scope_forbidden(ctx: Context) -> Outcome:
     """A token granted only ``roster-core.readonly`` may read the core collections but not
     ``/demographics``, which needs ``roster-demographics.readonly`` (or ``roster.readonly``):
@@ -23,8 +88,6 @@ def wrong_scope_forbidden(ctx: Context) -> Outcome:
     narrow a token to the scope asked for. Fix: check each operation's scopes against the
     token's, and answer 403 (not 401, not 200) when they do not meet."""
     target = ctx.target
-    if target.auth != "oauth2":
-        return Outcome("skipped", "the run does not use OAuth 2.0 client credentials")
     version = target.version
     answer, token = target.token_request(scope=SCOPE_PREFIX[version] + CORE_ONLY)
     if token is None:
@@ -53,14 +116,13 @@ def wrong_scope_forbidden(ctx: Context) -> Outcome:
 
 @check("OR-AUTH-006", "An expired token is refused with 401",
        "RFC 6749 §5.1 expires_in; RFC 6750 §3.1 invalid_token")
+@oauth2_only
 def expired_token_refused(ctx: Context) -> Outcome:
     """A token used after its ``expires_in`` must be refused with 401, so a leaked token
     stops working. Checked only when the provider issues tokens that live at most 20 s (a
     test connection); otherwise skipped. Fix: store each token's expiry and check it on every
     request."""
     target = ctx.target
-    if target.auth != "oauth2":
-        return Outcome("skipped", "the run does not use OAuth 2.0 client credentials")
     answer, token = target.token_request()
     body = answer.json() if isinstance(answer.json(), dict) else {}
     lifetime = body.get("expires_in")

@@ -11,7 +11,7 @@ from functools import cached_property
 from specs.catalogue import collection_envelopes
 
 from ..engine import REGISTRY, Check, Finding, run_all
-from ..model import RunSummary
+from ..model import RunSummary, utc_now
 from .recording import Recorded, Recording
 
 CONSUMER_CHECKS: dict[str, Check] = REGISTRY.of("consumer")
@@ -84,7 +84,10 @@ def judge(recording: Recording, roster: dict[str, dict[str, str]] | None = None,
     results = run_all(CONSUMER_CHECKS.values(), Judgement(recording, roster, roster_error))
     name = target or f"consumer, scenario {recording.header.get('scenario', '?')}"
     return RunSummary(name, str(recording.header.get("version", "1.2")), tuple(results),
-                      round(time.perf_counter() - started, 3))
+                      round(time.perf_counter() - started, 3),
+                      str(recording.header.get("started", "")) or utc_now(),
+                      f"consumer scenario {recording.header.get('scenario', '?')}",
+                      seed if isinstance(seed := recording.header.get("seed"), int) else None)
 
 
 from . import checks  # noqa: E402,F401  (registers the consumer checks)

@@ -13,9 +13,9 @@ import os
 import secrets
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -39,7 +39,6 @@ from harness.report import write_all
 from harness.report.console import print_summary
 from harness.runner import run_checks, select
 from harness.target import MAX_CONCURRENCY, Target, TargetError
-from mock_provider.app import Settings
 from mock_provider.connections import Connection
 from mock_provider.district import (
     QUIRKS,
@@ -52,8 +51,15 @@ from mock_provider.district import (
     parse_quirks,
     students_for,
 )
+from mock_provider.gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SWITCHABLE
 from mock_provider.middleware.recorder import Recording
 from mock_provider.serve import ServeOptions
+from mock_provider.settings import (
+    SettingsError,
+    check_max_title_length,
+    check_rule_name,
+    check_update_status,
+)
 from mock_provider.store import Store, StoreError
 
 PROG = "oneroster-harness"
@@ -162,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--record", default=None, metavar="FILE",
                        help="record every exchange (NDJSON, secrets masked) for "
                        "'check consumer --recording FILE'")
+    _add_gradebook_options(serve)
     tick = _admin_command(
         commands, "tick", "advance a running mock's district clock, applying realistic changes")
     tick.add_argument("--days", type=_positive_int, default=1, help="days to advance (default 1)")
@@ -225,6 +232,35 @@ def _add_consumer_parser(kinds: argparse._SubParsersAction) -> None:
     consumer.add_argument("consumer_command", nargs=argparse.REMAINDER, metavar="-- COMMAND",
                           help="the consumer to run; without it, serve until Ctrl+C")
     _add_district_options(consumer)
+
+
+def _add_gradebook_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("grade-book writes (over the --config [gradebook] table)")
+    group.add_argument("--disable-rule", action="append", default=[], metavar="RULE",
+                       dest="disabled_rules", type=_setting(check_rule_name, str),
+                       help="switch a write rule off (repeatable): "
+                       + ", ".join(sorted(SWITCHABLE)))
+    group.add_argument("--max-title-length", type=_setting(check_max_title_length, int),
+                       default=None, metavar="N",
+                       help=f"longest line-item title (default {DEFAULT_MAX_TITLE_LENGTH})")
+    group.add_argument("--update-status", type=_setting(check_update_status, int),
+                       default=None, metavar="200|201",
+                       help="status of a PUT that replaces a record (default 200)")
+
+
+def _setting(check: Callable[[Any], Any], parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type that parses a setting and checks it as the mock's Settings do."""
+    def parse_setting(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        try:
+            return check(value)
+        except SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse_setting
 
 
 def _admin_command(commands: argparse._SubParsersAction, name: str,
@@ -335,8 +371,14 @@ def _check_port_free(host: str, port: int) -> None:
 def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     import uvicorn
 
-    from mock_provider.connections import ConfigError
-    from mock_provider.serve import ServeOptions, build_app, connections_for, with_credentials
+    from mock_provider.config import ConfigError
+    from mock_provider.serve import (
+        ServeOptions,
+        build_app,
+        config_for,
+        settings_for,
+        with_credentials,
+    )
 
     if args.config and (args.client_id or args.client_secret):
         raise UsageError("--client-id/--client-secret describe the default connection; "
@@ -352,11 +394,14 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         client_id=args.client_id, client_secret=args.client_secret, max_limit=args.max_limit,
         token_key=secrets.token_hex(32) if args.workers > 1 else None, flavor=args.flavor,
         app_name=args.app_name,
-        admin_token=args.admin_token or (secrets.token_urlsafe(24) if args.admin else None)))
+        admin_token=args.admin_token or (secrets.token_urlsafe(24) if args.admin else None),
+        disabled_rules=tuple(args.disabled_rules), max_title_length=args.max_title_length,
+        update_status=args.update_status))
     try:
-        connections = connections_for(options)
+        config = config_for(options)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    connections = config.connections
 
     origin = f"http://{args.host}:{args.port}"
     profile = options.profile
@@ -389,12 +434,12 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     recording = _open_recording(args, options, connections) if args.record else None
     try:
         faults = SCENARIOS[args.faults].faults if args.faults else None
-        uvicorn.run(build_app(options, connections, recording, faults), host=args.host,
+        uvicorn.run(build_app(options, config, recording, faults), host=args.host,
                     port=args.port, log_level="warning")
     finally:
         if recording is not None:
             with Store(options.district) as store:
-                settings = Settings(profile=options.profile, max_limit=options.max_limit)
+                settings = settings_for(options, config.gradebook)
                 recording.event("roster", records=served_roster(store, connections[0], settings))
             recording.event("end")
             recording.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,7 +21,6 @@ from .middleware.auth import BearerAuth, require
 from .middleware.faults import FaultPlan, Faults
 from .middleware.recorder import Recorder, Recording
 from .oauth1 import NonceCache
-from .profiles import Profile, standard
 from .query.page_cache import PageCache
 from .query.sql import install_functions
 from .routes.admin import admin_routes
@@ -38,6 +36,7 @@ from .routes.views import (
     Operation,
 )
 from .scopes import required_scopes_v11, required_scopes_v12
+from .settings import Settings
 from .store import Store
 from .tokens import TokenIssuer
 
@@ -60,15 +59,6 @@ DISCOVERY_NAMES = {
 }
 SERVICE_BASES = {"rostering": V12_ROSTERING, "gradebook": V12_GRADEBOOK,
                  "resources": V12_RESOURCES}
-
-
-@dataclass(frozen=True)
-class Settings:
-    profile: Profile = field(default_factory=standard)
-    max_limit: int = 50_000
-    strict_fields: bool = True  # 1.2: unknown `fields` entries answer 400, not all fields
-    page_cache: int = 256  # rendered pages kept until the file changes (0: none)
-    allow_oauth1_sha1: bool = False
 
 
 def version_of(path: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -42,13 +41,6 @@ ROSTER_ONLY = frozenset(s for s in ALL_SCOPES_V12 | ALL_SCOPES_V11 if "/scope/ro
 FULL = Connection(name="h", client_id="h", client_secret="h-secret",
                   scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
 VENDOR_SECRET = "vendor-secret-7f3a"
-
-
-@dataclass(frozen=True)
-class RuleSettings(Settings):
-    """The mock's settings with some of its grade-book write rules switched off."""
-
-    disabled_rules: frozenset[str] = frozenset()
 
 
 @pytest.fixture()
@@ -249,7 +241,7 @@ def _updates_not_stored() -> Before:
 # whether the checker can still clean up after itself)
 BROKEN: dict[str, tuple[dict, str, tuple[str, ...], bool]] = {
     "line item outside the term accepted": (
-        {"settings": RuleSettings(disabled_rules=frozenset({"dates_within_class_terms"}))},
+        {"settings": Settings(disabled_rules=frozenset({"dates_within_class_terms"}))},
         "OR-GB-003", ("after the class's terms", "answered 201 (accepted)"), True),
     "result for an unknown student accepted": (
         {"defect": lambda app: GradebookDefect(app, after=_unknown_student_accepted)},

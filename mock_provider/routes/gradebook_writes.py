@@ -77,13 +77,13 @@ def _write_request(request: Request, version: str, table: str, rules: RuleSet,
 def put_endpoint(version: str, table: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         settings = request.app.state.settings
-        rules = RuleSet.from_settings(settings)
+        rules = settings.rules
         _authorize_write(request, version, table, "PUT", rules)
         req = _write_request(request, version, table, rules)
         sent = parse_body(await request.body(), req)
         writer = writer_for(request.app.state)
         created = await run_in_threadpool(writer.run, lambda conn: put_record(conn, req, sent))
-        status = 201 if created else int(getattr(settings, "update_status", 200))
+        status = 201 if created else settings.update_status
         return Response(status_code=status)
 
     return endpoint
@@ -91,7 +91,7 @@ def put_endpoint(version: str, table: str) -> Endpoint:
 
 def delete_endpoint(version: str, table: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        rules = RuleSet.from_settings(request.app.state.settings)
+        rules = request.app.state.settings.rules
         _authorize_write(request, version, table, "DELETE", rules)
         req = _write_request(request, version, table, rules)
         cascade = request.query_params.get("cascade", "").lower() == "true"
@@ -118,7 +118,7 @@ POSTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
 
 def post_endpoint(operation: str, table: str, params: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        rules = RuleSet.from_settings(request.app.state.settings)
+        rules = request.app.state.settings.rules
         _authorize_write(request, "1.2", table, "POST", rules, operation)
         req = _write_request(request, "1.2", table, rules, sourced_id="")
         parent = BulkParent(table, **{field: request.path_params[name]

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.profiles import profile_for
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 
 from .live_server import live_server
@@ -138,13 +140,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 @pytest.fixture()
 def settings(env: Env) -> Iterator[callable]:
     """Swap the live app's settings for one test."""
-    original = env.app.state.settings
+    state = mock_state(env.app)
+    original = state.settings
 
     def use(**values: object) -> None:
-        env.app.state.settings = Settings(**values)
+        state.settings = Settings(**values)
 
     yield use
-    env.app.state.settings = original
+    state.settings = original
 
 
 def _put(env: Env, table: str, sid: str, key: str, record: dict,
@@ -542,7 +545,5 @@ def test_campus_wants_the_vendor_header_on_writes(env: Env) -> None:
         store.close()
 
 
-def _close_writer(app: object) -> None:
-    writer = getattr(app.state, "gradebook_writer", None)
-    if writer is not None:
-        writer.close()
+def _close_writer(app: Starlette) -> None:
+    mock_state(app).close()

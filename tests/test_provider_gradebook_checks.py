@@ -26,6 +26,7 @@ from mock_provider.connections import (
     Connection,
 )
 from mock_provider.profiles import profile_for
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 
 from .asgi import answer_of, send_answer
@@ -92,9 +93,7 @@ def _run(path: Path, version: str = "1.2", connection: Connection = FULL,
             finally:
                 target.close()
     finally:
-        writer = getattr(app.state, "gradebook_writer", None)
-        if writer is not None:
-            writer.close()
+        mock_state(app).close()
         store.close()
 
 

@@ -26,8 +26,8 @@ from .query.sql import install_functions
 from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
+from .routes.operations import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
 from .routes.rostering import Endpoint, base_url, rostering_routes, routes_for
-from .routes.views import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
 from .settings import Settings
 from .state import MockState, shared
 from .store import Store

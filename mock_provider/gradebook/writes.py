@@ -62,7 +62,7 @@ from specs import schema_v11, schema_v12, validator
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
-from ..schema import RECORD_TABLES, columns
+from ..tables import RECORD_TABLES, columns
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 

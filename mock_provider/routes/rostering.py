@@ -18,8 +18,8 @@ from ..query.params import CollectionQuery, parse_collection_query, parse_single
 from ..refs import render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
+from .operations import ROSTERING, Operation
 from .scoping import school_scope
-from .views import ROSTERING, Operation
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .connections import Connection, ConnectionValueError, connection_from_table
-from .settings import Settings, SettingsError
-from .toml_table import table_problem
+from .config_values import ConfigValueError, check_table
+from .connections import Connection, connection_from_table
+from .settings import Settings
 
 GRADEBOOK_KEYS: dict[str, tuple[type, ...]] = {
     "disabled_rules": (list,), "max_title_length": (int,), "update_status": (int,),
@@ -60,7 +60,7 @@ def _connections(path: Path, tables: object) -> list[Connection]:
         where = f"{path}: connection {label!r}"
         try:
             connection = connection_from_table(table)
-        except ConnectionValueError as exc:
+        except ConfigValueError as exc:
             raise ConfigError(f"{where}, key {exc.key!r}: {exc}") from None
         if connection.name in seen_names:
             raise ConfigError(f"{where}, key 'name': duplicate name")
@@ -76,15 +76,13 @@ def _connections(path: Path, tables: object) -> list[Connection]:
 def _gradebook(path: Path, table: object) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [gradebook] is not a table")
-    problem = table_problem(table, GRADEBOOK_KEYS)
-    if problem is not None:
-        raise ConfigError(f"{path}: [gradebook] key {problem[0]!r}: {problem[1]}")
     values = dict(table)
-    if "disabled_rules" in values:
-        values["disabled_rules"] = frozenset(values["disabled_rules"])
     try:
+        check_table(values, GRADEBOOK_KEYS)
+        if "disabled_rules" in values:
+            values["disabled_rules"] = frozenset(values["disabled_rules"])
         Settings(**values)
-    except SettingsError as exc:
+    except ConfigValueError as exc:
         raise ConfigError(f"{path}: [gradebook] key {exc.key!r}: {exc}") from None
     return values
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .toml_table import table_problem
+from .config_values import ConfigValueError, check_table
 
 SCOPE_PREFIX_V12 = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
 SCOPE_PREFIX_V11 = "https://purl.imsglobal.org/spec/or/v1p1/scope/"
@@ -57,12 +57,8 @@ CONNECTION_TYPES = ("supported", "unsupported")
 DEFAULT_TOKEN_LIFETIME = 3600
 
 
-class ConnectionValueError(ValueError):
-    """One bad field of a Connection; ``key`` names the field so a loader can point at it."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+class ConnectionValueError(ConfigValueError):
+    """One bad field of a Connection; ``key`` names the field."""
 
 
 def is_write_or_grade_scope(scope: str) -> bool:
@@ -184,15 +180,9 @@ _KEYS: dict[str, tuple[type, ...]] = {
 _REQUIRED = ("name", "client_id", "client_secret")
 
 
-def _check_types(table: dict[str, Any]) -> None:
-    problem = table_problem(table, _KEYS, _REQUIRED)
-    if problem is not None:
-        raise ConnectionValueError(*problem)
-
-
 def connection_from_table(table: dict[str, Any]) -> Connection:
-    """One ``[[connection]]`` table -> Connection; raises ConnectionValueError naming the key."""
-    _check_types(table)
+    """One ``[[connection]]`` table -> Connection; raises ConfigValueError naming the key."""
+    check_table(table, _KEYS, _REQUIRED)
     version = table.get("version", "any")
     connection_type = table.get("connection_type", "supported")
     if version not in VERSIONS:  # checked here too: scope expansion depends on it

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .config_values import ConfigValueError
 from .gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SHAPE_RULES, SWITCHABLE, RuleSet
 from .profiles import Profile, standard
 
@@ -15,12 +16,8 @@ UPDATE_STATUSES = (200, 201)
 GRADEBOOK_SETTINGS = ("disabled_rules", "max_title_length", "update_status")
 
 
-class SettingsError(ValueError):
-    """One bad setting; ``key`` names it so a loader can point at it."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+class SettingsError(ConfigValueError):
+    """One bad setting; ``key`` names it."""
 
 
 def check_rule_name(name: str) -> str:

@@ -27,6 +27,16 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit code 2 and one line on stderr that says ``message``, never a traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("oneroster-harness: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
     first = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -80,13 +90,7 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
 )
 def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str],
                                                      message: str) -> None:
-    result = run(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("oneroster-harness: error: ")
-    assert message in lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
+    assert_usage_error(run(*args, cwd=tmp_path), message)
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -195,17 +199,12 @@ def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         result = run("serve", "--port", str(port), cwd=tmp_path)
-    assert result.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert_usage_error(result, f"cannot listen on 127.0.0.1:{port}")
 
 
 def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
-    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "conn.toml" in result.stderr
+    assert_usage_error(run("serve", "--config", "conn.toml", cwd=tmp_path), "conn.toml")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -214,29 +213,14 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> Non
     (("--faults", "nonsense"), "invalid choice: 'nonsense'"),
     (("--record", "no/such/dir/r.ndjson", "--size", "tiny", "--port", str(free_port())),
      "cannot write no/such/dir/r.ndjson"),
-])
-def test_serve_recording_and_fault_options_refuse_bad_input(tmp_path: Path, args: tuple,
-                                                           message: str) -> None:
-    result = run("serve", *args, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-
-
-@pytest.mark.parametrize("args, message", [
     (("--disable-rule", "no_such_rule"), "argument --disable-rule: unknown rule 'no_such_rule'"),
     (("--disable-rule", "schema"), "rule 'schema' checks the request's shape and cannot be"),
     (("--max-title-length", "0"), "max_title_length must be a whole number of at least 1, got 0"),
     (("--max-title-length", "long"), "argument --max-title-length: expected a whole number"),
     (("--update-status", "204"), "update_status must be 200 or 201, got 204"),
 ])
-def test_serve_refuses_a_bad_grade_book_setting_in_one_line(tmp_path: Path, args: tuple,
-                                                            message: str) -> None:
-    result = run("serve", *args, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+def test_serve_options_refuse_bad_input(tmp_path: Path, args: tuple, message: str) -> None:
+    assert_usage_error(run("serve", *args, cwd=tmp_path), message)
 
 
 @pytest.mark.parametrize("table, message", [
@@ -251,10 +235,7 @@ def test_serve_reports_a_bad_gradebook_table_in_one_line(tmp_path: Path, table: 
                                                          message: str) -> None:
     (tmp_path / "conn.toml").write_text(CONFIG + "\n[gradebook]\n" + table + "\n")
     result = run("serve", "--config", "conn.toml", cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("oneroster-harness: error: conn.toml: ")
-    assert message in result.stderr
+    assert_usage_error(result, "conn.toml: " + message)
 
 
 CONFIG = """[[connection]]

@@ -21,9 +21,10 @@ from harness.model import RunSummary
 from harness.oneroster import filters as checker
 from harness.runner import run_checks, select
 from harness.target import Target
-from mock_provider.app import Settings, create_app, version_of
+from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.errors import OneRosterError
+from mock_provider.paths import version_of
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
 from mock_provider.store import Store
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from .checks import CHECKS, Check, Context, WalkLimits
 from .engine import ordered, run_all
-from .model import RunSummary
+from .model import RunSummary, utc_now
 from .profiles import apply_profiles, parse_profiles
 from .target import Target
 
@@ -34,13 +34,14 @@ def select(only: str | None, profiles: str | None = None) -> list[Check]:
 
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
                max_seconds: float | None = None, seed: int = 42,
-               limits: WalkLimits | None = None) -> RunSummary:
+               limits: WalkLimits | None = None, profile: str = "spec") -> RunSummary:
     """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
     started are skipped (a slow provider cannot hold a CI job forever). Raises TargetError
     when no token can be had at all."""
     started = time.perf_counter()
+    began = utc_now()
     target.authenticate()
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
     results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds)
     return RunSummary(target.base_url, target.version, tuple(results),
-                      round(time.perf_counter() - started, 3))
+                      round(time.perf_counter() - started, 3), began, profile, seed)

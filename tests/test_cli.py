@@ -27,6 +27,16 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """Exit code 2 and one line on stderr that says ``message``, never a traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("oneroster-harness: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
     first = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -80,13 +90,7 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
 )
 def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str],
                                                      message: str) -> None:
-    result = run(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("oneroster-harness: error: ")
-    assert message in lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
+    assert_usage_error(run(*args, cwd=tmp_path), message)
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -113,13 +117,17 @@ def _get_when_up(url: str) -> httpx.Response:
     raise AssertionError(f"nothing answered at {url}")
 
 
+VENDOR = ("--client-id", "vendor", "--client-secret", "vendor-secret")
+
+
 @contextmanager
-def serving(tmp_path: Path, *extra: str) -> Iterator[tuple[int, str]]:
+def serving(tmp_path: Path, *extra: str, credentials: tuple[str, ...] = VENDOR
+            ) -> Iterator[tuple[int, str]]:
     """`oneroster-harness serve` in a subprocess: yields its port and start-up banner."""
     port = free_port()
     env = {**os.environ, "CI": "true", "COLUMNS": "200"}
     command = [sys.executable, "-m", "harness", "serve", "--port", str(port), "--size", "tiny",
-               "--client-id", "vendor", "--client-secret", "vendor-secret", *extra]
+               *credentials, *extra]
     with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as process:
         try:
@@ -191,17 +199,12 @@ def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         result = run("serve", "--port", str(port), cwd=tmp_path)
-    assert result.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert_usage_error(result, f"cannot listen on 127.0.0.1:{port}")
 
 
 def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
-    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "conn.toml" in result.stderr
+    assert_usage_error(run("serve", "--config", "conn.toml", cwd=tmp_path), "conn.toml")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -210,10 +213,68 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> Non
     (("--faults", "nonsense"), "invalid choice: 'nonsense'"),
     (("--record", "no/such/dir/r.ndjson", "--size", "tiny", "--port", str(free_port())),
      "cannot write no/such/dir/r.ndjson"),
+    (("--disable-rule", "no_such_rule"), "argument --disable-rule: unknown rule 'no_such_rule'"),
+    (("--disable-rule", "schema"), "rule 'schema' checks the request's shape and cannot be"),
+    (("--max-title-length", "0"), "max_title_length must be a whole number of at least 1, got 0"),
+    (("--max-title-length", "long"), "argument --max-title-length: expected a whole number"),
+    (("--update-status", "204"), "update_status must be 200 or 201, got 204"),
 ])
-def test_serve_recording_and_fault_options_refuse_bad_input(tmp_path: Path, args: tuple,
-                                                           message: str) -> None:
-    result = run("serve", *args, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_serve_options_refuse_bad_input(tmp_path: Path, args: tuple, message: str) -> None:
+    assert_usage_error(run("serve", *args, cwd=tmp_path), message)
+
+
+@pytest.mark.parametrize("table, message", [
+    ("update_status = 204", "[gradebook] key 'update_status': update_status must be 200 or 201"),
+    ("max_title_length = 0", "[gradebook] key 'max_title_length': max_title_length must be"),
+    ('max_title_length = "50"', "[gradebook] key 'max_title_length': expected int, got str"),
+    ('disabled_rules = ["nope"]', "[gradebook] key 'disabled_rules': unknown rule 'nope'"),
+    ('disabled_rules = "title_required"', "[gradebook] key 'disabled_rules': expected list"),
+    ("colour = 1", "[gradebook] key 'colour': unknown key"),
+])
+def test_serve_reports_a_bad_gradebook_table_in_one_line(tmp_path: Path, table: str,
+                                                         message: str) -> None:
+    (tmp_path / "conn.toml").write_text(CONFIG + "\n[gradebook]\n" + table + "\n")
+    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
+    assert_usage_error(result, "conn.toml: " + message)
+
+
+CONFIG = """[[connection]]
+name = "vendor"
+client_id = "vendor"
+client_secret = "vendor-secret"
+"""
+
+
+def _shows_the_gradebook_settings(port: int) -> None:
+    """On a mock serving title_unique_in_class off, titles of at most 20 characters and 201 for
+    a replacing PUT, real writes show each of the three."""
+    origin = f"http://127.0.0.1:{port}"
+    token = httpx.post(f"{origin}/oauth2/token", data={"grant_type": "client_credentials"},
+                       auth=("vendor", "vendor-secret")).json()["access_token"]
+    with httpx.Client(base_url=f"{origin}/ims/oneroster/gradebook/v1p2",
+                      headers={"Authorization": f"Bearer {token}"}) as api:
+        (served,) = api.get("/lineItems", params={"limit": 1}).json()["lineItems"]
+        assert len(served["title"]) <= 20
+        replaced = api.put(f"/lineItems/{served['sourcedId']}", json={"lineItem": served})
+        assert replaced.status_code == 201, replaced.text
+        twin = {**served, "sourcedId": "same-title"}
+        assert api.put("/lineItems/same-title", json={"lineItem": twin}).status_code == 201
+        long = {**served, "sourcedId": "long-title", "title": "t" * 21}
+        refused = api.put("/lineItems/long-title", json={"lineItem": long})
+        assert refused.status_code == 422
+        assert refused.json()["imsx_description"].startswith("title_max_length: ")
+
+
+def test_serve_options_reach_the_running_mock(tmp_path: Path) -> None:
+    with serving(tmp_path, "--disable-rule", "title_unique_in_class",
+                 "--max-title-length", "20", "--update-status", "201") as (port, _):
+        _shows_the_gradebook_settings(port)
+
+
+def test_config_gradebook_table_reaches_the_running_mock(tmp_path: Path) -> None:
+    (tmp_path / "mock.toml").write_text(
+        CONFIG + '[gradebook]\ndisabled_rules = ["title_unique_in_class"]\n'
+        "max_title_length = 20\nupdate_status = 201\n")
+    with serving(tmp_path, "--config", "mock.toml", credentials=()) as (port, banner):
+        assert "connection vendor: client id vendor" in banner
+        _shows_the_gradebook_settings(port)

@@ -11,8 +11,8 @@ import pytest
 
 from mock_provider.district.sizes import SIZES, plan_district
 from mock_provider.query.fields import SCHEMAS
-from mock_provider.schema import NOT_IN_V11, RECORD_TABLES
 from mock_provider.store import Store
+from mock_provider.tables import NOT_IN_V11, RECORD_TABLES
 
 from .conftest import make_district
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from harness.checks import CHECKS, FAMILY_MODULES
+from harness.consumer.checks import FAMILY_MODULES as CONSUMER_FAMILY_MODULES
 from harness.consumer.judge import CONSUMER_CHECKS
 from harness.engine import (
     REGISTRY,
@@ -32,6 +33,14 @@ def test_every_provider_check_lives_in_its_familys_module() -> None:
                  if _module(c) != f"harness.checks.{FAMILY_MODULES.get(c.family)}"}
     assert not misplaced
     assert set(FAMILY_MODULES) == {c.family for c in CHECKS.values()}
+
+
+def test_every_consumer_check_lives_in_its_familys_module() -> None:
+    misplaced = {
+        c.id: _module(c) for c in CONSUMER_CHECKS.values()
+        if _module(c) != f"harness.consumer.checks.{CONSUMER_FAMILY_MODULES.get(c.family)}"}
+    assert not misplaced
+    assert set(CONSUMER_FAMILY_MODULES) == {c.family for c in CONSUMER_CHECKS.values()}
 
 
 def test_provider_and_consumer_checks_share_one_registry_with_unique_ids() -> None:

@@ -15,14 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import CHECKS, Context, WalkLimits
-from harness.checks.filtering import FILTER_FIELDS, OPERATORS, FilterPool, evaluate
+from harness.checks.filtering import FILTER_FIELDS, OPERATORS, FilterPool
 from harness.checks.sorting import out_of_order
 from harness.model import RunSummary
+from harness.oneroster import filters as checker
 from harness.runner import run_checks, select
 from harness.target import Target
-from mock_provider.app import Settings, create_app, version_of
+from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.errors import OneRosterError
+from mock_provider.paths import version_of
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
 from mock_provider.store import Store
 
@@ -281,35 +283,40 @@ def pools(district: Path) -> dict[str, dict[str, FilterPool]]:
 
 
 @st.composite
-def _filters(draw, pools: dict[str, FilterPool]) -> tuple[FilterPool, Filter]:
+def _filters(draw, pools: dict[str, FilterPool]) -> tuple[FilterPool, checker.Filter]:
     pool = pools[draw(st.sampled_from(sorted(pools)))]
 
-    def predicate() -> Predicate:
+    def predicate() -> checker.Predicate:
         name = draw(st.sampled_from(sorted(pool.values)))
-        op = draw(st.sampled_from(OPERATORS if pool.cat.fields[name].kind != "text"
-                                  else ("=", "!=", "~", ">", "<=")))
+        op = draw(st.sampled_from(checker.ALLOWED[pool.cat.fields[name].kind]))
         value = draw(st.sampled_from(pool.values[name]))
         if op == "~":
             value = value[draw(st.integers(0, len(value) - 1)):][:draw(st.integers(1, 4))]
-        return Predicate(name, op, value)
+        return checker.Predicate(name, op, value)
 
     logical = draw(st.sampled_from((None, "AND", "OR")))
     first = predicate()
-    return pool, Filter((first, predicate()), logical) if logical else Filter((first,))
+    return pool, (checker.Filter((first, predicate()), logical) if logical
+                  else checker.Filter((first,)))
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.1"])
-def test_the_evaluation_agrees_with_the_mocks_matches(
+def test_the_pools_cached_evaluation_agrees_with_record_by_record_and_the_mock(
         pools: dict[str, dict[str, FilterPool]], version: str) -> None:
+    """The check's column-wise evaluation (``FilterPool.result``) is the checker's evaluator
+    applied record by record, and on these served values agrees with the mock's ``matches``
+    (the full cross-check is tests/test_filter_crosscheck.py)."""
     @settings(max_examples=60, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(_filters(pools[version]))
-    def agree(case: tuple[FilterPool, Filter]) -> None:
+    def agree(case: tuple[FilterPool, checker.Filter]) -> None:
         pool, flt = case
-        expected = {i for i, r in enumerate(pool.walk.records) if matches(flt, r, pool.cat)}
-        assert set(pool.result(flt)) == expected
-        assert {i for i, r in enumerate(pool.walk.records)
-                if evaluate(flt, r, pool.cat)} == expected
+        records = pool.walk.records
+        one_by_one = {i for i, r in enumerate(records) if checker.matches(flt, r, pool.cat)}
+        assert set(pool.result(flt)) == one_by_one
+        mock_cat = catalog(pool.collection, version)
+        assert {i for i, r in enumerate(records)
+                if matches(parse_filter(str(flt)), r, mock_cat)} == one_by_one
 
     agree()
 

@@ -11,6 +11,7 @@ from .context import Context
 from .support import (
     check,
     incidents_finding,
+    member,
     oauth2_only,
     run_phase_check,
     status_payload_errors,
@@ -94,7 +95,7 @@ def wrong_scope_forbidden(ctx: Context) -> Outcome:
         return Outcome("skipped", f"the token URL answered {answer.status} to a request for "
                                   f"{CORE_ONLY} alone", [answer.evidence()])
     body = answer.json()
-    granted = body.get("scope") if isinstance(body, dict) else None
+    granted = member(body, "scope")
     wider = [g for g in granted.split() if not g.endswith(CORE_ONLY)] \
         if isinstance(granted, str) else []
     if wider:

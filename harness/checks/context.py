@@ -41,6 +41,12 @@ class Walk:
                                          f"{self.path}, read in {len(self.exchanges)} pages)")
 
 
+def member(body: object, key: str) -> object:
+    """``body[key]`` of a parsed answer, None when the body is not a JSON object or lacks
+    the key (a provider's answer may be anything)."""
+    return body.get(key) if isinstance(body, dict) else None
+
+
 def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] | None = None,
                max_pages: int = WalkLimits.max_pages, page_size: int = WalkLimits.page_size
                ) -> Walk:
@@ -80,7 +86,7 @@ def _batch(target: Target, walk: Walk, offset: int, max_pages: int, page_size: i
 def _take(walk: Walk, exchange: Exchange, envelope: str, offset: int, page_size: int) -> bool:
     """Add one page to the walk; False once the walk is complete or the page was short."""
     body = exchange.json()
-    page = body.get(envelope) if isinstance(body, dict) else None
+    page = member(body, envelope)
     if exchange.status != 200 or not isinstance(page, list):
         raise Finding(f"GET {walk.path} at offset {offset} answered {exchange.status} without "
                       f"a {envelope!r} list", exchange)

@@ -69,7 +69,7 @@ def sessions_nest(ctx: Context) -> Outcome:
             pages.append(walk.exchange_for(where[sid]))
     if offenders:
         raise Finding(f"{len(offenders)} sessions reach outside their parent: "
-                      f"{few(offenders)}{walk.extent}", *evidence(*pages))
+                      f"{few(offenders)}{walk.extent}", *evidence(*pages), items=offenders)
     return passed(f"{len(sessions)} sessions nest within their parents{walk.extent}")
 
 
@@ -117,7 +117,7 @@ def class_terms_in_a_school_year(ctx: Context) -> Outcome:
         terms = f" (terms with no school year above them: {few(homeless)})" if homeless else ""
         raise Finding(f"{len(offenders)} classes have terms outside a school year{terms}: "
                       f"{few(offenders)}{classes.extent}{sessions_walk.extent}",
-                      *evidence(*pages))
+                      *evidence(*pages), items=offenders)
     return passed(f"the terms of {len(classes.records)} classes each belong to one school year"
                   f"{classes.extent}")
 
@@ -165,7 +165,7 @@ def enrollments_within_terms(ctx: Context) -> Outcome:
             pages.append(enrollments.exchange_for(index))
     if offenders:
         raise Finding(f"{len(offenders)} enrollments have dates outside their class's terms: "
-                      f"{few(offenders)}{enrollments.extent}", *evidence(*pages))
+                      f"{few(offenders)}{enrollments.extent}", *evidence(*pages), items=offenders)
     return passed(f"{checked} enrollments lie within their class's terms{enrollments.extent}")
 
 
@@ -193,7 +193,7 @@ def modified_dates_are_utc(ctx: Context) -> Outcome:
     note = f" (walks cut short: {', '.join(partial)})" if partial else ""
     if bad:
         raise Finding(f"{len(bad)} records have a dateLastModified that is not a UTC date-time: "
-                      f"{few(bad)}{note}", *evidence(*pages))
+                      f"{few(bad)}{note}", *evidence(*pages), items=bad)
     return passed(f"{counted} dateLastModified values are UTC date-times{note}")
 
 
@@ -232,7 +232,7 @@ def delta_filter_works(ctx: Context) -> Outcome:
                      if stamp is not None and stamp <= pivot_time)
     if too_old:
         raise Finding(f"filter dateLastModified>'{pivot}' returned {len(too_old)} users "
-                      f"modified at or before it: {few(too_old)}", shown)
+                      f"modified at or before it: {few(too_old)}", shown, items=too_old)
     if not (users.complete and delta.complete):
         return passed(f"every one of {len(returned)} users returned is later than {pivot} "
                       f"(completeness not checked: a walk was cut short){users.extent}")
@@ -240,6 +240,7 @@ def delta_filter_works(ctx: Context) -> Outcome:
     missing = sorted(s for s in expected - set(returned) if isinstance(s, str))
     if missing:
         raise Finding(f"filter dateLastModified>'{pivot}' left out {len(missing)} of the "
-                      f"{len(expected)} users modified after it: {few(missing)}", shown)
+                      f"{len(expected)} users modified after it: {few(missing)}", shown,
+                      items=missing)
     return passed(f"dateLastModified>'{pivot}' returned exactly the {len(expected)} of "
                   f"{len(users.records)} users modified after it", shown)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..engine import Finding, Outcome, passed
 from ..exchange import Exchange
 from .context import Context
-from .support import by_id, check, code_minor, few, status_payload_errors
+from .support import by_id, check, code_minor, few, member, status_payload_errors
 
 FIELD_SETS = (("users", ("sourcedId", "familyName", "email")),
               ("enrollments", ("sourcedId", "role", "user")))
@@ -16,7 +16,7 @@ UNKNOWN_FIELD = "notAOneRosterField"
 
 def _page(exchange: Exchange, envelope: str, what: str) -> list[dict]:
     body = exchange.json()
-    records = body.get(envelope) if isinstance(body, dict) else None
+    records = member(body, envelope)
     if exchange.status != 200 or not isinstance(records, list):
         raise Finding(f"{what} answered {exchange.status} without a {envelope!r} list",
                       exchange)
@@ -54,7 +54,7 @@ def fields_are_selected(ctx: Context) -> Outcome:
             changed = sorted(k for k in keys if whole is not None and record[k] != whole.get(k))
             if changed:
                 raise Finding(f"{what}: record {record.get('sourcedId')} has other values "
-                              f"for {few(changed)} than the full record", exchange)
+                              f"for {few(changed)} than the full record", exchange, items=changed)
             checked += 1
     return passed(f"{checked} records carried exactly the selected fields")
 
@@ -68,7 +68,7 @@ def _whole(record: dict, full: dict[str, dict]) -> bool:
 
 
 def _warnings(body: object) -> list[dict]:
-    items = body.get("statusInfoSet") if isinstance(body, dict) else None
+    items = member(body, "statusInfoSet")
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
@@ -104,7 +104,7 @@ def unknown_field_is_reported(ctx: Context) -> Outcome:
     trimmed = [str(r.get("sourcedId")) for r in records if not _whole(r, full)]
     if trimmed or not records:
         raise Finding(f"{what} answered 200 with only the known fields (users "
-                      f"{few(trimmed)}); expected {expected}", exchange)
+                      f"{few(trimmed)}); expected {expected}", exchange, items=trimmed)
     if version == "1.2":
         return passed(f"{what}: 200 with all fields (the binding's 'all data is returned')",
                       exchange)

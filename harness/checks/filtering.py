@@ -1,44 +1,38 @@
-"""Querying: filters, sorting and field selection, checked against the provider's own data.
+"""Filtering (OR-FILTER-*), checked against the provider's own data.
 
 The filter check generates filters with Hypothesis strategies over the fields, operators and
 values the provider itself serves (seeded, so a run against the same data with the same
-``--seed`` asks the same questions) and compares each answer with the same
-filter evaluated here over the full walk of the collection. The evaluation follows the mock's
-reference semantics (``mock_provider.query.filter.matches``, rebuilt from the same ``bind``,
-``values_of`` and value comparisons so that a field's values are read once per walk; the
-rules are in the ``mock_provider.query.fields`` docstring): text by code point, dates and
-date-times as UTC instants, a missing field never matching (``!=`` included), an array field
-matching when any element does. Where the spec is silent the checks accept every reasonable
-reading: ``~`` may or may not ignore case in OR-FILTER-001 (OR-FILTER-003 asks for
-case-insensitivity, as a warning), and a sorted walk may follow code point order or a case-
-and accent-insensitive collation.
+``--seed`` asks the same questions) and compares each answer with the same filter evaluated
+here over the full walk of the collection. The evaluation is the checker's own reading of the
+spec, ``harness.oneroster.filters`` (independent of the mock provider, so a misreading the
+mock makes shows up here; a field's values are read once per walk): text by code point, dates
+and date-times as UTC instants, a missing field never matching (``!=`` included), an array
+field matching when any element does. Where the spec is silent the checks accept every
+reasonable reading: ``~`` may or may not ignore case in OR-FILTER-001 (OR-FILTER-003 asks for
+case-insensitivity, as a warning).
 """
 
 from __future__ import annotations
 
-import operator
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import hypothesis
 from hypothesis import strategies as st
 
-from mock_provider.errors import OneRosterError
-from mock_provider.query import (
-    Field,
-    FieldCatalog,
-    Filter,
-    Predicate,
-    bind,
-    catalog,
-    values_of,
-)
-from mock_provider.query.filter import Bound
-from mock_provider.query.values import ascii_lower, canonical_time, time_holds
-
 from ..engine import Finding, Offenders, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
+from ..oneroster.fields import Catalogue, Field, catalogue
+from ..oneroster.filters import (
+    Contains,
+    Filter,
+    FilterError,
+    Predicate,
+    check_filter,
+    check_predicate,
+    read_values,
+)
+from ..oneroster.values import read_time
 from .context import Context, Walk, WalkLimits
 from .support import check, code_minor, few, record_ids, status_payload_errors
 
@@ -66,81 +60,24 @@ FILTER_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
                     "primary": EQ, "user.sourcedId": EQ, "class.sourcedId": EQ,
                     "school.sourcedId": EQ, "beginDate": ORDERED, "endDate": ORDERED},
 }
-# Readings of ``~`` accepted in OR-FILTER-001; the first is the mock's (and OR-FILTER-003's).
-CONTAINS: dict[str, Callable[[str], str]] = {
-    "ignoring ASCII case": ascii_lower, "case-sensitive": str, "ignoring case": str.casefold}
+# Readings of ``~`` accepted in OR-FILTER-001; the first is the one OR-FILTER-003 asks for.
+CONTAINS: tuple[Contains, ...] = (Contains.ASCII, Contains.EXACT, Contains.CASEFOLD)
 MALFORMED = ("familyName~", "familyName='Smith' AND")
 MALFORMED_CODES = {"1.2": ("invaliddata", "invalid_filter_field"),
                    "1.1": ("invalid data", "invalid_filter_field")}
 
 
-def _dig(node: object, keys: tuple[str, ...]) -> object:
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
-
-
 def raw_values(record: dict, found: Field) -> list[str]:
     """The field's text values exactly as served (one per array element for array fields)."""
-    if not found.multi:
-        value = _dig(record, found.path)
-        return [value] if isinstance(value, str) else []
-    array = record.get(found.path[0])
-    if not isinstance(array, list):
-        return []
-    values = [_dig(e, found.path[1:]) if found.path[1:] else e for e in array]
-    return [v for v in values if isinstance(v, str)]
+    return [v for v in found.served(record) or [] if isinstance(v, str)]
 
 
-def _usable(value: str, kind: str) -> bool:
+def _usable(value: str, found: Field) -> bool:
     """A value that every provider should read the same way inside single quotes."""
     if not value.strip() or value != value.strip() or "'" in value or " AND " in value \
             or " OR " in value:
         return False
-    return kind == "text" or canonical_time(value) is not None
-
-
-ORDER_OPS: dict[str, Callable[[object, object], bool]] = {
-    "=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-
-
-def _tester(bound: Bound, raw: str, contains: Callable[[str], str]) -> Callable[[object], bool]:
-    """The test one value (from ``values_of``) must pass, as ``filter.matches`` applies it;
-    for ``!=`` the test for ``=`` (``holds`` negates it over all the values)."""
-    op = "=" if bound.op == "!=" else bound.op
-    if op == "~":
-        needle = contains(raw)
-        return lambda stored: isinstance(stored, str) and needle in contains(stored)
-    value = bound.value
-    if bound.field.kind in ("date", "datetime"):
-        return lambda stored: time_holds(stored, op, value)  # type: ignore[arg-type]
-    compare = ORDER_OPS[op]
-    return lambda stored: compare(stored, value)
-
-
-def holds(values: list | None, bound: Bound, raw: str,
-          contains: Callable[[str], str] = ascii_lower,
-          test: Callable[[object], bool] | None = None) -> bool:
-    """One bound predicate on a field's values (``values_of``), as ``filter.matches`` reads it:
-    missing never holds, ``!=`` means present and no value equal, otherwise any value holds.
-    ``contains`` folds both sides of a ``~`` (``raw`` is the predicate's value as written)."""
-    if values is None:
-        return False
-    test = test or _tester(bound, raw, contains)
-    if bound.op == "!=":
-        return not any(map(test, values))
-    return any(map(test, values))
-
-
-def evaluate(flt: Filter, record: dict, cat: FieldCatalog,
-             contains: Callable[[str], str] = ascii_lower) -> bool:
-    """Whether a served record satisfies the filter: ``filter.matches``, with a choice of how
-    ``~`` treats case."""
-    results = (holds(values_of(record, b.field), b, p.value, contains)
-               for p, b in zip(flt.predicates, bind(flt, cat), strict=True))
-    return any(results) if flt.logical == "OR" else all(results)
+    return not found.kind.is_time or read_time(value) is not None
 
 
 @dataclass
@@ -150,7 +87,7 @@ class FilterPool:
 
     collection: str
     walk: Walk
-    cat: FieldCatalog
+    cat: Catalogue
     values: dict[str, list[str]]  # field -> distinct usable values of the screened records
     ops: dict[str, tuple[str, ...]]
     screen: list[int]  # indices of the records candidates are tried on
@@ -162,7 +99,7 @@ class FilterPool:
     @classmethod
     def build(cls, collection: str, walk: Walk, version: str,
               page_size: int = WalkLimits.page_size) -> FilterPool:
-        cat = catalog(collection, version)
+        cat = catalogue(collection, version)
         step = max(1, -(-len(walk.records) // SCREEN_SAMPLE))
         screen = list(range(0, len(walk.records), step))
         values: dict[str, list[str]] = {}
@@ -172,7 +109,7 @@ class FilterPool:
             if found is None:
                 continue  # not a field in this version (1.2 roles.role, 1.1 role)
             seen = dict.fromkeys(v for i in screen for v in raw_values(walk.records[i], found)
-                                 if _usable(v, found.kind))
+                                 if _usable(v, found))
             if seen:
                 values[name], ops[name] = list(seen), allowed
         index = {r["sourcedId"]: i for i, r in enumerate(walk.records)
@@ -182,24 +119,24 @@ class FilterPool:
     def column(self, name: str) -> list:
         if name not in self.columns:
             found = self.cat.fields[name]
-            self.columns[name] = [values_of(r, found) for r in self.walk.records]
+            self.columns[name] = [read_values(r, found) for r in self.walk.records]
         return self.columns[name]
 
-    def selected(self, predicate: Predicate, contains: Callable[[str], str] = ascii_lower,
+    def selected(self, predicate: Predicate, contains: Contains = Contains.ASCII,
                  screened: bool = False) -> frozenset[int]:
         """Indices of the walk's records (or of the screened ones) the predicate selects."""
         screened = screened and len(self.screen) < len(self.walk.records)
         key = (predicate, contains if predicate.op == "~" else None, screened)
         if key not in self.sets:
-            bound = bind(Filter((predicate,)), self.cat)[0]
+            condition = check_predicate(predicate, self.cat)
             column = self.column(predicate.field)
             where = self.screen if screened else range(len(column))
-            test = _tester(bound, predicate.value, contains)
+            test = condition.test(contains)
             self.sets[key] = frozenset(
-                i for i in where if holds(column[i], bound, predicate.value, contains, test))
+                i for i in where if condition.holds(column[i], contains, test))
         return self.sets[key]
 
-    def result(self, flt: Filter, contains: Callable[[str], str] = ascii_lower,
+    def result(self, flt: Filter, contains: Contains = Contains.ASCII,
                screened: bool = False) -> frozenset[int]:
         first, *rest = (self.selected(p, contains, screened) for p in flt.predicates)
         if not rest:
@@ -245,8 +182,8 @@ class FilterPool:
             return None
         flt = Filter((first, second), logical) if second else Filter((first,))
         try:
-            bind(flt, self.cat)
-        except OneRosterError:
+            check_filter(flt, self.cat)
+        except FilterError:
             return None
         return flt
 
@@ -315,13 +252,14 @@ def _records(count: int) -> str:
     return f"{count} record{'' if count == 1 else 's'}"
 
 
-def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Callable[[str], str]
+def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Contains
              ) -> tuple[set[str], list[str], list[str]]:
     """(expected ids over the full walk, missing from the answer, answered but not matching).
     An answered record is judged as served in the answer (by the walk's verdict when it is the
     same as the walk's copy)."""
     records = pool.walk.records
     chosen = pool.result(flt, contains)
+    checked = check_filter(flt, pool.cat)
     expected = {records[i]["sourcedId"] for i in chosen}
     returned = set(record_ids(got.records))
     missing = sorted(expected - returned) if got.complete else []
@@ -330,7 +268,7 @@ def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Callable[[str],
         sourced_id = record.get("sourcedId")
         i = pool.index.get(sourced_id) if isinstance(sourced_id, str) else None
         same = i is not None and records[i] == record
-        if not (i in chosen if same else evaluate(flt, record, pool.cat, contains)):
+        if not (i in chosen if same else checked.matches(record, contains)):
             wrong.append(str(record.get("sourcedId")))
     return expected, missing, wrong
 
@@ -375,8 +313,7 @@ def generated_filters_agree(ctx: Context) -> Outcome:
         except Finding as finding:
             failures.add_finding(f"filter {text!r} on {path}", finding)
             continue
-        readings = list(CONTAINS.values()) if any(p.op == "~" for p in flt.predicates) \
-            else [ascii_lower]
+        readings = CONTAINS if any(p.op == "~" for p in flt.predicates) else CONTAINS[:1]
         results = [_compare(pool, flt, got, contains) for contains in readings]
         if any(not missing and not wrong for _, missing, wrong in results):
             continue
@@ -387,7 +324,7 @@ def generated_filters_agree(ctx: Context) -> Outcome:
         if wrong:
             details.append(f"not matching {few(wrong)}")
         if len(readings) > 1:
-            details.append(f"~ read {', '.join(CONTAINS)}: none agrees")
+            details.append(f"~ read {', '.join(c.value for c in CONTAINS)}: none agrees")
         partial = pool.walk.extent + ("" if got.complete else " (the answer was cut short)")
         failures.add(f"filter {text!r} on {path}: {'; '.join(details)}{partial}",
                      got.exchanges[0])
@@ -434,11 +371,14 @@ def malformed_filter_is_400(ctx: Context) -> Outcome:
                   *answers[:1])
 
 
+FAMILY_NAME = catalogue("users", "1.2").fields["familyName"]  # text in both versions
+
+
 def _case_probe(walk: Walk) -> str | None:
     """A familyName with ASCII letters, usable in a filter: the first one served."""
     for record in walk.records:
         name = record.get("familyName")
-        if isinstance(name, str) and _usable(name, "text") and name.swapcase() != name \
+        if isinstance(name, str) and _usable(name, FAMILY_NAME) and name.swapcase() != name \
                 and any(c.isascii() and c.isalpha() for c in name):
             return name
     return None
@@ -476,5 +416,6 @@ def contains_ignores_case(ctx: Context) -> Outcome:
                                   "(a filter fault for OR-FILTER-001)")
     if not wanted <= case_swapped:
         raise Finding(f"familyName~'{swapped}' does not find the users named {name} "
-                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0])
+                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0],
+                      items=sorted(wanted))
     return passed(f"familyName~'{swapped}' finds the users named {name}", found[1].exchanges[0])

@@ -33,7 +33,7 @@ def _report(walk: Walk, offenders: list[tuple[int, str]], what: str, good: str) 
     if offenders:
         pages: list[Exchange] = [walk.exchange_for(i) for i, _ in offenders]
         raise Finding(f"{len(offenders)} users {what}: {few([label for _, label in offenders])}"
-                      f"{walk.extent}", *evidence(*pages))
+                      f"{walk.extent}", *evidence(*pages), items=[label for _, label in offenders])
     return passed(f"{len(walk.records)} users {good}{walk.extent}")
 
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..engine import Finding, Outcome, passed
 from .context import Context
-from .support import check, refused_cleanly
+from .support import check, member, refused_cleanly
 
 MAX_WALK_PAGES = 200
 
@@ -20,7 +20,7 @@ def limit_is_honoured(ctx: Context) -> Outcome:
     provider may cap it lower, never return more)."""
     exchange = ctx.target.get("/users", {"limit": 3})
     body = exchange.json()
-    records = body.get("users") if isinstance(body, dict) else None
+    records = member(body, "users")
     if exchange.status != 200 or not isinstance(records, list):
         raise Finding(f"GET /users?limit=3 answered {exchange.status}", exchange)
     if len(records) > 3:
@@ -47,7 +47,7 @@ def walk_matches_total(ctx: Context) -> Outcome:
         exchange = ctx.target.get("/classes", {"limit": limit, "offset": offset})
         last = exchange
         body = exchange.json()
-        records = body.get("classes") if isinstance(body, dict) else None
+        records = member(body, "classes")
         if exchange.status != 200 or not isinstance(records, list):
             raise Finding(f"page at offset {offset} answered {exchange.status}", exchange)
         header = exchange.headers.get("x-total-count")
@@ -124,7 +124,7 @@ def link_walk_ends(ctx: Context) -> Outcome:
     url = None
     for _ in range(MAX_LINK_PAGES + 2):
         body = exchange.json()
-        records = body.get("users") if isinstance(body, dict) else None
+        records = member(body, "users")
         if exchange.status != 200 or not isinstance(records, list):
             raise Finding(f"a page of the Link walk answered {exchange.status} without a "
                           "users list", exchange)
@@ -164,7 +164,7 @@ def pages_hold_a_hundred(ctx: Context) -> Outcome:
     short page lose data. Providers may cap the page size, but not below the default."""
     exchange = ctx.target.get("/users", {"limit": 100})
     body = exchange.json()
-    records = body.get("users") if isinstance(body, dict) else None
+    records = member(body, "users")
     total = exchange.headers.get("x-total-count", "")
     if exchange.status != 200 or not isinstance(records, list) or not total.isdigit():
         raise Finding(f"GET /users?limit=100 answered {exchange.status}", exchange)

@@ -100,7 +100,8 @@ def references_resolve(ctx: Context) -> Outcome:
                                      walk.exchange_for(index)))
     if wrong:
         raise Finding(f"{len(wrong)} references have the wrong type: "
-                      f"{few([w for w, _ in wrong])}", *evidence(*(e for _, e in wrong)))
+                      f"{few([w for w, _ in wrong])}", *evidence(*(e for _, e in wrong)),
+                      items=[w for w, _ in wrong])
     partial = [c for c, w in walks.items() if not w.complete]
     confirmed: list[tuple[str, str, str, Exchange]] = []
     probes: list[Exchange] = []
@@ -120,7 +121,8 @@ def references_resolve(ctx: Context) -> Outcome:
             "does not list it")
         raise Finding(f"{len(confirmed)} references point at records the provider does not "
                       f"serve: {few([f'{w} -> /{c}/{i}' for w, c, i, _ in confirmed])}{listed}",
-                      *evidence(first[3], probe, *(e for *_, e in confirmed[1:])))
+                      *evidence(first[3], probe, *(e for *_, e in confirmed[1:])),
+                      items=[f'{w} -> /{c}/{i}' for w, c, i, _ in confirmed])
     unread = len(dangling) - len(probes)
     note = (f" (walks cut short: {', '.join(partial)}; {len(probes)} references into records "
             f"not read were found by id, {unread} more were not followed)") if partial else ""
@@ -192,13 +194,14 @@ def class_rosters_agree(ctx: Context) -> Outcome:
                                      else enrollments.exchange_for(at))
             if wrong_role:
                 raise Finding(f"{where} lists {len(wrong_role)} {other}s: {few(wrong_role)}",
-                              *exchange_pair)
+                              *exchange_pair, items=wrong_role)
             if missing:
                 raise Finding(f"{where} leaves out {len(missing)} users with an active {role} "
-                              f"enrollment in the class: {few(missing)}", *exchange_pair)
+                              f"enrollment in the class: {few(missing)}", *exchange_pair,
+                              items=missing)
             if stray:
                 raise Finding(f"{where} lists {len(stray)} users without a {role} enrollment "
-                              f"in the class: {few(stray)}", exchange)
+                              f"in the class: {few(stray)}", exchange, items=stray)
             compared += 1
     return passed(f"{compared} class rosters of {len(sample)} classes agree with /enrollments")
 
@@ -247,7 +250,7 @@ def one_primary_role(ctx: Context) -> Outcome:
         pages.append(walk.exchange_for(index))
     if offenders:
         raise Finding(f"{len(offenders)} users do not have exactly one primary role: "
-                      f"{few(offenders)}{walk.extent}", *evidence(*pages))
+                      f"{few(offenders)}{walk.extent}", *evidence(*pages), items=offenders)
     return passed(f"{len(walk.records)} users, each with one primary role{walk.extent}")
 
 
@@ -326,5 +329,5 @@ def trees_are_trees(ctx: Context) -> Outcome:
         counted.append(f"{len(walk.records)} {collection}{walk.extent}")
     if problems:
         raise Finding(f"{len(problems)} tree problems: {few(problems)}{extents}",
-                      *evidence(*pages))
+                      *evidence(*pages), items=problems)
     return passed(f"{' and '.join(counted)} form consistent trees")

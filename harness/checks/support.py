@@ -6,14 +6,15 @@ from __future__ import annotations
 import functools
 
 from specs import validator
+from specs.catalogue import collection_envelopes, record_envelopes
 
 from ..engine import REGISTRY, Finding, Offenders, evidence_of, few, guard
 from ..exchange import Exchange
 from ..target import Incident
-from .context import Context, Walk
+from .context import Context, Walk, member
 
 __all__ = ["CORE", "SINGULAR", "Offenders", "by_id", "check", "code_minor", "evidence",
-           "evidence_of", "few", "first_records", "incidents_finding", "index_of",
+           "evidence_of", "few", "first_records", "incidents_finding", "index_of", "member",
            "oauth2_only", "record_ids", "ref_id", "refused_cleanly", "run_phase_check",
            "status_payload_errors"]
 
@@ -25,16 +26,13 @@ run_phase_check = functools.partial(REGISTRY.register, kind="provider", phase="r
 oauth2_only = guard(lambda ctx: None if ctx.target.auth == "oauth2"
                     else "the run does not use OAuth 2.0 client credentials")
 
-# Core collection -> envelope key (1.1 and 1.2 agree).
-CORE = {
-    "academicSessions": "academicSessions", "classes": "classes", "courses": "courses",
-    "enrollments": "enrollments", "gradingPeriods": "academicSessions", "orgs": "orgs",
-    "schools": "orgs", "students": "users", "teachers": "users", "terms": "academicSessions",
-    "users": "users",
-}
-# Envelope key of a collection -> the key of one of its records.
-SINGULAR = {"academicSessions": "academicSession", "classes": "class", "courses": "course",
-            "enrollments": "enrollment", "orgs": "org", "users": "user"}
+# The 11 core rostering collections of roster-core (OneRoster 1.2 §4; 1.1 the same), each
+# with the envelope key its lists are served under, from the published documents.
+CORE_COLLECTIONS = ("academicSessions", "classes", "courses", "enrollments", "gradingPeriods",
+                    "orgs", "schools", "students", "teachers", "terms", "users")
+CORE = {name: collection_envelopes()[name] for name in CORE_COLLECTIONS}
+# A list envelope key -> the key one of its records is served under (users -> user).
+SINGULAR = record_envelopes()
 
 
 def first_records(ctx: Context, collection: str) -> list:

@@ -8,17 +8,16 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
+from specs.catalogue import collection_envelopes
+
 from ..engine import REGISTRY, Check, Finding, run_all
-from ..model import RunSummary
+from ..model import RunSummary, utc_now
 from .recording import Recorded, Recording
 
 CONSUMER_CHECKS: dict[str, Check] = REGISTRY.of("consumer")
 PAGING_PARAMS = frozenset({"limit", "offset"})
-# The last path segment of every OneRoster collection endpoint (1.1 and 1.2).
-COLLECTIONS = frozenset({
-    "orgs", "schools", "academicSessions", "terms", "gradingPeriods", "courses", "classes",
-    "users", "students", "teachers", "enrollments", "demographics", "lineItems", "results",
-    "categories", "scoreScales", "resources", "assessmentLineItems", "assessmentResults"})
+# The last path segment of every OneRoster collection endpoint (1.1 serves the same names).
+COLLECTIONS = frozenset(collection_envelopes())
 
 
 @dataclass
@@ -85,7 +84,10 @@ def judge(recording: Recording, roster: dict[str, dict[str, str]] | None = None,
     results = run_all(CONSUMER_CHECKS.values(), Judgement(recording, roster, roster_error))
     name = target or f"consumer, scenario {recording.header.get('scenario', '?')}"
     return RunSummary(name, str(recording.header.get("version", "1.2")), tuple(results),
-                      round(time.perf_counter() - started, 3))
+                      round(time.perf_counter() - started, 3),
+                      str(recording.header.get("started", "")) or utc_now(),
+                      f"consumer scenario {recording.header.get('scenario', '?')}",
+                      seed if isinstance(seed := recording.header.get("seed"), int) else None)
 
 
 from . import checks  # noqa: E402,F401  (registers the consumer checks)

@@ -51,10 +51,12 @@ class TargetOptions:
         return "bearer" if self.token else "oauth1" if self.oauth1 else "oauth2"
 
 
-def check_options(options: TargetOptions, spell: Spelling = cli_spelling) -> None:
+def check_options(options: TargetOptions, spell: Spelling = cli_spelling, *,
+                  mock: bool = False) -> None:
     """OptionsError naming the first problem: no base URL, two kinds of credentials, OAuth
-    1.0a outside 1.1, a missing credential, a concurrency beyond what providers allow."""
-    if not options.base_url:
+    1.0a outside 1.1, a missing credential, a concurrency beyond what providers allow. With
+    ``mock``, the embedded mock will supply the URL and credentials: the rest is checked."""
+    if not options.base_url and not mock:
         raise OptionsError(f"give {spell('base-url')} (or {spell('mock')} to check the "
                            "embedded mock)")
     if options.version not in BASE_PATHS:
@@ -76,7 +78,7 @@ def check_options(options: TargetOptions, spell: Spelling = cli_spelling) -> Non
     if options.concurrency > MAX_CONCURRENCY:
         raise OptionsError(f"{spell('concurrency')} is at most {MAX_CONCURRENCY} (Infinite "
                            "Campus asks vendors for no more)")
-    if options.token:
+    if options.token or mock:
         return
     needed = ("client-id", "client-secret") if options.oauth1 else (
         "token-url", "client-id", "client-secret")

@@ -84,11 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
     mock = config.getoption("--oneroster-mock")
     if not mock and not config.getoption("--oneroster-base-url"):
         return  # no provider: the catalogue is skipped, the mock fixtures still work
-    # The embedded mock's URL and credentials exist once it runs; stand-ins let the other
-    # options be checked now.
-    stand_in = RunningMock("http://mock", "http://mock/token", "mock", "mock") if mock else None
-    try:
-        check_options(target_options(config, stand_in), spelling)
+    try:  # the embedded mock supplies its URL and credentials once it runs
+        check_options(target_options(config), spelling, mock=mock)
     except OptionsError as exc:
         raise pytest.UsageError(str(exc)) from None
 

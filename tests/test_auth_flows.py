@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from harness.auth import ClientCredentials, CredentialsError, OAuth1Signature
+from harness.cli import main
 from harness.runner import run_checks, select
 from harness.target import Target, TargetError
 from mock_provider.app import Settings, create_app
@@ -136,3 +137,16 @@ def test_refused_client_credentials_are_one_line_without_the_secret(store: Store
             target.authenticate()
     for error in (refused.value, stopped.value):
         assert "answered 401" in str(error) and "wrong-s3cret" not in str(error)
+
+
+def test_the_command_line_signs_with_the_method_asked_for(store: Store, tmp_path: Path) -> None:
+    argv = ["check", "provider", "--oauth1", "--version", "1.1", "--client-id", "lms-key",
+            "--client-secret", "lms-s3cret", "--only", "OR-CORE,OR-PAGE",
+            "--report-dir", str(tmp_path)]
+    with _serve(store) as url:
+        assert main([*argv, "--base-url", url]) == 0  # HMAC-SHA256 unless told otherwise
+        assert main([*argv, "--base-url", url, "--signature-method", "HMAC-SHA1"]) == 1
+    refused = json.loads((tmp_path / "results.json").read_text())
+    assert "HMAC-SHA1 is not accepted" in json.dumps(refused)
+    assert "lms-s3cret" not in (tmp_path / "results.json").read_text()
+    assert "lms-s3cret" not in (tmp_path / "report.html").read_text()

@@ -274,6 +274,9 @@ def test_static_token_oauth1_and_concurrency_runs_pass_on_the_mock(district: Pat
     (["--base-url", "http://127.0.0.1:9", "--oauth1", "--token", "t"], "not both"),
     (["--base-url", "http://127.0.0.1:9"], "give --token-url, --client-id, --client-secret"),
     (["--mock", "--token", "t"], "drop --base-url/--token-url/--token/--oauth1"),
+    (["--base-url", "http://127.0.0.1:9", "--token-url", "http://127.0.0.1:9/token",
+      "--client-id", "a", "--client-secret", "b", "--signature-method", "HMAC-SHA1"],
+     "--signature-method applies to OAuth 1.0a: add --oauth1"),
 ])
 def test_check_provider_usage_errors_are_one_line(argv: list[str], message: str,
                                                   capsys: pytest.CaptureFixture) -> None:

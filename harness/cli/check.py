@@ -4,11 +4,14 @@ URL (or the embedded mock) and against a consumer's sync under a scenario."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.auth import SIGNATURE_METHODS
+from harness.connect import OptionsError, TargetOptions, check_options, open_target
 from harness.consumer.certify import Certification, certify, judge_recording
 from harness.consumer.recording import RecordingError
 from harness.consumer.roster import RosterError
@@ -39,6 +42,9 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     provider.add_argument("--oauth1", action="store_true",
                           help="sign 1.1 requests with OAuth 1.0a (client id and secret as "
                           "consumer key and secret) instead of a bearer token")
+    provider.add_argument("--signature-method", default=None, choices=SIGNATURE_METHODS,
+                          help="with --oauth1: HMAC-SHA256 (the default, as OneRoster 1.1 "
+                          "asks) or HMAC-SHA1")
     provider.add_argument("--vendor-key", default=None, metavar="KEY:SECRET",
                           help="Infinite Campus x-vendor-authorization for grade-book calls")
     provider.add_argument("--profile", default="spec",
@@ -87,45 +93,29 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         checks = select(args.only, args.profile)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.concurrency > MAX_CONCURRENCY:
-        raise UsageError(f"--concurrency is at most {MAX_CONCURRENCY} (Infinite Campus asks "
-                         "vendors for no more)")
-    limits = {"timeout": args.timeout, "max_requests": args.max_requests,
-              "vendor_key": args.vendor_key, "concurrency": args.concurrency}
-    if args.mock:
-        if args.base_url or args.token_url or args.token or args.oauth1:
-            raise UsageError("--mock checks the embedded district with its own credentials; "
-                             "drop --base-url/--token-url/--token/--oauth1")
-        district = prepare_district(args, console).path
-        with running_mock(district) as mock:
-            target = Target(mock.base_url, mock.token_url, mock.client_id, mock.client_secret,
-                            args.version, **limits)
-            return _check_target(target, checks, args, console)
-    return _check_target(_target_from(args, limits), checks, args, console)
-
-
-def _target_from(args: argparse.Namespace, limits: dict) -> Target:
-    """The provider the options name, with one of its three kinds of credentials."""
-    if not args.base_url:
-        raise UsageError("give --base-url (or --mock to check the embedded mock)")
-    if args.token and args.oauth1:
-        raise UsageError("give --token or --oauth1, not both")
-    if args.token:
-        return Target(args.base_url, "", "", args.token, args.version, auth="bearer", **limits)
-    if args.oauth1:
-        if args.version != "1.1":
-            raise UsageError("OAuth 1.0a signing is OneRoster 1.1 only: add --version 1.1")
-        needed = ("client_id", "client_secret")
-        auth = "oauth1"
-    else:
-        needed = ("token_url", "client_id", "client_secret")
-        auth = "oauth2"
-    missing = [f"--{name.replace('_', '-')}" for name in needed if not getattr(args, name)]
-    if missing:
-        raise UsageError(f"give {', '.join(missing)} (or --token, or --mock to check the "
-                         "embedded mock)")
-    return Target(args.base_url, args.token_url or "", args.client_id, args.client_secret,
-                  args.version, auth=auth, **limits)
+    options = TargetOptions(
+        base_url=args.base_url, token_url=args.token_url, client_id=args.client_id,
+        client_secret=args.client_secret, token=args.token, oauth1=args.oauth1,
+        signature_method=args.signature_method, vendor_key=args.vendor_key,
+        version=args.version, timeout=args.timeout, max_requests=args.max_requests,
+        concurrency=args.concurrency)
+    try:
+        if args.mock:
+            if args.base_url or args.token_url or args.token or args.oauth1 or \
+                    args.signature_method:
+                raise UsageError("--mock checks the embedded district with its own "
+                                 "credentials; drop --base-url/--token-url/--token/--oauth1"
+                                 + ("/--signature-method" if args.signature_method else ""))
+            check_options(options, mock=True)
+            district = prepare_district(args, console).path
+            with running_mock(district) as mock:
+                target = open_target(replace(
+                    options, base_url=mock.base_url, token_url=mock.token_url,
+                    client_id=mock.client_id, client_secret=mock.client_secret))
+                return _check_target(target, checks, args, console)
+        return _check_target(open_target(options), checks, args, console)
+    except OptionsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_target(target: Target, checks: list, args: argparse.Namespace,

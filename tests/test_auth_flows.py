@@ -64,6 +64,14 @@ def test_oauth1_signatures_are_accepted_by_the_mock(store: Store, method: str) -
     assert "lms-s3cret" not in curl and "oauth_signature" not in curl
 
 
+def test_oauth1_signs_queries_httpx_leaves_unescaped(store: Store) -> None:
+    # httpx sends [ and ] in a query as they are; oauthlib would refuse to sign them raw.
+    with _serve(store) as url, httpx.Client(auth=OAuth1Signature("lms-key", "lms-s3cret")) as c:
+        answer = c.get(f"{url}/ims/oneroster/v1p1/users?filter=givenName='[Ann] é'&limit=1")
+    assert answer.status_code == 200, answer.text
+    assert "[Ann]" in str(answer.request.url)
+
+
 def test_sha1_is_refused_where_the_provider_allows_only_sha256(store: Store) -> None:
     with _serve(store) as url, Target(url, "", "lms-key", "lms-s3cret", "1.1", auth="oauth1",
                                       signature_method="HMAC-SHA1") as target:

@@ -62,7 +62,8 @@ def _fired(summary: RunSummary) -> set[str]:
 def test_the_catalogue_has_the_integrity_checks() -> None:
     assert {"OR-REF-001", "OR-REF-002", "OR-REF-003", "OR-REF-004", "OR-ID-001", "OR-ID-002",
             "OR-ID-003", "OR-ID-004", "OR-ID-005", "OR-DATE-001", "OR-DATE-002",
-            "OR-DATE-003", "OR-DATE-004", "OR-DATE-005"} == MY_CHECKS
+            "OR-DATE-003", "OR-DATE-004", "OR-DATE-005", "OR-REF-005",
+            "OR-DATE-006"} == MY_CHECKS
     for check_id in MY_CHECKS:
         check = CHECKS[check_id]
         assert check.explanation and "Fix" in check.explanation, check_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from ..engine import Finding, Outcome, passed
+from ..engine import Finding, Offenders, Outcome, guard, passed
 from .context import Context
 from .support import (
     check,
@@ -137,3 +137,41 @@ def expired_token_refused(ctx: Context) -> Outcome:
     if late.status != 401:
         raise Finding(f"a token {lifetime:g} s old, past its lifetime, got {late.status}", late)
     return passed(f"a token past its {lifetime:g} s lifetime was refused with 401", late)
+
+
+@check("OR-AUTH-007", "A 401 says how to authenticate (WWW-Authenticate)",
+       "RFC 6750 §3: a resource server MUST include WWW-Authenticate in a 401; RFC 9110 §11.6.1")
+def refusals_name_the_scheme(ctx: Context) -> Outcome:
+    """When a request carries no token or one that does not work, the 401 must carry a
+    ``WWW-Authenticate`` header naming the scheme (``Bearer``, with ``error="invalid_token"``
+    for a bad token; ``OAuth`` for a 1.1 provider that signs), so a client library knows to
+    fetch a new token instead of giving up. Fix: add the header to every 401."""
+    offenders = Offenders()
+    asked = (("no token", ""), ("an unknown token", "Bearer not-a-token"))
+    for what, authorization in asked:
+        exchange = ctx.target.get("/orgs", {"limit": 1}, authorization=authorization)
+        if exchange.status != 401:
+            continue  # OR-AUTH-001 and 002 report the status itself
+        if not exchange.headers.get("www-authenticate"):
+            offenders.add(f"the 401 for {what} has no WWW-Authenticate header", exchange)
+    offenders.raise_if_any(lambda n: f"{n} refusals do not say how to authenticate")
+    return passed("every 401 carried WWW-Authenticate")
+
+
+@check("OR-AUTH-008", "The Bearer scheme is accepted in any letter case",
+       "RFC 9110 §11.1: authentication schemes are case-insensitive; RFC 6750 §2.1")
+@guard(lambda ctx: None if ctx.target.auth in ("oauth2", "bearer")
+       else "the run does not use bearer tokens")
+def bearer_any_case(ctx: Context) -> Outcome:
+    """``Authorization: bearer <token>`` and ``BEARER <token>`` name the same scheme as
+    ``Bearer <token>``: HTTP authentication schemes are case-insensitive, and some client
+    libraries send the lower-case form. A valid token must be accepted in each. Fix: compare
+    the scheme without regard to case."""
+    token = ctx.target.token()
+    offenders = Offenders()
+    for scheme in ("bearer", "BEARER"):
+        exchange = ctx.target.get("/orgs", {"limit": 1}, authorization=f"{scheme} {token}")
+        if exchange.status != 200:
+            offenders.add(f"{scheme!r} answered {exchange.status}", exchange)
+    offenders.raise_if_any("a valid token was refused when the scheme was not written Bearer")
+    return passed("a valid token was accepted with the scheme written bearer and BEARER")

@@ -110,6 +110,7 @@ class Context:
     limits: WalkLimits = field(default_factory=WalkLimits)
     first_pages: dict[str, Exchange] = field(default_factory=dict)
     walks: dict[str, Walk | Finding] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # answers checks share, by name
 
     @property
     def version(self) -> str:

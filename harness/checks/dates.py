@@ -14,7 +14,7 @@ import re
 from ..engine import Finding, Outcome, passed
 from ..exchange import Exchange
 from .context import Context, Walk
-from .support import by_id, check, evidence, few, index_of, ref_id
+from .support import Offenders, by_id, check, evidence, few, index_of, ref_id
 
 # RFC 3339 date-time in UTC: 'Z' or '+00:00', optional fractional seconds.
 UTC_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)")
@@ -244,3 +244,33 @@ def delta_filter_works(ctx: Context) -> Outcome:
                       items=missing)
     return passed(f"dateLastModified>'{pivot}' returned exactly the {len(expected)} of "
                   f"{len(users.records)} users modified after it", shown)
+
+
+TERM_TYPES = frozenset({"term", "semester"})
+
+
+@check("OR-DATE-006", "A class's terms are terms or semesters",
+       "OneRoster 1.2 ClassDType.terms: the links to the set of terms or semesters within the "
+       "associated school year; 1.1 Class.terms the same")
+def class_terms_are_terms(ctx: Context) -> Outcome:
+    """Each session a class lists in ``terms`` must be of type ``term`` or ``semester`` (or
+    an ``ext:`` type of the provider's own): not a ``gradingPeriod``, which consumers would
+    take as the class's whole span and so end the class after a quarter, nor the
+    ``schoolYear`` itself, which the terms sit within. Sessions that do not resolve are
+    OR-REF-001's business and left out. Fix: point ``terms`` at the term or semester
+    sessions the class meets in; grading periods are found under those terms."""
+    sessions_walk, classes = ctx.walk("academicSessions"), ctx.walk("classes")
+    sessions = by_id(sessions_walk)
+    offenders = Offenders()
+    for index, klass in enumerate(classes.records):
+        terms = klass.get("terms") if isinstance(klass.get("terms"), list) else []
+        wrong = [f"{t} ({sessions[t].get('type')})" for t in map(ref_id, terms)
+                 if t in sessions and str(sessions[t].get("type")) not in TERM_TYPES
+                 and not str(sessions[t].get("type")).startswith("ext:")]
+        if wrong:
+            offenders.add(f"{klass.get('sourcedId')}: {', '.join(wrong)}",
+                          classes.exchange_for(index))
+    offenders.raise_if_any(lambda n: f"{n} classes list sessions other than terms or "
+                                     "semesters in terms", classes.extent + sessions_walk.extent)
+    return passed(f"the terms of {len(classes.records)} classes are terms or semesters"
+                  f"{classes.extent}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from ..engine import Finding, Outcome, passed
+from ..engine import Finding, Offenders, Outcome, passed
+from ..target import Exchange
 from .context import Context
 from .support import (
     check,
@@ -61,6 +62,115 @@ def unknown_route(ctx: Context) -> Outcome:
     if problem:
         raise Finding(f"/noSuchCollection {problem}", exchange)
     return passed("an unknown route answered 404 with a status payload", exchange)
+
+
+# Requests a real client sends by mistake: (what it is, the query string as sent).
+MISTAKES = (
+    ("a filter with a value that is no date", "filter=dateLastModified%3E%27yesterday%27"),
+    ("filter given twice", "filter=givenName%3D%27A%27&filter=familyName%3D%27B%27"),
+    ("limit given twice", "limit=1&limit=2"),
+    ("sort on a list field", "sort=agents"),
+    ("an offset beyond any integer", "offset=99999999999999999999999"),
+    ("a filter with an unclosed quote", "filter=givenName%3D%27A"),
+)
+
+
+def _why_not_clean(exchange: Exchange, version: str) -> str | None:
+    """Why an answer to a client mistake is not clean: no answer, a 5xx, a 2xx that is not a
+    JSON object, another status without the version's status payload (None when clean)."""
+    status = exchange.status
+    if status is None:
+        return "no answer"
+    if status >= 500:
+        return f"answered {status}"
+    if 200 <= status < 300:
+        return None if isinstance(exchange.json(), dict) else f"answered {status}, not JSON"
+    errors = status_payload_errors(exchange, version)
+    if exchange.json() is None:
+        return f"answered {status} with a body that is not JSON"
+    return f"answered {status} without a status payload ({errors[0]})" if errors else None
+
+
+@check("OR-ERR-005", "Mistakes a real client makes are answered, never with a server error",
+       "OneRoster 1.2 REST binding §3.3: 4xx with imsx_StatusInfo for client errors, 5xx only "
+       "for provider faults; 1.1 statusInfoSet")
+def client_mistakes_answered(ctx: Context) -> Outcome:
+    """Real clients send, by mistake: a filter whose value is no date
+    (``dateLastModified>'yesterday'``), ``filter`` or ``limit`` given twice, a sort on a list
+    field (``sort=agents``), an offset beyond any integer, a filter with an unclosed quote.
+    Each must be answered either 200 with a JSON page (the provider read it some way) or
+    4xx with the version's status payload, never a 5xx, an HTML page or no answer. Fix:
+    validate the query before running it, and map every parse error to 400 with
+    ``invaliddata`` (1.1 ``invalid data``)."""
+    version = ctx.target.version
+    offenders = Offenders()
+    for what, query in MISTAKES:
+        exchange = ctx.target.get(f"/users?{query}")
+        problem = _why_not_clean(exchange, version)
+        if problem:
+            offenders.add(f"{what} (/users?{query}) {problem}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(MISTAKES)} client mistakes were not "
+                                     "answered cleanly")
+    return passed(f"{len(MISTAKES)} client mistakes, each answered 200 or 4xx with a status "
+                  "payload")
+
+
+def _other_methods(ctx: Context) -> list[tuple[str, str, Exchange]]:
+    """Writes to read-only rostering endpoints: (method, path, answer), asked once per run.
+    Only collections and an id that does not exist, so nothing real can be changed."""
+    if "other-methods" not in ctx.cache:
+        unknown = f"/users/harness-{uuid.uuid4()}"
+        asked = (("POST", "/users"), ("PUT", "/orgs"), ("PATCH", "/classes"),
+                 ("DELETE", unknown))
+        ctx.cache["other-methods"] = [
+            (method, path, ctx.target.send(method, path, json={} if method != "DELETE" else
+                                           None))
+            for method, path in asked]
+    return ctx.cache["other-methods"]
+
+
+@check("OR-ERR-006", "Other methods on read-only endpoints are refused with a status payload",
+       "OneRoster 1.2 REST binding §3.3: rostering is read-only; errors carry imsx_StatusInfo")
+def other_methods_refused(ctx: Context) -> Outcome:
+    """Rostering endpoints are read-only. ``POST /users``, ``PUT /orgs``, ``PATCH /classes``
+    and ``DELETE /users/{an id that does not exist}`` must be refused with a 4xx and the
+    version's status payload, as every OneRoster error is: never accepted (2xx), never a
+    server error, never an HTML page from the web server. Fix: route every method under the
+    base path to the OneRoster error handler."""
+    version = ctx.target.version
+    offenders = Offenders()
+    answers = _other_methods(ctx)
+    for method, path, exchange in answers:
+        status = exchange.status
+        if status is not None and 200 <= status < 300:
+            offenders.add(f"{method} {path} was accepted ({status})", exchange)
+        elif problem := _why_not_clean(exchange, version):
+            offenders.add(f"{method} {path} {problem}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(answers)} requests with other methods were "
+                                     "not refused cleanly")
+    return passed(f"{len(answers)} requests with other methods were refused with a status "
+                  "payload")
+
+
+@check("OR-ERR-007", "Other methods on a collection answer 405 with an Allow header",
+       "RFC 9110 §15.5.6 405 Method Not Allowed (Allow required)", severity="warning")
+def other_methods_are_405(ctx: Context) -> Outcome:
+    """HTTP's own answer to a method a resource does not support is 405 Method Not Allowed,
+    with an ``Allow`` header naming the methods it does support (RFC 9110 requires the header
+    on a 405). ``POST /users``, ``PUT /orgs`` and ``PATCH /classes`` should get it, so a
+    client learns the endpoint is read-only rather than missing. Warning only: OneRoster
+    does not name the status. Fix: answer 405 with ``Allow: GET, HEAD`` (and the status
+    payload)."""
+    offenders = Offenders()
+    collections = [a for a in _other_methods(ctx) if a[0] != "DELETE"]
+    for method, path, exchange in collections:
+        if exchange.status != 405:
+            offenders.add(f"{method} {path} answered {exchange.status}", exchange)
+        elif not exchange.headers.get("allow"):
+            offenders.add(f"{method} {path} answered 405 without an Allow header", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(collections)} requests with other methods "
+                                     "did not get 405 with Allow")
+    return passed(f"{len(collections)} requests with other methods got 405 with Allow")
 
 
 @run_phase_check("OR-ERR-003", "No request fails with a server error or times out",

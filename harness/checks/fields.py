@@ -6,7 +6,17 @@ from __future__ import annotations
 from ..engine import Finding, Outcome, passed
 from ..exchange import Exchange
 from .context import Context
-from .support import by_id, check, code_minor, few, member, status_payload_errors
+from .support import (
+    SINGULAR,
+    Offenders,
+    by_id,
+    check,
+    code_minor,
+    few,
+    first_records,
+    member,
+    status_payload_errors,
+)
 
 FIELD_SETS = (("users", ("sourcedId", "familyName", "email")),
               ("enrollments", ("sourcedId", "role", "user")))
@@ -114,3 +124,64 @@ def unknown_field_is_reported(ctx: Context) -> Outcome:
                       f"invalid_selection_field (codeMinor seen: {codes or 'none'})", exchange)
     return passed(f"{what}: 200 with all fields and the invalid_selection_field warning",
                   exchange)
+
+
+@check("OR-FIELDS-003", "fields selects on single records too",
+       "OneRoster 1.2 REST binding: field selection on getOne operations (fields); 1.1 the same")
+def fields_on_single_records(ctx: Context) -> Outcome:
+    """``GET /users/{id}?fields=sourcedId,familyName`` and ``GET /orgs/{id}?fields=sourcedId,name``
+    must return the record under its singular envelope (``user``, ``org``) with exactly the
+    named fields it has, as a collection page does. Fix: apply the same field selection to
+    get-by-id answers."""
+    offenders = Offenders()
+    asked = 0
+    for collection, names in (("users", ("sourcedId", "familyName")),
+                              ("orgs", ("sourcedId", "name"))):
+        records = [r for r in first_records(ctx, collection)
+                   if isinstance(r, dict) and isinstance(r.get("sourcedId"), str)]
+        if not records:
+            continue
+        whole = records[0]
+        path = f"/{collection}/{whole['sourcedId']}"
+        exchange = ctx.target.get(path, {"fields": ",".join(names)})
+        key = SINGULAR[collection]
+        record = member(exchange.json(), key)
+        asked += 1
+        if exchange.status != 200 or not isinstance(record, dict):
+            offenders.add(f"{path}?fields={','.join(names)} answered {exchange.status} without "
+                          f"a {key!r} object", exchange)
+            continue
+        expected = set(names) & set(whole)
+        if set(record) != expected:
+            offenders.add(f"{path}?fields={','.join(names)} has keys {sorted(record)}, expected "
+                          f"{sorted(expected)}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} single records ignored fields")
+    if not asked:
+        return Outcome("skipped", "no users or orgs to fetch by id")
+    return passed(f"{asked} single records carried exactly the selected fields")
+
+
+BLANK_CODES = {"1.2": ("invalid_selection_field", "invalid_blank_selection_field"),
+               "1.1": ("invalid_blank_selection_field",)}
+
+
+@check("OR-FIELDS-004", "A blank fields= is refused with 400",
+       "OneRoster 1.1 §3.3: blank selection field, 400 invalid_blank_selection_field; 1.2 "
+       "OpenAPI: 400 invalid_selection_field")
+def blank_fields_refused(ctx: Context) -> Outcome:
+    """``GET /users?fields=`` names no field at all. It must answer 400 with the version's
+    status payload, codeMinor ``invalid_blank_selection_field`` (1.1; 1.2 has no code of its
+    own for it, so ``invalid_selection_field`` or the 1.1 code), not 200 with nothing or with
+    everything and not a 5xx. Fix: refuse an empty or blank ``fields`` value."""
+    version = ctx.target.version
+    exchange = ctx.target.get("/users", {"fields": "", "limit": 1})
+    if exchange.status != 400:
+        raise Finding(f"fields= answered {exchange.status}, expected 400", exchange)
+    errors = status_payload_errors(exchange, version)
+    if errors:
+        raise Finding(f"the 400 for fields= is not a status payload: {errors[0]}", exchange)
+    code = code_minor(exchange.json(), version)
+    if code not in BLANK_CODES[version]:
+        raise Finding(f"the 400 for fields= has codeMinor {code!r}, expected "
+                      f"{' or '.join(map(repr, BLANK_CODES[version]))}", exchange)
+    return passed(f"fields= answered 400 {code}", exchange)

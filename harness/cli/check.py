@@ -131,9 +131,11 @@ def _check_target(target: Target, checks: list, args: argparse.Namespace,
                     bar.update(task, description=f"{check.id} {check.title[:50]}",
                                completed=checks.index(check))
 
-                summary = run_checks(target, checks, progress, args.max_seconds, args.seed)
+                summary = run_checks(target, checks, progress, args.max_seconds, args.seed,
+                                     profile=args.profile)
         else:
-            summary = run_checks(target, checks, max_seconds=args.max_seconds, seed=args.seed)
+            summary = run_checks(target, checks, max_seconds=args.max_seconds, seed=args.seed,
+                                 profile=args.profile)
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from ..engine import Finding, Offenders, Outcome, passed
-from ..target import Exchange
+from ..exchange import Exchange
 from .context import Context
 from .support import (
     check,

@@ -218,3 +218,26 @@ def test_every_offender_is_listed_with_its_evidence(district: Path) -> None:
     assert {item.split()[0] for item in found.items} == parents
     assert found.message.startswith(f"{len(parents)} users break the agents rules")
     assert found.evidence and all("***" in e.curl for e in found.evidence)
+
+
+def _one_stamp_for_everyone(body: dict) -> dict | None:
+    def change(user: dict) -> None:
+        user["dateLastModified"] = "2026-01-05T08:00:00Z"
+    return _users(body, change)
+
+
+def _nothing_after_the_one_stamp(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, "sourcedId='nobody'" if k == "filter" and "dateLastModified" in v else v)
+         for k, v in _params(scope)]).encode()
+    return scope
+
+
+def test_a_delta_filter_that_cannot_be_judged_is_skipped_not_passed(district: Path) -> None:
+    """Every user carries one stamp, so dateLastModified>'that stamp' rightly selects nobody:
+    nothing tells that from a filter that always answers an empty page."""
+    summary = _run(district, request=_nothing_after_the_one_stamp,
+                   response=_one_stamp_for_everyone)
+    delta = next(r for r in summary.results if r.id == "OR-DATE-005")
+    assert delta.status == "skipped"
+    assert "every user has the same dateLastModified" in delta.message

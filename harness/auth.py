@@ -1,10 +1,12 @@
 """A provider's credentials as ``httpx.Auth`` flows, for the checker's ``Target`` and for any
 ``httpx.Client`` (the pytest plugin's ``oneroster_client``):
 
-- ``ClientCredentials``: OAuth 2.0 client credentials (RFC 6749 §4.4). The token is fetched on
-  first use and reused; the answer's ``scope`` and ``expires_in`` are kept. A 401 gets one new
-  token and one retry, unless the caller renews by itself (the Target does, to count and report
-  each refusal).
+- ``ClientCredentials``: OAuth 2.0 client credentials (RFC 6749 §4.4), asking for the scopes
+  it is given, sent with HTTP Basic or as form fields (whichever the token URL takes). The
+  token is fetched on first use and reused; the answer's ``scope`` and ``expires_in`` are kept.
+  A 401 gets one new token and one retry, unless the caller renews by itself (the Target does,
+  to count and report each refusal). A refused token request is one line naming the cause
+  (``harness.token_refusal``).
 - ``StaticBearer``: a token given as it is (RFC 6750).
 - ``OAuth1Signature``: two-legged OAuth 1.0a request signing (RFC 5849) as OneRoster 1.1 uses
   it, by oauthlib, with HMAC-SHA256 (what the 1.1 security guide asks for) or HMAC-SHA1.
@@ -25,8 +27,15 @@ import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
 from oauthlib.oauth1 import Client as OAuth1Client
 
+from .oneroster.scopes import named_in, short
+from .token_refusal import Refusal as TokenRefusal
+from .token_refusal import read_refusal
+
 MODES = ("oauth2", "bearer", "oauth1")
-SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA256, SIGNATURE_HMAC_SHA1)  # the first is the default
+SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA256, SIGNATURE_HMAC_SHA1)  # the first is the spec's
+# RFC 6749 §2.3.1: HTTP Basic (what the 1EdTech Security Framework uses) first, then the form.
+CLIENT_AUTH = ("basic", "form")
+STYLE_NAMES = {"basic": "HTTP Basic", "form": "the client_id/client_secret form fields"}
 # Characters oauthlib accepts unescaped in a query; httpx leaves a few others (``[``, ``]``)
 # as they are, and the signature's parameter normalisation is the same either way.
 _QUERY_SAFE = "=&;:%+~,*@!()/?'$"
@@ -46,7 +55,17 @@ class Refusal:
 
 
 class ClientCredentials(httpx.Auth):
-    """OAuth 2.0 client credentials at ``token_url`` (HTTP Basic with the client id and secret).
+    """OAuth 2.0 client credentials at ``token_url``.
+
+    ``scope`` is what the token requests ask for (space-separated URIs; None or "" sends no
+    ``scope`` parameter). With ``fallback_scope``, a request refused for its scope
+    (``invalid_scope``, or ``invalid_request`` about the scope) is asked once more: without
+    the scopes the refusal names, or when it names none, for ``fallback_scope`` alone.
+
+    ``client_auth`` is how the client id and secret travel (RFC 6749 §2.3.1): "basic" (HTTP
+    Basic), "form" (``client_id``/``client_secret`` form fields) or "auto": HTTP Basic, as the
+    1EdTech Security Framework does, and the form fields once when Basic is refused; the one
+    that worked is kept. What happened on the way in is kept in ``notes``.
 
     Token requests go through ``client`` (the caller's, so they share its transport and
     timeouts) or a client of this flow's own. Synchronous clients only: a token is fetched
@@ -56,11 +75,21 @@ class ClientCredentials(httpx.Auth):
 
     def __init__(self, token_url: str, client_id: str, client_secret: str, *,
                  client: httpx.Client | None = None, timeout: float = 10.0,
-                 renew_on_401: bool = True) -> None:
+                 renew_on_401: bool = True, scope: str | None = None,
+                 fallback_scope: str | None = None, client_auth: str = "auto",
+                 scope_option: str = "--scope") -> None:
+        if client_auth not in (*CLIENT_AUTH, "auto"):
+            raise ValueError(f"unknown client authentication {client_auth!r}; expected one of "
+                             f"{', '.join((*CLIENT_AUTH, 'auto'))}")
         self.token_url = token_url
         self.client_id = client_id
         self._secret = client_secret
         self.renew_on_401 = renew_on_401
+        self.scope_asked = scope or None
+        self.fallback_scope = fallback_scope
+        self.client_auth = client_auth
+        self.scope_option = scope_option  # how a message names the option that sets the scope
+        self.notes: list[str] = []
         self._owns_client = client is None
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
         self._lock = threading.Lock()
@@ -73,13 +102,34 @@ class ClientCredentials(httpx.Auth):
         if self._owns_client:
             self._client.close()
 
-    def request_token(self, secret: str | None = None, scope: str | None = None
+    @property
+    def has_token(self) -> bool:
+        return self._token is not None
+
+    def ask(self, scope: str | None, fallback_scope: str | None = None) -> None:
+        """Ask for ``scope`` from the next token request on (with ``fallback_scope`` as the
+        one retry when it is refused)."""
+        with self._lock:
+            self.scope_asked = scope or None
+            self.fallback_scope = fallback_scope
+
+    def request_token(self, secret: str | None = None, scope: str | None = None, *,
+                      grant_type: str = "client_credentials", style: str | None = None
                       ) -> httpx.Response:
-        """One token request with this client id and ``secret`` (this flow's secret when None),
-        asking for ``scope`` when given. Leaves the flow's own token alone."""
-        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
-        return self._client.post(self.token_url, data=form,
-                                 auth=(self.client_id, self._secret if secret is None else secret))
+        """One token request with this client id and ``secret`` (this flow's secret when
+        None), asking for ``scope`` (the scope this flow asks for when None), sent the way
+        that worked (``style`` to choose). Leaves the flow's own token alone."""
+        chosen = style or (self.client_auth if self.client_auth != "auto" else CLIENT_AUTH[0])
+        return self._post(chosen, self.scope_asked if scope is None else scope,
+                          self._secret if secret is None else secret, grant_type)
+
+    def _post(self, style: str, scope: str | None, secret: str,
+              grant_type: str = "client_credentials") -> httpx.Response:
+        form = {"grant_type": grant_type, **({"scope": scope} if scope else {})}
+        if style == "form":
+            return self._client.post(self.token_url, data={
+                **form, "client_id": self.client_id, "client_secret": secret})
+        return self._client.post(self.token_url, data=form, auth=(self.client_id, secret))
 
     def token(self) -> str:
         """The current token, fetched first when there is none (CredentialsError if that
@@ -107,25 +157,63 @@ class ClientCredentials(httpx.Auth):
             request.headers["Authorization"] = f"Bearer {self.token()}"
             yield request
 
-    def _fetch(self) -> None:
+    # --- getting a token: one client-authentication retry, one scope retry ----------------
+
+    def _ask(self, style: str, scope: str | None) -> tuple[httpx.Response, TokenRefusal | None]:
         try:
-            response = self.request_token()
+            response = self._post(style, scope, self._secret)
         except httpx.HTTPError as exc:
             raise CredentialsError(f"cannot reach the token URL {self.token_url}: {exc}"
                                    ) from None
-        if response.status_code != 200:
-            raise CredentialsError(f"the token URL answered {response.status_code}; check the "
-                                   "client id and secret")
-        try:
-            answer = response.json()
-            token = str(answer["access_token"])
-        except (ValueError, KeyError, TypeError):
-            raise CredentialsError("the token URL did not answer an OAuth 2.0 token") from None
-        scope, lifetime = answer.get("scope"), answer.get("expires_in")
-        self._token = token
+        return response, read_refusal(response, (self._secret,))
+
+    def _fail(self, refusal: TokenRefusal, context: str = "", scope: str | None = None
+              ) -> CredentialsError:
+        line = refusal.line(self.token_url, self.scope_option, _shorts(scope))
+        return CredentialsError(line + context)
+
+    def _fetch(self) -> None:
+        styles = CLIENT_AUTH if self.client_auth == "auto" else (self.client_auth,)
+        style, scope = styles[0], self.scope_asked
+        response, refusal = self._ask(style, scope)
+        if refusal is not None and refusal.kind == "scope":
+            narrower = self._narrower(scope, refusal)
+            if narrower is None:
+                raise self._fail(refusal, scope=scope)
+            response, again = self._ask(style, narrower)
+            if again is not None:
+                raise self._fail(again, f" (after {refusal.said} for {_shorts(scope)})",
+                                 narrower)
+            self.notes.append(f"the token URL refused the scopes asked for ({refusal.said}); "
+                              f"asked again for {_shorts(narrower)} and got a token: checks "
+                              "that need the others may be refused")
+            scope, refusal = narrower, None
+        if refusal is not None:
+            raise self._fail(refusal, scope=scope)
+        self.client_auth, self.scope_asked = style, scope
+        answer = response.json()
+        granted, lifetime = answer.get("scope"), answer.get("expires_in")
+        self._token = str(answer["access_token"])
         self._issued_at = time.monotonic()
-        self.scope = scope if isinstance(scope, str) else None
+        self.scope = granted if isinstance(granted, str) else None
         self.expires_in = float(lifetime) if isinstance(lifetime, (int, float)) else None
+
+    def _narrower(self, scope: str | None, refusal: TokenRefusal) -> str | None:
+        """The one retry after a scope refusal: the scopes asked for less those the refusal
+        names, or the fallback scope alone when it names none; None when there is nothing
+        narrower to ask for (or no fallback was allowed)."""
+        asked = (scope or "").split()
+        if self.fallback_scope is None or not asked:
+            return None
+        named = named_in(refusal.description or refusal.error or "", asked)
+        keep = [s for s in asked if s not in named]
+        if not named or not keep:
+            keep = [] if self.fallback_scope in named else [self.fallback_scope]
+        return " ".join(keep) if keep and keep != asked else None
+
+
+def _shorts(scope: str | None) -> str:
+    return " ".join(short(s) for s in (scope or "").split()) or "no scope"
 
 
 class StaticBearer(httpx.Auth):
@@ -154,19 +242,28 @@ class OAuth1Signature(httpx.Auth):
 
     def __init__(self, consumer_key: str, consumer_secret: str,
                  signature_method: str = SIGNATURE_HMAC_SHA256) -> None:
+        self._clients = {name: OAuth1Client(consumer_key, client_secret=consumer_secret,
+                                            signature_method=name,
+                                            signature_type=SIGNATURE_TYPE_AUTH_HEADER)
+                         for name in SIGNATURE_METHODS}
+        self.signature_method = SIGNATURE_HMAC_SHA256
+        self.use(signature_method)
+
+    def use(self, signature_method: str) -> None:
+        """Sign the requests from now on with ``signature_method``."""
         if signature_method not in SIGNATURE_METHODS:
             raise ValueError(f"unknown signature method {signature_method!r}; expected one of "
                              f"{', '.join(SIGNATURE_METHODS)}")
         self.signature_method = signature_method
-        self._client = OAuth1Client(consumer_key, client_secret=consumer_secret,
-                                    signature_method=signature_method,
-                                    signature_type=SIGNATURE_TYPE_AUTH_HEADER)
 
-    def authorization(self, method: str, url: str, form: str | None = None) -> str:
-        """The Authorization header value for one request (a fresh nonce and timestamp)."""
+    def authorization(self, method: str, url: str, form: str | None = None, *,
+                      signature_method: str | None = None) -> str:
+        """The Authorization header value for one request (a fresh nonce and timestamp),
+        signed with this flow's method or ``signature_method``."""
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else None
-        _, signed, _ = self._client.sign(_signable(url), method.upper(), body=form or None,
-                                         headers=headers)
+        client = self._clients[signature_method or self.signature_method]
+        _, signed, _ = client.sign(_signable(url), method.upper(), body=form or None,
+                                   headers=headers)
         return signed["Authorization"]
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -183,14 +280,16 @@ Credentials = ClientCredentials | StaticBearer | OAuth1Signature
 
 def credentials(mode: str, token_url: str, client_id: str, client_secret: str, *,
                 client: httpx.Client | None = None,
-                signature_method: str = SIGNATURE_HMAC_SHA256, renew_on_401: bool = True
-                ) -> Credentials:
-    """The flow for a mode: "oauth2" (client credentials at ``token_url``), "bearer"
-    (``client_secret`` is the token) or "oauth1" (the id and secret as consumer key and
-    secret)."""
+                signature_method: str = SIGNATURE_HMAC_SHA256, renew_on_401: bool = True,
+                scope: str | None = None, fallback_scope: str | None = None,
+                scope_option: str = "--scope") -> Credentials:
+    """The flow for a mode: "oauth2" (client credentials at ``token_url`` asking for
+    ``scope``), "bearer" (``client_secret`` is the token) or "oauth1" (the id and secret as
+    consumer key and secret)."""
     if mode == "oauth2":
         return ClientCredentials(token_url, client_id, client_secret, client=client,
-                                 renew_on_401=renew_on_401)
+                                 renew_on_401=renew_on_401, scope=scope,
+                                 fallback_scope=fallback_scope, scope_option=scope_option)
     if mode == "bearer":
         return StaticBearer(client_secret)
     if mode == "oauth1":

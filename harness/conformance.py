@@ -7,13 +7,17 @@ import pytest
 
 from .checks import Check, Context
 from .engine import run_one
-from .runner import select
-from .target import Target
+from .runner import select, services_for
+from .target import Target, TargetError
 
 
 @pytest.fixture(scope="module")
-def oneroster_context(oneroster_target: Target) -> Context:
-    oneroster_target.authenticate()
+def oneroster_context(oneroster_target: Target, pytestconfig: pytest.Config) -> Context:
+    checks = select(None, pytestconfig.getoption("--oneroster-profile"))
+    try:
+        oneroster_target.authenticate(services_for(checks))
+    except TargetError as exc:  # the provider cannot be used: one line, not a failure per check
+        pytest.exit(f"oneroster: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     return Context(oneroster_target)
 
 

@@ -26,7 +26,9 @@ class OptionsError(ValueError):
 class TargetOptions:
     """Where the provider is and how to authenticate: client credentials (``token_url``,
     ``client_id``, ``client_secret``), a static bearer ``token``, or ``oauth1`` signing (1.1,
-    the client id and secret as consumer key and secret, by ``signature_method``)."""
+    the client id and secret as consumer key and secret, by ``signature_method``). ``scope``
+    is what client credentials ask for when given ("" for no scope at all); without it the
+    run asks for the scopes of the services it checks."""
 
     base_url: str | None = None
     token_url: str | None = None
@@ -35,6 +37,7 @@ class TargetOptions:
     token: str | None = None
     oauth1: bool = False
     signature_method: str | None = None  # OAuth 1.0a only; None: HMAC-SHA256
+    scope: str | None = None  # client credentials only; None: the run's services' scopes
     vendor_key: str | None = None  # Infinite Campus x-vendor-authorization, KEY:SECRET
     version: str = "1.2"
     timeout: float = 10.0
@@ -70,6 +73,9 @@ def check_options(options: TargetOptions, spell: Spelling = cli_spelling, *,
         if options.signature_method not in SIGNATURE_METHODS:
             raise OptionsError(f"{spell('signature-method')} must be one of "
                                f"{', '.join(SIGNATURE_METHODS)}")
+    if options.scope is not None and (options.token or options.oauth1):
+        raise OptionsError(f"{spell('scope')} applies to client credentials (a token URL), "
+                           f"not to {spell('token' if options.token else 'oauth1')}")
     if options.oauth1 and options.version != "1.1":
         raise OptionsError(f"OAuth 1.0a signing is OneRoster 1.1 only: add {spell('version')} "
                            "1.1")
@@ -98,4 +104,6 @@ def open_target(options: TargetOptions, spell: Spelling = cli_spelling) -> Targe
                   timeout=options.timeout, max_requests=options.max_requests,
                   vendor_key=options.vendor_key, auth=options.auth,
                   concurrency=options.concurrency,
-                  signature_method=options.signature_method or SIGNATURE_METHODS[0])
+                  signature_method=options.signature_method or SIGNATURE_METHODS[0],
+                  scope=None if options.scope is None else " ".join(options.scope.split()),
+                  spell=spell)

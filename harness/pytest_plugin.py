@@ -6,8 +6,9 @@
 
 Also ``--oneroster-token`` (a static bearer token), ``--oneroster-oauth1`` (OAuth 1.0a signing
 for 1.1, the client id and secret as consumer key and secret; ``--oneroster-signature-method``
-HMAC-SHA256 or HMAC-SHA1), ``--oneroster-vendor-key``, ``--oneroster-version 1.1``,
-``--oneroster-profile spec,campus,...`` and the run's limits (``--oneroster-timeout``,
+HMAC-SHA256 or HMAC-SHA1), ``--oneroster-scope`` (the scopes to ask for),
+``--oneroster-vendor-key``, ``--oneroster-version 1.1``, ``--oneroster-profile
+spec,campus,...`` and the run's limits (``--oneroster-timeout``,
 ``--oneroster-max-requests``, ``--oneroster-concurrency``). The options are checked as the
 command line checks them (``harness.connect``): a bad combination stops pytest with one line.
 
@@ -49,6 +50,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "key and secret) instead of a bearer token")
     group.addoption("--oneroster-signature-method", default=None, choices=SIGNATURE_METHODS,
                     help="OAuth 1.0a signature method (default HMAC-SHA256)")
+    group.addoption("--oneroster-scope", default=None,
+                    help="scopes to ask the token URL for (space-separated; \"\" for none); "
+                    "default: the OneRoster scopes of the services checked")
     group.addoption("--oneroster-vendor-key", help="Infinite Campus x-vendor-authorization "
                     "(KEY:SECRET) for grade-book calls")
     group.addoption("--oneroster-timeout", type=float, default=10.0,
@@ -74,6 +78,7 @@ def target_options(config: pytest.Config, mock: RunningMock | None = None) -> Ta
     return TargetOptions(
         **where, oauth1=option("--oneroster-oauth1"),
         signature_method=option("--oneroster-signature-method"),
+        scope=option("--oneroster-scope"),
         vendor_key=option("--oneroster-vendor-key"), version=option("--oneroster-version"),
         timeout=option("--oneroster-timeout"), max_requests=option("--oneroster-max-requests"),
         concurrency=option("--oneroster-concurrency"))

@@ -13,6 +13,9 @@ from .profiles import apply_profiles, parse_profiles
 from .target import Target
 
 Progress = Callable[[Check], None]
+# Check families that use a service beyond rostering: the token request asks for its scopes
+# only when one of them runs.
+FAMILY_SERVICES = {"GB": "gradebook"}
 
 
 def select(only: str | None, profiles: str | None = None) -> list[Check]:
@@ -32,16 +35,25 @@ def select(only: str | None, profiles: str | None = None) -> list[Check]:
     return ordered(apply_profiles(chosen, chosen_profiles))
 
 
+def services_for(checks: list[Check]) -> set[str]:
+    """The OneRoster services the checks read or write: rostering, and the grade book (or
+    resources) when a check of that service is among them."""
+    return {"rostering"} | {FAMILY_SERVICES[c.family] for c in checks
+                            if c.family in FAMILY_SERVICES}
+
+
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
                max_seconds: float | None = None, seed: int = 42,
                limits: WalkLimits | None = None, profile: str = "spec") -> RunSummary:
     """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
-    started are skipped (a slow provider cannot hold a CI job forever). Raises TargetError
-    when no token can be had at all."""
+    started are skipped (a slow provider cannot hold a CI job forever). The token request asks
+    for the scopes of the services the checks use. Raises TargetError when no token can be had
+    at all."""
     started = time.perf_counter()
     began = utc_now()
-    target.authenticate()
+    target.authenticate(services_for(checks))
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
     results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds)
     return RunSummary(target.base_url, target.version, tuple(results),
-                      round(time.perf_counter() - started, 3), began, profile, seed)
+                      round(time.perf_counter() - started, 3), began, profile, seed,
+                      target.access)

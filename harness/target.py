@@ -2,7 +2,9 @@
 
 Credentials are one of the flows of ``harness.auth`` (OAuth 2.0 client credentials, a static
 bearer token, OAuth 1.0a signing for 1.1); what comes back is an ``Exchange`` (harness.exchange)
-with the credentials masked. Every request counts against a budget; answers are read up to a
+with the credentials masked. Client credentials ask for the scopes of the services the run
+checks (``authenticate``), or for the scope the user gave; how the checker got in is the
+target's ``access``. Every request counts against a budget; answers are read up to a
 size cap; at most ``concurrency`` requests run at once (``get_many``).
 
 A real provider misbehaves, and the checker must not turn that into noise in every check: a
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,8 @@ from .auth import (
 )
 from .engine import Abort, Skip
 from .exchange import VENDOR_HEADER, Exchange, encode_body
+from .model import Access
+from .oneroster import scopes
 
 __all__ = ["AUTH_MODES", "BASE_PATHS", "GRADEBOOK_PATHS", "MAX_BODY", "MAX_CONCURRENCY",
            "BudgetExceeded", "Exchange", "Incident", "Target", "TargetError"]
@@ -78,13 +82,20 @@ class Target:
     token to send as it is) or "oauth1" (1.1 requests signed with the client id and secret as
     consumer key and secret, by ``signature_method``). ``harness.connect.open_target`` opens
     one from a set of options, checking them first.
+
+    ``scope``: what the token requests ask for, as given (space-separated; "" for no scope
+    parameter); None lets the run ask for the scopes of the services it checks (until then,
+    those of every service the checker reads and writes), with one narrower retry when the
+    token URL refuses them (``harness.auth.ClientCredentials``). ``spell`` names an option
+    the way the caller spells it, for messages.
     """
 
     def __init__(self, base_url: str, token_url: str, client_id: str, client_secret: str,
                  version: str = "1.2", timeout: float = 10.0, max_requests: int = 2_000,
                  client: httpx.Client | None = None, vendor_key: str | None = None, *,
                  auth: str = "oauth2", concurrency: int = 1,
-                 signature_method: str = SIGNATURE_METHODS[0]) -> None:
+                 signature_method: str = SIGNATURE_METHODS[0], scope: str | None = None,
+                 spell: Callable[[str], str] = lambda name: f"--{name}") -> None:
         if auth not in AUTH_MODES:
             raise ValueError(f"unknown auth {auth!r}; expected one of {AUTH_MODES}")
         if not 1 <= concurrency <= MAX_CONCURRENCY:
@@ -99,10 +110,16 @@ class Target:
         self._client = client or httpx.Client(
             timeout=timeout, follow_redirects=False,
             limits=httpx.Limits(max_connections=concurrency))
+        self.spell = spell
+        self.scope_given = scope is not None
         # The Target renews a refused token itself, to count the retry and report the refusal.
         self.credentials: Credentials = credentials(
             auth, token_url, client_id, client_secret, client=self._client,
-            signature_method=signature_method, renew_on_401=False)
+            signature_method=signature_method, renew_on_401=False,
+            scope=scope if scope is not None else self._scopes_for(SERVICES),
+            fallback_scope=None if scope is not None else scopes.uri(scopes.MINIMUM, version),
+            scope_option=spell("scope"))
+        self.notes: list[str] = []  # how the checker got in, beyond what ``access`` names
         # "key:secret" sent as x-vendor-authorization on grade-book calls (Infinite Campus).
         self._vendor_key = vendor_key
         self.max_requests = max_requests
@@ -125,10 +142,31 @@ class Target:
         flow = self.credentials
         return flow.scope if isinstance(flow, ClientCredentials) else None
 
-    def authenticate(self) -> None:
-        """Fail fast (TargetError) when the credentials cannot work at all."""
-        if self.auth == "oauth2":
-            self.token()
+    def authenticate(self, services: Iterable[str] | None = None) -> None:
+        """Get in: with client credentials, fetch the run's token, asking for the scopes of
+        ``services`` (rostering, gradebook, resources) unless a scope was given. TargetError
+        when no token can be had, in one line naming the cause. Once a token is held, nothing
+        more is asked."""
+        flow = self.credentials
+        if not isinstance(flow, ClientCredentials) or flow.has_token:
+            return
+        if services is not None and not self.scope_given:
+            flow.ask(self._scopes_for(services), scopes.uri(scopes.MINIMUM, self.version))
+        self.token()
+
+    def _scopes_for(self, services: Iterable[str]) -> str:
+        return " ".join(scopes.scopes_for(set(services) | {"rostering"}, self.version))
+
+    @property
+    def access(self) -> Access:
+        """How the checker got in: the auth mode, the client authentication and scopes of a
+        token request, the signature method, and notes on any retry that was needed."""
+        flow = self.credentials
+        if isinstance(flow, ClientCredentials):
+            return Access(self.auth, flow.client_auth if flow.has_token else None,
+                          flow.scope_asked, flow.scope, None, (*self.notes, *flow.notes))
+        method = flow.signature_method if isinstance(flow, OAuth1Signature) else None
+        return Access(self.auth, signature_method=method, notes=tuple(self.notes))
 
     def token(self) -> str:
         """The bearer token requests carry (fetched first with client credentials)."""
@@ -140,27 +178,29 @@ class Target:
         except CredentialsError as exc:
             raise TargetError(str(exc)) from None
 
-    def token_request(self, secret: str | None = None, scope: str | None = None
-                      ) -> tuple[Exchange, str | None]:
+    def token_request(self, secret: str | None = None, scope: str | None = None, *,
+                      grant_type: str = "client_credentials") -> tuple[Exchange, str | None]:
         """A token request of its own: with the run's client id and ``secret`` (the run's
-        secret when None) and ``scope`` when given; (the exchange, the token issued or None).
-        Counts against the budget; the exchange masks the credentials and the token."""
+        secret when None), asking for ``scope`` (the run's when None) with ``grant_type``,
+        its credentials sent the way the run's were; (the exchange, the token issued or
+        None). Counts against the budget; the exchange masks the credentials and the token."""
         flow = self.credentials
         if not isinstance(flow, ClientCredentials):
             raise TargetError("this target has no token URL to ask for a token")
         self.spend()
+        style = "form" if flow.client_auth == "form" else "basic"
         try:
-            response = flow.request_token(secret, scope)
+            response = flow.request_token(secret, scope, grant_type=grant_type)
         except httpx.HTTPError as exc:
             return Exchange("POST", self.token_url, None, httpx.Headers(), f"no answer: {exc}",
-                            "basic"), None
+                            style), None
         try:
             token = response.json().get("access_token")
         except (ValueError, AttributeError):
             token = None
         shown = _TOKEN_VALUE.sub(r"\1***", response.text)
         return Exchange("POST", self.token_url, response.status_code, response.headers, shown,
-                        "basic"), token if isinstance(token, str) else None
+                        style), token if isinstance(token, str) else None
 
     def url(self, path: str, params: dict[str, Any] | None = None,
             service: str = "rostering") -> str:

@@ -81,8 +81,9 @@ def test_json_has_run_fields_counts_and_results(tmp_path):
     data = json.loads(text)
     assert text.endswith("}\n")
     assert "Zoë" in text  # UTF-8, not \u escapes
-    assert list(data) == ["target", "version", "seconds", "started", "profile", "seed", "counts",
-                          "conformant", "results"]
+    assert list(data) == ["target", "version", "seconds", "started", "profile", "seed",
+                          "access", "counts", "conformant", "results"]
+    assert data["access"] is None  # a summary that did not record how the checker got in
     assert data["counts"] == {"passed": 1, "failed": 1, "warning": 1, "skipped": 1}
     assert data["conformant"] is False
     assert data["target"] == TARGET

@@ -163,6 +163,15 @@ def test_unknown_scope_is_named(client: httpx.Client) -> None:
     assert_error(response, 400, "invalid_scope", f"{V12}roster.writeall")
 
 
+def test_every_refused_scope_is_named(client: httpx.Client) -> None:
+    """A client that asked for several scopes its connection lacks learns all of them from
+    one refusal, so it can ask again without them once."""
+    asked = f"{V12}roster-core.readonly {V12}roster.readonly {V12}gradebook.readonly"
+    response = token(client, {"scope": asked}, auth=(CORE.client_id, CORE.client_secret))
+    assert_error(response, 400, "invalid_scope",
+                 f"{V12}gradebook.readonly {V12}roster.readonly are not available")
+
+
 def test_scope_beyond_the_connection(client: httpx.Client) -> None:
     response = token(client, {"scope": f"{V12}roster.readonly"},
                      auth=(CORE.client_id, CORE.client_secret))

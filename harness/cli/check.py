@@ -45,6 +45,9 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     provider.add_argument("--signature-method", default=None, choices=SIGNATURE_METHODS,
                           help="with --oauth1: HMAC-SHA256 (the default, as OneRoster 1.1 "
                           "asks) or HMAC-SHA1")
+    provider.add_argument("--scope", default=None, metavar='"URI URI ..."',
+                          help="the scopes to ask the token URL for (space-separated; \"\" "
+                          "for none); default: the OneRoster scopes of the services checked")
     provider.add_argument("--vendor-key", default=None, metavar="KEY:SECRET",
                           help="Infinite Campus x-vendor-authorization for grade-book calls")
     provider.add_argument("--profile", default="spec",
@@ -96,7 +99,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     options = TargetOptions(
         base_url=args.base_url, token_url=args.token_url, client_id=args.client_id,
         client_secret=args.client_secret, token=args.token, oauth1=args.oauth1,
-        signature_method=args.signature_method, vendor_key=args.vendor_key,
+        signature_method=args.signature_method, scope=args.scope, vendor_key=args.vendor_key,
         version=args.version, timeout=args.timeout, max_requests=args.max_requests,
         concurrency=args.concurrency)
     try:

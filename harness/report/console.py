@@ -30,6 +30,9 @@ def print_summary(summary: RunSummary, console: Console) -> None:
             Text(result.status, style=STATUS_STYLES.get(result.status, "")),
         )
     console.print(table)
+    if summary.access is not None:
+        for line in (f"access: {summary.access.summary()}", *summary.access.notes):
+            console.print(line, markup=False, highlight=False)
     for result in summary.results:
         if result.status in ("failed", "warning"):
             console.print(f"{result.id} {result.status}: {result.message}",

@@ -16,6 +16,7 @@ def summary_to_dict(summary: RunSummary) -> dict:
         "started": summary.started,
         "profile": summary.profile,
         "seed": summary.seed,
+        "access": summary.access.to_dict() if summary.access else None,
         "counts": summary.counts(),
         "conformant": summary.conformant,
         "results": [result.to_dict() for result in summary.results],

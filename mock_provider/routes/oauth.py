@@ -133,10 +133,13 @@ def _scopes(connection: Connection, requested: str | None) -> frozenset[str]:
     if requested is None:
         return connection.scopes
     scopes = frozenset(requested.split())
-    for scope in sorted(scopes):
-        if scope not in connection.scopes:
-            raise TokenError(400, "invalid_scope",
-                             f"scope {scope} is not available to this client")
+    # Every refused scope is named, so a client can ask again without them in one step.
+    unavailable = sorted(scope for scope in scopes if scope not in connection.scopes)
+    if unavailable:
+        raise TokenError(400, "invalid_scope",
+                         f"scope {' '.join(unavailable)} "
+                         f"{'is' if len(unavailable) == 1 else 'are'} not available to this "
+                         "client")
     return scopes or connection.scopes
 
 

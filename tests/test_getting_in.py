@@ -1,0 +1,240 @@
+"""The checker gets in as a real client does: against the real mock on uvicorn, and against
+small broken variants of it (ASGI middleware in front of its token endpoint or its OneRoster
+routes), each one a provider met in the field: a token URL that requires a scope, one that
+refuses a wide scope list, one that refuses HTTP Basic."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from harness.cli import main
+from harness.runner import run_checks, select
+from harness.target import Target, TargetError
+from mock_provider.app import create_app
+from mock_provider.connections import (
+    ALL_SCOPES_V11,
+    ALL_SCOPES_V12,
+    SCOPE_PREFIX_V11,
+    SCOPE_PREFIX_V12,
+    Connection,
+    allowed_scopes,
+)
+from mock_provider.store import Store
+
+from .asgi import send_answer
+from .conftest import make_district
+from .live_server import live_server
+
+V12, V11 = SCOPE_PREFIX_V12, SCOPE_PREFIX_V11
+JSON = [(b"content-type", b"application/json")]
+# What a token request looked like: its form (secrets left out) and how the client
+# authenticated ("basic" or "form").
+Seen = dict[str, str]
+Verdict = tuple[int, list, bytes] | None
+Judge = Callable[[dict[str, str], dict[str, str]], Verdict]
+
+
+def refuse(status: int, error: str, description: str) -> tuple[int, list, bytes]:
+    return status, JSON, json.dumps({"error": error, "error_description": description}).encode()
+
+
+class TokenGate:
+    """The mock with a token endpoint that differs in one way: ``judge(form, headers)`` may
+    answer a token request itself (status, headers, body); otherwise the mock answers. Every
+    token request is kept in ``seen``, without the secret."""
+
+    def __init__(self, app, judge: Judge) -> None:
+        self.app, self.judge = app, judge
+        self.seen: list[Seen] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        form = dict(parse_qsl(body.decode()))
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        style = "basic" if headers.get("authorization", "").startswith("Basic ") else "form"
+        self.seen.append({**{k: v for k, v in form.items() if k != "client_secret"},
+                          "style": style})
+        verdict = self.judge(form, headers)
+        if verdict is not None:
+            await send_answer(send, *verdict)
+            return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def scope_required(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    if not form.get("scope"):
+        return refuse(400, "invalid_request", "scope is required")
+    return None
+
+
+def core_scope_only(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """Refuses any scope but roster-core, without saying which of those asked it refuses."""
+    asked = form.get("scope", "").split()
+    if not asked or any(not s.endswith("/roster-core.readonly") for s in asked):
+        return refuse(400, "invalid_scope", "the requested scope is not allowed")
+    return None
+
+
+@pytest.fixture(scope="module")
+def district(districts_dir: Path) -> Path:
+    return make_district(districts_dir, 42, 60)
+
+
+@contextmanager
+def serving(district: Path, judge: Judge | None = None,
+            connection: Connection | None = None) -> Iterator[tuple[str, TokenGate]]:
+    connection = connection or Connection(name="h", client_id="h", client_secret="h-s3cret",
+                                          scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    with Store(district) as store:
+        gate = TokenGate(create_app(store, [connection]), judge or (lambda form, headers: None))
+        with live_server(gate) as url:
+            yield url, gate
+
+
+# --- item 1: the token request asks for the scopes the run needs ------------------------
+
+def test_the_token_request_asks_for_the_scopes_of_the_services_checked(district: Path) -> None:
+    with serving(district, scope_required) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target:
+        summary = run_checks(target, select("OR-CORE,OR-AUTH-005"))
+    assert {r.id: r.status for r in summary.results} == {
+        "OR-CORE-001": "passed", "OR-CORE-002": "passed", "OR-AUTH-005": "passed"}
+    asked = gate.seen[0]["scope"].split()
+    assert asked == [f"{V12}roster-core.readonly", f"{V12}roster.readonly",
+                     f"{V12}roster-demographics.readonly"]  # no grade-book check ran
+    assert summary.access is not None and summary.access.scope_asked == " ".join(asked)
+    assert summary.access.scope_granted == " ".join(sorted(asked))
+
+
+def test_grade_book_checks_add_the_grade_book_scopes_and_1_1_asks_for_1_1_uris(
+        district: Path) -> None:
+    with serving(district, scope_required) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret", "1.1") as target:
+        run_checks(target, select("OR-CORE-001,OR-GB-002"))
+    asked = gate.seen[0]["scope"].split()
+    assert {s.rsplit("/", 1)[1] for s in asked} == {
+        "roster-core.readonly", "roster.readonly", "roster-demographics.readonly",
+        "gradebook.readonly", "gradebook.createput", "gradebook.delete"}
+    assert all(s.startswith(V11) for s in asked)
+
+
+def test_a_refused_wide_scope_list_is_narrowed_once_and_said(district: Path) -> None:
+    with serving(district, core_scope_only) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target:
+        summary = run_checks(target, select("OR-CORE"))
+    assert [s["scope"] for s in gate.seen] == [
+        f"{V12}roster-core.readonly {V12}roster.readonly {V12}roster-demographics.readonly",
+        f"{V12}roster-core.readonly"]  # the spec's minimum, once
+    assert summary.conformant
+    assert summary.access is not None
+    [note] = summary.access.notes
+    assert 'invalid_scope "the requested scope is not allowed"' in note
+    assert "asked again for roster-core.readonly and got a token" in note
+
+
+def test_scopes_the_refusal_names_are_dropped_and_the_rest_kept(district: Path) -> None:
+    rostering_only = Connection(name="r", client_id="h", client_secret="h-s3cret",
+                                scopes=allowed_scopes("1.2", "unsupported"), version="1.2")
+    with serving(district, connection=rostering_only) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target:
+        summary = run_checks(target, select("OR-CORE-001,OR-GB-001"))
+    assert len(gate.seen) == 2
+    assert "gradebook" in gate.seen[0]["scope"] and "gradebook" not in gate.seen[1]["scope"]
+    assert gate.seen[1]["scope"].split() == [f"{V12}roster-core.readonly",
+                                             f"{V12}roster.readonly",
+                                             f"{V12}roster-demographics.readonly"]
+    results = {r.id: r for r in summary.results}
+    assert results["OR-CORE-001"].status == "passed"
+    assert results["OR-GB-001"].status == "skipped"  # the connection may not write grades
+    assert summary.access is not None and "gradebook.createput" in summary.access.notes[0]
+
+
+def test_a_scope_given_is_asked_for_as_it_is_and_never_narrowed(
+        district: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    asked = f"{V12}roster-core.readonly"
+    with serving(district, core_scope_only) as (url, gate):
+        argv = ["check", "provider", "--base-url", url, "--token-url", f"{url}/oauth2/token",
+                "--client-id", "h", "--client-secret", "h-s3cret", "--only", "OR-CORE-001",
+                "--report-dir", str(tmp_path)]
+        assert main([*argv, "--scope", asked]) == 0
+        assert gate.seen[-1]["scope"] == asked and len(gate.seen) == 1
+        results = json.loads((tmp_path / "results.json").read_text())
+        assert results["access"]["scope_asked"] == asked
+        printed = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+        assert "access: OAuth 2.0 client credentials sent with HTTP Basic; 1 scope asked " \
+            "for, 1 granted" in printed
+        wide = f"{V12}roster.readonly {V12}roster-core.readonly"
+        code = main([*argv, "--scope", wide])
+    assert code == 2 and gate.seen[-1]["scope"] == wide and len(gate.seen) == 2
+
+
+def test_a_scope_refusal_that_cannot_be_narrowed_stops_the_run_in_one_line(
+        district: Path) -> None:
+    def nothing_allowed(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+        return refuse(400, "invalid_scope", "no OneRoster scope is enabled for this client")
+
+    with serving(district, nothing_allowed) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target, \
+            pytest.raises(TargetError) as stopped:
+        run_checks(target, select("OR-CORE"))
+    message = str(stopped.value)
+    assert message.startswith('the token URL answered 400 invalid_scope "no OneRoster scope '
+                              'is enabled for this client": the scope was refused (asked for '
+                              "roster-core.readonly)")
+    assert "--scope" in message and "h-s3cret" not in message
+    assert len(gate.seen) == 2  # the first request and the one narrower retry
+
+
+def test_the_plugin_asks_for_the_scope_given_and_stops_in_one_line_when_refused(
+        district: Path, tmp_path: Path) -> None:
+    wide = f"{V12}roster.readonly {V12}roster-core.readonly"
+    with serving(district, core_scope_only) as (url, gate):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs",
+             "harness.conformance", "--oneroster-base-url", url, "--oneroster-token-url",
+             f"{url}/oauth2/token", "--oneroster-client-id", "h", "--oneroster-client-secret",
+             "h-s3cret", "--oneroster-scope", wide], cwd=tmp_path, capture_output=True,
+            text=True, timeout=120, env={**os.environ, "CI": "true"})
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:]
+    assert [s["scope"] for s in gate.seen] == [wide]
+    assert 'oneroster: the token URL answered 400 invalid_scope "the requested scope is not ' \
+        'allowed"' in done.stdout
+    assert "h-s3cret" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--token", "t", "--scope", "x"], "--scope applies to client credentials (a token URL), "
+                                       "not to --token"),
+    (["--oauth1", "--version", "1.1", "--client-id", "k", "--client-secret", "s", "--scope",
+      "x"], "--scope applies to client credentials (a token URL), not to --oauth1"),
+])
+def test_a_scope_with_other_credentials_is_a_usage_error(argv: list[str], message: str,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", "provider", "--base-url", "http://127.0.0.1:9", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

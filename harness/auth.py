@@ -176,6 +176,18 @@ class ClientCredentials(httpx.Auth):
         styles = CLIENT_AUTH if self.client_auth == "auto" else (self.client_auth,)
         style, scope = styles[0], self.scope_asked
         response, refusal = self._ask(style, scope)
+        if refusal is not None and refusal.style_may_matter and len(styles) > 1:
+            other = styles[1]
+            second, again = self._ask(other, scope)
+            if again is not None and again.style_may_matter:
+                raise self._fail(again, " (with HTTP Basic and with the form fields alike)"
+                                 if again.said == refusal.said else
+                                 f" (sent with {STYLE_NAMES[other]}; with "
+                                 f"{STYLE_NAMES[style]}: {refusal.said})")
+            self.notes.append(f"the token URL refused {STYLE_NAMES[style]} client "
+                              f"authentication ({refusal.said}); {STYLE_NAMES[other]} "
+                              + ("worked" if again is None else "got past it"))
+            style, response, refusal = other, second, again
         if refusal is not None and refusal.kind == "scope":
             narrower = self._narrower(scope, refusal)
             if narrower is None:

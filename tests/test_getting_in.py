@@ -238,3 +238,60 @@ def test_a_scope_with_other_credentials_is_a_usage_error(argv: list[str], messag
     assert main(["check", "provider", "--base-url", "http://127.0.0.1:9", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+# --- item 2: HTTP Basic or form fields, whichever the token URL takes ----------------------
+
+def basic_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that reads the client only from the form (RFC 6749 §2.3.1 allows both)."""
+    if headers.get("authorization", "").startswith("Basic "):
+        return refuse(401, "invalid_client", "client_id and client_secret must be in the body")
+    return None
+
+
+def form_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    if "client_secret" in form:
+        return refuse(400, "invalid_request", "use HTTP Basic for client authentication")
+    return None
+
+
+def test_a_token_url_that_refuses_basic_gets_the_form_fields_and_the_run_says_so(
+        district: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with serving(district, basic_refused) as (url, gate):
+        code = main(["check", "provider", "--base-url", url, "--token-url",
+                     f"{url}/oauth2/token", "--client-id", "h", "--client-secret", "h-s3cret",
+                     "--only", "OR-CORE-001,OR-AUTH-004,OR-AUTH-005",
+                     "--report-dir", str(tmp_path)])
+    assert code == 0
+    # Basic once, then the form for the run's token and for every token request after it.
+    assert [s["style"] for s in gate.seen] == ["basic", "form", "form", "form"]
+    access = json.loads((tmp_path / "results.json").read_text())["access"]
+    assert access["client_authentication"] == "form"
+    assert access["notes"] == [
+        'the token URL refused HTTP Basic client authentication (401 invalid_client '
+        '"client_id and client_secret must be in the body"); the client_id/client_secret form '
+        'fields worked']
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "sent as form fields" in printed and "refused HTTP Basic" in printed
+    assert "h-s3cret" not in (tmp_path / "results.json").read_text() + printed
+
+
+def test_a_token_url_that_takes_basic_is_asked_once(district: Path) -> None:
+    with serving(district, form_refused) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target:
+        summary = run_checks(target, select("OR-CORE-001"))
+    assert [s["style"] for s in gate.seen] == ["basic"]
+    assert summary.access is not None and summary.access.client_authentication == "basic"
+    assert summary.access.notes == ()
+
+
+def test_a_client_refused_both_ways_is_one_line_naming_both(district: Path) -> None:
+    with serving(district) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "not-the-s3cret") as target, \
+            pytest.raises(TargetError) as stopped:
+        target.authenticate()
+    assert [s["style"] for s in gate.seen] == ["basic", "form"]
+    assert str(stopped.value) == (
+        'the token URL answered 401 invalid_client "unknown client or wrong secret": the '
+        'client was refused; check the client id and secret (with HTTP Basic and with the '
+        'form fields alike)')

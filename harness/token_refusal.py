@@ -39,6 +39,7 @@ class Refusal:
     error: str | None = None
     description: str | None = None
     content_type: str = ""
+    keys: tuple[str, ...] = ()  # of a JSON answer, to show what came instead of a token
 
     @property
     def said(self) -> str:
@@ -70,7 +71,8 @@ class Refusal:
             "scope": "the scope was refused (asked for " + (asked or "no scope") + ")",
             "client": "the client was refused",
             "grant": "the client_credentials grant was refused",
-            "no-token": "the answer has no access_token",
+            "no-token": "the JSON has no access_token (its keys: "
+                        + (", ".join(self.keys[:8]) or "none") + ")",
             "other": "no token was issued",
         }[self.kind]
         where = f" {token_url}" if self.kind in ("url", "not-json", "no-token") else ""
@@ -125,7 +127,8 @@ def read_refusal(response: httpx.Response, secrets: tuple[str, ...] = ()) -> Ref
         kind = "no-token"
     else:
         kind = "other"
-    return Refusal(status, kind, error, description, content_type)
+    return Refusal(status, kind, error, description, content_type,
+                   tuple(str(k)[:40] for k in body))
 
 
 __all__ = ["Refusal", "read_refusal"]

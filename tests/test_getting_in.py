@@ -295,3 +295,63 @@ def test_a_client_refused_both_ways_is_one_line_naming_both(district: Path) -> N
         'the token URL answered 401 invalid_client "unknown client or wrong secret": the '
         'client was refused; check the client id and secret (with HTTP Basic and with the '
         'form fields alike)')
+
+
+# --- item 3: a refused token request names its cause in one line -------------------------
+
+HTML = [(b"content-type", b"text/html; charset=utf-8")]
+TOKEN_FAILURES = {
+    "a 404 page": (lambda f, h: (404, HTML, b"<html><body>Not Found</body></html>"), [],
+                   "answered 404 with an HTML page: there is no token endpoint at that URL; "
+                   "check the token URL"),
+    "a login page": (lambda f, h: (200, HTML, b"<html><form>Sign in</form></html>"), [],
+                     "answered 200 with an HTML page: there is no token endpoint at that URL; "
+                     "check the token URL"),
+    "plain text": (lambda f, h: (200, [(b"content-type", b"text/plain")], b"OK"), [],
+                   "answered 200 with a text/plain body: that is not an OAuth 2.0 token "
+                   "endpoint's JSON; check the token URL"),
+    "a missing scope": (scope_required, ["--scope", ""],
+                        'the token URL answered 400 invalid_request "scope is required": the '
+                        'scope was refused (asked for no scope); give the scopes the '
+                        'connection holds with --scope "URI URI ..."'),
+    "a bad client": (lambda f, h: refuse(401, "invalid_client", "client h is unknown"), [],
+                     'the token URL answered 401 invalid_client "client h is unknown": the '
+                     'client was refused; check the client id and secret'),
+    "an unsupported grant": (lambda f, h: refuse(400, "unsupported_grant_type",
+                                                 "only authorization_code"), [],
+                             'the token URL answered 400 unsupported_grant_type "only '
+                             'authorization_code": the client_credentials grant was refused; '
+                             'the connection must allow the client_credentials grant'),
+    "a secret echoed back": (lambda f, h: refuse(401, "invalid_client",
+                                                 "secret h-s3cret is wrong"), [],
+                             'answered 401 invalid_client "secret *** is wrong"'),
+    "a token answer without a token": (lambda f, h: (200, JSON, b'{"token": "abc"}'), [],
+                                       "answered 200: the JSON has no access_token (its "
+                                       "keys: token); check the token URL"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TOKEN_FAILURES))
+def test_a_refused_token_request_is_one_line_naming_its_cause(
+        district: Path, name: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    judge, extra, expected = TOKEN_FAILURES[name]
+    with serving(district, judge) as (url, _gate):
+        code = main(["check", "provider", "--base-url", url, "--token-url",
+                     f"{url}/oauth2/token", "--client-id", "h", "--client-secret", "h-s3cret",
+                     "--report-dir", str(tmp_path), *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert expected in err, err
+    assert "h-s3cret" not in err
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_a_token_url_that_is_not_there_names_the_url(district: Path,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    with serving(district) as (url, _gate):
+        code = main(["check", "provider", "--base-url", url, "--token-url",
+                     f"{url}/oauth/token", "--client-id", "h", "--client-secret", "h-s3cret"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert f"the token URL {url}/oauth/token answered 404" in err
+    assert "there is no token endpoint at that URL" in err

@@ -8,7 +8,8 @@ import ast
 from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
-INDEPENDENT = ["checks", "oneroster", "target.py", "exchange.py", "auth.py", "connect.py"]
+INDEPENDENT = ["checks", "oneroster", "target.py", "exchange.py", "auth.py", "connect.py",
+               "token_refusal.py"]
 
 
 def _modules() -> list[Path]:

@@ -47,11 +47,13 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
                limits: WalkLimits | None = None, profile: str = "spec") -> RunSummary:
     """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
     started are skipped (a slow provider cannot hold a CI job forever). The token request asks
-    for the scopes of the services the checks use. Raises TargetError when no token can be had
-    at all."""
+    for the scopes of the services the checks use; one request to ``/orgs`` goes first. Raises
+    TargetError when the provider cannot be used at all (no token, the credentials refused,
+    nothing OneRoster at the base URL)."""
     started = time.perf_counter()
     began = utc_now()
     target.authenticate(services_for(checks))
+    target.probe()
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
     results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds)
     return RunSummary(target.base_url, target.version, tuple(results),

@@ -1,5 +1,10 @@
 """A provider under test at a URL: how the checker talks to it.
 
+Before the checks, ``probe`` asks for one page of ``/orgs`` and stops the run (TargetError, one
+line) when the provider cannot be used at all: the credentials refused, nothing OneRoster at
+the base URL. A base URL given as a service URL (``.../ims/oneroster/rostering/v1p2``) is cut
+back to everything before ``/ims/oneroster``, and ``notes`` say so.
+
 Credentials are one of the flows of ``harness.auth`` (OAuth 2.0 client credentials, a static
 bearer token, OAuth 1.0a signing for 1.1); what comes back is an ``Exchange`` (harness.exchange)
 with the credentials masked. Client credentials ask for the scopes of the services the run
@@ -53,6 +58,8 @@ THROTTLE_RETRIES = 3
 SERVER_ERROR_PAUSE = 0.5
 MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at once
 AUTH_MODES = MODES
+ONEROSTER_ROOT = "/ims/oneroster"  # a base URL is everything before it
+PROBE = ("/orgs", {"limit": 1})  # every rostering provider serves it; roster-core opens it
 _TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*')
 
 
@@ -100,7 +107,8 @@ class Target:
             raise ValueError(f"unknown auth {auth!r}; expected one of {AUTH_MODES}")
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, got {concurrency}")
-        self.base_url = base_url.rstrip("/")
+        self.notes: list[str] = []  # how the checker got in, beyond what ``access`` names
+        self.base_url = self._base_of(base_url.strip().rstrip("/"))
         self.token_url = token_url
         self.version = version
         self.auth = auth
@@ -119,12 +127,12 @@ class Target:
             scope=scope if scope is not None else self._scopes_for(SERVICES),
             fallback_scope=None if scope is not None else scopes.uri(scopes.MINIMUM, version),
             scope_option=spell("scope"))
-        self.notes: list[str] = []  # how the checker got in, beyond what ``access`` names
         # "key:secret" sent as x-vendor-authorization on grade-book calls (Infinite Campus).
         self._vendor_key = vendor_key
         self.max_requests = max_requests
         self.requests = 0
         self.incidents: list[Incident] = []
+        self._unreached: list[Exchange] = []  # requests that found nothing to connect to
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -153,6 +161,68 @@ class Target:
         if services is not None and not self.scope_given:
             flow.ask(self._scopes_for(services), scopes.uri(scopes.MINIMUM, self.version))
         self.token()
+
+    def _base_of(self, given: str) -> str:
+        cut = given.find(ONEROSTER_ROOT)
+        if cut < 0:
+            return given
+        self.notes.append(f"the base URL is everything before {ONEROSTER_ROOT}: using "
+                          f"{given[:cut]} (from {given})")
+        return given[:cut]
+
+    def probe(self) -> None:
+        """Fail fast, before the checks: ``GET /orgs?limit=1`` with the run's credentials.
+        TargetError, one line naming the cause and what to try, when nothing answers at the
+        base URL, when it answers 404 (no OneRoster rostering service there) or when the
+        credentials are refused (401, 403, after one new token). Anything else, a timeout or
+        a broken answer included, is left to the checks to judge."""
+        exchange = self.get(*PROBE)
+        if exchange.status is None:
+            if not any(exchange is unreached for unreached in self._unreached):
+                return  # it answered, badly (timed out, cut short): the checks say so
+            reason = exchange.text.removeprefix("no answer: ")
+            raise TargetError(f"GET {exchange.url} got no answer ({reason}): nothing answers "
+                              f"at the base URL {self.base_url}; check "
+                              f"{self.spell('base-url')}")
+        if exchange.status == 404:
+            raise TargetError(self._not_found(exchange))
+        if exchange.status in (401, 403):
+            raise TargetError(self._refused(exchange))
+
+    def _not_found(self, exchange: Exchange) -> str:
+        line = (f"GET {exchange.url} answered 404: no OneRoster {self.version} rostering "
+                f"service under the base URL {self.base_url} (the base URL is everything "
+                f"before {ONEROSTER_ROOT}); check {self.spell('base-url')}")
+        other = next(v for v in BASE_PATHS if v != self.version)
+        elsewhere = self._exchange("GET", self.base_url + BASE_PATHS[other] + "/orgs?limit=1")
+        if elsewhere.status not in (None, 404):
+            line += (f"; {BASE_PATHS[other]} answers there ({elsewhere.status}): add "
+                     f"{self.spell('version')} {other}")
+        return line
+
+    def _refused(self, exchange: Exchange) -> str:
+        said = [f"WWW-Authenticate: {challenge}" for challenge in
+                [exchange.headers.get("www-authenticate")] if challenge]
+        said += [f'"{text}"' for text in [status_description(exchange)] if text]
+        line = f"GET {exchange.url} answered {exchange.status}" + (
+            f" ({'; '.join(said)})" if said else "")
+        return f"{line}: the provider refuses the run's credentials; {self._advice(exchange)}"
+
+    def _advice(self, exchange: Exchange) -> str:
+        base = f"or check {self.spell('base-url')} ({self.base_url})"
+        flow = self.credentials
+        if isinstance(flow, ClientCredentials):
+            granted = " ".join(scopes.short(s) for s in (flow.scope or "").split())
+            held = f"the token was granted {granted}" if granted else \
+                "the token answer named no scope"
+            need = f"{scopes.CORE} or {scopes.ROSTER}"
+            return (f"{held}; GET /orgs needs {need}: ask for the scopes the connection holds "
+                    f"with {self.spell('scope')}, {base}")
+        if isinstance(flow, OAuth1Signature):
+            return (f"signed with {flow.signature_method}: check the consumer key and secret "
+                    f"and {self.spell('signature-method')}, {base}")
+        return f"the token may have expired or lack {scopes.CORE}: give a fresh " \
+               f"{self.spell('token')}, {base}"
 
     def _scopes_for(self, services: Iterable[str]) -> str:
         return " ".join(scopes.scopes_for(set(services) | {"rostering"}, self.version))
@@ -310,8 +380,11 @@ class Target:
             self._incident("timeout", exchange, str(exc) or type(exc).__name__)
             return exchange
         except httpx.HTTPError as exc:
-            return Exchange(method, url, None, httpx.Headers(), f"no answer: {exc}", auth,
-                            sent, shown)
+            exchange = Exchange(method, url, None, httpx.Headers(), f"no answer: {exc}", auth,
+                                sent, shown)
+            if isinstance(exc, httpx.ConnectError):  # nothing listening, no such host
+                self._unreached.append(exchange)
+            return exchange
         exchange = Exchange(method, url, response.status_code, response.headers,
                             raw.decode(response.encoding or "utf-8", "replace"), auth, sent,
                             shown)
@@ -332,6 +405,20 @@ class Target:
                   premature: bool = False) -> None:
         with self._lock:
             self.incidents.append(Incident(kind, exchange, detail, premature))
+
+
+def status_description(exchange: Exchange) -> str | None:
+    """The description a refusal carries: a 1.2 status payload's ``imsx_description``, a 1.1
+    ``statusInfoSet``'s first one, or an OAuth ``error_description`` (None when none)."""
+    body = exchange.json()
+    if not isinstance(body, dict):
+        return None
+    infos = body.get("statusInfoSet")
+    info = infos[0] if isinstance(infos, list) and infos and isinstance(infos[0], dict) else body
+    for key in ("imsx_description", "error_description", "message"):
+        if isinstance(info.get(key), str) and info[key].strip():
+            return " ".join(info[key].split())[:200]
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

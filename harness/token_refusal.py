@@ -83,7 +83,8 @@ class Refusal:
 def _page(content_type: str) -> str:
     if content_type == "text/html":
         return "an HTML page"
-    return f"a {content_type} body" if content_type else "a body without a content type"
+    return f"a body of type {content_type}" if content_type else \
+        "a body without a content type"
 
 
 def _clean(text: object, secrets: tuple[str, ...]) -> str | None:

@@ -147,14 +147,19 @@ def test_refused_client_credentials_are_one_line_without_the_secret(store: Store
         assert "answered 401" in str(error) and "wrong-s3cret" not in str(error)
 
 
-def test_the_command_line_signs_with_the_method_asked_for(store: Store, tmp_path: Path) -> None:
+def test_the_command_line_signs_with_the_method_asked_for(store: Store, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
     argv = ["check", "provider", "--oauth1", "--version", "1.1", "--client-id", "lms-key",
             "--client-secret", "lms-s3cret", "--only", "OR-CORE,OR-PAGE",
             "--report-dir", str(tmp_path)]
     with _serve(store) as url:
         assert main([*argv, "--base-url", url]) == 0  # HMAC-SHA256 unless told otherwise
-        assert main([*argv, "--base-url", url, "--signature-method", "HMAC-SHA1"]) == 1
-    refused = json.loads((tmp_path / "results.json").read_text())
-    assert "HMAC-SHA1 is not accepted" in json.dumps(refused)
-    assert "lms-s3cret" not in (tmp_path / "results.json").read_text()
-    assert "lms-s3cret" not in (tmp_path / "report.html").read_text()
+        assert "lms-s3cret" not in (tmp_path / "results.json").read_text()
+        assert "lms-s3cret" not in (tmp_path / "report.html").read_text()
+        capsys.readouterr()
+        # Told to sign with HMAC-SHA1, which this provider refuses: the run stops at once.
+        assert main([*argv, "--base-url", url, "--signature-method", "HMAC-SHA1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HMAC-SHA1 is not accepted" in err
+    assert "signed with HMAC-SHA1" in err and "--signature-method" in err
+    assert "lms-s3cret" not in err

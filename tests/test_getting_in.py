@@ -308,7 +308,7 @@ TOKEN_FAILURES = {
                      "answered 200 with an HTML page: there is no token endpoint at that URL; "
                      "check the token URL"),
     "plain text": (lambda f, h: (200, [(b"content-type", b"text/plain")], b"OK"), [],
-                   "answered 200 with a text/plain body: that is not an OAuth 2.0 token "
+                   "answered 200 with a body of type text/plain: that is not an OAuth 2.0 token "
                    "endpoint's JSON; check the token URL"),
     "a missing scope": (scope_required, ["--scope", ""],
                         'the token URL answered 400 invalid_request "scope is required": the '
@@ -355,3 +355,146 @@ def test_a_token_url_that_is_not_there_names_the_url(district: Path,
     assert code == 2 and err.count("\n") == 1
     assert f"the token URL {url}/oauth/token answered 404" in err
     assert "there is no token endpoint at that URL" in err
+
+
+# --- item 5: fail fast, and a service URL taken as the base URL ---------------------------
+
+class Counting:
+    """Counts the OneRoster requests that reach the mock; ``refuse_all`` answers each with a
+    401 as a provider does whose token URL belongs to another tenant; ``only_v1p1`` answers
+    404 to every 1.2 path, as a 1.1-only provider does."""
+
+    def __init__(self, app, refuse_all: bool = False, only_v1p1: bool = False) -> None:
+        self.app, self.refuse_all, self.only_v1p1 = app, refuse_all, only_v1p1
+        self.seen = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        self.seen += 1
+        if self.refuse_all:
+            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
+                    "imsx_description": "token issued for another tenant",
+                    "imsx_CodeMinor": {"imsx_codeMinorField": [{
+                        "imsx_codeMinorFieldName": "TargetEndSystem",
+                        "imsx_codeMinorFieldValue": "unauthorisedrequest"}]}}
+            await send_answer(send, 401, [*JSON, (b"www-authenticate",
+                                                  b'Bearer error="invalid_token"')],
+                              json.dumps(body).encode())
+            return
+        if self.only_v1p1 and "/v1p2/" in scope["path"]:
+            await send_answer(send, 404, HTML, b"<html>Not Found</html>")
+            return
+        await self.app(scope, receive, send)
+
+
+@contextmanager
+def counted(district: Path, connection: Connection | None = None,
+            **how: bool) -> Iterator[tuple[str, Counting]]:
+    connection = connection or Connection(name="h", client_id="h", client_secret="h-s3cret",
+                                          scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    with Store(district) as store:
+        counting = Counting(create_app(store, [connection]), **how)
+        with live_server(counting) as url:
+            yield url, counting
+
+
+def _check(base_url: str, *argv: str, token_url: str | None = None) -> list[str]:
+    credentials = ["--client-id", "h", "--client-secret", "h-s3cret"]
+    return ["check", "provider", "--base-url", base_url,
+            *(["--token-url", token_url, *credentials] if token_url else []), *argv]
+
+
+def test_credentials_refused_from_the_first_request_stop_the_run_in_one_line(
+        district: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with counted(district, refuse_all=True) as (url, counting):
+        code = main(_check(url, "--report-dir", str(tmp_path), token_url=f"{url}/oauth2/token"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert counting.seen == 2  # the probe, and once more with a new token; not dozens
+    assert (f"GET {url}/ims/oneroster/rostering/v1p2/orgs?limit=1 answered 401 "
+            '(WWW-Authenticate: Bearer error="invalid_token"; "token issued for another '
+            'tenant"): the provider refuses the run\'s credentials') in err
+    assert "--scope" in err and f"--base-url ({url})" in err and "h-s3cret" not in err
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_a_token_without_the_rostering_scopes_stops_the_run_naming_them(
+        district: Path, capsys: pytest.CaptureFixture) -> None:
+    demographics_only = Connection(name="d", client_id="h", client_secret="h-s3cret",
+                                   scopes=frozenset({f"{V12}roster-demographics.readonly"}))
+    with counted(district, demographics_only) as (url, counting):
+        code = main(_check(url, token_url=f"{url}/oauth2/token"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and counting.seen == 1
+    assert "orgs?limit=1 answered 403" in err and "this token lacks the scope" in err
+    assert ("the token was granted roster-demographics.readonly; GET /orgs needs "
+            "roster-core.readonly or roster.readonly: ask for the scopes the connection holds "
+            "with --scope") in err
+
+
+def test_a_refused_static_token_says_to_get_a_fresh_one(district: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    with counted(district) as (url, counting):
+        code = main(_check(url, "--token", "stale-token"))
+    err = capsys.readouterr().err
+    assert code == 2 and counting.seen == 1
+    assert "answered 401" in err and "give a fresh --token" in err and "stale-token" not in err
+
+
+def test_a_base_url_with_nothing_oneroster_under_it_is_named(
+        district: Path, capsys: pytest.CaptureFixture) -> None:
+    with counted(district) as (url, counting):
+        code = main(_check(f"{url}/district", token_url=f"{url}/oauth2/token"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert (f"GET {url}/district/ims/oneroster/rostering/v1p2/orgs?limit=1 answered 404: no "
+            f"OneRoster 1.2 rostering service under the base URL {url}/district") in err
+    assert "check --base-url" in err and "--version" not in err
+    assert counting.seen == 2  # the probe, and the same under the 1.1 path
+
+
+def test_a_1_1_provider_checked_as_1_2_is_told_to_add_the_version(
+        district: Path, capsys: pytest.CaptureFixture) -> None:
+    with counted(district, only_v1p1=True) as (url, counting):
+        code = main(_check(url, token_url=f"{url}/oauth2/token"))
+    err = capsys.readouterr().err
+    assert code == 2 and counting.seen == 2
+    # 403: the run's token holds 1.2 scopes; what matters is that something answers there.
+    assert "answered 404" in err and "/ims/oneroster/v1p1 answers there (403): add --version " \
+        "1.1" in err
+
+
+def test_a_service_url_is_cut_back_to_the_base_url_and_said(
+        district: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with counted(district) as (url, _counting):
+        pasted = f"{url}/ims/oneroster/rostering/v1p2/"
+        code = main(_check(pasted, "--only", "OR-CORE-001", "--report-dir", str(tmp_path),
+                           token_url=f"{url}/oauth2/token"))
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert (f"the base URL is everything before /ims/oneroster: using {url} (from "
+            f"{pasted.rstrip('/')})") in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["target"] == url and "everything before" in results["access"]["notes"][0]
+
+
+def test_nothing_listening_stops_a_static_token_run(capsys: pytest.CaptureFixture) -> None:
+    code = main(["check", "provider", "--base-url", "http://127.0.0.1:9", "--token", "t"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "got no answer" in err and "nothing answers at the base URL http://127.0.0.1:9" in err
+
+
+def test_the_plugin_stops_in_one_line_when_the_credentials_are_refused(
+        district: Path, tmp_path: Path) -> None:
+    with counted(district) as (url, counting):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs",
+             "harness.conformance", "--oneroster-base-url", url, "--oneroster-token",
+             "stale-token"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "CI": "true"})
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:]
+    assert counting.seen == 1
+    assert "oneroster: GET " in done.stdout and "give a fresh --oneroster-token" in done.stdout

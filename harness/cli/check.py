@@ -123,6 +123,8 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
 
 def _check_target(target: Target, checks: list, args: argparse.Namespace,
                   console: Console) -> int:
+    for note in target.notes:  # said before a run that may take minutes
+        console.print(note, markup=False, highlight=False)
     try:
         if interactive(console):
             with Progress(TextColumn("{task.description}"), BarColumn(),

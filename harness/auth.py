@@ -33,6 +33,8 @@ from .token_refusal import read_refusal
 
 MODES = ("oauth2", "bearer", "oauth1")
 SIGNATURE_METHODS = (SIGNATURE_HMAC_SHA256, SIGNATURE_HMAC_SHA1)  # the first is the spec's
+# "auto": HMAC-SHA256 as OneRoster 1.1 asks, HMAC-SHA1 when the provider refuses that (Target).
+SIGNATURE_CHOICES = ("auto", *SIGNATURE_METHODS)
 # RFC 6749 §2.3.1: HTTP Basic (what the 1EdTech Security Framework uses) first, then the form.
 CLIENT_AUTH = ("basic", "form")
 STYLE_NAMES = {"basic": "HTTP Basic", "form": "the client_id/client_secret form fields"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .auth import SIGNATURE_METHODS
+from .auth import SIGNATURE_CHOICES
 from .target import BASE_PATHS, MAX_CONCURRENCY, Target
 
 Spelling = Callable[[str], str]  # an option's name ("client-id") -> how the caller spells it
@@ -26,7 +26,8 @@ class OptionsError(ValueError):
 class TargetOptions:
     """Where the provider is and how to authenticate: client credentials (``token_url``,
     ``client_id``, ``client_secret``), a static bearer ``token``, or ``oauth1`` signing (1.1,
-    the client id and secret as consumer key and secret, by ``signature_method``). ``scope``
+    the client id and secret as consumer key and secret, by ``signature_method``: HMAC-SHA256,
+    HMAC-SHA1, or auto, SHA-256 and SHA-1 when SHA-256 is refused). ``scope``
     is what client credentials ask for when given ("" for no scope at all); without it the
     run asks for the scopes of the services it checks."""
 
@@ -36,7 +37,7 @@ class TargetOptions:
     client_secret: str | None = None
     token: str | None = None
     oauth1: bool = False
-    signature_method: str | None = None  # OAuth 1.0a only; None: HMAC-SHA256
+    signature_method: str | None = None  # OAuth 1.0a only; None: auto (SHA-256, then SHA-1)
     scope: str | None = None  # client credentials only; None: the run's services' scopes
     vendor_key: str | None = None  # Infinite Campus x-vendor-authorization, KEY:SECRET
     version: str = "1.2"
@@ -70,9 +71,9 @@ def check_options(options: TargetOptions, spell: Spelling = cli_spelling, *,
         if not options.oauth1:
             raise OptionsError(f"{spell('signature-method')} applies to OAuth 1.0a: add "
                                f"{spell('oauth1')}")
-        if options.signature_method not in SIGNATURE_METHODS:
+        if options.signature_method not in SIGNATURE_CHOICES:
             raise OptionsError(f"{spell('signature-method')} must be one of "
-                               f"{', '.join(SIGNATURE_METHODS)}")
+                               f"{', '.join(SIGNATURE_CHOICES)}")
     if options.scope is not None and (options.token or options.oauth1):
         raise OptionsError(f"{spell('scope')} applies to client credentials (a token URL), "
                            f"not to {spell('token' if options.token else 'oauth1')}")
@@ -104,6 +105,6 @@ def open_target(options: TargetOptions, spell: Spelling = cli_spelling) -> Targe
                   timeout=options.timeout, max_requests=options.max_requests,
                   vendor_key=options.vendor_key, auth=options.auth,
                   concurrency=options.concurrency,
-                  signature_method=options.signature_method or SIGNATURE_METHODS[0],
+                  signature_method=options.signature_method or "auto",
                   scope=None if options.scope is None else " ".join(options.scope.split()),
                   spell=spell)

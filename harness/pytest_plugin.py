@@ -6,7 +6,7 @@
 
 Also ``--oneroster-token`` (a static bearer token), ``--oneroster-oauth1`` (OAuth 1.0a signing
 for 1.1, the client id and secret as consumer key and secret; ``--oneroster-signature-method``
-HMAC-SHA256 or HMAC-SHA1), ``--oneroster-scope`` (the scopes to ask for),
+auto, HMAC-SHA256 or HMAC-SHA1), ``--oneroster-scope`` (the scopes to ask for),
 ``--oneroster-vendor-key``, ``--oneroster-version 1.1``, ``--oneroster-profile
 spec,campus,...`` and the run's limits (``--oneroster-timeout``,
 ``--oneroster-max-requests``, ``--oneroster-concurrency``). The options are checked as the
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .auth import SIGNATURE_METHODS, ClientCredentials
+from .auth import SIGNATURE_CHOICES, ClientCredentials
 from .connect import OptionsError, TargetOptions, check_options, open_target
 from .embedded import RunningMock, running_mock
 from .target import MAX_CONCURRENCY, Target
@@ -48,8 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oneroster-oauth1", action="store_true",
                     help="sign 1.1 requests with OAuth 1.0a (client id and secret as consumer "
                     "key and secret) instead of a bearer token")
-    group.addoption("--oneroster-signature-method", default=None, choices=SIGNATURE_METHODS,
-                    help="OAuth 1.0a signature method (default HMAC-SHA256)")
+    group.addoption("--oneroster-signature-method", default=None, choices=SIGNATURE_CHOICES,
+                    help="OAuth 1.0a signature method: auto (default: HMAC-SHA256, then "
+                    "HMAC-SHA1 when that is refused), HMAC-SHA256 or HMAC-SHA1")
     group.addoption("--oneroster-scope", default=None,
                     help="scopes to ask the token URL for (space-separated; \"\" for none); "
                     "default: the OneRoster scopes of the services checked")

@@ -33,6 +33,7 @@ import httpx
 
 from .auth import (
     MODES,
+    SIGNATURE_CHOICES,
     SIGNATURE_METHODS,
     ClientCredentials,
     Credentials,
@@ -87,8 +88,10 @@ class Target:
 
     ``auth``: "oauth2" (client credentials at ``token_url``), "bearer" (``client_secret`` is a
     token to send as it is) or "oauth1" (1.1 requests signed with the client id and secret as
-    consumer key and secret, by ``signature_method``). ``harness.connect.open_target`` opens
-    one from a set of options, checking them first.
+    consumer key and secret, by ``signature_method``: "HMAC-SHA256", "HMAC-SHA1" or "auto",
+    HMAC-SHA256 until the probe's signed request is refused with 401, then HMAC-SHA1 if that
+    is accepted). ``harness.connect.open_target`` opens one from a set of options, checking
+    them first.
 
     ``scope``: what the token requests ask for, as given (space-separated; "" for no scope
     parameter); None lets the run ask for the scopes of the services it checks (until then,
@@ -105,6 +108,9 @@ class Target:
                  spell: Callable[[str], str] = lambda name: f"--{name}") -> None:
         if auth not in AUTH_MODES:
             raise ValueError(f"unknown auth {auth!r}; expected one of {AUTH_MODES}")
+        if signature_method not in SIGNATURE_CHOICES:
+            raise ValueError(f"unknown signature method {signature_method!r}; expected one of "
+                             f"{SIGNATURE_CHOICES}")
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}, got {concurrency}")
         self.notes: list[str] = []  # how the checker got in, beyond what ``access`` names
@@ -121,9 +127,13 @@ class Target:
         self.spell = spell
         self.scope_given = scope is not None
         # The Target renews a refused token itself, to count the retry and report the refusal.
+        # "auto" signs with the spec's HMAC-SHA256 and may fall back once, in ``probe``.
+        self.signature_auto = signature_method == "auto"
+        self.sha1_tried = False
         self.credentials: Credentials = credentials(
             auth, token_url, client_id, client_secret, client=self._client,
-            signature_method=signature_method, renew_on_401=False,
+            signature_method=SIGNATURE_METHODS[0] if self.signature_auto else signature_method,
+            renew_on_401=False,
             scope=scope if scope is not None else self._scopes_for(SERVICES),
             fallback_scope=None if scope is not None else scopes.uri(scopes.MINIMUM, version),
             scope_option=spell("scope"))
@@ -186,8 +196,37 @@ class Target:
                               f"{self.spell('base-url')}")
         if exchange.status == 404:
             raise TargetError(self._not_found(exchange))
+        if exchange.status == 401 and self._sha1_instead(exchange):
+            return
         if exchange.status in (401, 403):
             raise TargetError(self._refused(exchange))
+
+    def _sha1_instead(self, refused: Exchange) -> bool:
+        """With "auto" signing: after HMAC-SHA256 was refused, the probe signed with HMAC-SHA1;
+        True (and the run signs with it from now on) when that is accepted."""
+        flow = self.credentials
+        if not (self.signature_auto and isinstance(flow, OAuth1Signature)):
+            return False
+        flow.use(SIGNATURE_METHODS[1])
+        self.sha1_tried = True
+        again = self.get(*PROBE)
+        if again.status in (401, 403, 404, None):
+            flow.use(SIGNATURE_METHODS[0])  # the refusal to report is the spec's method's
+            return False
+        detail = status_description(refused)
+        self.notes.append("the provider refused requests signed with HMAC-SHA256 (401"
+                          + (f' "{detail}"' if detail else "") + "); HMAC-SHA1 was accepted, "
+                          "so the run signs with HMAC-SHA1 (OR-AUTH-009 reports it)")
+        return True
+
+    def oauth1_authorization(self, method: str, url: str, signature_method: str) -> str:
+        """An OAuth 1.0a Authorization header for one request to ``url``, signed with the
+        run's consumer key and secret by ``signature_method`` (TargetError when the run does
+        not sign)."""
+        flow = self.credentials
+        if not isinstance(flow, OAuth1Signature):
+            raise TargetError("this target does not sign its requests with OAuth 1.0a")
+        return flow.authorization(method, url, signature_method=signature_method)
 
     def _not_found(self, exchange: Exchange) -> str:
         line = (f"GET {exchange.url} answered 404: no OneRoster {self.version} rostering "
@@ -219,8 +258,10 @@ class Target:
             return (f"{held}; GET /orgs needs {need}: ask for the scopes the connection holds "
                     f"with {self.spell('scope')}, {base}")
         if isinstance(flow, OAuth1Signature):
-            return (f"signed with {flow.signature_method}: check the consumer key and secret "
-                    f"and {self.spell('signature-method')}, {base}")
+            signed = "signed with HMAC-SHA256 and with HMAC-SHA1 alike" if self.sha1_tried \
+                else f"signed with {flow.signature_method}"
+            return (f"{signed}: check the consumer key and secret and "
+                    f"{self.spell('signature-method')}, {base}")
         return f"the token may have expired or lack {scopes.CORE}: give a fresh " \
                f"{self.spell('token')}, {base}"
 

@@ -19,7 +19,7 @@ import pytest
 from harness.cli import main
 from harness.runner import run_checks, select
 from harness.target import Target, TargetError
-from mock_provider.app import create_app
+from mock_provider.app import Settings, create_app
 from mock_provider.connections import (
     ALL_SCOPES_V11,
     ALL_SCOPES_V12,
@@ -498,3 +498,114 @@ def test_the_plugin_stops_in_one_line_when_the_credentials_are_refused(
     assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:]
     assert counting.seen == 1
     assert "oneroster: GET " in done.stdout and "give a fresh --oneroster-token" in done.stdout
+
+
+# --- item 4: OAuth 1.0a, HMAC-SHA256 first and HMAC-SHA1 when that is refused --------------
+
+class Sha1Only:
+    """A 1.1 provider that takes only HMAC-SHA1 signatures (the mock with SHA-1 allowed and
+    every HMAC-SHA256-signed request refused as such a provider refuses it)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.methods: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        headers = dict(scope.get("headers", []))
+        signed = headers.get(b"authorization", b"").decode()
+        if scope["type"] == "http" and signed.startswith("OAuth "):
+            method = "HMAC-SHA256" if 'oauth_signature_method="HMAC-SHA256"' in signed \
+                else "HMAC-SHA1"
+            self.methods.append(method)
+            if method == "HMAC-SHA256":
+                body = {"statusInfoSet": [{
+                    "imsx_codeMajor": "failure", "imsx_severity": "error",
+                    "imsx_codeMinor": "unauthorized",
+                    "imsx_description": "unsupported signature method HMAC-SHA256"}]}
+                await send_answer(send, 401, [*JSON, (b"www-authenticate",
+                                                      b'OAuth realm="oneroster"')],
+                                  json.dumps(body).encode())
+                return
+        await self.app(scope, receive, send)
+
+
+SIGNER = Connection(name="s", client_id="s-key", client_secret="s-s3cret",
+                    scopes=ALL_SCOPES_V11, version="1.1", oauth1=True)
+
+
+@contextmanager
+def sha1_only(district: Path) -> Iterator[tuple[str, Sha1Only]]:
+    with Store(district) as store:
+        provider = Sha1Only(create_app(store, [SIGNER], Settings(allow_oauth1_sha1=True)))
+        with live_server(provider) as url:
+            yield url, provider
+
+
+def _oauth1(url: str, *argv: str) -> list[str]:
+    return ["check", "provider", "--base-url", url, "--oauth1", "--version", "1.1",
+            "--client-id", "s-key", "--client-secret", "s-s3cret", *argv]
+
+
+def test_a_sha1_only_provider_is_checked_with_sha1_and_one_finding(district: Path) -> None:
+    with sha1_only(district) as (url, provider), \
+            Target(url, "", "s-key", "s-s3cret", "1.1", auth="oauth1",
+                   signature_method="auto") as target:
+        summary = run_checks(target, select(None))
+    failed = {r.id: r.message for r in summary.results if r.status == "failed"}
+    assert set(failed) == {"OR-AUTH-009"}, failed  # one finding, not dozens
+    assert failed["OR-AUTH-009"] == (
+        'a request signed with HMAC-SHA256 answered 401 ("unsupported signature method '
+        'HMAC-SHA256"); the run signed with HMAC-SHA1, which the provider accepts')
+    assert provider.methods[:2] == ["HMAC-SHA256", "HMAC-SHA1"]
+    assert provider.methods.count("HMAC-SHA256") == 2  # the probe and OR-AUTH-009's request
+    assert summary.access is not None and summary.access.signature_method == "HMAC-SHA1"
+    assert "HMAC-SHA1 was accepted, so the run signs with HMAC-SHA1" in summary.access.notes[0]
+
+
+def test_the_command_line_says_which_method_worked(district: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    with sha1_only(district) as (url, _provider):
+        code = main(_oauth1(url, "--only", "OR-CORE-001,OR-AUTH-009", "--report-dir",
+                            str(tmp_path)))
+    assert code == 1
+    access = json.loads((tmp_path / "results.json").read_text())["access"]
+    assert access["auth"] == "oauth1" and access["signature_method"] == "HMAC-SHA1"
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "access: OAuth 1.0a signed with HMAC-SHA1" in printed
+    assert "OR-AUTH-009 failed: a request signed with HMAC-SHA256 answered 401" in printed
+    assert "s-s3cret" not in printed + (tmp_path / "results.json").read_text()
+
+
+def test_a_method_given_is_kept_and_its_refusal_stops_the_run(
+        district: Path, capsys: pytest.CaptureFixture) -> None:
+    with sha1_only(district) as (url, provider):
+        code = main(_oauth1(url, "--signature-method", "HMAC-SHA256"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and provider.methods == ["HMAC-SHA256"]
+    assert 'answered 401 (WWW-Authenticate: OAuth realm="oneroster"; "unsupported signature ' \
+        'method HMAC-SHA256")' in err
+    assert "signed with HMAC-SHA256: check the consumer key and secret and " \
+        "--signature-method" in err
+
+
+def test_a_wrong_secret_refused_both_ways_says_both_methods_were_tried(
+        district: Path, capsys: pytest.CaptureFixture) -> None:
+    with Store(district) as store, \
+            live_server(create_app(store, [SIGNER], Settings(allow_oauth1_sha1=True))) as url:
+        code = main(["check", "provider", "--base-url", url, "--oauth1", "--version", "1.1",
+                     "--client-id", "s-key", "--client-secret", "not-the-s3cret"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert '"OAuth signature does not match the request"' in err
+    assert "signed with HMAC-SHA256 and with HMAC-SHA1 alike" in err
+    assert "not-the-s3cret" not in err
+
+
+def test_the_spec_method_passes_or_auth_009_on_the_mock(district: Path) -> None:
+    with Store(district) as store, live_server(create_app(store, [SIGNER])) as url, \
+            Target(url, "", "s-key", "s-s3cret", "1.1", auth="oauth1",
+                   signature_method="auto") as target:
+        summary = run_checks(target, select("OR-CORE-001,OR-AUTH-009"))
+    assert [r.status for r in summary.results] == ["passed", "passed"]
+    assert summary.access is not None and summary.access.signature_method == "HMAC-SHA256"
+    assert summary.access.notes == ()

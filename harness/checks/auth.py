@@ -1,12 +1,14 @@
 """Authorisation (OR-AUTH): requests without a token or with an unknown one, wrong secrets,
-tokens without an operation's scope or past their lifetime are refused; and (run phase) the
-run's own token was accepted for its whole lifetime."""
+tokens without an operation's scope or past their lifetime are refused; OAuth 1.0a signatures
+with the spec's HMAC-SHA256 are accepted; and (run phase) the run's own token was accepted for
+its whole lifetime."""
 
 from __future__ import annotations
 
 import time
 
 from ..engine import Finding, Offenders, Outcome, guard, passed
+from ..target import status_description
 from .context import Context, answered
 from .support import (
     check,
@@ -175,3 +177,29 @@ def bearer_any_case(ctx: Context) -> Outcome:
             offenders.add(f"{scheme!r} {answered(exchange)}", exchange)
     offenders.raise_if_any("a valid token was refused when the scheme was not written Bearer")
     return passed("a valid token was accepted with the scheme written bearer and BEARER")
+
+
+@check("OR-AUTH-009", "OAuth 1.0a requests signed with HMAC-SHA256 are accepted",
+       "OneRoster 1.1 security: OAuth 1.0a request signing with HMAC-SHA256 (RFC 5849 §3.4 "
+       "with SHA-256)")
+@guard(lambda ctx: None if ctx.target.auth == "oauth1"
+       else "the run does not sign its requests with OAuth 1.0a")
+def sha256_signatures_accepted(ctx: Context) -> Outcome:
+    """OneRoster 1.1 asks consumers to sign with HMAC-SHA256; a provider that takes only
+    HMAC-SHA1 refuses every consumer that follows the spec. ``GET /orgs?limit=1`` signed with
+    HMAC-SHA256 (the run's consumer key and secret, a fresh nonce) must not be refused. When
+    the provider refused it at the start of the run and accepted HMAC-SHA1, the run went on
+    with HMAC-SHA1 and this check reports the refusal once. Fix: accept
+    ``oauth_signature_method="HMAC-SHA256"``."""
+    target = ctx.target
+    url = target.url("/orgs", {"limit": 1})
+    exchange = target.get(url, authorization=target.oauth1_authorization(
+        "GET", url, "HMAC-SHA256"))
+    if exchange.status in (None, 400, 401, 403):
+        said = status_description(exchange)
+        went_on = "; the run signed with HMAC-SHA1, which the provider accepts" \
+            if target.access.signature_method == "HMAC-SHA1" else ""
+        raise Finding(f"a request signed with HMAC-SHA256 {answered(exchange)}"
+                      + (f' ("{said}")' if said else "") + went_on, exchange)
+    return passed(f"a request signed with HMAC-SHA256 was accepted ({exchange.status})",
+                  exchange)

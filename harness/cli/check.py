@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.auth import SIGNATURE_METHODS
+from harness.auth import SIGNATURE_CHOICES
 from harness.connect import OptionsError, TargetOptions, check_options, open_target
 from harness.consumer.certify import Certification, certify, judge_recording
 from harness.consumer.recording import RecordingError
@@ -42,9 +42,10 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
     provider.add_argument("--oauth1", action="store_true",
                           help="sign 1.1 requests with OAuth 1.0a (client id and secret as "
                           "consumer key and secret) instead of a bearer token")
-    provider.add_argument("--signature-method", default=None, choices=SIGNATURE_METHODS,
-                          help="with --oauth1: HMAC-SHA256 (the default, as OneRoster 1.1 "
-                          "asks) or HMAC-SHA1")
+    provider.add_argument("--signature-method", default=None, choices=SIGNATURE_CHOICES,
+                          help="with --oauth1: auto (the default: HMAC-SHA256 as OneRoster 1.1 "
+                          "asks, HMAC-SHA1 when that is refused, reported by OR-AUTH-009), "
+                          "HMAC-SHA256 or HMAC-SHA1")
     provider.add_argument("--scope", default=None, metavar='"URI URI ..."',
                           help="the scopes to ask the token URL for (space-separated; \"\" "
                           "for none); default: the OneRoster scopes of the services checked")

@@ -1,15 +1,19 @@
 """Authorisation (OR-AUTH): requests without a token or with an unknown one, wrong secrets,
-tokens without an operation's scope or past their lifetime are refused; OAuth 1.0a signatures
-with the spec's HMAC-SHA256 are accepted; and (run phase) the run's own token was accepted for
-its whole lifetime."""
+tokens without an operation's scope or past their lifetime are refused; the token URL answers
+RFC 6749 error codes; every rostering read opens with each of its scopes and only with them;
+OAuth 1.0a signatures with the spec's HMAC-SHA256 are accepted; and (run phase) the run's own
+token was accepted for its whole lifetime."""
 
 from __future__ import annotations
 
 import time
 
-from ..engine import Finding, Offenders, Outcome, guard, passed
+from ..engine import Finding, Offenders, Outcome, guard, passed, skipped
+from ..exchange import Exchange
+from ..oneroster import scopes
 from ..target import status_description
 from .context import Context, answered
+from .scoped_reads import plan
 from .support import (
     check,
     incidents_finding,
@@ -19,14 +23,14 @@ from .support import (
     status_payload_errors,
 )
 
-SCOPE_PREFIX = {"1.2": "https://purl.imsglobal.org/spec/or/v1p2/scope/",
-                "1.1": "https://purl.imsglobal.org/spec/or/v1p1/scope/"}
-
-
-CORE_ONLY = "roster-core.readonly"  # grants the core rostering reads, not demographics
-
-
+CORE_ONLY = scopes.CORE  # grants the core rostering reads, not demographics
 MAX_WAIT = 20.0  # seconds the checker waits for a token to expire, at most
+# Asked for in OR-AUTH-010: a scope no OneRoster version defines, a grant type no server has.
+UNKNOWN_SCOPE = "harness-unknown.readonly"
+UNKNOWN_GRANT = "harness_unknown_grant"
+# OR-AUTH-011 takes at most this share of the requests left in the run's budget.
+SCOPE_TABLE_SHARE = 4
+SCOPE_TABLE_MIN = 10  # fewer requests than this would say nothing: skipped
 
 
 @check("OR-AUTH-001", "A request without a token is refused with 401",
@@ -92,7 +96,7 @@ def wrong_scope_forbidden(ctx: Context) -> Outcome:
     token's, and answer 403 (not 401, not 200) when they do not meet."""
     target = ctx.target
     version = target.version
-    answer, token = target.token_request(scope=SCOPE_PREFIX[version] + CORE_ONLY)
+    answer, token = target.token_request(scope=scopes.uri(CORE_ONLY, version))
     if token is None:
         return Outcome("skipped", f"the token URL {answered(answer)} to a request for "
                                   f"{CORE_ONLY} alone", [answer.evidence()])
@@ -203,3 +207,144 @@ def sha256_signatures_accepted(ctx: Context) -> Outcome:
                       + (f' ("{said}")' if said else "") + went_on, exchange)
     return passed(f"a request signed with HMAC-SHA256 was accepted ({exchange.status})",
                   exchange)
+
+
+def _error_code_problem(answer: Exchange, expected: str, statuses: tuple[int, ...]
+                        ) -> str | None:
+    """Why a refused token request is not the RFC 6749 §5.2 error it should be (None when it
+    is)."""
+    body = answer.json()
+    error = member(body, "error")
+    if answer.status not in statuses:
+        shown = f" (error {error!r})" if isinstance(error, str) else ""
+        return f"{answered(answer)}{shown}, not {' or '.join(map(str, statuses))} {expected}"
+    if not isinstance(body, dict):
+        return f"{answered(answer)}: no RFC 6749 JSON error body"
+    if error != expected:
+        return f"answered {answer.status} with error {error!r}, not {expected!r}"
+    return None
+
+
+@check("OR-AUTH-010", "The token URL answers RFC 6749 error codes",
+       "RFC 6749 §5.2: invalid_client (401, or 400), invalid_scope (400), "
+       "unsupported_grant_type (400)")
+@oauth2_only
+def token_error_codes(ctx: Context) -> Outcome:
+    """A client library decides what to do from the token URL's ``error``: a wrong secret
+    must be ``invalid_client`` (401, or 400), a scope the version does not define
+    ``invalid_scope`` (400) or a token without that scope (RFC 6749 §3.3 lets a server narrow
+    what was asked), an unknown ``grant_type`` ``unsupported_grant_type`` (400). A token issued
+    for a wrong secret is OR-AUTH-004's finding. Fix: answer each refusal with its RFC 6749
+    error code in a JSON body."""
+    target = ctx.target
+    offenders = Offenders()
+    wrong, token = target.token_request(secret="wrong-" + "x" * 16)
+    if token is None:
+        problem = _error_code_problem(wrong, "invalid_client", (401, 400))
+        if problem:
+            offenders.add(f"a wrong client secret {problem}", wrong)
+    unknown = scopes.uri(UNKNOWN_SCOPE, target.version)
+    asked, token = target.token_request(scope=unknown)
+    if token is not None:
+        granted = member(asked.json(), "scope")
+        if not isinstance(granted, str) or unknown in granted.split():
+            offenders.add(f"the unknown scope {UNKNOWN_SCOPE} was granted (the answer's "
+                          f"scope: {granted!r})", asked)
+    else:
+        problem = _error_code_problem(asked, "invalid_scope", (400,))
+        if problem:
+            offenders.add(f"the unknown scope {UNKNOWN_SCOPE} {problem}", asked)
+    grant, token = target.token_request(grant_type=UNKNOWN_GRANT)
+    if token is not None:
+        offenders.add(f"grant_type={UNKNOWN_GRANT} got an access token", grant)
+    else:
+        problem = _error_code_problem(grant, "unsupported_grant_type", (400,))
+        if problem:
+            offenders.add(f"grant_type={UNKNOWN_GRANT} {problem}", grant)
+    offenders.raise_if_any(lambda n: f"{n} of 3 token refusals do not carry their RFC 6749 "
+                                     "error")
+    return passed("a wrong secret, an unknown scope and an unknown grant type got "
+                  "invalid_client, invalid_scope and unsupported_grant_type", wrong, asked,
+                  grant)
+
+
+def _single_scope_tokens(ctx: Context, wanted: list[str]
+                         ) -> tuple[dict[str, str], list[str], str | None]:
+    """(scope -> a token holding only it, the scopes refused, why the check cannot judge:
+    the provider granted more than the one scope asked for)."""
+    tokens: dict[str, str] = {}
+    refused: list[str] = []
+    for scope in wanted:
+        answer, token = ctx.target.token_request(scope=scope)
+        if token is None:
+            refused.append(scopes.short(scope))
+            continue
+        granted = member(answer.json(), "scope")
+        wider = [g for g in granted.split() if g != scope] if isinstance(granted, str) else []
+        if wider:
+            return {}, refused, (f"the provider does not narrow tokens to the scope asked for "
+                                 f"(asked for {scopes.short(scope)} alone, it granted "
+                                 f"{' '.join(scopes.short(g) for g in wider)} too)")
+        tokens[scope] = token
+    return tokens, refused, None
+
+
+@check("OR-AUTH-011", "Every rostering read opens with each of its scopes, and only with them",
+       "OneRoster 1.2 operations' security (any one listed scope); OneRoster 1.1 scopes; "
+       "RFC 6750 §3.1 insufficient_scope (403)")
+@oauth2_only
+def scope_table(ctx: Context) -> Outcome:
+    """For every rostering read operation (the 41 of 1.2, or 1.1's equivalents), asked with
+    real ids: a token that holds exactly one of the operation's documented scopes must not be
+    refused (401 or 403), and a token that holds none of them must be refused with 403 and a
+    status payload. One token per rostering scope (``roster-core``, ``roster``,
+    ``roster-demographics``), one request per (operation, token) pair, at most a quarter of
+    the requests left in the run's budget; a token refused with 401 is renewed once (that is
+    about its lifetime, not its scope). Skipped when the provider does not narrow a token to
+    the scope asked for (as OR-AUTH-005 detects). Fix: check each operation against its
+    own list of scopes, any one of which opens it."""
+    target = ctx.target
+    version = target.version
+    wanted = sorted({s for read in scopes.rostering_reads(version) for s in read.scopes})
+    tokens, refused, why = _single_scope_tokens(ctx, wanted)
+    if why:
+        return skipped(why)
+    if not tokens:
+        return skipped(f"the token URL refused every single rostering scope "
+                       f"({', '.join(refused)})")
+    asks, left_out = plan(ctx, tokens)
+    allowed = (target.max_requests - target.requests) // SCOPE_TABLE_SHARE
+    if allowed < SCOPE_TABLE_MIN:
+        return skipped(f"too few requests are left in the run's budget ({allowed} for this "
+                       "check)")
+    planned = len(asks)
+    asks = asks[:allowed]
+    offenders = Offenders()
+    reads = set()
+    for ask in asks:
+        reads.add(ask.template)
+        name = scopes.short(ask.scope)
+        exchange = target.get(ask.path, authorization=f"Bearer {tokens[ask.scope]}")
+        if exchange.status == 401:  # the token, not its scope, was refused: a new one, once
+            _, renewed = target.token_request(scope=ask.scope)
+            if renewed is not None:
+                tokens[ask.scope] = renewed
+                exchange = target.get(ask.path, authorization=f"Bearer {renewed}")
+        if ask.opens and exchange.status in (401, 403):
+            offenders.add(f"GET {ask.template} with a token holding {name} (one of its "
+                          f"scopes) {answered(exchange)}", exchange)
+        elif not ask.opens and exchange.status != 403:
+            offenders.add(f"GET {ask.template} with a token holding only {name} (none of "
+                          f"its scopes) {answered(exchange)}, not 403", exchange)
+        elif not ask.opens and (errors := status_payload_errors(exchange, version)):
+            offenders.add(f"GET {ask.template}: the 403 is not a status payload: {errors[0]}",
+                          exchange)
+    asked = f"{len(asks)} requests over {len(reads)} rostering reads"
+    notes = "".join([
+        f"; {planned - len(asks)} more left unasked (the run's budget)" if planned > len(asks)
+        else "",
+        f"; {len(left_out)} reads without ids left out" if left_out else "",
+        f"; the token URL refused {', '.join(refused)} alone" if refused else ""])
+    offenders.raise_if_any(lambda n: f"{n} of {asked} broke the scope table", notes)
+    return passed(f"{asked}: each opened with any one of its scopes and refused with 403 to "
+                  f"a token with none of them{notes}")

@@ -48,11 +48,16 @@ class Ids:
         self.ctx = ctx
         self.firsts: dict[str, dict | None] = {}
         self._graded: dict[str, str] | None = None
+        self.refused: set[str] = set()  # collections the credentials may not read (403)
+        self.asked: set[str] = set()  # collections the last ``fill`` took ids from
 
     def first(self, collection: str) -> dict | None:
+        self.asked.add(collection)
         if collection not in self.firsts:
             exchange = self.ctx.target.send("GET", f"/{collection}", {"limit": 1},
                                             service=_service(collection))
+            if exchange.status == 403:
+                self.refused.add(collection)
             records = next(iter(exchange.json().values()), None) if isinstance(
                 exchange.json(), dict) else None
             found = records[0] if exchange.status == 200 and isinstance(records, list) and \
@@ -68,9 +73,9 @@ class Ids:
     def graded(self) -> dict[str, str]:
         """A result's line item and student, and the line item's class: ids under which the
         grade book's nested reads have something to answer (empty when there is no result)."""
+        result = self.first("results") or {}
         if self._graded is None:
             self._graded = {}
-            result = self.first("results") or {}
             line_item, student = ref_id(result.get("lineItem")), ref_id(result.get("student"))
             if line_item and student:
                 exchange = self.ctx.target.send("GET", f"/lineItems/{line_item}",
@@ -86,6 +91,7 @@ class Ids:
         that belongs together cannot be had."""
         names = _PARAM.findall(operation.path)
         values: dict[str, str | None] = {}
+        self.asked = set()
         if operation.service == "gradebook" and "classSourcedId" in names:
             values.update(self.graded())
         if "schoolSourcedId" in names and "classSourcedId" in names:
@@ -147,7 +153,10 @@ def offered_operations(ctx: Context) -> Outcome:
         label = f"{operation.path} ({operation.operation_id})"
         path = ids.fill(operation)
         if path is None:
-            absent.append(f"{operation.path} (no id to ask with)")
+            if ids.asked & ids.refused:  # its ids come from a list these credentials may not read
+                denied.append(operation.path)
+            else:
+                absent.append(f"{operation.path} (no id to ask with)")
             continue
         exchange = ctx.target.send("GET", path, None if operation.single else {"limit": 5},
                                    service=_service(operation.collection))

@@ -3,16 +3,9 @@ version's document (1.2: 1EdTech's OpenAPI; 1.1: ours, built from our 1.1 JSON S
 
 from __future__ import annotations
 
-from ..engine import Finding, Outcome, passed
-from .context import Context
-from .support import (
-    Offenders,
-    check,
-    core_envelopes,
-    document_operation,
-    first_records,
-    schema_problems,
-)
+from ..engine import Outcome, passed
+from .context import Context, answered
+from .support import Offenders, check, core_envelopes, document_operation, schema_problems
 
 SHOWN_ERRORS = 3  # schema errors named per collection; the rest are counted
 
@@ -30,12 +23,10 @@ def core_pages_match_schemas(ctx: Context) -> Outcome:
     version = ctx.version
     offenders = Offenders()
     for collection in core_envelopes(version):
-        try:
-            first_records(ctx, collection)
-        except Finding as finding:
-            offenders.add_finding(f"/{collection}", finding)
-            continue
         exchange = ctx.first_page(collection)
+        if exchange.status != 200:
+            offenders.add(f"/{collection} {answered(exchange)}", exchange)
+            continue
         operation = document_operation(version, f"/{collection}")
         errors = schema_problems(operation, exchange.json())
         if errors:

@@ -1,0 +1,204 @@
+"""A 1.1 run is judged by the 1.1 document (issue 11): the envelope, discovery, OpenAPI and
+schema checks pass on the conformant mock in both versions, over bearer tokens and OAuth 1.0a
+and in the Infinite Campus flavor, and catch a 1.1 provider with one envelope or record
+defect, naming every operation that shows it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.model import RunSummary
+from harness.runner import run_checks, select
+from harness.target import Target
+from mock_provider.app import Settings, create_app
+from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection, allowed_scopes
+from mock_provider.profiles import profile_for
+from mock_provider.store import Store
+from specs import catalogue
+
+from .conftest import make_district
+from .live_server import live_server
+from .test_provider_accuracy_checks import Broken
+
+CHECKS = "OR-CORE,OR-SCHEMA,OR-DISC,OR-API"
+APP = "springfield"
+CAMPUS_BASE = {"1.2": f"/campus/api/oneroster/v1p2/{APP}",
+               "1.1": f"/campus/api/oneroster/v1p1/{APP}"}
+CAMPUS_TOKEN = f"/campus/oauth2/token?appName={APP}"
+VENDOR_KEY = "vk:vs"
+OPERATIONS = {"1.2": 41, "1.1": 55}
+
+
+def _connection(**extra) -> Connection:
+    return Connection(name="h", client_id="h", client_secret="h-secret",
+                      scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11, oauth1=True, **extra)
+
+
+@pytest.fixture(scope="module")
+def district(districts_dir: Path) -> Path:
+    return make_district(districts_dir, 42, 60)
+
+
+def _run(district: Path, version: str, auth: str = "oauth2", campus: bool = False,
+         connection: Connection | None = None, checks: str = CHECKS, **defect) -> RunSummary:
+    connection = connection or _connection(vendor_key=VENDOR_KEY if campus else None)
+    settings = Settings(profile=profile_for("infinite-campus", APP)) if campus else Settings()
+    with Store(district) as store:
+        app = create_app(store, [connection], settings)
+        with live_server(Broken(app, **defect) if defect else app) as url:
+            base = url + (CAMPUS_BASE[version] if campus else "")
+            token_url = url + (CAMPUS_TOKEN if campus else "/oauth2/token")
+            with Target(base, "" if auth == "oauth1" else token_url, connection.client_id,
+                        connection.client_secret, version, auth=auth,
+                        vendor_key=VENDOR_KEY if campus else None) as target:
+                return run_checks(target, select(checks))
+
+
+def _results(summary: RunSummary) -> dict[str, tuple[str, str]]:
+    return {r.id: (r.status, r.message) for r in summary.results}
+
+
+@pytest.mark.parametrize(("version", "auth", "campus"), [
+    ("1.2", "oauth2", False), ("1.1", "oauth2", False), ("1.1", "oauth1", False),
+    ("1.2", "oauth2", True), ("1.1", "oauth2", True), ("1.1", "oauth1", True),
+], ids=["1.2", "1.1-bearer", "1.1-oauth1", "campus-1.2", "campus-1.1-bearer",
+        "campus-1.1-oauth1"])
+def test_the_conformant_mock_passes(district: Path, version: str, auth: str,
+                                    campus: bool) -> None:
+    results = _results(_run(district, version, auth, campus))
+    assert {check: status for check, (status, _) in results.items()} == {
+        "OR-CORE-001": "passed", "OR-CORE-002": "passed", "OR-SCHEMA-001": "passed",
+        "OR-DISC-001": "passed", "OR-API-001": "passed"}, results
+    count = OPERATIONS[version]
+    assert results["OR-DISC-001"][1] == f"{count} of {count} operations answer as documented"
+    assert re.fullmatch(rf"\d+ generated requests over {count} operations, every answer as "
+                        "documented", results["OR-API-001"][1])
+    assert f"OneRoster {version} schemas" in results["OR-SCHEMA-001"][1]
+
+
+def test_a_rostering_only_campus_connection_is_not_granted_the_grade_book(
+        district: Path) -> None:
+    roster_only = Connection(name="ro", client_id="ro", client_secret="ro-secret",
+                             scopes=allowed_scopes("1.1", "unsupported"),
+                             connection_type="unsupported")
+    results = _results(_run(district, "1.1", campus=True, connection=roster_only))
+    status, message = results["OR-DISC-001"]
+    assert status == "passed", message
+    grade_book = [op.path for op in catalogue.operations("gradebook", "1.1")]
+    assert message.startswith("45 of 45 operations answer as documented; not granted to "
+                              "these credentials: ")
+    assert f"{grade_book[0]}, {grade_book[1]}" in message and "and 2 more" in message
+    assert results["OR-API-001"][0] == "passed"  # 403 is a documented answer
+
+
+# --- broken 1.1 providers -------------------------------------------------------------------
+
+Rewrite = Callable[[dict], dict | None]
+
+
+def _path_rewrite(matches: Callable[[str], bool], rewrite: Rewrite) -> dict:
+    """A Broken provider whose answers on matching paths are rewritten."""
+    seen: dict[str, str] = {}
+
+    def request(scope: dict) -> dict:
+        seen["path"] = scope["path"]
+        return scope
+
+    def response(body: dict) -> dict | None:
+        return rewrite(body) if matches(seen["path"]) else None
+
+    return {"request": request, "response": response}
+
+
+def _renamed(old: str, new: str) -> Rewrite:
+    def rewrite(body: dict) -> dict | None:
+        return {new if key == old else key: value for key, value in body.items()} \
+            if old in body else None
+    return rewrite
+
+
+def _without_username(body: dict) -> dict | None:
+    records = body.get("users") if isinstance(body.get("users"), list) else (
+        [body["user"]] if isinstance(body.get("user"), dict) else [])
+    for record in records:
+        record.pop("username", None)
+    return body if records else None
+
+
+_NESTED_CLASSES = re.compile(r"/v1p1/\w+/[^/]+/classes$")
+DEFECTS: dict[str, tuple[dict, set[str], set[str]]] = {
+    # defect -> (Broken's arguments, the checks that fire, the operations OR-DISC-001 names)
+    "/schools answers under 'schools'": (
+        _path_rewrite(lambda p: p.endswith("/v1p1/schools"), _renamed("orgs", "schools")),
+        {"OR-CORE-001", "OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
+        {"getAllSchools"}),
+    "/demographics/{id} answers under 'demographic'": (
+        _path_rewrite(lambda p: "/v1p1/demographics/" in p,
+                      _renamed("demographics", "demographic")),
+        {"OR-DISC-001"}, {"getDemographics"}),
+    "nested class lists answer under 'sections'": (
+        _path_rewrite(lambda p: bool(_NESTED_CLASSES.search(p)),
+                      _renamed("classes", "sections")),
+        {"OR-DISC-001"},
+        {"getClassesForSchool", "getClassesForTerm", "getClassesForCourse",
+         "getClassesForStudent", "getClassesForTeacher", "getClassesForUser"}),
+    "users without username": (
+        {"response": _without_username}, {"OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
+        {op.operation_id for op in catalogue.operations("rostering", "1.1")
+         if op.envelope in ("users", "user")}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFECTS))
+def test_each_1_1_defect_is_caught_naming_every_operation(district: Path, name: str) -> None:
+    defect, expected, operations = DEFECTS[name]
+    summary = _run(district, "1.1", **defect)
+    fired = {r.id: r for r in summary.results if r.status == "failed"}
+    assert set(fired) == expected, [(r.id, r.message) for r in summary.results]
+    discovery = fired["OR-DISC-001"]
+    named = {re.search(r"\((\w+)\):", item)[1] for item in discovery.items}
+    assert named == operations
+    assert discovery.message.startswith(f"{len(operations)} of 55 offered operations do not "
+                                        "answer as the OneRoster 1.1 document says")
+    assert discovery.evidence
+
+
+def test_findings_name_the_envelope_and_the_json_path(district: Path) -> None:
+    schools = _run(district, "1.1", **DEFECTS["/schools answers under 'schools'"][0])
+    found = {r.id: r for r in schools.results}
+    assert list(found["OR-DISC-001"].items) == [
+        "/schools (getAllSchools): (root): no 'orgs' key, as the OneRoster 1.1 document's "
+        "OrgSet asks (the answer's keys: 'schools')"]
+    assert "GET /schools has no 'orgs' list (OneRoster 1.1 envelope; its keys: 'schools')" \
+        in found["OR-CORE-001"].message
+    assert list(found["OR-SCHEMA-001"].items) == [
+        "/schools against OrgSet: (root): no 'orgs' key, as the OneRoster 1.1 document's "
+        "OrgSet asks (the answer's keys: 'schools')"]
+    assert found["OR-CORE-002"].status == "passed"
+    assert "not asked, their lists cannot be read (OR-CORE-001): /schools" in \
+        found["OR-CORE-002"].message
+
+    users = _run(district, "1.1", **DEFECTS["users without username"][0])
+    found = {r.id: r for r in users.results}
+    item = next(i for i in found["OR-DISC-001"].items if i.startswith("/users (getAllUsers)"))
+    assert "users/0: 'username' is a required property" in item
+    assert "(and 2 more)" in item  # five records, three errors named
+    schema_items = found["OR-SCHEMA-001"].items
+    assert [i.split(":")[0] for i in schema_items] == [
+        "/students against UserSet", "/teachers against UserSet", "/users against UserSet"]
+    api = found["OR-API-001"]
+    assert '"username" is a required property' in " ".join(e.excerpt for e in api.evidence)
+
+
+def test_the_same_defects_in_1_2_are_judged_by_the_1_2_document(district: Path) -> None:
+    """A 1.2 run keeps its own document: a /schools envelope under 'schools' is caught with
+    the 1.2 schema named."""
+    broken = _path_rewrite(lambda p: p.endswith("/v1p2/schools"), _renamed("orgs", "schools"))
+    found = {r.id: r for r in _run(district, "1.2", **broken).results}
+    assert list(found["OR-DISC-001"].items) == [
+        "/schools (getAllSchools): (root): no 'orgs' key, as the OneRoster 1.2 document's "
+        "OrgSetDType asks (the answer's keys: 'schools')"]

@@ -241,3 +241,66 @@ def test_a_delta_filter_that_cannot_be_judged_is_skipped_not_passed(district: Pa
     delta = next(r for r in summary.results if r.id == "OR-DATE-005")
     assert delta.status == "skipped"
     assert "every user has the same dateLastModified" in delta.message
+
+
+def _second_clause_ignored(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, v.split(" AND ")[0] if k == "filter" else v) for k, v in _params(scope)]).encode()
+    return scope
+
+
+def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=_second_clause_ignored)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-FILTER-001"))
+    result = summary.results[0]
+    assert result.status == "failed"
+    dropped = [item for item in result.items if " AND " in item.split(" on /")[0]]
+    assert dropped and all("each clause alone agrees, so the provider does not join them "
+                           "with AND (it answered what " in item for item in dropped)
+    assert not [item for item in result.items if item not in dropped]  # OR and single agree
+
+
+def _students_only(scope: dict) -> dict:
+    """/users serves only the 60 students (a district smaller than one page of 100)."""
+    if scope["path"].endswith("/users"):
+        scope["query_string"] = urlencode(
+            [*_params(scope), ("filter", "roles.role='student'")]).encode()
+    return scope
+
+
+def test_a_short_collection_without_x_total_count_is_not_a_short_page(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), drop_header=b"x-total-count",
+                               request=_students_only)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-PAGE-005"))
+    result = summary.results[0]
+    assert (result.status, result.message) == (
+        "passed", "limit=100 gave 60 of 60 users (by a walk of /users)")
+
+
+def _limits_taken_as_given(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, "100" if k == "limit" and v in ("0", "-1") else v)
+         for k, v in _params(scope)]).encode()
+    return scope
+
+
+def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=_limits_taken_as_given)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-PAGE-006"))
+    result = summary.results[0]
+    assert result.message.startswith("2 of 5 invalid paging values were not refused")
+    assert [i.split()[0] for i in result.items] == ["/orgs?limit=0", "/orgs?limit=-1"]

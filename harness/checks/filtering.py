@@ -273,6 +273,34 @@ def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Contains
     return expected, missing, wrong
 
 
+def _clauses_alone(ctx: Context, pool: FilterPool, flt: Filter, got: Walk,
+                   readings: tuple[Contains, ...]) -> list[str]:
+    """Which clause of a failing compound filter disagrees, by asking each clause alone; and,
+    when each agrees alone, whether the answer is what one clause alone selects."""
+    notes: list[str] = []
+    alone: list[tuple[Predicate, set[str]]] = []
+    for predicate in flt.predicates:
+        single = Filter((predicate,))
+        try:
+            walk = ctx.walk_pages(f"/{pool.collection}", pool.collection,
+                                  {"filter": str(single)}, max_pages=FILTER_MAX_PAGES)
+        except Finding as finding:
+            notes.append(f"alone, {single} failed too ({finding.message})")
+            continue
+        if any(not missing and not wrong
+               for _, missing, wrong in (_compare(pool, single, walk, c) for c in readings)):
+            alone.append((predicate, set(record_ids(walk.records))))
+        else:
+            notes.append(f"alone, {single} disagrees as well")
+    if len(alone) == len(flt.predicates):
+        returned = set(record_ids(got.records))
+        same = [str(Filter((p,))) for p, ids in alone if ids == returned]
+        notes.append(f"each clause alone agrees, so the provider does not join them with "
+                     f"{flt.logical}" + (f" (it answered what {same[0]} alone selects)"
+                                         if same else ""))
+    return notes
+
+
 @check("OR-FILTER-001", "Generated filters return exactly the records they select",
        "OneRoster 1.2 REST binding §3.5 filtering: field, the operators = != > >= < <= ~, "
        "AND / OR; 1.1 §3 the same grammar")
@@ -325,6 +353,8 @@ def generated_filters_agree(ctx: Context) -> Outcome:
             details.append(f"not matching {few(wrong)}")
         if len(readings) > 1:
             details.append(f"~ read {', '.join(c.value for c in CONTAINS)}: none agrees")
+        if flt.logical:
+            details += _clauses_alone(ctx, pool, flt, got, readings)
         partial = pool.walk.extent + ("" if got.complete else " (the answer was cut short)")
         failures.add(f"filter {text!r} on {path}: {'; '.join(details)}{partial}",
                      got.exchanges[0])

@@ -304,3 +304,21 @@ def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
     result = summary.results[0]
     assert result.message.startswith("2 of 5 invalid paging values were not refused")
     assert [i.split()[0] for i in result.items] == ["/orgs?limit=0", "/orgs?limit=-1"]
+
+
+def _delta_filter_at_finer_precision(scope: dict) -> dict:
+    """Stored stamps carry microseconds the answers leave out: every user is 'later' than the
+    stamp it is served with, so the delta filter returns them all."""
+    scope["query_string"] = urlencode(
+        [(k, v) for k, v in _params(scope)
+         if not (k == "filter" and v.startswith("dateLastModified>'"))]).encode()
+    return scope
+
+
+def test_a_delta_filter_at_a_finer_precision_than_served_is_named(district: Path) -> None:
+    summary = _run(district, request=_delta_filter_at_finer_precision,
+                   response=_one_stamp_for_everyone)
+    delta = next(r for r in summary.results if r.id == "OR-DATE-005")
+    assert delta.status == "failed"
+    assert "every one is served with exactly that dateLastModified, so the provider compares " \
+           "at a finer precision than it serves" in delta.message

@@ -322,3 +322,21 @@ def test_a_delta_filter_at_a_finer_precision_than_served_is_named(district: Path
     assert delta.status == "failed"
     assert "every one is served with exactly that dateLastModified, so the provider compares " \
            "at a finer precision than it serves" in delta.message
+
+
+def _status_payload_in_1_1_spelling(body: dict) -> dict | None:
+    minor = body.get("imsx_CodeMinor")
+    if not isinstance(minor, dict):
+        return None
+    body = {k: v for k, v in body.items() if k != "imsx_CodeMinor"}
+    body["imsx_codeMinor"] = minor["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    return body
+
+
+def test_a_1_2_status_payload_in_the_1_1_spelling_is_named_as_such(district: Path) -> None:
+    summary = _run(district, response=_status_payload_in_1_1_spelling)
+    for check_id in ("OR-ERR-005", "OR-ERR-006"):  # client mistakes, other methods
+        result = next(r for r in summary.results if r.id == check_id)
+        assert result.status == "failed" and result.items
+        assert all("it carries imsx_codeMinor, the 1.1 spelling; 1.2 puts the code in "
+                   "imsx_CodeMinor" in item for item in result.items), result.items

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
+from harness.checks import WalkLimits
 from harness.model import RunSummary
 from harness.runner import run_checks, select
 from harness.target import Target
@@ -340,3 +341,25 @@ def test_a_1_2_status_payload_in_the_1_1_spelling_is_named_as_such(district: Pat
         assert result.status == "failed" and result.items
         assert all("it carries imsx_codeMinor, the 1.1 spelling; 1.2 puts the code in "
                    "imsx_CodeMinor" in item for item in result.items), result.items
+
+
+def _offset_ignored(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, v) for k, v in _params(scope) if k != "offset"]).encode()
+    return scope
+
+
+def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district: Path) -> None:
+    """Pages of 40 from a provider that ignores offset: the shared walks stop at the first
+    repeated page instead of judging copies of the first 40 records."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), request=_offset_ignored)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-REF-003,OR-ID-002"),
+                             limits=WalkLimits(page_size=40, max_pages=10))
+    for result in summary.results:
+        assert result.status in ("failed", "warning"), result
+        assert "at offset 40 repeats 40 records already read on earlier pages: the provider " \
+               "ignores offset" in result.message

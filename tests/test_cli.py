@@ -1,4 +1,7 @@
-"""The command line as a user runs it: a real subprocess, real files."""
+"""The command line as a user runs it: real files, and a real subprocess where the work is
+real (generating, serving, ticking). Bad arguments, which end in one line and exit code 2
+before any work starts, are judged in process through ``harness.cli.main``: the same code
+path without an interpreter start each; one test runs the installed console script."""
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from harness.cli import main
 
 from .live_server import free_port
 
@@ -25,6 +31,57 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env.pop("ONEROSTER_DATA_DIR", None)
     return subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int | str | None
+    out: str
+    err: str
+
+
+@pytest.fixture()
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """``main(args)`` in process, in ``tmp_path``, with the environment ``run`` gives."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("COLUMNS", "120")
+    for name in ("ONEROSTER_DATA_DIR", "ONEROSTER_ADMIN_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    def call(*args: str) -> Outcome:
+        capsys.readouterr()
+        try:
+            code: int | str | None = main(list(args))
+        except SystemExit as exc:  # argparse's own exits, should main ever let one through
+            code = exc.code
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return call
+
+
+def _one_line_usage_error(outcome: Outcome, *words: str) -> None:
+    assert outcome.code == 2, outcome
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1, outcome.err
+    assert lines[0].startswith("oneroster-harness: error: "), outcome.err
+    for word in words:
+        assert word in lines[0], (word, outcome.err)
+    assert "Traceback" not in outcome.err + outcome.out
+
+
+def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> None:
+    """The entry point pip installs, in its own process: the in-process tests below judge the
+    same ``main``."""
+    script = Path(sys.executable).with_name("oneroster-harness")
+    assert script.is_file(), f"no console script next to {sys.executable}"
+    env = {**os.environ, "CI": "true", "COLUMNS": "120"}
+    done = subprocess.run([str(script), "generate", "--size", "huge"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    _one_line_usage_error(Outcome(done.returncode, done.stdout, done.stderr),
+                          "invalid choice: 'huge'")
 
 
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
@@ -78,15 +135,9 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
         ([], "required: COMMAND"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str],
-                                                     message: str) -> None:
-    result = run(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("oneroster-harness: error: ")
-    assert message in lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
+def test_bad_arguments_give_one_line_and_exit_code_2(cli: Callable[..., Outcome],
+                                                     args: list[str], message: str) -> None:
+    _one_line_usage_error(cli(*args), message)
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -178,30 +229,25 @@ def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_pa
         assert "401" in wrong.stderr
 
 
-def test_tick_without_a_server_or_token_is_a_usage_error(tmp_path: Path) -> None:
-    no_token = run("tick", cwd=tmp_path)
-    assert no_token.returncode == 2 and "--admin-token" in no_token.stderr
-    nobody = run("tick", "--url", f"http://127.0.0.1:{free_port()}", "--admin-token", "x",
-                 cwd=tmp_path)
-    assert nobody.returncode == 2 and "cannot reach" in nobody.stderr
-    assert len(nobody.stderr.strip().splitlines()) == 1
+def test_tick_without_a_server_or_token_is_a_usage_error(cli: Callable[..., Outcome]) -> None:
+    _one_line_usage_error(cli("tick"), "--admin-token")
+    _one_line_usage_error(cli("tick", "--url", f"http://127.0.0.1:{free_port()}",
+                              "--admin-token", "x"), "cannot reach")
 
 
-def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
+def test_serve_refuses_a_port_in_use_with_one_line(cli: Callable[..., Outcome]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        result = run("serve", "--port", str(port), cwd=tmp_path)
-    assert result.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+        outcome = cli("serve", "--port", str(port))
+    _one_line_usage_error(outcome, f"cannot listen on 127.0.0.1:{port}")
 
 
-def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> None:
+def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path,
+                                                          cli: Callable[..., Outcome]) -> None:
     (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
-    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "conn.toml" in result.stderr
+    # A free port: the default 8000 may be taken on a shared machine, which is another error.
+    _one_line_usage_error(cli("serve", "--config", "conn.toml", "--port", str(free_port())),
+                          "conn.toml")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -211,9 +257,6 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> Non
     (("--record", "no/such/dir/r.ndjson", "--size", "tiny", "--port", str(free_port())),
      "cannot write no/such/dir/r.ndjson"),
 ])
-def test_serve_recording_and_fault_options_refuse_bad_input(tmp_path: Path, args: tuple,
-                                                           message: str) -> None:
-    result = run("serve", *args, cwd=tmp_path)
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_serve_recording_and_fault_options_refuse_bad_input(cli: Callable[..., Outcome],
+                                                           args: tuple, message: str) -> None:
+    _one_line_usage_error(cli("serve", *args), message)

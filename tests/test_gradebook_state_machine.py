@@ -156,9 +156,11 @@ class GradebookMachine(RuleBasedStateMachine):
         # what it draws depends on its own steps only and Hypothesis can replay and shrink it.
         self.prefix = "smx"
         self.serial = 0
-        # The model: per table, sourcedId -> the record as it must read back.
+        # The model: per table, sourcedId -> the record as it must read back; and the
+        # sourcedIds deleted. Both keep the order of the steps, never a sorted one: a bulk POST
+        # may allocate random UUIDs, and a draw from a list in their order would not replay.
         self.alive: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABLES}
-        self.deleted: dict[str, set[str]] = {t: set() for t in TABLES}
+        self.deleted: dict[str, dict[str, None]] = {t: {} for t in TABLES}
         self.baseline: dict[str, int] = {}
         self.clock = ""
         # Whether a step changed the district since the collections were last compared (a
@@ -204,7 +206,7 @@ class GradebookMachine(RuleBasedStateMachine):
     def categories_for(self, klass: Klass) -> list[str | None]:
         """Categories a line item of the class may name; None: send none (Uncategorized)."""
         mine = [sid for sid, r in self.alive["categories"].items() if r["title"] != "Uncategorized"]
-        return [None, *klass.categories, *sorted(mine)]
+        return [None, *klass.categories, *mine]
 
     def uncategorized_exists(self, sid: str) -> bool:
         return self.m.db.execute("SELECT 1 FROM categories WHERE sourcedId = ?",
@@ -238,7 +240,7 @@ class GradebookMachine(RuleBasedStateMachine):
         """A sourcedId for a PUT: one of the model's records (a replace), one it deleted (a
         create again: a deletion leaves nothing behind) or a new one."""
         choices = [("new", [self.fresh(kind)]), ("alive", self.alive_ids(table)),
-                   ("deleted", sorted(self.deleted[table] - set(self.alive[table])))]
+                   ("deleted", self.gone_ids(table))]
         _, ids = data.draw(st.sampled_from([c for c in choices if c[1]]),
                            label=f"which {kind}")
         return data.draw(st.sampled_from(ids), label="sourcedId")
@@ -296,7 +298,6 @@ class GradebookMachine(RuleBasedStateMachine):
         assert record == {"sourcedId": sid, "status": "active", "title": "Uncategorized",
                           "dateLastModified": record["dateLastModified"]}
         self.alive["categories"][sid] = record
-        self.deleted["categories"].discard(sid)
 
     def result_body(self, data: st.DataObject, sid: str, line_item: str,
                     student: str) -> dict[str, Any]:
@@ -316,12 +317,16 @@ class GradebookMachine(RuleBasedStateMachine):
         return body
 
     def alive_ids(self, table: str) -> list[str]:
-        return sorted(self.alive[table])
+        return list(self.alive[table])
+
+    def gone_ids(self, table: str) -> list[str]:
+        """Deleted and not written again."""
+        return [sid for sid in self.deleted[table] if sid not in self.alive[table]]
 
     def forget(self, table: str, sid: str) -> None:
         self.changed = True
         del self.alive[table][sid]
-        self.deleted[table].add(sid)
+        self.deleted[table][sid] = None
 
     # --- setup --------------------------------------------------------------------------
 
@@ -517,7 +522,7 @@ class GradebookMachine(RuleBasedStateMachine):
         return self.put("results", sid, body), 422, "result_student_enrolled"
 
     def _result_of_a_deleted_line_item(self, data: st.DataObject) -> Refusal | None:
-        gone = sorted(self.deleted["lineItems"] - set(self.alive["lineItems"]))
+        gone = self.gone_ids("lineItems")
         if not gone:
             return None
         line_item = data.draw(st.sampled_from(gone), label="deleted lineItem")
@@ -553,7 +558,7 @@ class GradebookMachine(RuleBasedStateMachine):
         return response, 422, "result_student_enrolled"
 
     def _delete_what_is_not_there(self, data: st.DataObject) -> Refusal | None:
-        gone = sorted((t, s) for t in TABLES for s in self.deleted[t] - set(self.alive[t]))
+        gone = [(table, sid) for table in TABLES for sid in self.gone_ids(table)]
         table, sid = (data.draw(st.sampled_from(gone), label="deleted") if gone
                       else ("lineItems", self.fresh("never")))
         return self.m.api.delete(f"/{table}/{sid}"), 404, "Unknown Object"
@@ -600,7 +605,7 @@ class GradebookMachine(RuleBasedStateMachine):
                 got = self.m.api.get(f"/{table}/{sid}")
                 assert got.status_code == 200, got.text
                 assert got.json()[KEYS[table]] == record
-            for sid in self.deleted[table] - set(self.alive[table]):
+            for sid in self.gone_ids(table):
                 assert self.m.api.get(f"/{table}/{sid}").status_code == 404
 
 

@@ -205,6 +205,7 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
         assert students.headers["X-Total-Count"] == "60"
 
 
+@pytest.mark.slow
 def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_path: Path) -> None:
     with serving(tmp_path, "--admin-token", "adm1n") as (port, banner):
         assert "admin token adm1n" in banner

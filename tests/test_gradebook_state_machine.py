@@ -609,6 +609,7 @@ class GradebookMachine(RuleBasedStateMachine):
                 assert self.m.api.get(f"/{table}/{sid}").status_code == 404
 
 
+@pytest.mark.slow  # about 4 s under the ci profile
 def test_grade_book_writes_and_ticks_keep_what_was_acknowledged(mock: Mock) -> None:
     GradebookMachine.mock = mock
     run_state_machine_as_test(GradebookMachine, settings=settings(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.runner import select
 from mock_provider.app import create_app
@@ -17,6 +18,9 @@ from mock_provider.store import Store
 from .conftest import make_district
 from .live_server import live_server
 from .test_check_provider import Defect
+
+# Every test here runs pytest in a subprocess over the whole catalogue or a mock: 2-7 s each.
+pytestmark = pytest.mark.slow
 
 
 def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from .checks import Check, Context
-from .runner import _run_one, select
+from .engine import run_one
+from .runner import select
 from .target import Target
 
 
@@ -27,7 +28,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_conformance(oneroster_check: Check, oneroster_context: Context) -> None:
     check = oneroster_check
-    outcome = _run_one(check, oneroster_context)
+    outcome = run_one(check, oneroster_context)
     if outcome.status == "skipped":
         pytest.skip(outcome.message)
     evidence = "".join(f"\n  {e.curl} -> {e.status}" for e in outcome.evidence)

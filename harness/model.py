@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 SEVERITIES = ("error", "warning")
@@ -29,6 +30,7 @@ class CheckResult:
     message: str
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    items: tuple[str, ...] = ()  # every offending item the check found (the message names a few)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,6 +42,9 @@ class RunSummary:
     version: str
     results: tuple[CheckResult, ...]
     seconds: float
+    started: str = ""  # when the run began, ISO 8601 UTC
+    profile: str = ""  # the profiles the checks were chosen and graded by
+    seed: int | None = None  # what seeded the generated checks
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -52,3 +57,8 @@ class RunSummary:
 
     def counts(self) -> dict[str, int]:
         return {status: sum(r.status == status for r in self.results) for status in STATUSES}
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 UTC to the second (for a report's header)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -26,6 +26,7 @@ import httpx
 
 from mock_provider.oauth1 import sign_oauth1
 
+from .engine import Abort, Skip
 from .model import Evidence
 
 BASE_PATHS = {"1.2": "/ims/oneroster/rostering/v1p2", "1.1": "/ims/oneroster/v1p1"}
@@ -44,11 +45,11 @@ AUTH_MODES = ("oauth2", "bearer", "oauth1")
 _TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*')
 
 
-class TargetError(Exception):
+class TargetError(Abort):
     """The provider cannot be used at all (no token, nothing listening): a usage problem."""
 
 
-class BudgetExceeded(Exception):
+class BudgetExceeded(Skip):
     """The run reached its request limit; the remaining checks are skipped."""
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,37 +17,23 @@ from specs import openapi
 
 from .connections import Connection
 from .errors import OneRosterError, error_body
-from .middleware.auth import BearerAuth, require
+from .middleware.auth import BearerAuth
 from .middleware.faults import FaultPlan, Faults
 from .middleware.recorder import Recorder, Recording
-from .oauth1 import NonceCache
-from .profiles import Profile, standard
+from .paths import SERVICE_BASES, V11, V12_GRADEBOOK, V12_RESOURCES, V12_ROSTERING, version_of
 from .query.page_cache import PageCache
 from .query.sql import install_functions
 from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
-from .routes.rostering import base_url, rostering_routes, routes_for
-from .routes.views import (
-    ASSESSMENTS,
-    GRADEBOOK,
-    GRADEBOOK_V11,
-    RESOURCES,
-    RESOURCES_V11,
-    Operation,
-)
-from .scopes import required_scopes_v11, required_scopes_v12
+from .routes.operations import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
+from .routes.rostering import Endpoint, base_url, rostering_routes, routes_for
+from .settings import Settings
+from .state import MockState, shared
 from .store import Store
 from .tokens import TokenIssuer
 
 log = logging.getLogger("mock_provider")
-GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales",
-                              "assessmentLineItems", "assessmentResults"})
-
-V12_ROSTERING = "/ims/oneroster/rostering/v1p2"
-V12_GRADEBOOK = "/ims/oneroster/gradebook/v1p2"
-V12_RESOURCES = "/ims/oneroster/resources/v1p2"
-V11 = "/ims/oneroster/v1p1"
 # Both names the 1EdTech documents use for a service's discovery file (they disagree).
 DISCOVERY_NAMES = {
     "rostering": ("onerosterv1p2rostersservice_openapi3_v1p0.json",
@@ -58,30 +43,6 @@ DISCOVERY_NAMES = {
     "resources": ("onerosterv1p2resourcesservice_openapi3_v1p0.json",
                   "imsorv1p2_resources_openapi3_v1p0.json"),
 }
-SERVICE_BASES = {"rostering": V12_ROSTERING, "gradebook": V12_GRADEBOOK,
-                 "resources": V12_RESOURCES}
-
-
-@dataclass(frozen=True)
-class Settings:
-    profile: Profile = field(default_factory=standard)
-    max_limit: int = 50_000
-    strict_fields: bool = True  # 1.2: unknown `fields` entries answer 400, not all fields
-    page_cache: int = 256  # rendered pages kept until the file changes (0: none)
-    allow_oauth1_sha1: bool = False
-
-
-def version_of(path: str) -> str:
-    return "1.1" if "/ims/oneroster/v1p1" in path else "1.2"
-
-
-def _authorize(request: Request, version: str, op: Operation) -> None:
-    if version == "1.1":
-        grant = require(request, required_scopes_v11("GET", op.path))
-    else:
-        grant = require(request, required_scopes_v12(op.operation_id))
-    if op.table in GRADEBOOK_TABLES:
-        request.app.state.settings.profile.check_gradebook_request(request, grant)
 
 
 def _error_response(request: Request, error: OneRosterError) -> Response:
@@ -121,7 +82,7 @@ def _discovery(request: Request, service: str) -> Response:
     doc = openapi(service)
     doc["servers"] = [{"url": base_url(request, "1.2") + SERVICE_BASES[service]}]
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    token_url = origin + request.app.state.settings.profile.token_url_path
+    token_url = origin + shared(request).settings.profile.token_url_path
     for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
         for flow in scheme.get("flows", {}).values():
             flow["tokenUrl"] = token_url
@@ -135,16 +96,20 @@ async def discovery(request: Request) -> Response:
     return _discovery(request, service)
 
 
-async def token(request: Request) -> Response:
-    refusal = request.app.state.settings.profile.check_token_request(request)
-    return refusal if refusal is not None else await token_endpoint(request)
+def _token(issue: Endpoint) -> Endpoint:
+    """The token endpoint behind the flavor's own refusals (e.g. Campus's appName)."""
+    async def endpoint(request: Request) -> Response:
+        refusal = shared(request).settings.profile.check_token_request(request)
+        return refusal if refusal is not None else await issue(request)
+
+    return endpoint
 
 
 def _discovery_routes(service: str) -> list[Route]:
     return [Route(f"/discovery/{name}", discovery) for name in DISCOVERY_NAMES[service]]
 
 
-def build_routes(settings: Settings) -> list[BaseRoute]:
+def build_routes(settings: Settings, token: Endpoint) -> list[BaseRoute]:
     prefixes = settings.profile.prefixes
     v12: list[BaseRoute] = [
         Mount(V12_ROSTERING, routes=[*_discovery_routes("rostering"), *rostering_routes("1.2")]),
@@ -178,36 +143,30 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     """The mock. ``recording`` records every exchange (outermost, so it sees the faults);
     ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does."""
     settings = settings or Settings()
+    # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
+    tokens = tokens if tokens is not None else TokenIssuer()
     protected = tuple(f"{prefix}/ims/oneroster" for prefix in settings.profile.prefixes.values())
-    middleware = [Middleware(BearerAuth,
+    middleware = [Middleware(BearerAuth, connections=connections, tokens=tokens,
+                             allow_oauth1_sha1=settings.allow_oauth1_sha1,
                              protected_prefixes=protected,
-                             version_of=version_of,
                              public_parts=tuple(f"{base}/discovery/"
                                                 for base in SERVICE_BASES.values()))]
     if faults is not None and not faults.empty:
         middleware.insert(0, Middleware(Faults, plan=faults, on_drift=on_drift))
     if recording is not None:
         middleware.insert(0, Middleware(Recorder, recording=recording))
+    token = _token(token_endpoint(connections, tokens))
     app = Starlette(
         # The /admin routes are always mounted and answer 404 unless admin_token is set.
-        routes=[*build_routes(settings), *admin_routes()],
+        routes=[*build_routes(settings, token), *admin_routes()],
         middleware=middleware,
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
                             Exception: _server_error},
     )
-    app.state.settings = settings
-    app.state.store = store
     install_functions(store.conn)
-    app.state.connections = connections
-    # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
-    app.state.tokens = tokens if tokens is not None else TokenIssuer()
-    app.state.nonces = NonceCache()
-    app.state.oauth1_allow_sha1 = settings.allow_oauth1_sha1
-    app.state.authorize = _authorize
-    app.state.school_cache = {}
-    app.state.pages = PageCache(settings.page_cache)
-    app.state.admin_token = admin_token  # None: the admin routes are off
+    app.state.mock = MockState(store=store, settings=settings,
+                               pages=PageCache(settings.page_cache), admin_token=admin_token)
     return app
 
 
-__all__ = ["Settings", "create_app", "version_of"]
+__all__ = ["Settings", "create_app"]

@@ -5,7 +5,8 @@ one OneRoster version, the scopes it may be granted, a connection type ("support
 rostering, grade book and assessments; "unsupported" ones rostering only), optional school
 scoping and an optional expiry date for the credentials.
 
-Connections are read from TOML, one ``[[connection]]`` table each::
+Connections are read from the ``serve --config`` file (see ``mock_provider.config``), one
+``[[connection]]`` table each::
 
     [[connection]]
     name = "lms"                      # required, unique; shown in logs and errors
@@ -27,11 +28,11 @@ Connections are read from TOML, one ``[[connection]]`` table each::
 from __future__ import annotations
 
 import secrets
-import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
+
+from .config_values import ConfigValueError, check_table
 
 SCOPE_PREFIX_V12 = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
 SCOPE_PREFIX_V11 = "https://purl.imsglobal.org/spec/or/v1p1/scope/"
@@ -56,16 +57,8 @@ CONNECTION_TYPES = ("supported", "unsupported")
 DEFAULT_TOKEN_LIFETIME = 3600
 
 
-class ConfigError(Exception):
-    """A connections file that cannot be used: one line naming the file, connection and key."""
-
-
-class ConnectionValueError(ValueError):
-    """One bad field of a Connection; ``key`` names the field so a loader can point at it."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
+class ConnectionValueError(ConfigValueError):
+    """One bad field of a Connection; ``key`` names the field."""
 
 
 def is_write_or_grade_scope(scope: str) -> bool:
@@ -187,27 +180,9 @@ _KEYS: dict[str, tuple[type, ...]] = {
 _REQUIRED = ("name", "client_id", "client_secret")
 
 
-def _check_types(table: dict[str, Any]) -> None:
-    for key, value in table.items():
-        if key not in _KEYS:
-            raise ConnectionValueError(key, f"unknown key (expected one of {', '.join(_KEYS)})")
-        wanted = _KEYS[key]
-        # bool is an int and datetime is a date in Python; TOML keeps them apart, so do we.
-        bad = (not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted)
-               or isinstance(value, datetime))
-        if bad:
-            names = " or ".join("date" if t is date else t.__name__ for t in wanted)
-            raise ConnectionValueError(key, f"expected {names}, got {type(value).__name__}")
-        if key in ("scopes", "schools") and not all(isinstance(v, str) for v in value):
-            raise ConnectionValueError(key, "expected a list of strings")
-    for key in _REQUIRED:
-        if key not in table:
-            raise ConnectionValueError(key, "missing required key")
-
-
 def connection_from_table(table: dict[str, Any]) -> Connection:
-    """One ``[[connection]]`` table -> Connection; raises ConnectionValueError naming the key."""
-    _check_types(table)
+    """One ``[[connection]]`` table -> Connection; raises ConfigValueError naming the key."""
+    check_table(table, _KEYS, _REQUIRED)
     version = table.get("version", "any")
     connection_type = table.get("connection_type", "supported")
     if version not in VERSIONS:  # checked here too: scope expansion depends on it
@@ -230,41 +205,3 @@ def connection_from_table(table: dict[str, Any]) -> Connection:
         token_lifetime=table.get("token_lifetime", DEFAULT_TOKEN_LIFETIME),
         vendor_key=table.get("vendor_key"), oauth1=table.get("oauth1", False),
     )
-
-
-def load_connections(path: str | Path) -> list[Connection]:
-    """Every connection in a TOML file (format in the module docstring); ConfigError otherwise."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read connections file ({exc.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    extra = sorted(set(data) - {"connection"})
-    if extra:
-        raise ConfigError(f"{path}: unknown top-level key {extra[0]!r} (expected [[connection]])")
-    tables = data.get("connection")
-    if not isinstance(tables, list) or not tables:
-        raise ConfigError(f"{path}: no [[connection]] tables")
-    connections: list[Connection] = []
-    seen_names: set[str] = set()
-    seen_ids: set[str] = set()
-    for index, table in enumerate(tables, start=1):
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: connection #{index} is not a table")
-        label = table.get("name") if isinstance(table.get("name"), str) else f"#{index}"
-        where = f"{path}: connection {label!r}"
-        try:
-            connection = connection_from_table(table)
-        except ConnectionValueError as exc:
-            raise ConfigError(f"{where}, key {exc.key!r}: {exc}") from None
-        if connection.name in seen_names:
-            raise ConfigError(f"{where}, key 'name': duplicate name")
-        if connection.client_id in seen_ids:
-            raise ConfigError(f"{where}, key 'client_id': duplicate client_id "
-                              f"{connection.client_id!r}")
-        seen_names.add(connection.name)
-        seen_ids.add(connection.client_id)
-        connections.append(connection)
-    return connections

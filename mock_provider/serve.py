@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
-from .app import Settings, create_app
-from .connections import Connection, default_connection, load_connections
+from .app import create_app
+from .config import ConfigFile, load_config
+from .connections import default_connection
 from .district.changes import TickReport, advance
 from .middleware.faults import FaultPlan
 from .middleware.recorder import Recording
 from .profiles import Profile, profile_for
+from .settings import Settings
 from .store import Store
 from .tokens import TokenIssuer
 from .writer import open_writer
@@ -38,6 +42,11 @@ class ServeOptions:
     flavor: str = "standard"
     app_name: str = "district"
     admin_token: str | None = None  # None: the /admin routes are off
+    # Grade-book settings from the command line, over the config file's [gradebook] table:
+    # rules are switched off in addition to the file's, a number given replaces the file's.
+    disabled_rules: tuple[str, ...] = ()
+    max_title_length: int | None = None
+    update_status: int | None = None
 
     @property
     def profile(self) -> Profile:
@@ -45,10 +54,13 @@ class ServeOptions:
 
     def to_environment(self) -> dict[str, str]:
         env = {"DISTRICT": str(self.district), "MAX_LIMIT": str(self.max_limit),
-               "FLAVOR": self.flavor, "APP_NAME": self.app_name}
+               "FLAVOR": self.flavor, "APP_NAME": self.app_name,
+               "DISABLED_RULES": ",".join(self.disabled_rules)}
         for name, value in (("CONFIG", self.config), ("CLIENT_ID", self.client_id),
                             ("CLIENT_SECRET", self.client_secret),
-                            ("TOKEN_KEY", self.token_key), ("ADMIN_TOKEN", self.admin_token)):
+                            ("TOKEN_KEY", self.token_key), ("ADMIN_TOKEN", self.admin_token),
+                            ("MAX_TITLE_LENGTH", self.max_title_length),
+                            ("UPDATE_STATUS", self.update_status)):
             if value is not None:
                 env[name] = str(value)
         return {ENV_PREFIX + k: v for k, v in env.items()}
@@ -58,18 +70,38 @@ class ServeOptions:
         def get(name: str) -> str | None:
             return os.environ.get(ENV_PREFIX + name)
 
+        def number(name: str) -> int | None:
+            value = get(name)
+            return int(value) if value else None
+
         config = get("CONFIG")
         return cls(district=Path(get("DISTRICT") or ""), config=Path(config) if config else None,
                    client_id=get("CLIENT_ID"), client_secret=get("CLIENT_SECRET"),
-                   token_key=get("TOKEN_KEY"), max_limit=int(get("MAX_LIMIT") or 50_000),
+                   token_key=get("TOKEN_KEY"), max_limit=number("MAX_LIMIT") or 50_000,
                    flavor=get("FLAVOR") or "standard", app_name=get("APP_NAME") or "district",
-                   admin_token=get("ADMIN_TOKEN"))
+                   admin_token=get("ADMIN_TOKEN"),
+                   disabled_rules=tuple(filter(None, (get("DISABLED_RULES") or "").split(","))),
+                   max_title_length=number("MAX_TITLE_LENGTH"),
+                   update_status=number("UPDATE_STATUS"))
 
 
-def connections_for(options: ServeOptions) -> list[Connection]:
+def config_for(options: ServeOptions) -> ConfigFile:
+    """The config file's connections and settings, or the one default connection without it."""
     if options.config is not None:
-        return load_connections(options.config)
-    return [default_connection(options.client_id, options.client_secret)]
+        return load_config(options.config)
+    return ConfigFile([default_connection(options.client_id, options.client_secret)])
+
+
+def settings_for(options: ServeOptions, gradebook: Mapping[str, Any]) -> Settings:
+    """The mock's settings: the options over the config file's [gradebook] values."""
+    values = {**gradebook,
+              "disabled_rules": frozenset(gradebook.get("disabled_rules", ()))
+              | frozenset(options.disabled_rules)}
+    if options.max_title_length is not None:
+        values["max_title_length"] = options.max_title_length
+    if options.update_status is not None:
+        values["update_status"] = options.update_status
+    return Settings(profile=options.profile, max_limit=options.max_limit, **values)
 
 
 def with_credentials(options: ServeOptions) -> ServeOptions:
@@ -81,12 +113,13 @@ def with_credentials(options: ServeOptions) -> ServeOptions:
                    client_secret=options.client_secret or secrets.token_urlsafe(24))
 
 
-def build_app(options: ServeOptions, connections: list[Connection] | None = None,
+def build_app(options: ServeOptions, config: ConfigFile | None = None,
               recording: Recording | None = None, faults: FaultPlan | None = None) -> Starlette:
+    config = config or config_for(options)
     key = bytes.fromhex(options.token_key) if options.token_key else None
-    settings = Settings(profile=options.profile, max_limit=options.max_limit)
+    settings = settings_for(options, config.gradebook)
     store = Store(options.district)
-    return create_app(store, connections or connections_for(options), settings,
+    return create_app(store, config.connections, settings,
                       TokenIssuer(signing_key=key), admin_token=options.admin_token,
                       recording=recording, faults=faults, on_drift=lambda: drift(store))
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .refs import render_refs
-from .schema import (
+from .tables import (
     ALL_TABLES,
     HEAD,
     INDEXES,

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from .schema import RECORD_TABLES
 from .store import insert_rows
+from .tables import RECORD_TABLES
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.routes.scoping import _CONDITIONS
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 from specs import validator
 
@@ -95,9 +96,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         headers = {"Authorization": f"Bearer {_token(url, 'lms')}"}
         with httpx.Client(base_url=url, headers=headers, timeout=20) as api:
             yield Env(url, api, ids, path)
-    writer = getattr(app.state, "gradebook_writer", None)
-    if writer is not None:
-        writer.close()
+    mock_state(app).close()
     store.close()
 
 

@@ -35,9 +35,11 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @dataclass(frozen=True)
 class Outcome:
-    code: int | str | None
-    out: str
-    err: str
+    """What ``main`` did in process, shaped like a finished subprocess."""
+
+    returncode: int | str | None
+    stdout: str
+    stderr: str
 
 
 @pytest.fixture()
@@ -62,14 +64,14 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     return call
 
 
-def _one_line_usage_error(outcome: Outcome, *words: str) -> None:
-    assert outcome.code == 2, outcome
-    lines = outcome.err.strip().splitlines()
-    assert len(lines) == 1, outcome.err
-    assert lines[0].startswith("oneroster-harness: error: "), outcome.err
-    for word in words:
-        assert word in lines[0], (word, outcome.err)
-    assert "Traceback" not in outcome.err + outcome.out
+def assert_usage_error(result: subprocess.CompletedProcess[str] | Outcome, message: str) -> None:
+    """Exit code 2 and one line on stderr that says ``message``, never a traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("oneroster-harness: error: ")
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
 
 
 def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> None:
@@ -80,8 +82,7 @@ def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> N
     env = {**os.environ, "CI": "true", "COLUMNS": "120"}
     done = subprocess.run([str(script), "generate", "--size", "huge"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
-    _one_line_usage_error(Outcome(done.returncode, done.stdout, done.stderr),
-                          "invalid choice: 'huge'")
+    assert_usage_error(done, "invalid choice: 'huge'")
 
 
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
@@ -137,7 +138,7 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
 )
 def test_bad_arguments_give_one_line_and_exit_code_2(cli: Callable[..., Outcome],
                                                      args: list[str], message: str) -> None:
-    _one_line_usage_error(cli(*args), message)
+    assert_usage_error(cli(*args), message)
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -164,13 +165,17 @@ def _get_when_up(url: str) -> httpx.Response:
     raise AssertionError(f"nothing answered at {url}")
 
 
+VENDOR = ("--client-id", "vendor", "--client-secret", "vendor-secret")
+
+
 @contextmanager
-def serving(tmp_path: Path, *extra: str) -> Iterator[tuple[int, str]]:
+def serving(tmp_path: Path, *extra: str, credentials: tuple[str, ...] = VENDOR
+            ) -> Iterator[tuple[int, str]]:
     """`oneroster-harness serve` in a subprocess: yields its port and start-up banner."""
     port = free_port()
     env = {**os.environ, "CI": "true", "COLUMNS": "200"}
     command = [sys.executable, "-m", "harness", "serve", "--port", str(port), "--size", "tiny",
-               "--client-id", "vendor", "--client-secret", "vendor-secret", *extra]
+               *credentials, *extra]
     with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as process:
         try:
@@ -231,24 +236,28 @@ def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_pa
 
 
 def test_tick_without_a_server_or_token_is_a_usage_error(cli: Callable[..., Outcome]) -> None:
-    _one_line_usage_error(cli("tick"), "--admin-token")
-    _one_line_usage_error(cli("tick", "--url", f"http://127.0.0.1:{free_port()}",
-                              "--admin-token", "x"), "cannot reach")
+    assert_usage_error(cli("tick"), "--admin-token")
+    assert_usage_error(cli("tick", "--url", f"http://127.0.0.1:{free_port()}",
+                           "--admin-token", "x"), "cannot reach")
 
 
 def test_serve_refuses_a_port_in_use_with_one_line(cli: Callable[..., Outcome]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        outcome = cli("serve", "--port", str(port))
-    _one_line_usage_error(outcome, f"cannot listen on 127.0.0.1:{port}")
+        result = cli("serve", "--port", str(port))
+    assert_usage_error(result, f"cannot listen on 127.0.0.1:{port}")
+
+
+def _serve(cli: Callable[..., Outcome], *args: str) -> Outcome:
+    """``serve`` on a free port (the default 8000 may be taken on a shared machine, which is
+    another error); a ``--port`` in ``args`` wins."""
+    return cli("serve", "--port", str(free_port()), *args)
 
 
 def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path,
                                                           cli: Callable[..., Outcome]) -> None:
     (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
-    # A free port: the default 8000 may be taken on a shared machine, which is another error.
-    _one_line_usage_error(cli("serve", "--config", "conn.toml", "--port", str(free_port())),
-                          "conn.toml")
+    assert_usage_error(_serve(cli, "--config", "conn.toml"), "conn.toml")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -257,7 +266,69 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path,
     (("--faults", "nonsense"), "invalid choice: 'nonsense'"),
     (("--record", "no/such/dir/r.ndjson", "--size", "tiny", "--port", str(free_port())),
      "cannot write no/such/dir/r.ndjson"),
+    (("--disable-rule", "no_such_rule"), "argument --disable-rule: unknown rule 'no_such_rule'"),
+    (("--disable-rule", "schema"), "rule 'schema' checks the request's shape and cannot be"),
+    (("--max-title-length", "0"), "max_title_length must be a whole number of at least 1, got 0"),
+    (("--max-title-length", "long"), "argument --max-title-length: expected a whole number"),
+    (("--update-status", "204"), "update_status must be 200 or 201, got 204"),
 ])
-def test_serve_recording_and_fault_options_refuse_bad_input(cli: Callable[..., Outcome],
-                                                           args: tuple, message: str) -> None:
-    _one_line_usage_error(cli("serve", *args), message)
+def test_serve_options_refuse_bad_input(cli: Callable[..., Outcome], args: tuple,
+                                        message: str) -> None:
+    assert_usage_error(_serve(cli, *args), message)
+
+
+@pytest.mark.parametrize("table, message", [
+    ("update_status = 204", "[gradebook] key 'update_status': update_status must be 200 or 201"),
+    ("max_title_length = 0", "[gradebook] key 'max_title_length': max_title_length must be"),
+    ('max_title_length = "50"', "[gradebook] key 'max_title_length': expected int, got str"),
+    ('disabled_rules = ["nope"]', "[gradebook] key 'disabled_rules': unknown rule 'nope'"),
+    ('disabled_rules = "title_required"', "[gradebook] key 'disabled_rules': expected list"),
+    ("colour = 1", "[gradebook] key 'colour': unknown key"),
+])
+def test_serve_reports_a_bad_gradebook_table_in_one_line(tmp_path: Path,
+                                                         cli: Callable[..., Outcome],
+                                                         table: str, message: str) -> None:
+    (tmp_path / "conn.toml").write_text(CONFIG + "\n[gradebook]\n" + table + "\n")
+    assert_usage_error(_serve(cli, "--config", "conn.toml"), "conn.toml: " + message)
+
+
+CONFIG = """[[connection]]
+name = "vendor"
+client_id = "vendor"
+client_secret = "vendor-secret"
+"""
+
+
+def _shows_the_gradebook_settings(port: int) -> None:
+    """On a mock serving title_unique_in_class off, titles of at most 20 characters and 201 for
+    a replacing PUT, real writes show each of the three."""
+    origin = f"http://127.0.0.1:{port}"
+    token = httpx.post(f"{origin}/oauth2/token", data={"grant_type": "client_credentials"},
+                       auth=("vendor", "vendor-secret")).json()["access_token"]
+    with httpx.Client(base_url=f"{origin}/ims/oneroster/gradebook/v1p2",
+                      headers={"Authorization": f"Bearer {token}"}) as api:
+        (served,) = api.get("/lineItems", params={"limit": 1}).json()["lineItems"]
+        assert len(served["title"]) <= 20
+        replaced = api.put(f"/lineItems/{served['sourcedId']}", json={"lineItem": served})
+        assert replaced.status_code == 201, replaced.text
+        twin = {**served, "sourcedId": "same-title"}
+        assert api.put("/lineItems/same-title", json={"lineItem": twin}).status_code == 201
+        long = {**served, "sourcedId": "long-title", "title": "t" * 21}
+        refused = api.put("/lineItems/long-title", json={"lineItem": long})
+        assert refused.status_code == 422
+        assert refused.json()["imsx_description"].startswith("title_max_length: ")
+
+
+def test_serve_options_reach_the_running_mock(tmp_path: Path) -> None:
+    with serving(tmp_path, "--disable-rule", "title_unique_in_class",
+                 "--max-title-length", "20", "--update-status", "201") as (port, _):
+        _shows_the_gradebook_settings(port)
+
+
+def test_config_gradebook_table_reaches_the_running_mock(tmp_path: Path) -> None:
+    (tmp_path / "mock.toml").write_text(
+        CONFIG + '[gradebook]\ndisabled_rules = ["title_unique_in_class"]\n'
+        "max_title_length = 20\nupdate_status = 201\n")
+    with serving(tmp_path, "--config", "mock.toml", credentials=()) as (port, banner):
+        assert "connection vendor: client id vendor" in banner
+        _shows_the_gradebook_settings(port)

@@ -20,7 +20,6 @@ from .live_server import live_server
 from .test_gradebook_writes import (
     G12,
     Env,
-    WriteSettings,
     _close_writer,
     _description,
     _pick_ids,
@@ -41,7 +40,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         Connection(name="putter", client_id="putter", client_secret="putter-secret",
                    scopes=no_post, version="1.2"),
     ]
-    app = create_app(store, connections, WriteSettings())
+    app = create_app(store, connections)
     with live_server(app) as url:
         headers = {"Authorization": f"Bearer {_token(url, 'lms')}"}
         with httpx.Client(base_url=url, headers=headers, timeout=20) as api:

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.profiles import profile_for
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 
 from .live_server import live_server
@@ -26,12 +28,6 @@ G12 = "/ims/oneroster/gradebook/v1p2"
 R12 = "/ims/oneroster/rostering/v1p2"
 V11 = "/ims/oneroster/v1p1"
 ROSTER_ONLY = frozenset(s for s in ALL_SCOPES_V12 if "/scope/roster" in s)
-
-
-@dataclass(frozen=True)
-class WriteSettings(Settings):
-    disabled_rules: frozenset[str] = frozenset()
-    update_status: int = 200
 
 
 @dataclass
@@ -132,7 +128,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         Connection(name="reader", client_id="reader", client_secret="reader-secret",
                    scopes=readonly, version="1.2"),
     ]
-    app = create_app(store, connections, WriteSettings())
+    app = create_app(store, connections, Settings())
     with live_server(app) as url:
         headers = {"Authorization": f"Bearer {_token(url, 'lms')}"}
         with httpx.Client(base_url=url, headers=headers, timeout=20) as api:
@@ -144,13 +140,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 @pytest.fixture()
 def settings(env: Env) -> Iterator[callable]:
     """Swap the live app's settings for one test."""
-    original = env.app.state.settings
+    state = mock_state(env.app)
+    original = state.settings
 
     def use(**values: object) -> None:
-        env.app.state.settings = WriteSettings(**values)
+        state.settings = Settings(**values)
 
     yield use
-    env.app.state.settings = original
+    state.settings = original
 
 
 def _put(env: Env, table: str, sid: str, key: str, record: dict,
@@ -369,19 +366,10 @@ def test_title_rules(env: Env, settings) -> None:
                 env.line_item("t-li", title=long)).status_code == 200
 
 
-def test_max_title_length_setting(env: Env) -> None:
-    original = env.app.state.settings
-
-    @dataclass(frozen=True)
-    class Short(WriteSettings):
-        max_title_length: int = 30
-
-    env.app.state.settings = Short()
-    try:
-        bad = env.line_item("t30-li", title="z" * 31)
-        _rejected(_put(env, "lineItems", "t30-li", "lineItem", bad), 422, "more than 30")
-    finally:
-        env.app.state.settings = original
+def test_max_title_length_setting(env: Env, settings) -> None:
+    settings(max_title_length=30)
+    bad = env.line_item("t30-li", title="z" * 31)
+    _rejected(_put(env, "lineItems", "t30-li", "lineItem", bad), 422, "more than 30")
 
 
 def test_uncategorized_default(env: Env, settings) -> None:
@@ -557,7 +545,5 @@ def test_campus_wants_the_vendor_header_on_writes(env: Env) -> None:
         store.close()
 
 
-def _close_writer(app: object) -> None:
-    writer = getattr(app.state, "gradebook_writer", None)
-    if writer is not None:
-        writer.close()
+def _close_writer(app: Starlette) -> None:
+    mock_state(app).close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,6 +26,7 @@ from mock_provider.connections import (
     Connection,
 )
 from mock_provider.profiles import profile_for
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 
 from .asgi import answer_of, send_answer
@@ -42,13 +42,6 @@ ROSTER_ONLY = frozenset(s for s in ALL_SCOPES_V12 | ALL_SCOPES_V11 if "/scope/ro
 FULL = Connection(name="h", client_id="h", client_secret="h-secret",
                   scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
 VENDOR_SECRET = "vendor-secret-7f3a"
-
-
-@dataclass(frozen=True)
-class RuleSettings(Settings):
-    """The mock's settings with some of its grade-book write rules switched off."""
-
-    disabled_rules: frozenset[str] = frozenset()
 
 
 @pytest.fixture()
@@ -100,9 +93,7 @@ def _run(path: Path, version: str = "1.2", connection: Connection = FULL,
             finally:
                 target.close()
     finally:
-        writer = getattr(app.state, "gradebook_writer", None)
-        if writer is not None:
-            writer.close()
+        mock_state(app).close()
         store.close()
 
 
@@ -249,7 +240,7 @@ def _updates_not_stored() -> Before:
 # whether the checker can still clean up after itself)
 BROKEN: dict[str, tuple[dict, str, tuple[str, ...], bool]] = {
     "line item outside the term accepted": (
-        {"settings": RuleSettings(disabled_rules=frozenset({"dates_within_class_terms"}))},
+        {"settings": Settings(disabled_rules=frozenset({"dates_within_class_terms"}))},
         "OR-GB-003", ("after the class's terms", "answered 201 (accepted)"), True),
     "result for an unknown student accepted": (
         {"defect": lambda app: GradebookDefect(app, after=_unknown_student_accepted)},

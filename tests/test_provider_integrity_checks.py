@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import harness.checks as checks
-from harness.checks import CHECKS
+from harness.checks import CHECKS, WalkLimits
 from harness.model import RunSummary
 from harness.runner import run_checks, select
 from harness.target import Target
@@ -35,7 +34,8 @@ def district(districts_dir: Path) -> Path:
     return make_district(districts_dir, 42, 60)
 
 
-def _run(district: Path, version: str = "1.2", **defect) -> RunSummary:
+def _run(district: Path, version: str = "1.2", limits: WalkLimits | None = None,
+         **defect) -> RunSummary:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     store = Store(district)
@@ -44,7 +44,7 @@ def _run(district: Path, version: str = "1.2", **defect) -> RunSummary:
         with live_server(Defect(app, **defect) if defect else app) as url:
             target = Target(url, f"{url}/oauth2/token", "h", "h-secret", version)
             try:
-                return run_checks(target, select(MINE))
+                return run_checks(target, select(MINE), limits=limits)
             finally:
                 target.close()
     finally:
@@ -62,7 +62,8 @@ def _fired(summary: RunSummary) -> set[str]:
 def test_the_catalogue_has_the_integrity_checks() -> None:
     assert {"OR-REF-001", "OR-REF-002", "OR-REF-003", "OR-REF-004", "OR-ID-001", "OR-ID-002",
             "OR-ID-003", "OR-ID-004", "OR-ID-005", "OR-DATE-001", "OR-DATE-002",
-            "OR-DATE-003", "OR-DATE-004", "OR-DATE-005"} == MY_CHECKS
+            "OR-DATE-003", "OR-DATE-004", "OR-DATE-005", "OR-REF-005",
+            "OR-DATE-006"} == MY_CHECKS
     for check_id in MY_CHECKS:
         check = CHECKS[check_id]
         assert check.explanation and "Fix" in check.explanation, check_id
@@ -94,11 +95,8 @@ def test_without_x_total_count_the_walks_still_finish(district: Path) -> None:
     assert all("partial" not in r.message for r in summary.results)
 
 
-def test_walks_cut_short_say_so_and_never_invent_findings(
-        district: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(checks, "WALK_LIMIT", 40)
-    monkeypatch.setattr(checks, "WALK_MAX_PAGES", 2)
-    summary = _run(district)
+def test_walks_cut_short_say_so_and_never_invent_findings(district: Path) -> None:
+    summary = _run(district, limits=WalkLimits(page_size=40, max_pages=2))
     assert not _fired(summary)
     statuses = _statuses(summary)
     assert statuses["OR-REF-002"] == "skipped"  # rosters need every enrollment

@@ -14,15 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import harness.checks as checks
-from harness.checks import CHECKS, Context
-from harness.checks.querying import FILTER_FIELDS, OPERATORS, FilterPool, evaluate, out_of_order
+from harness.checks import CHECKS, Context, WalkLimits
+from harness.checks.filtering import FILTER_FIELDS, OPERATORS, FilterPool
+from harness.checks.sorting import out_of_order
 from harness.model import RunSummary
+from harness.oneroster import filters as checker
 from harness.runner import run_checks, select
 from harness.target import Target
-from mock_provider.app import Settings, create_app, version_of
+from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.errors import OneRosterError
+from mock_provider.paths import version_of
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
 from mock_provider.store import Store
 
@@ -82,7 +84,8 @@ def district(districts_dir: Path) -> Path:
 
 
 def _run(district: Path, version: str = "1.2", only: str = MINE,
-         app_settings: Settings | None = None, **defect) -> RunSummary:
+         app_settings: Settings | None = None, limits: WalkLimits | None = None,
+         **defect) -> RunSummary:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     with Store(district) as store:
@@ -90,7 +93,7 @@ def _run(district: Path, version: str = "1.2", only: str = MINE,
         with live_server(QueryDefect(app, **defect) if defect else app) as url:
             target = Target(url, f"{url}/oauth2/token", "h", "h-secret", version)
             try:
-                return run_checks(target, select(only))
+                return run_checks(target, select(only), limits=limits)
             finally:
                 target.close()
 
@@ -280,35 +283,40 @@ def pools(district: Path) -> dict[str, dict[str, FilterPool]]:
 
 
 @st.composite
-def _filters(draw, pools: dict[str, FilterPool]) -> tuple[FilterPool, Filter]:
+def _filters(draw, pools: dict[str, FilterPool]) -> tuple[FilterPool, checker.Filter]:
     pool = pools[draw(st.sampled_from(sorted(pools)))]
 
-    def predicate() -> Predicate:
+    def predicate() -> checker.Predicate:
         name = draw(st.sampled_from(sorted(pool.values)))
-        op = draw(st.sampled_from(OPERATORS if pool.cat.fields[name].kind != "text"
-                                  else ("=", "!=", "~", ">", "<=")))
+        op = draw(st.sampled_from(checker.ALLOWED[pool.cat.fields[name].kind]))
         value = draw(st.sampled_from(pool.values[name]))
         if op == "~":
             value = value[draw(st.integers(0, len(value) - 1)):][:draw(st.integers(1, 4))]
-        return Predicate(name, op, value)
+        return checker.Predicate(name, op, value)
 
     logical = draw(st.sampled_from((None, "AND", "OR")))
     first = predicate()
-    return pool, Filter((first, predicate()), logical) if logical else Filter((first,))
+    return pool, (checker.Filter((first, predicate()), logical) if logical
+                  else checker.Filter((first,)))
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.1"])
-def test_the_evaluation_agrees_with_the_mocks_matches(
+def test_the_pools_cached_evaluation_agrees_with_record_by_record_and_the_mock(
         pools: dict[str, dict[str, FilterPool]], version: str) -> None:
+    """The check's column-wise evaluation (``FilterPool.result``) is the checker's evaluator
+    applied record by record, and on these served values agrees with the mock's ``matches``
+    (the full cross-check is tests/test_filter_crosscheck.py)."""
     @settings(max_examples=60, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(_filters(pools[version]))
-    def agree(case: tuple[FilterPool, Filter]) -> None:
+    def agree(case: tuple[FilterPool, checker.Filter]) -> None:
         pool, flt = case
-        expected = {i for i, r in enumerate(pool.walk.records) if matches(flt, r, pool.cat)}
-        assert set(pool.result(flt)) == expected
-        assert {i for i, r in enumerate(pool.walk.records)
-                if evaluate(flt, r, pool.cat)} == expected
+        records = pool.walk.records
+        one_by_one = {i for i, r in enumerate(records) if checker.matches(flt, r, pool.cat)}
+        assert set(pool.result(flt)) == one_by_one
+        mock_cat = catalog(pool.collection, version)
+        assert {i for i, r in enumerate(records)
+                if matches(parse_filter(str(flt)), r, mock_cat)} == one_by_one
 
     agree()
 
@@ -321,13 +329,10 @@ def test_sort_order_accepts_code_point_and_case_insensitive_collations() -> None
     assert not out_of_order("Smith", "Smith", "asc")
 
 
-def test_walks_cut_short_never_invent_findings(district: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_walks_cut_short_never_invent_findings(district: Path) -> None:
     """Pages of 40 and walks of 2 pages: the filter check still judges what it read (every
     returned record must match) and says the walk was partial; nothing fires."""
-    monkeypatch.setattr(checks, "WALK_LIMIT", 40)
-    monkeypatch.setattr(checks, "WALK_MAX_PAGES", 2)
-    summary = _run(district)
+    summary = _run(district, limits=WalkLimits(page_size=40, max_pages=2))
     assert _statuses(summary) == {c: "passed" for c in MY_CHECKS}
     generated = next(r for r in summary.results if r.id == "OR-FILTER-001")
     assert "partial" in generated.message

@@ -32,8 +32,8 @@ from mock_provider.query import (
 from mock_provider.query.fields import COLUMNS
 from mock_provider.query.values import canonical_time
 from mock_provider.refs import render_refs
-from mock_provider.schema import NOT_IN_V11, RECORD_TABLES, columns
 from mock_provider.store import Store
+from mock_provider.tables import NOT_IN_V11, RECORD_TABLES, columns
 
 from .conftest import examples, make_district
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -80,7 +81,8 @@ def test_json_has_run_fields_counts_and_results(tmp_path):
     data = json.loads(text)
     assert text.endswith("}\n")
     assert "Zoë" in text  # UTF-8, not \u escapes
-    assert list(data) == ["target", "version", "seconds", "counts", "conformant", "results"]
+    assert list(data) == ["target", "version", "seconds", "started", "profile", "seed", "counts",
+                          "conformant", "results"]
     assert data["counts"] == {"passed": 1, "failed": 1, "warning": 1, "skipped": 1}
     assert data["conformant"] is False
     assert data["target"] == TARGET
@@ -92,6 +94,7 @@ def test_json_has_run_fields_counts_and_results(tmp_path):
     ]
     assert data["results"][1]["evidence"][0]["excerpt"] == _evidence().excerpt
     assert data["results"][1]["evidence"][1]["status"] is None
+    assert all(r["items"] == [] for r in data["results"])  # every offending item, when any
 
 
 def test_warning_severity_failure_stays_conformant(tmp_path):
@@ -132,28 +135,45 @@ def test_junit_counts_names_and_outcomes(tmp_path):
     assert skipped.find("skipped").get("message") == "gradebook <not> offered"
 
 
-def test_html_table_escaping_and_no_external_assets(tmp_path):
+def test_html_escaping_and_no_external_assets(tmp_path):
     html = write_html(_summary(), tmp_path / "report.html").read_text(encoding="utf-8")
-    for check_id in ("OR-ENV-001", "OR-PAGE-003", "OR-DATE-002", "OR-GB-001"):
-        assert f'<tr id="row-{check_id}">' in html
-    assert html.count("<tr id=") == 4
     assert "not conformant" in html
     assert TARGET in html
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&amp; &quot;quoted&quot; café – Zoë 日本" in html
+    assert "&amp; &#34;quoted&#34; café – Zoë 日本" in html
     assert "Dates in ISO 8601 &amp; UTC" in html
     assert "limit=2&amp;offset=0" in html
     assert "Bearer ***" in html
     assert "<link" not in html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.IGNORECASE)
     assert "@import" not in html and "url(" not in html
-    # Findings: one section per non-passed check, none for the passed one.
-    assert 'id="check-OR-PAGE-003"' in html
-    assert 'id="check-OR-DATE-002"' in html
-    assert 'id="check-OR-GB-001"' in html
-    assert 'id="check-OR-ENV-001"' not in html
+
+
+def test_html_opens_with_findings_by_area_and_folds_the_rest(tmp_path):
+    summary = _summary()
+    offenders = tuple(f"class-{n:03}" for n in range(60))
+    results = tuple(replace(r, items=offenders) if r.id == "OR-PAGE-003" else r
+                    for r in summary.results)
+    summary = replace(summary, results=results, started="2026-12-04T14:00:00Z",
+                      profile="spec,campus", seed=7)
+    html = write_html(summary, tmp_path / "report.html").read_text(encoding="utf-8")
+    failures, warnings = html.index(">Failures<"), html.index(">Warnings<")
+    passed, skipped = html.index('<details id="passed">'), html.index('<details id="skipped">')
+    assert failures < html.index('id="check-OR-PAGE-003"') < warnings
+    assert warnings < html.index('id="check-OR-DATE-002"') < passed < skipped
+    assert failures < html.index("<h4>Paging</h4>") < warnings < html.index("<h4>Dates</h4>")
+    # Only findings get sections; passed and skipped checks are rows in the folded tables.
+    assert 'id="check-OR-ENV-001"' not in html and 'id="check-OR-GB-001"' not in html
+    assert html.index('<tr id="row-OR-ENV-001">') > passed
+    assert html.index('<tr id="row-OR-GB-001">') > skipped
     assert html.count("<pre>") == 2 * 3  # excerpt + curl for the failed (2) and warning (1)
+    # Every offending item, not the first few; and the check's own advice.
+    assert "60 offending items" in html
+    assert all(f"<li>{item}</li>" in html for item in offenders)
+    assert "How to fix:</strong> ``GET /orgs?offset=1000000`` must answer 200" in html
+    for shown in ("2026-12-04T14:00:00Z", "spec,campus", "<dd>7</dd>", "oneroster-harness"):
+        assert shown in html
 
 
 def test_write_all_fixed_names_and_byte_identical(tmp_path):

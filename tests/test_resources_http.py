@@ -11,7 +11,7 @@ import pytest
 
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
-from mock_provider.routes.views import RESOURCES, RESOURCES_V11
+from mock_provider.routes.operations import RESOURCES, RESOURCES_V11
 from mock_provider.store import Store
 from specs import validator
 

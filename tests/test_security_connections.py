@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from mock_provider.config import ConfigError, load_config
 from mock_provider.connections import (
     ALL_SCOPES_V11,
     ALL_SCOPES_V12,
-    ConfigError,
     Connection,
     ConnectionValueError,
     allowed_scopes,
     default_connection,
-    load_connections,
 )
 
 V12 = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
@@ -58,7 +58,7 @@ def test_scope_constants_hold_the_spec_lists() -> None:
 
 
 def test_good_file_with_two_connections(tmp_path: Path) -> None:
-    lms, library = load_connections(write(tmp_path, GOOD))
+    lms, library = load_config(write(tmp_path, GOOD)).connections
     assert lms.name == "lms" and lms.client_id == "lms-client" and lms.version == "1.2"
     assert lms.scopes == {V12 + "roster.readonly", V12 + "gradebook.delete"}
     assert lms.schools == {"0210", "school-7"}
@@ -75,15 +75,15 @@ def test_good_file_with_two_connections(tmp_path: Path) -> None:
 
 def test_short_names_expand_by_version(tmp_path: Path) -> None:
     text = BASE + 'scopes = ["roster.readonly", "gradebook.createpost"]\n'
-    (conn,) = load_connections(write(tmp_path, "[[connection]]\n" + text))
+    (conn,) = load_config(write(tmp_path, "[[connection]]\n" + text)).connections
     # "any": roster.readonly in both versions; createpost exists only in 1.2.
     assert conn.scopes == {V12 + "roster.readonly", V11 + "roster.readonly",
                            V12 + "gradebook.createpost"}
 
 
 def test_expires_may_be_a_string(tmp_path: Path) -> None:
-    (conn,) = load_connections(write(tmp_path, "[[connection]]\n" + BASE
-                                     + 'expires = "2026-01-31"\n'))
+    (conn,) = load_config(write(tmp_path, "[[connection]]\n" + BASE
+                                + 'expires = "2026-01-31"\n')).connections
     assert conn.expires == date(2026, 1, 31)
 
 
@@ -122,7 +122,7 @@ def test_each_problem_is_one_line_naming_file_connection_and_key(tmp_path: Path,
     text, expected = BAD_CASES[case]
     path = write(tmp_path, "[[connection]]\n" + text)
     with pytest.raises(ConfigError) as info:
-        load_connections(path)
+        load_config(path)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"{path}: connection 'a', ")
@@ -134,37 +134,37 @@ def test_duplicate_client_id(tmp_path: Path) -> None:
     second = BASE.replace('name = "a"', 'name = "b"').replace("a-very", "b-very")
     path = write(tmp_path, f"[[connection]]\n{BASE}\n[[connection]]\n{second}")
     with pytest.raises(ConfigError, match=r"connection 'b', key 'client_id': duplicate client_id"):
-        load_connections(path)
+        load_config(path)
 
 
 def test_duplicate_name(tmp_path: Path) -> None:
     second = BASE.replace("a-id", "b-id")
     path = write(tmp_path, f"[[connection]]\n{BASE}\n[[connection]]\n{second}")
     with pytest.raises(ConfigError, match=r"connection 'a', key 'name': duplicate name"):
-        load_connections(path)
+        load_config(path)
 
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.toml"
     with pytest.raises(ConfigError, match=r"nope\.toml: cannot read connections file"):
-        load_connections(path)
+        load_config(path)
 
 
 def test_bad_toml(tmp_path: Path) -> None:
     path = write(tmp_path, "[[connection]]\nname = \n")
     with pytest.raises(ConfigError) as info:
-        load_connections(path)
+        load_config(path)
     assert str(info.value).startswith(f"{path}: not valid TOML: ")
     assert "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("", "no [[connection]] tables"),
-    ('title = "x"\n', "unknown top-level key 'title'"),
+    ('title = "x"\n', "unknown top-level key 'title' (expected [[connection]] or [gradebook])"),
 ])
 def test_file_level_problems(tmp_path: Path, text: str, expected: str) -> None:
-    with pytest.raises(ConfigError, match=expected.replace("[", r"\[").replace("]", r"\]")):
-        load_connections(write(tmp_path, text))
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_config(write(tmp_path, text))
 
 
 def test_repr_masks_secrets() -> None:

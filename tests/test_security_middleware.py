@@ -16,8 +16,9 @@ from starlette.routing import Route
 
 from mock_provider.connections import Connection, allowed_scopes
 from mock_provider.errors import OneRosterError, error_body
-from mock_provider.middleware.auth import BearerAuth, require, version_of_path
+from mock_provider.middleware.auth import BearerAuth, require
 from mock_provider.oauth1 import sign_oauth1
+from mock_provider.paths import version_of
 from mock_provider.scopes import required_scopes_v11, required_scopes_v12
 from mock_provider.tokens import TokenIssuer
 from tests.live_server import live_server
@@ -70,26 +71,28 @@ async def public(request: Request) -> Response:
 
 async def oneroster_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OneRosterError)
-    return Response(error_body(exc, version_of_path(request.url.path)), exc.status,
+    return Response(error_body(exc, version_of(request.url.path)), exc.status,
                     media_type="application/json")
 
 
-def make_app(issuer: TokenIssuer) -> Starlette:
-    app = Starlette(
+def make_app(issuer: TokenIssuer, connections: list[Connection] | None = None,
+             allow_oauth1_sha1: bool = False) -> Starlette:
+    return Starlette(
         routes=[Route(V12_USERS, users_v12),
                 Route("/ims/oneroster/rostering/v1p2/classes/{classSourcedId}/students",
                       students_v12),
                 Route(V11_USERS, users_v11), Route("/public", public)],
-        middleware=[Middleware(BearerAuth)],
+        middleware=[Middleware(BearerAuth, tokens=issuer, allow_oauth1_sha1=allow_oauth1_sha1,
+                               connections=connections or [LMS, CORE, UNSIGNED, EXPIRING])],
         exception_handlers={OneRosterError: oneroster_error},
     )
-    app.state.connections = [LMS, CORE, UNSIGNED, EXPIRING]
-    app.state.tokens = issuer
-    return app
 
 
 CLOCK = FakeClock()
-APP = make_app(TokenIssuer(CLOCK))
+ISSUER = TokenIssuer(CLOCK)
+# The middleware reads this list on every request, so a test may take a connection out.
+CONNECTIONS = [LMS, CORE, UNSIGNED, EXPIRING]
+APP = make_app(ISSUER, CONNECTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +105,10 @@ def client() -> Iterator[httpx.Client]:
 def reset() -> Iterator[None]:
     yield
     CLOCK.now = NOW
-    APP.state.oauth1_allow_sha1 = False
 
 
 def bearer(connection: Connection, *scopes: str) -> dict[str, str]:
-    issued = APP.state.tokens.issue(connection, scopes or connection.scopes)
+    issued = ISSUER.issue(connection, scopes or connection.scopes)
     return {"Authorization": f"Bearer {issued.access_token}"}
 
 
@@ -207,20 +209,20 @@ def test_v11_bearer(client: httpx.Client) -> None:
 
 def test_removed_connection_loses_its_tokens(client: httpx.Client) -> None:
     headers = bearer(CORE)
-    APP.state.connections = [LMS, UNSIGNED, EXPIRING]
+    CONNECTIONS.remove(CORE)
     try:
         assert_401(client.get(V12_USERS, headers=headers), "no longer registered",
                    challenge='Bearer realm="oneroster", error="invalid_token"')
     finally:
-        APP.state.connections = [LMS, CORE, UNSIGNED, EXPIRING]
+        CONNECTIONS.insert(1, CORE)
 
 
 def test_signed_tokens_work_across_workers() -> None:
     # Two servers sharing a key stand for two worker processes; a third has its own key.
-    worker_a = make_app(TokenIssuer(CLOCK, signing_key=KEY))
+    worker_a = TokenIssuer(CLOCK, signing_key=KEY)
     worker_b = make_app(TokenIssuer(CLOCK, signing_key=KEY))
     stranger = make_app(TokenIssuer(CLOCK, signing_key=b"a-different-key-0123456789abcdef"))
-    access = worker_a.state.tokens.issue(CORE, CORE.scopes).access_token
+    access = worker_a.issue(CORE, CORE.scopes).access_token
     headers = {"Authorization": f"Bearer {access}"}
     with live_server(worker_b) as b_url, live_server(stranger) as s_url:
         ok = httpx.get(b_url + V12_USERS, headers=headers)
@@ -289,8 +291,10 @@ def test_oauth1_timestamp_inside_window(client: httpx.Client, offset: int) -> No
 def test_oauth1_sha1_only_when_allowed(client: httpx.Client) -> None:
     assert_401(client.send(signed(client, V11_USERS, method_name="HMAC-SHA1")),
                "HMAC-SHA1 is not accepted", version="1.1")
-    APP.state.oauth1_allow_sha1 = True
-    assert client.send(signed(client, V11_USERS, method_name="HMAC-SHA1")).status_code == 200
+    with live_server(make_app(ISSUER, allow_oauth1_sha1=True)) as url, \
+            httpx.Client(base_url=url) as allowing:
+        response = allowing.send(signed(allowing, V11_USERS, method_name="HMAC-SHA1"))
+    assert response.status_code == 200, response.text
 
 
 def test_oauth1_wrong_secret(client: httpx.Client) -> None:

@@ -52,14 +52,13 @@ async def oneroster_error(request: Request, exc: Exception) -> Response:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[httpx.Client]:
+    connections, tokens = [LMS, CORE, OLD], TokenIssuer(FakeClock())
     app = Starlette(
-        routes=[Route("/oauth2/token", token_endpoint, methods=["POST"]),
+        routes=[Route("/oauth2/token", token_endpoint(connections, tokens), methods=["POST"]),
                 Route("/ims/oneroster/rostering/v1p2/users", users)],
-        middleware=[Middleware(BearerAuth)],
+        middleware=[Middleware(BearerAuth, connections=connections, tokens=tokens)],
         exception_handlers={OneRosterError: oneroster_error},
     )
-    app.state.connections = [LMS, CORE, OLD]
-    app.state.tokens = TokenIssuer(FakeClock())
     with live_server(app) as url, httpx.Client(base_url=url) as http:
         yield http
 

@@ -4,8 +4,9 @@ zeros a consumer reading numbers loses."""
 
 from __future__ import annotations
 
-from . import Context, Outcome, check, passed
-from .support import evidence, few, index_of
+from ..engine import Outcome, passed
+from .context import Context
+from .support import check, evidence, few, index_of
 
 MAX_CODE = 50  # Infinite Campus and most LMSs cut or refuse longer section codes
 AWKWARD = set("`\\:*?\"<>|'#,%&")  # break file names, CSV without quoting, or URLs
@@ -20,7 +21,7 @@ def _classes_where(ctx: Context, bad, what: str, fine: str) -> Outcome:
     ids = [str(r.get("sourcedId")) for r in offenders]
     return Outcome("failed", f"{len(offenders)} classes {what}{walk.extent}: {few(ids)}",
                    [e.evidence() for e in evidence(*(walk.exchange_for(where[i])
-                                                     for i in ids if i in where))])
+                                                     for i in ids if i in where))], ids)
 
 
 @check("OR-DATA-001", "Class codes are at most 50 characters",
@@ -63,4 +64,4 @@ def identifiers_without_leading_zeros(ctx: Context) -> Outcome:
                       "zero")
     names = [f"{r.get('sourcedId')} ({r.get('identifier')})" for r in zeros]
     return Outcome("failed", f"{len(zeros)} orgs have identifiers with leading zeros: "
-                             f"{few(names)}", [walk.exchanges[0].evidence()])
+                             f"{few(names)}", [walk.exchanges[0].evidence()], names)

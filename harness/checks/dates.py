@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, evidence, few, index_of, ref_id
+from .context import Context, Walk
+from .support import Offenders, by_id, check, evidence, few, index_of, ref_id
 
 # RFC 3339 date-time in UTC: 'Z' or '+00:00', optional fractional seconds.
 UTC_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)")
@@ -68,7 +69,7 @@ def sessions_nest(ctx: Context) -> Outcome:
             pages.append(walk.exchange_for(where[sid]))
     if offenders:
         raise Finding(f"{len(offenders)} sessions reach outside their parent: "
-                      f"{few(offenders)}{walk.extent}", *evidence(*pages))
+                      f"{few(offenders)}{walk.extent}", *evidence(*pages), items=offenders)
     return passed(f"{len(sessions)} sessions nest within their parents{walk.extent}")
 
 
@@ -116,7 +117,7 @@ def class_terms_in_a_school_year(ctx: Context) -> Outcome:
         terms = f" (terms with no school year above them: {few(homeless)})" if homeless else ""
         raise Finding(f"{len(offenders)} classes have terms outside a school year{terms}: "
                       f"{few(offenders)}{classes.extent}{sessions_walk.extent}",
-                      *evidence(*pages))
+                      *evidence(*pages), items=offenders)
     return passed(f"the terms of {len(classes.records)} classes each belong to one school year"
                   f"{classes.extent}")
 
@@ -164,7 +165,7 @@ def enrollments_within_terms(ctx: Context) -> Outcome:
             pages.append(enrollments.exchange_for(index))
     if offenders:
         raise Finding(f"{len(offenders)} enrollments have dates outside their class's terms: "
-                      f"{few(offenders)}{enrollments.extent}", *evidence(*pages))
+                      f"{few(offenders)}{enrollments.extent}", *evidence(*pages), items=offenders)
     return passed(f"{checked} enrollments lie within their class's terms{enrollments.extent}")
 
 
@@ -192,7 +193,7 @@ def modified_dates_are_utc(ctx: Context) -> Outcome:
     note = f" (walks cut short: {', '.join(partial)})" if partial else ""
     if bad:
         raise Finding(f"{len(bad)} records have a dateLastModified that is not a UTC date-time: "
-                      f"{few(bad)}{note}", *evidence(*pages))
+                      f"{few(bad)}{note}", *evidence(*pages), items=bad)
     return passed(f"{counted} dateLastModified values are UTC date-times{note}")
 
 
@@ -203,7 +204,9 @@ def delta_filter_works(ctx: Context) -> Outcome:
     (the median of the users' distinct ``dateLastModified`` values, exactly as served), must
     return every user whose ``dateLastModified`` is later than X and no other (not the users at
     X itself: the operator is strict). It is compared with the full walk of /users; when that
-    walk is cut short only the returned users are checked. A filter that is ignored, compares
+    walk is cut short only the returned users are checked, and when every user has the same
+    ``dateLastModified`` the check is skipped (nothing tells a working filter from one that
+    returns nothing). A filter that is ignored, compares
     as text in another zone, or drops records makes consumers miss changes or re-import
     everything. Fix: compare ``dateLastModified`` as a UTC instant against the parsed value."""
     users = ctx.walk("users")
@@ -215,8 +218,8 @@ def delta_filter_works(ctx: Context) -> Outcome:
     pivot = next(r["dateLastModified"] for r in users.records
                  if parse_utc(r.get("dateLastModified")) == pivot_time)
     try:
-        delta = walk_pages(ctx.target, "/users", "users",
-                           {"filter": f"dateLastModified>'{pivot}'"}, max_pages=DELTA_MAX_PAGES)
+        delta = ctx.walk_pages("/users", "users", {"filter": f"dateLastModified>'{pivot}'"},
+                               max_pages=DELTA_MAX_PAGES)
     except Finding as finding:
         refused = Finding(f"the delta filter dateLastModified>'{pivot}' failed: "
                           f"{finding.message}")
@@ -231,7 +234,11 @@ def delta_filter_works(ctx: Context) -> Outcome:
                      if stamp is not None and stamp <= pivot_time)
     if too_old:
         raise Finding(f"filter dateLastModified>'{pivot}' returned {len(too_old)} users "
-                      f"modified at or before it: {few(too_old)}", shown)
+                      f"modified at or before it: {few(too_old)}", shown, items=too_old)
+    if len(stamps) < 2:
+        return Outcome("skipped", f"every user has the same dateLastModified ({pivot}): a filter "
+                                  "that works cannot be told from one that returns nothing",
+                       [shown.evidence()])
     if not (users.complete and delta.complete):
         return passed(f"every one of {len(returned)} users returned is later than {pivot} "
                       f"(completeness not checked: a walk was cut short){users.extent}")
@@ -239,6 +246,37 @@ def delta_filter_works(ctx: Context) -> Outcome:
     missing = sorted(s for s in expected - set(returned) if isinstance(s, str))
     if missing:
         raise Finding(f"filter dateLastModified>'{pivot}' left out {len(missing)} of the "
-                      f"{len(expected)} users modified after it: {few(missing)}", shown)
+                      f"{len(expected)} users modified after it: {few(missing)}", shown,
+                      items=missing)
     return passed(f"dateLastModified>'{pivot}' returned exactly the {len(expected)} of "
                   f"{len(users.records)} users modified after it", shown)
+
+
+TERM_TYPES = frozenset({"term", "semester"})
+
+
+@check("OR-DATE-006", "A class's terms are terms or semesters",
+       "OneRoster 1.2 ClassDType.terms: the links to the set of terms or semesters within the "
+       "associated school year; 1.1 Class.terms the same")
+def class_terms_are_terms(ctx: Context) -> Outcome:
+    """Each session a class lists in ``terms`` must be of type ``term`` or ``semester`` (or
+    an ``ext:`` type of the provider's own): not a ``gradingPeriod``, which consumers would
+    take as the class's whole span and so end the class after a quarter, nor the
+    ``schoolYear`` itself, which the terms sit within. Sessions that do not resolve are
+    OR-REF-001's business and left out. Fix: point ``terms`` at the term or semester
+    sessions the class meets in; grading periods are found under those terms."""
+    sessions_walk, classes = ctx.walk("academicSessions"), ctx.walk("classes")
+    sessions = by_id(sessions_walk)
+    offenders = Offenders()
+    for index, klass in enumerate(classes.records):
+        terms = klass.get("terms") if isinstance(klass.get("terms"), list) else []
+        wrong = [f"{t} ({sessions[t].get('type')})" for t in map(ref_id, terms)
+                 if t in sessions and str(sessions[t].get("type")) not in TERM_TYPES
+                 and not str(sessions[t].get("type")).startswith("ext:")]
+        if wrong:
+            offenders.add(f"{klass.get('sourcedId')}: {', '.join(wrong)}",
+                          classes.exchange_for(index))
+    offenders.raise_if_any(lambda n: f"{n} classes list sessions other than terms or "
+                                     "semesters in terms", classes.extent + sessions_walk.extent)
+    return passed(f"the terms of {len(classes.records)} classes are terms or semesters"
+                  f"{classes.extent}")

@@ -8,8 +8,10 @@ from typing import Any
 
 from specs import openapi, validator
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, check, passed
+from .context import Context
+from .support import check
 
 _PARAM = re.compile(r"\{(\w+)\}")
 # Path parameter -> the core collection whose first record supplies it.

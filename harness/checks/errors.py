@@ -1,60 +1,54 @@
-"""Bad requests a provider must refuse cleanly: paging values, unknown sorts and routes, and
-wrong client credentials at the token URL."""
+"""Errors (OR-ERR): unknown ids, filter fields and routes answer the spec's status and
+status payload; no request of the run fails with a server error (a run-phase check)."""
 
 from __future__ import annotations
 
+import uuid
+
+from ..engine import Finding, Offenders, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, check, passed
-from .support import code_minor, status_payload_errors
+from .context import Context
+from .support import (
+    check,
+    code_minor,
+    incidents_finding,
+    refused_cleanly,
+    run_phase_check,
+    status_payload_errors,
+)
 
-BAD_PAGING = ({"limit": "0"}, {"limit": "-1"}, {"limit": "ten"}, {"offset": "-5"},
-              {"offset": "1e3"})
 
-
-def _refused_cleanly(exchange: Exchange, version: str, statuses: tuple[int, ...]) -> str | None:
-    """Why the answer is not a clean refusal (None when it is one)."""
-    if exchange.status not in statuses:
-        return f"answered {exchange.status}"
+@check("OR-ERR-001", "An unknown sourcedId answers 404 with imsx_StatusInfo unknownobject",
+       "OneRoster 1.2 REST binding §3.3 errors: 404 unknownobject")
+def unknown_id_is_404(ctx: Context) -> Outcome:
+    """``GET /users/{an id that does not exist}`` must answer 404 with a spec status body
+    (``imsx_StatusInfoDType`` in 1.2, ``statusInfoSet`` in 1.1) whose codeMinor is
+    unknownobject. Fix: check existence and answer the status payload, never a 500 or HTML."""
+    version = ctx.target.version
+    exchange = ctx.target.get(f"/users/{uuid.uuid4()}")
+    if exchange.status != 404:
+        raise Finding(f"an unknown user answered {exchange.status}", exchange)
     errors = status_payload_errors(exchange, version)
-    return f"not a status payload: {errors[0]}" if errors else None
+    if errors:
+        raise Finding(f"the 404 body is not a status payload: {errors[0]}", exchange)
+    expected = "unknownobject" if version == "1.2" else "unknown object"
+    if code_minor(exchange.json(), version) != expected:
+        raise Finding(f"codeMinor is {code_minor(exchange.json(), version)!r}, expected "
+                      f"{expected!r}", exchange)
+    return passed("404 unknownobject with a valid status body", exchange)
 
 
-@check("OR-PAGE-006", "Invalid limit and offset values answer 400 invalid data",
-       "OneRoster 1.2 REST binding §3.4 and OpenAPI minimums: limit >= 1, offset >= 0")
-def bad_paging_refused(ctx: Context) -> Outcome:
-    """``limit=0``, ``limit=-1``, ``limit=ten``, ``offset=-5`` and ``offset=1e3`` break the
-    documented minimums and types; certified providers answer 400 with an imsx_StatusInfo
-    (codeMinor ``invaliddata``) rather than guessing or failing. Fix: validate both values
-    and say which one is wrong."""
-    version = ctx.target.version
-    for params in BAD_PAGING:
-        exchange = ctx.target.get("/orgs", params)
-        problem = _refused_cleanly(exchange, version, (400,))
-        if problem:
-            shown = "&".join(f"{k}={v}" for k, v in params.items())
-            raise Finding(f"/orgs?{shown} {problem}", exchange)
-    return passed(f"{len(BAD_PAGING)} invalid paging values, each refused with 400")
-
-
-@check("OR-SORT-002", "An unknown sort field is ignored or refused, never a failure",
-       "OneRoster 1.2 REST binding §3.6 sorting; 1.1: 200 with an invalid_sort_field warning")
-def unknown_sort(ctx: Context) -> Outcome:
-    """``sort=noSuchField`` names no field. 1.2 allows ignoring it (200) or refusing it
-    (400 invalid_sort_field or invaliddata); 1.1 answers 200 with a statusInfoSet warning
-    ``invalid_sort_field``. A 5xx, or a 400 without a status payload, is the finding. Fix:
-    ignore or refuse unknown sort fields, with the version's status payload."""
-    version = ctx.target.version
-    exchange = ctx.target.get("/orgs", {"sort": "noSuchField", "limit": 5})
-    body = exchange.json()
-    if exchange.status == 200 and isinstance(body, dict) and isinstance(body.get("orgs"), list):
-        if version == "1.1" and "statusInfoSet" not in body:
-            raise Finding("1.1 ignored the unknown sort field without a statusInfoSet "
-                          "warning", exchange)
-        return passed("the unknown sort field was ignored", exchange)
-    problem = _refused_cleanly(exchange, version, (400,))
-    if problem:
-        raise Finding(f"sort=noSuchField {problem}", exchange)
-    return passed(f"the unknown sort field was refused ({code_minor(body, version)})", exchange)
+@check("OR-ERR-002", "An unknown filter field answers 400 invalid_filter_field",
+       "OneRoster 1.2 REST binding §3.5 filtering; 1.1 errata")
+def unknown_filter_field_is_400(ctx: Context) -> Outcome:
+    """``GET /users?filter=shoeSize='9'`` must answer 400 with codeMinor invalid_filter_field
+    and return no data. Fix: validate filter fields against the object's fields."""
+    exchange = ctx.target.get("/users", {"filter": "shoeSize='9'"})
+    if exchange.status != 400:
+        raise Finding(f"an unknown filter field answered {exchange.status}", exchange)
+    if code_minor(exchange.json(), ctx.target.version) != "invalid_filter_field":
+        raise Finding("the 400 does not carry codeMinor invalid_filter_field", exchange)
+    return passed("400 invalid_filter_field", exchange)
 
 
 @check("OR-ERR-004", "An unknown route answers 404 with a status payload",
@@ -64,24 +58,130 @@ def unknown_route(ctx: Context) -> Outcome:
     404 with an imsx_StatusInfo, as an unknown id does, not an HTML page or a 200. Fix: route
     unmatched paths under the base to the OneRoster error handler."""
     exchange = ctx.target.get("/noSuchCollection")
-    problem = _refused_cleanly(exchange, ctx.target.version, (404,))
+    problem = refused_cleanly(exchange, ctx.target.version, (404,))
     if problem:
         raise Finding(f"/noSuchCollection {problem}", exchange)
     return passed("an unknown route answered 404 with a status payload", exchange)
 
 
-@check("OR-AUTH-004", "A wrong client secret gets no token",
-       "RFC 6749 §5.2 invalid_client; 1EdTech Security Framework")
-def wrong_secret_refused(ctx: Context) -> Outcome:
-    """The token URL must refuse a known client id with a wrong secret (401 or 400
-    ``invalid_client``) and never issue a token for it. Fix: compare secrets in constant
-    time and refuse on mismatch."""
-    target = ctx.target
-    if target.auth != "oauth2":
-        return Outcome("skipped", "the run does not use OAuth 2.0 client credentials")
-    answer, token = target.token_request(secret="wrong-" + "x" * 16)
-    if token is not None:
-        raise Finding("a wrong secret got an access token", answer)
-    if answer.status is None or answer.status == 200 or answer.status >= 500:
-        raise Finding(f"a wrong secret got {answer.status} from the token URL", answer)
-    return passed(f"a wrong secret was refused with {answer.status}", answer)
+# Requests a real client sends by mistake: (what it is, the query string as sent).
+MISTAKES = (
+    ("a filter with a value that is no date", "filter=dateLastModified%3E%27yesterday%27"),
+    ("filter given twice", "filter=givenName%3D%27A%27&filter=familyName%3D%27B%27"),
+    ("limit given twice", "limit=1&limit=2"),
+    ("sort on a list field", "sort=agents"),
+    ("an offset beyond any integer", "offset=99999999999999999999999"),
+    ("a filter with an unclosed quote", "filter=givenName%3D%27A"),
+)
+
+
+def _why_not_clean(exchange: Exchange, version: str) -> str | None:
+    """Why an answer to a client mistake is not clean: no answer, a 5xx, a 2xx that is not a
+    JSON object, another status without the version's status payload (None when clean)."""
+    status = exchange.status
+    if status is None:
+        return "no answer"
+    if status >= 500:
+        return f"answered {status}"
+    if 200 <= status < 300:
+        return None if isinstance(exchange.json(), dict) else f"answered {status}, not JSON"
+    errors = status_payload_errors(exchange, version)
+    if exchange.json() is None:
+        return f"answered {status} with a body that is not JSON"
+    return f"answered {status} without a status payload ({errors[0]})" if errors else None
+
+
+@check("OR-ERR-005", "Mistakes a real client makes are answered, never with a server error",
+       "OneRoster 1.2 REST binding §3.3: 4xx with imsx_StatusInfo for client errors, 5xx only "
+       "for provider faults; 1.1 statusInfoSet")
+def client_mistakes_answered(ctx: Context) -> Outcome:
+    """Real clients send, by mistake: a filter whose value is no date
+    (``dateLastModified>'yesterday'``), ``filter`` or ``limit`` given twice, a sort on a list
+    field (``sort=agents``), an offset beyond any integer, a filter with an unclosed quote.
+    Each must be answered either 200 with a JSON page (the provider read it some way) or
+    4xx with the version's status payload, never a 5xx, an HTML page or no answer. Fix:
+    validate the query before running it, and map every parse error to 400 with
+    ``invaliddata`` (1.1 ``invalid data``)."""
+    version = ctx.target.version
+    offenders = Offenders()
+    for what, query in MISTAKES:
+        exchange = ctx.target.get(f"/users?{query}")
+        problem = _why_not_clean(exchange, version)
+        if problem:
+            offenders.add(f"{what} (/users?{query}) {problem}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(MISTAKES)} client mistakes were not "
+                                     "answered cleanly")
+    return passed(f"{len(MISTAKES)} client mistakes, each answered 200 or 4xx with a status "
+                  "payload")
+
+
+def _other_methods(ctx: Context) -> list[tuple[str, str, Exchange]]:
+    """Writes to read-only rostering endpoints: (method, path, answer), asked once per run.
+    Only collections and an id that does not exist, so nothing real can be changed."""
+    if "other-methods" not in ctx.cache:
+        unknown = f"/users/harness-{uuid.uuid4()}"
+        asked = (("POST", "/users"), ("PUT", "/orgs"), ("PATCH", "/classes"),
+                 ("DELETE", unknown))
+        ctx.cache["other-methods"] = [
+            (method, path, ctx.target.send(method, path, json={} if method != "DELETE" else
+                                           None))
+            for method, path in asked]
+    return ctx.cache["other-methods"]
+
+
+@check("OR-ERR-006", "Other methods on read-only endpoints are refused with a status payload",
+       "OneRoster 1.2 REST binding §3.3: rostering is read-only; errors carry imsx_StatusInfo")
+def other_methods_refused(ctx: Context) -> Outcome:
+    """Rostering endpoints are read-only. ``POST /users``, ``PUT /orgs``, ``PATCH /classes``
+    and ``DELETE /users/{an id that does not exist}`` must be refused with a 4xx and the
+    version's status payload, as every OneRoster error is: never accepted (2xx), never a
+    server error, never an HTML page from the web server. Fix: route every method under the
+    base path to the OneRoster error handler."""
+    version = ctx.target.version
+    offenders = Offenders()
+    answers = _other_methods(ctx)
+    for method, path, exchange in answers:
+        status = exchange.status
+        if status is not None and 200 <= status < 300:
+            offenders.add(f"{method} {path} was accepted ({status})", exchange)
+        elif problem := _why_not_clean(exchange, version):
+            offenders.add(f"{method} {path} {problem}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(answers)} requests with other methods were "
+                                     "not refused cleanly")
+    return passed(f"{len(answers)} requests with other methods were refused with a status "
+                  "payload")
+
+
+@check("OR-ERR-007", "Other methods on a collection answer 405 with an Allow header",
+       "RFC 9110 §15.5.6 405 Method Not Allowed (Allow required)", severity="warning")
+def other_methods_are_405(ctx: Context) -> Outcome:
+    """HTTP's own answer to a method a resource does not support is 405 Method Not Allowed,
+    with an ``Allow`` header naming the methods it does support (RFC 9110 requires the header
+    on a 405). ``POST /users``, ``PUT /orgs`` and ``PATCH /classes`` should get it, so a
+    client learns the endpoint is read-only rather than missing. Warning only: OneRoster
+    does not name the status. Fix: answer 405 with ``Allow: GET, HEAD`` (and the status
+    payload)."""
+    offenders = Offenders()
+    collections = [a for a in _other_methods(ctx) if a[0] != "DELETE"]
+    for method, path, exchange in collections:
+        if exchange.status != 405:
+            offenders.add(f"{method} {path} answered {exchange.status}", exchange)
+        elif not exchange.headers.get("allow"):
+            offenders.add(f"{method} {path} answered 405 without an Allow header", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(collections)} requests with other methods "
+                                     "did not get 405 with Allow")
+    return passed(f"{len(collections)} requests with other methods got 405 with Allow")
+
+
+@run_phase_check("OR-ERR-003", "No request fails with a server error or times out",
+                 "OneRoster 1.2 REST binding §3.3: 5xx only for provider faults")
+def no_server_errors(ctx: Context) -> Outcome:
+    """Every request of the run, valid or not, must be answered: a 500/503 or a timeout is
+    the provider failing, whatever was asked (bad input gets a 4xx with imsx_StatusInfo). The
+    checker retries a 5xx once, so this lists every one it saw."""
+    failures = ctx.incidents("server-error", "timeout")
+    if failures:
+        raise incidents_finding(f"{len(failures)} server error(s) or timeout(s); the first: "
+                                f"{failures[0].exchange.method} {failures[0].exchange.url} "
+                                f"({failures[0].detail})", failures)
+    return passed("no server error and no timeout in the run")

@@ -3,7 +3,9 @@ profile): it finds a teacher by e-mail and reads whole rosters with limit=10000.
 
 from __future__ import annotations
 
-from . import Context, Finding, Outcome, check, passed
+from ..engine import Finding, Outcome, passed
+from .context import Context
+from .support import check, member
 
 
 @check("OR-GGL-001", "A teacher is found by e-mail, exactly once",
@@ -14,7 +16,7 @@ def teacher_by_email(ctx: Context) -> Outcome:
     teacher e-mail addresses unique."""
     first = ctx.target.get("/teachers", {"limit": 50})
     body = first.json()
-    teachers = body.get("users") if isinstance(body, dict) else None
+    teachers = member(body, "users")
     if first.status != 200 or not isinstance(teachers, list):
         raise Finding(f"GET /teachers answered {first.status}", first)
     email = next((t.get("email") for t in teachers
@@ -23,7 +25,7 @@ def teacher_by_email(ctx: Context) -> Outcome:
         raise Finding("none of the first 50 teachers has an e-mail address", first)
     found = ctx.target.get(f"/teachers?filter=email='{email}'&limit=10000")
     body = found.json()
-    matches = body.get("users") if isinstance(body, dict) else None
+    matches = member(body, "users")
     if found.status != 200 or not isinstance(matches, list):
         raise Finding(f"the e-mail filter answered {found.status}", found)
     if len(matches) != 1:
@@ -39,7 +41,7 @@ def large_pages(ctx: Context) -> Outcome:
     10,000."""
     exchange = ctx.target.get("/classes", {"limit": 10000})
     body = exchange.json()
-    classes = body.get("classes") if isinstance(body, dict) else None
+    classes = member(body, "classes")
     total = exchange.headers.get("x-total-count", "")
     if exchange.status != 200 or not isinstance(classes, list):
         raise Finding(f"GET /classes?limit=10000 answered {exchange.status}", exchange)

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..engine import Finding, Outcome, passed
 from ..target import BudgetExceeded, Exchange, Target
-from . import Context, Finding, Outcome, check, passed
+from .context import Context
 from .dates import parse_date
-from .support import evidence, few, ref_id, status_payload_errors
+from .support import check, evidence, few, member, ref_id, status_payload_errors
 
 ID_PREFIX = "harness-"
 WRITE_SCOPES = ("gradebook.createput", "gradebook.delete")
@@ -374,7 +375,7 @@ def _read_back(writer: Writer, collection: str, sent: dict, what: str) -> Exchan
     exchange = writer.get(collection, sid)
     key = SINGULAR[collection]
     body = exchange.json()
-    record = body.get(key) if isinstance(body, dict) else None
+    record = member(body, key)
     if exchange.status != 200 or not isinstance(record, dict):
         raise Finding(f"{what}: GET /{collection}/{sid} answered {exchange.status} without a "
                       f"{key!r} object", exchange)
@@ -387,7 +388,7 @@ def _read_back(writer: Writer, collection: str, sent: dict, what: str) -> Exchan
         differ.append(f"status is {record.get('status')!r}, not 'active'")
     if differ:
         raise Finding(f"{what}: the {key} read back differs from what was written: "
-                      f"{few(differ)}", exchange)
+                      f"{few(differ)}", exchange, items=differ)
     return exchange
 
 
@@ -407,7 +408,7 @@ def _gone(writer: Writer, collection: str, sid: str) -> tuple[Exchange, Exchange
         raise Finding(f"DELETE /{collection}/{sid} answered {deleted.status}", deleted)
     after = writer.get(collection, sid)
     body = after.json()
-    record = body.get(SINGULAR[collection]) if isinstance(body, dict) else None
+    record = member(body, SINGULAR[collection])
     if after.status == 404 or (after.status == 200 and isinstance(record, dict)
                                and record.get("status") == "tobedeleted"):
         return deleted, after
@@ -520,7 +521,7 @@ def _verdict(probes: list[tuple[str, str, dict]], problems: list[tuple[str, Exch
     if problems:
         raise Finding(f"{len(problems)} of {len(probes)} writes that must be refused were not "
                       f"refused properly: {few([p for p, _ in problems])}{note}",
-                      *evidence(*(e for _, e in problems)))
+                      *evidence(*(e for _, e in problems)), items=[p for p, _ in problems])
     statuses = ", ".join(sorted({str(e.status) for e in refusals}))
     return passed(f"{len(probes)} bad writes refused ({statuses}, with status bodies): "
                   f"{', '.join(what for what, _, _ in probes)}{note}", *evidence(*refusals))

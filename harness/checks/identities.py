@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed
-from .support import evidence, few
+from .context import Context, Walk
+from .support import check, evidence, few
 
 # One @, something before it, a dot inside the domain, no spaces.
 PLAUSIBLE_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -32,7 +33,7 @@ def _report(walk: Walk, offenders: list[tuple[int, str]], what: str, good: str) 
     if offenders:
         pages: list[Exchange] = [walk.exchange_for(i) for i, _ in offenders]
         raise Finding(f"{len(offenders)} users {what}: {few([label for _, label in offenders])}"
-                      f"{walk.extent}", *evidence(*pages))
+                      f"{walk.extent}", *evidence(*pages), items=[label for _, label in offenders])
     return passed(f"{len(walk.records)} users {good}{walk.extent}")
 
 

@@ -14,8 +14,10 @@ from schemathesis.core.failures import FailureGroup
 
 from specs import openapi
 
+from ..engine import Outcome, passed
 from ..model import Evidence
-from . import Context, Outcome, check, passed
+from .context import Context
+from .support import check
 
 EXAMPLES = 3  # generated requests per operation
 MAX_LIMIT = 100  # generated page sizes are capped: a huge page proves nothing more here

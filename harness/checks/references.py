@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from . import Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, evidence, few, index_of, ref_id
+from .context import Context, Walk
+from .support import Offenders, by_id, check, evidence, few, index_of, ref_id
 
 # The core collections whose records hold references, walked by these checks.
 WALKED = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
@@ -99,7 +100,8 @@ def references_resolve(ctx: Context) -> Outcome:
                                      walk.exchange_for(index)))
     if wrong:
         raise Finding(f"{len(wrong)} references have the wrong type: "
-                      f"{few([w for w, _ in wrong])}", *evidence(*(e for _, e in wrong)))
+                      f"{few([w for w, _ in wrong])}", *evidence(*(e for _, e in wrong)),
+                      items=[w for w, _ in wrong])
     partial = [c for c, w in walks.items() if not w.complete]
     confirmed: list[tuple[str, str, str, Exchange]] = []
     probes: list[Exchange] = []
@@ -119,7 +121,8 @@ def references_resolve(ctx: Context) -> Outcome:
             "does not list it")
         raise Finding(f"{len(confirmed)} references point at records the provider does not "
                       f"serve: {few([f'{w} -> /{c}/{i}' for w, c, i, _ in confirmed])}{listed}",
-                      *evidence(first[3], probe, *(e for *_, e in confirmed[1:])))
+                      *evidence(first[3], probe, *(e for *_, e in confirmed[1:])),
+                      items=[f'{w} -> /{c}/{i}' for w, c, i, _ in confirmed])
     unread = len(dangling) - len(probes)
     note = (f" (walks cut short: {', '.join(partial)}; {len(probes)} references into records "
             f"not read were found by id, {unread} more were not followed)") if partial else ""
@@ -131,7 +134,7 @@ def _roster(ctx: Context, class_id: str, which: str) -> tuple[set[str], Exchange
     does not offer the (optional) endpoint."""
     path = f"/classes/{class_id}/{which}"
     try:
-        walk = walk_pages(ctx.target, path, "users", max_pages=NESTED_MAX_PAGES)
+        walk = ctx.walk_pages(path, "users", max_pages=NESTED_MAX_PAGES)
     except Finding as finding:
         if finding.evidence and finding.evidence[-1].status in (403, 404, 405, 501):
             return None
@@ -191,13 +194,14 @@ def class_rosters_agree(ctx: Context) -> Outcome:
                                      else enrollments.exchange_for(at))
             if wrong_role:
                 raise Finding(f"{where} lists {len(wrong_role)} {other}s: {few(wrong_role)}",
-                              *exchange_pair)
+                              *exchange_pair, items=wrong_role)
             if missing:
                 raise Finding(f"{where} leaves out {len(missing)} users with an active {role} "
-                              f"enrollment in the class: {few(missing)}", *exchange_pair)
+                              f"enrollment in the class: {few(missing)}", *exchange_pair,
+                              items=missing)
             if stray:
                 raise Finding(f"{where} lists {len(stray)} users without a {role} enrollment "
-                              f"in the class: {few(stray)}", exchange)
+                              f"in the class: {few(stray)}", exchange, items=stray)
             compared += 1
     return passed(f"{compared} class rosters of {len(sample)} classes agree with /enrollments")
 
@@ -214,40 +218,49 @@ def _natural_role(user: dict) -> str | None:
     return None
 
 
-@check("OR-REF-003", "Each user has roles, exactly one of them primary",
-       "OneRoster 1.2 UserDType.roles (minItems 1); RoleDType.roleType: one, and only one, "
-       "primary role")
+def _primary_problems(roles: object) -> str | None:
+    """Why a 1.2 user's roles break "one, and only one, primary role for each org" (None
+    when they keep it)."""
+    if not isinstance(roles, list) or not roles:
+        return "no roles"
+    primaries: dict[str, int] = {}
+    for role in roles:
+        if isinstance(role, dict):
+            org = ref_id(role.get("org")) or "(no org)"
+            primaries[org] = primaries.get(org, 0) + (role.get("roleType") == "primary")
+    wrong = [f"{count} primary roles for org {org}" for org, count in primaries.items()
+             if count != 1]
+    return "; ".join(wrong) or None
+
+
+@check("OR-REF-003", "Each user has roles, exactly one primary role for each org",
+       "OneRoster 1.2 UserDType.roles (minItems 1); RoleDType.roleType: there MUST be one, and "
+       "only one, primary role for each org")
 def one_primary_role(ctx: Context) -> Outcome:
     """OneRoster 1.2 users carry ``roles``, a list of (roleType, role, org) with at least one
-    entry, and exactly one entry has ``roleType`` ``primary``: it is the user's main role and
-    org, which consumers use to decide whether the user is a student or staff. The spec
-    requires ``roles`` on every user, ``tobedeleted`` ones included, so a user that comes back
-    without roles is reported. (The spec's wording is "one, and only one, primary role for each
-    org"; the mock and common practice give a user one primary role overall, with secondary
-    roles for further orgs, and that is what is checked.) 1.1 users have a single ``role``, so
-    the check is skipped for 1.1. Fix: give every user one primary role and mark the others
-    secondary."""
+    entry, and for each org that appears there, exactly one of the user's roles at that org
+    has ``roleType`` ``primary`` (RoleDType: "one, and only one, primary role for each org").
+    A teacher who works at two schools has a primary role at each; an aide who is also a
+    parent at one school has one primary and one secondary role there. Consumers use the
+    primary role at an org to decide what the user is at that org. The spec requires
+    ``roles`` on every user, ``tobedeleted`` ones included, so a user without roles is
+    reported. 1.1 users have a single ``role``, so the check is skipped for 1.1. Fix: for
+    each org of a user, mark one role primary and the others secondary."""
     if ctx.target.version != "1.2":
         return Outcome("skipped", "1.1 users have a single role")
     walk = ctx.walk("users")
     offenders: list[str] = []
     pages: list[Exchange] = []
     for index, user in enumerate(walk.records):
-        roles = user.get("roles")
-        if not isinstance(roles, list) or not roles:
-            problem = "no roles"
-        else:
-            primaries = sum(1 for r in roles if isinstance(r, dict)
-                            and r.get("roleType") == "primary")
-            if primaries == 1:
-                continue
-            problem = f"{primaries} primary roles"
-        offenders.append(f"{user.get('sourcedId')} ({problem})")
-        pages.append(walk.exchange_for(index))
+        problem = _primary_problems(user.get("roles"))
+        if problem:
+            offenders.append(f"{user.get('sourcedId')} ({problem})")
+            pages.append(walk.exchange_for(index))
     if offenders:
-        raise Finding(f"{len(offenders)} users do not have exactly one primary role: "
-                      f"{few(offenders)}{walk.extent}", *evidence(*pages))
-    return passed(f"{len(walk.records)} users, each with one primary role{walk.extent}")
+        raise Finding(f"{len(offenders)} users do not have exactly one primary role for each "
+                      f"org: {few(offenders)}{walk.extent}", *evidence(*pages), items=offenders)
+    return passed(f"{len(walk.records)} users, each with one primary role for each of their "
+                  f"orgs{walk.extent}")
 
 
 def _children(record: dict) -> list[str]:
@@ -325,5 +338,54 @@ def trees_are_trees(ctx: Context) -> Outcome:
         counted.append(f"{len(walk.records)} {collection}{walk.extent}")
     if problems:
         raise Finding(f"{len(problems)} tree problems: {few(problems)}{extents}",
-                      *evidence(*pages))
+                      *evidence(*pages), items=problems)
     return passed(f"{' and '.join(counted)} form consistent trees")
+
+
+def _roles_of(user: dict) -> set[str]:
+    """Every role a user holds: 1.1 ``role``, 1.2 each ``roles[].role``."""
+    found = {user["role"]} if isinstance(user.get("role"), str) else set()
+    roles = user.get("roles")
+    if isinstance(roles, list):
+        found |= {r["role"] for r in roles if isinstance(r, dict) and isinstance(r.get("role"),
+                                                                                   str)}
+    return found
+
+
+GUARDIANS = frozenset({"parent", "guardian"})
+
+
+@check("OR-REF-005", "Parents and guardians have student agents; a teacher is no agent",
+       "OneRoster 1.2 UserDType.agents: a student links to its parents or guardians, a parent "
+       "has students as agents, a teacher is never an agent of a student; 1.1 the same")
+def agents_link_families(ctx: Context) -> Outcome:
+    """``agents`` links a student and the adults responsible for it, both ways: a user whose
+    role is ``parent`` or ``guardian`` has at least one agent, and its agents are students; a
+    student's agents are never teachers (teaching is what enrollments say). Consumers build
+    parent portals and guardian e-mails from these links, and a parent without agents sees
+    no child. Agents that do not resolve are OR-REF-001's business, and agents without any
+    role OR-REF-003's; both are left out here. Fix:
+    write ``agents`` on both sides of every student-guardian link."""
+    walk = ctx.walk("users")
+    users = by_id(walk)
+    where = index_of(walk)
+    offenders = Offenders()
+    for sid, user in users.items():
+        roles = _roles_of(user)
+        agents = [a for a in map(ref_id, user.get("agents") or []) if a is not None] \
+            if isinstance(user.get("agents"), list) else []
+        known = [a for a in agents if a in users]
+        page = walk.exchange_for(where[sid])
+        if roles & GUARDIANS:
+            if not agents:
+                offenders.add(f"{sid} ({'/'.join(sorted(roles))}) has no agents", page)
+            elif walk.complete and (others := [a for a in known if _roles_of(users[a])
+                                               and "student" not in _roles_of(users[a])]):
+                offenders.add(f"{sid} ({'/'.join(sorted(roles))}) has agents that are not "
+                              f"students: {few(others)}", page)
+        if "student" in roles and (teachers := [a for a in known
+                                                if _roles_of(users[a]) == {"teacher"}]):
+            offenders.add(f"student {sid} has teachers as agents: {few(teachers)}", page)
+    offenders.raise_if_any(lambda n: f"{n} users break the agents rules", walk.extent)
+    return passed(f"{len(users)} users: every parent and guardian has student agents, no "
+                  f"student has a teacher as agent{walk.extent}")

@@ -1,20 +1,50 @@
-"""Small helpers shared by the check modules."""
+"""What the provider check modules share: the ``check`` decorator and its guards, the core
+collection tables, and small readers of answers and walks."""
 
 from __future__ import annotations
 
+import functools
+
 from specs import validator
+from specs.catalogue import collection_envelopes, record_envelopes
 
-from ..target import Exchange
-from . import Walk
+from ..engine import REGISTRY, Finding, Offenders, evidence_of, few, guard
+from ..target import Exchange, Incident
+from .context import Context, Walk, member
 
-EXAMPLES = 3  # offending ids named in a message
+__all__ = ["CORE", "SINGULAR", "Offenders", "by_id", "check", "code_minor", "evidence",
+           "evidence_of", "few", "first_records", "incidents_finding", "index_of", "member",
+           "oauth2_only", "record_ids", "ref_id", "refused_cleanly", "run_phase_check",
+           "status_payload_errors"]
+
 MAX_EVIDENCE = 3  # exchanges attached to a finding
 
+check = functools.partial(REGISTRY.register, kind="provider")
+run_phase_check = functools.partial(REGISTRY.register, kind="provider", phase="run")
 
-def few(items: list[str], limit: int = EXAMPLES) -> str:
-    """The first few of ``items`` and how many more there are."""
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+oauth2_only = guard(lambda ctx: None if ctx.target.auth == "oauth2"
+                    else "the run does not use OAuth 2.0 client credentials")
+
+# The 11 core rostering collections of roster-core (OneRoster 1.2 §4; 1.1 the same), each
+# with the envelope key its lists are served under, from the published documents.
+CORE_COLLECTIONS = ("academicSessions", "classes", "courses", "enrollments", "gradingPeriods",
+                    "orgs", "schools", "students", "teachers", "terms", "users")
+CORE = {name: collection_envelopes()[name] for name in CORE_COLLECTIONS}
+# A list envelope key -> the key one of its records is served under (users -> user).
+SINGULAR = record_envelopes()
+
+
+def first_records(ctx: Context, collection: str) -> list:
+    """The records of a core collection's first page (Finding when it is not a 200 with the
+    collection's envelope list)."""
+    exchange = ctx.first_page(collection)
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict):
+        raise Finding(f"GET /{collection} answered {exchange.status}", exchange)
+    records = body.get(CORE[collection])
+    if not isinstance(records, list):
+        raise Finding(f"GET /{collection} has no {CORE[collection]!r} list", exchange)
+    return records
 
 
 def evidence(*exchanges: Exchange | None) -> list[Exchange]:
@@ -31,6 +61,11 @@ def ref_id(value: object) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("sourcedId"), str):
         return value["sourcedId"]
     return None
+
+
+def record_ids(records: list[dict]) -> list[str]:
+    """The sourcedIds of records, in order (records without one left out)."""
+    return [r["sourcedId"] for r in records if isinstance(r.get("sourcedId"), str)]
 
 
 def by_id(walk: Walk) -> dict[str, dict]:
@@ -59,3 +94,19 @@ def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
     """Why the body is not the version's status payload (empty when it is one)."""
     name = "imsx_StatusInfoDType" if version == "1.2" else "statusInfoSet"
     return [e.message for e in validator(version, name).iter_errors(exchange.json())]
+
+
+def refused_cleanly(exchange: Exchange, version: str, statuses: tuple[int, ...]) -> str | None:
+    """Why the answer is not a clean refusal: one of ``statuses`` with the version's status
+    payload (None when it is one)."""
+    if exchange.status not in statuses:
+        return f"answered {exchange.status}"
+    errors = status_payload_errors(exchange, version)
+    return f"not a status payload: {errors[0]}" if errors else None
+
+
+def incidents_finding(message: str, incidents: list[Incident]) -> Finding:
+    """A run-phase finding with the first few incidents' exchanges as evidence."""
+    return Finding(message, *(i.exchange for i in incidents[:5]),
+                   items=[f"{i.exchange.method} {i.exchange.url}: {i.detail}"
+                          for i in incidents])

@@ -3,23 +3,21 @@ provider checker's, so the same reports serve both."""
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..checks import Check, Finding, Outcome
-from ..model import RunSummary
-from ..runner import result_of
+from specs.catalogue import collection_envelopes
+
+from ..engine import REGISTRY, Check, Finding, run_all
+from ..model import RunSummary, utc_now
 from .recording import Recorded, Recording
 
-CONSUMER_CHECKS: dict[str, Check] = {}
+CONSUMER_CHECKS: dict[str, Check] = REGISTRY.of("consumer")
 PAGING_PARAMS = frozenset({"limit", "offset"})
-# The last path segment of every OneRoster collection endpoint (1.1 and 1.2).
-COLLECTIONS = frozenset({
-    "orgs", "schools", "academicSessions", "terms", "gradingPeriods", "courses", "classes",
-    "users", "students", "teachers", "enrollments", "demographics", "lineItems", "results",
-    "categories", "scoreScales", "resources", "assessmentLineItems", "assessmentResults"})
+# The last path segment of every OneRoster collection endpoint (1.1 serves the same names).
+COLLECTIONS = frozenset(collection_envelopes())
 
 
 @dataclass
@@ -71,51 +69,25 @@ class Judgement:
         return self.recording.evidence(*exchanges)
 
     def finding(self, message: str, *exchanges: Recorded) -> Finding:
-        finding = Finding(message)
-        finding.evidence = self.evidence(*exchanges)
-        return finding
+        return Finding(message, evidence=self.evidence(*exchanges),
+                       items=[f"#{e.seq} {e.method} {e.path}" for e in exchanges])
 
 
-JudgeFunction = Callable[[Judgement], Outcome]
-
-
-def consumer_check(id: str, title: str, rule: str, severity: str = "error"
-                   ) -> Callable[[JudgeFunction], JudgeFunction]:
-    """Register a consumer check; its docstring is what ``explain ID`` prints."""
-
-    def register(func: JudgeFunction) -> JudgeFunction:
-        if id in CONSUMER_CHECKS:
-            raise ValueError(f"check id {id} registered twice")
-        explanation = " ".join((func.__doc__ or "").split())
-        CONSUMER_CHECKS[id] = Check(id, title, rule, severity, func, explanation)  # type: ignore[arg-type]
-        return func
-
-    return register
-
-
-def skipped(message: str) -> Outcome:
-    return Outcome("skipped", message)
+# Registers a consumer check; its docstring is what ``explain ID`` prints.
+consumer_check = functools.partial(REGISTRY.register, kind="consumer")
 
 
 def judge(recording: Recording, roster: dict[str, dict[str, str]] | None = None,
           target: str | None = None, roster_error: str | None = None) -> RunSummary:
     """Every consumer check over ``recording``; a check that breaks fails, never the run."""
     started = time.perf_counter()
-    judgement = Judgement(recording, roster, roster_error)
-    results = []
-    for check in CONSUMER_CHECKS.values():
-        began = time.perf_counter()
-        try:
-            outcome = check.run(judgement)  # type: ignore[arg-type]
-        except Finding as finding:
-            outcome = Outcome("failed", finding.message, finding.evidence)
-        except Exception as exc:  # a strange recording must not crash the judge
-            outcome = Outcome("failed", f"the check could not complete: "
-                                        f"{type(exc).__name__}: {exc}")
-        results.append(result_of(check, outcome, began))
+    results = run_all(CONSUMER_CHECKS.values(), Judgement(recording, roster, roster_error))
     name = target or f"consumer, scenario {recording.header.get('scenario', '?')}"
     return RunSummary(name, str(recording.header.get("version", "1.2")), tuple(results),
-                      round(time.perf_counter() - started, 3))
+                      round(time.perf_counter() - started, 3),
+                      str(recording.header.get("started", "")) or utc_now(),
+                      f"consumer scenario {recording.header.get('scenario', '?')}",
+                      seed if isinstance(seed := recording.header.get("seed"), int) else None)
 
 
 from . import checks  # noqa: E402,F401  (registers the consumer checks)

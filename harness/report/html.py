@@ -1,105 +1,77 @@
-"""report.html: one self-contained page, inline CSS, no scripts or external assets."""
+"""report.html: one self-contained page (inline CSS, no scripts or external assets) that opens
+with the findings, failures then warnings, grouped by area, each with every offending item, its
+evidence and how to fix it; the passed and skipped checks are folded below."""
 
 from __future__ import annotations
 
-from html import escape
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from harness.model import CheckResult, Evidence, RunSummary
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-STATUS_COLOURS = {
-    "passed": "#1a7f37",
-    "failed": "#cf222e",
-    "warning": "#9a6700",
-    "skipped": "#6e7781",
+from harness.model import CheckResult, RunSummary
+
+# The id family (OR-<FAMILY>-nnn) -> the area a reader looks under.
+AREAS = {
+    "CORE": "Core rostering", "SCHEMA": "Schemas", "DISC": "Discovery", "API": "OpenAPI",
+    "PAGE": "Paging", "ERR": "Errors", "AUTH": "Authorisation", "FILTER": "Filtering",
+    "SORT": "Sorting", "FIELDS": "Field selection", "REF": "References", "ID": "Identities",
+    "DATE": "Dates", "DATA": "Data quality", "GB": "Grade book", "GGL": "Google",
+    "LOAD": "The run", "SIZE": "The run",
+    "CON-RUN": "The consumer's runs", "CON-AUTH": "Tokens", "CON-RATE": "Pacing",
+    "CON-RETRY": "Pacing", "CON-CONC": "Pacing", "CON-PAGE": "Paging", "CON-QUERY": "Queries",
+    "CON-DELTA": "Delta sync", "CON-GRADE": "Grade passback", "CON-RESULT": "The roster",
 }
 
-CSS = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #1f2328; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; }
-.status { font-weight: bold; }
-.verdict-ok { color: #1a7f37; } .verdict-bad { color: #cf222e; }
-pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; }
-section { margin-top: 1.5rem; }
-""".strip()
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("harness.report", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       trim_blocks=True, lstrip_blocks=True)
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+def area_of(check_id: str) -> str:
+    family = check_id.removeprefix("OR-").rsplit("-", 1)[0]
+    return AREAS.get(family, family)
 
 
-def _status_cell(status: str) -> str:
-    colour = STATUS_COLOURS.get(status, "#1f2328")
-    return f'<td class="status" style="color: {colour}">{_e(status)}</td>'
+def advice(check_id: str) -> str:
+    """The check's explanation (what ``oneroster-harness explain`` prints), or ""."""
+    # Importing the catalogues registers their checks (a report may be written from a
+    # summary read back from disk, before any check module was imported).
+    import harness.checks
+    import harness.consumer.judge  # noqa: F401
+    from harness.engine import REGISTRY
+
+    found = REGISTRY.get(check_id)
+    return found.explanation if found is not None else ""
 
 
-def _row(result: CheckResult) -> str:
-    return (
-        f'<tr id="row-{_e(result.id)}"><td>{_e(result.id)}</td><td>{_e(result.title)}</td>'
-        f"<td>{_e(result.severity)}</td>{_status_cell(result.status)}"
-        f"<td>{_e(result.message)}</td></tr>"
-    )
+def harness_version() -> str:
+    try:
+        return version("oneroster-harness")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
-def _evidence(evidence: Evidence) -> str:
-    status = "-" if evidence.status is None else evidence.status
-    return (
-        '<div class="evidence">'
-        f"<p><strong>{_e(evidence.method)}</strong> <code>{_e(evidence.url)}</code>"
-        f" &rarr; {_e(status)}</p>"
-        f"<pre>{_e(evidence.excerpt)}</pre>"
-        f"<pre>{_e(evidence.curl)}</pre>"
-        "</div>"
-    )
-
-
-def _section(result: CheckResult) -> str:
-    evidence = "".join(_evidence(e) for e in result.evidence) or "<p>No evidence recorded.</p>"
-    return (
-        f'<section id="check-{_e(result.id)}">'
-        f"<h3>{_e(result.id)} {_e(result.title)} ({_e(result.status)})</h3>"
-        f"<p>Rule: {_e(result.rule)}</p><p>{_e(result.message)}</p>{evidence}</section>"
-    )
+def _grouped(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
+    groups: dict[str, list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault(area_of(result.id), []).append(result)
+    return list(groups.items())
 
 
 def render_html(summary: RunSummary) -> str:
-    counts = ", ".join(f"{n} {_e(status)}" for status, n in summary.counts().items())
-    verdict, verdict_class = (
-        ("conformant", "verdict-ok") if summary.conformant else ("not conformant", "verdict-bad")
-    )
-    rows = "\n".join(_row(r) for r in summary.results)
-    sections = "\n".join(_section(r) for r in summary.results if r.status != "passed")
-    title = f"OneRoster {summary.version} conformance: {summary.target}"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{_e(title)}</title>
-<style>
-{CSS}
-</style>
-</head>
-<body>
-<header>
-<h1>{_e(title)}</h1>
-<p>Target: <code>{_e(summary.target)}</code> &middot; OneRoster {_e(summary.version)}
-&middot; {summary.seconds:.2f} s</p>
-<p class="{verdict_class}"><strong>Verdict: {verdict}</strong></p>
-<p>{counts}</p>
-</header>
-<table>
-<thead><tr><th>id</th><th>title</th><th>severity</th><th>status</th><th>message</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-<h2>Findings</h2>
-{sections or "<p>Every check passed.</p>"}
-</body>
-</html>
-"""
+    by_status = {status: [r for r in summary.results if r.status == status]
+                 for status in ("failed", "warning", "passed", "skipped")}
+    counts = ", ".join(f"{n} {status}" for status, n in summary.counts().items())
+    return _environment().get_template("report.html.j2").render(
+        title=f"OneRoster {summary.version} conformance: {summary.target}",
+        summary=summary, counts=counts, harness_version=harness_version(), advice=advice,
+        findings={kind: _grouped(by_status[kind]) for kind in ("failed", "warning")},
+        folded={kind: by_status[kind] for kind in ("passed", "skipped")})
 
 
 def write_html(summary: RunSummary, path: str | Path) -> Path:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..schema import ALL_TABLES
 from ..store import create_indexes, create_schema, insert_rows
+from ..tables import ALL_TABLES
 from .calendar import ACTIVE_SCHOOL_YEAR, CLOCK_START, school_calendar
 from .names import catalog, city_name, login_part
 from .people import StaffFactory

@@ -36,7 +36,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
-from ..schema import RECORD_TABLES
+from ..tables import RECORD_TABLES
 from ..writer import Appender, in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part

@@ -43,7 +43,8 @@ class Person:
     phone: str | None = None
     sms: str | None = None
     grades: list[str] = field(default_factory=list)
-    # (role, roleType, org sourcedId); exactly one primary.
+    # (role, roleType, org sourcedId); one primary role for each org (RoleDType), the first
+    # org being the primary org.
     roles: list[tuple[str, str, str]] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)  # resource sourcedIds (1.2 only)
@@ -54,7 +55,7 @@ class Person:
     def add_role(self, role: str, org_id: str) -> None:
         if any(org == org_id and r == role for r, _, org in self.roles):
             return
-        role_type = "secondary" if self.roles else "primary"
+        role_type = "secondary" if any(org == org_id for _, _, org in self.roles) else "primary"
         self.roles.append((role, role_type, org_id))
 
     @property

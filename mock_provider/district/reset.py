@@ -14,7 +14,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from ..schema import ALL_TABLES
+from ..tables import ALL_TABLES
 from ..writer import in_transaction
 from .build import DistrictSpec, build_district
 from .quirks import parse_quirks

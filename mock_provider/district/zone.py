@@ -1,5 +1,5 @@
 """Everything inside one feeder zone, generated from the zone's own random streams and returned
-as store rows (see ``mock_provider.schema`` for the column order).
+as store rows (see ``mock_provider.tables`` for the column order).
 
 Each entity kind draws from its own stream (``Random(f"{seed}:{zone}:{kind}")``), so adding a
 field to one kind does not reshuffle the others, and zones can be built in any order or process.

@@ -2,9 +2,9 @@
 
 Every rule has a name. A rejection's description starts with that name and then names the
 values, e.g. ``dates_within_class_terms: dueDate 2027-07-01 is outside term
-2026-08-19..2026-12-19 of class c1``. ``app.state.settings.disabled_rules`` (a frozenset of
-names, default empty) switches switchable rules off; the request-shape rules cannot be switched
-off, because without them there is nothing to store.
+2026-08-19..2026-12-19 of class c1``. The mock's ``Settings.disabled_rules`` (names, default
+none) switches switchable rules off; the request-shape rules cannot be switched off, because
+without them there is nothing to store.
 
 Statuses: 400 for a malformed request (not JSON, wrong envelope, sourcedId mismatch, schema),
 403 for a connection that may not write, 422 for a well-formed write that breaks a rule.
@@ -61,18 +61,10 @@ DEFAULT_MAX_TITLE_LENGTH = 50
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Which rules apply to one request, read from the app settings."""
+    """Which rules apply to one request (``Settings.rules``)."""
 
     disabled: frozenset[str] = frozenset()
     max_title_length: int = DEFAULT_MAX_TITLE_LENGTH
-
-    @classmethod
-    def from_settings(cls, settings: object) -> RuleSet:
-        # Names that are not switchable rules are ignored (shape rules always apply).
-        disabled = frozenset(getattr(settings, "disabled_rules", frozenset()) or ())
-        return cls(disabled=disabled & SWITCHABLE,
-                   max_title_length=int(getattr(settings, "max_title_length",
-                                                DEFAULT_MAX_TITLE_LENGTH)))
 
     def on(self, rule: str) -> bool:
         assert rule in RULES, rule
@@ -93,5 +85,5 @@ def forbidden(rule: str, message: str) -> OneRosterError:
     return OneRosterError(403, "forbidden", f"{rule}: {message}")
 
 
-__all__ = ["CAMPUS_RULES", "RULES", "SHAPE_RULES", "SPEC_RULES", "SWITCHABLE", "RuleSet",
-           "broken", "forbidden", "malformed"]
+__all__ = ["CAMPUS_RULES", "DEFAULT_MAX_TITLE_LENGTH", "RULES", "SHAPE_RULES", "SPEC_RULES",
+           "SWITCHABLE", "RuleSet", "broken", "forbidden", "malformed"]

@@ -62,7 +62,7 @@ from specs import schema_v11, schema_v12, validator
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
-from ..schema import RECORD_TABLES, columns
+from ..tables import RECORD_TABLES, columns
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 
@@ -767,15 +767,6 @@ class GradebookWriter:
                 self._conn = None
 
 
-def writer_for(state: Any) -> GradebookWriter:
-    """The app's writer (``state.gradebook_writer``), made on first use. Call it from the
-    event loop thread, which makes the first-use check race-free."""
-    writer = getattr(state, "gradebook_writer", None)
-    if writer is None:
-        writer = state.gradebook_writer = GradebookWriter(state.store.path)
-    return writer
-
-
 __all__ = ["KINDS", "PATH_RULE", "V11_KINDS", "BulkParent", "GradebookWriter", "Kind",
            "WriteRequest", "delete_record", "parse_body", "parse_bulk_body", "post_records",
-           "put_record", "uncategorized_id", "write_time", "writer_for"]
+           "put_record", "uncategorized_id", "write_time"]

@@ -4,18 +4,17 @@
 version, and on success leaves a ``Grant`` in ``scope["state"]["grant"]``. Routes then call
 ``require(request, scopes)`` for the 403 decision, because only the route knows its operation.
 
-It reads from ``scope["app"].state`` (so install it through ``Starlette(middleware=[...])``):
-``tokens`` (TokenIssuer), ``connections`` (list[Connection]), and for OAuth 1.0a ``nonces``
-(NonceCache, created on first use when absent) and ``oauth1_allow_sha1`` (bool, default False).
+It is given what it checks against when it is made, e.g. ``Middleware(BearerAuth,
+connections=connections, tokens=issuer)``. The connections are looked up on every call, so a
+connection removed from that list loses its live tokens.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,15 +22,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..connections import Connection
 from ..errors import OneRosterError, error_body
 from ..oauth1 import NonceCache, verify_oauth1
+from ..paths import version_of
 from ..scopes import granted
-from ..tokens import Grant
+from ..tokens import Grant, TokenIssuer
 
 REALM = 'Bearer realm="oneroster"'
-
-
-def version_of_path(path: str) -> str:
-    """"1.1" for paths under a v1p1 base, else "1.2"."""
-    return "1.1" if "/v1p1" in path else "1.2"
 
 
 def _unauthorised(why: str) -> OneRosterError:
@@ -60,14 +55,19 @@ def _request_url(scope: Scope) -> str:
 class BearerAuth:
     """Require credentials on ``protected_prefixes``; everything else passes untouched, and so
     do paths containing one of ``public_parts`` (the discovery documents a client reads before
-    it has a token)."""
+    it has a token). Bearer tokens are verified by ``tokens``; OAuth 1.0a signatures (1.1
+    connections that allow them) against ``nonces``, HMAC-SHA1 only with ``allow_oauth1_sha1``."""
 
-    def __init__(self, app: ASGIApp, protected_prefixes: tuple[str, ...] = ("/ims/oneroster",),
-                 version_of: Callable[[str], str] = version_of_path,
+    def __init__(self, app: ASGIApp, connections: Sequence[Connection], tokens: TokenIssuer, *,
+                 nonces: NonceCache | None = None, allow_oauth1_sha1: bool = False,
+                 protected_prefixes: tuple[str, ...] = ("/ims/oneroster",),
                  public_parts: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.connections = connections
+        self.tokens = tokens
+        self.nonces = nonces if nonces is not None else NonceCache()
+        self.allow_oauth1_sha1 = allow_oauth1_sha1
         self.protected_prefixes = protected_prefixes
-        self.version_of = version_of
         self.public_parts = public_parts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +76,7 @@ class BearerAuth:
                 or any(part in path for part in self.public_parts)):
             await self.app(scope, receive, send)
             return
-        version = self.version_of(scope["path"])
+        version = version_of(scope["path"])
         sent_token = False
         try:
             header = _header(scope, b"authorization")
@@ -90,7 +90,6 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
     def _authenticate(self, scope: Scope, header: str | None, version: str) -> Grant:
-        state = scope["app"].state
         if header is None:
             raise _unauthorised("missing Authorization header (expected 'Bearer <access token>')")
         auth_scheme, _, credentials = header.strip().partition(" ")
@@ -98,28 +97,25 @@ class BearerAuth:
             if version != "1.1":
                 raise _unauthorised("OAuth 1.0a signatures are accepted only on OneRoster 1.1; "
                                     "send 'Bearer <access token>'")
-            return self._oauth1(scope, state)
+            return self._oauth1(scope)
         if auth_scheme.lower() != "bearer":
             raise _unauthorised(f"unsupported Authorization scheme {auth_scheme[:20]!r} "
                                 "(expected 'Bearer <access token>')")
         token = credentials.strip()
         if not token or " " in token:
             raise _unauthorised("malformed Authorization header (expected 'Bearer <token>')")
-        grant = state.tokens.verify(token)
-        connection = _registered(state.connections, grant.client_id)
-        _check_expiry(connection, state.tokens.today())
+        grant = self.tokens.verify(token)
+        connection = _registered(self.connections, grant.client_id)
+        _check_expiry(connection, self.tokens.today())
         return dataclasses.replace(grant, connection=connection)
 
-    def _oauth1(self, scope: Scope, state: Any) -> Grant:
-        nonces = getattr(state, "nonces", None)
-        if nonces is None:
-            nonces = state.nonces = NonceCache()
-        now = state.tokens.clock()
+    def _oauth1(self, scope: Scope) -> Grant:
+        now = self.tokens.clock()
         headers = {"authorization": _header(scope, b"authorization") or ""}
         connection = verify_oauth1(scope["method"], _request_url(scope), headers,
-                                   state.connections, nonces, now,
-                                   allow_sha1=getattr(state, "oauth1_allow_sha1", False))
-        _check_expiry(connection, state.tokens.today())
+                                   self.connections, self.nonces, now,
+                                   allow_sha1=self.allow_oauth1_sha1)
+        _check_expiry(connection, self.tokens.today())
         return Grant(connection.name, connection.client_id, connection.scopes, now, connection,
                      auth="oauth1")
 
@@ -135,7 +131,7 @@ class BearerAuth:
         await send({"type": "http.response.body", "body": body})
 
 
-def _registered(connections: list[Connection], client_id: str) -> Connection:
+def _registered(connections: Sequence[Connection], client_id: str) -> Connection:
     # Looked up on every call, so removing or renewing a connection cuts off its live tokens.
     for connection in connections:
         if connection.client_id == client_id:

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import OneRosterError, error_body
+from ..paths import version_of
 from .recorder import NOTES_KEY
 
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
@@ -59,10 +60,6 @@ class FaultPlan:
 
 def _every(n: int, every: int | None) -> bool:
     return every is not None and every > 0 and n % every == 0
-
-
-def _version(path: str) -> str:
-    return "1.1" if "/v1p1" in path else "1.2"
 
 
 class Faults:
@@ -93,7 +90,7 @@ class Faults:
         refusal = self._decide(scope)
         if refusal is not None:
             notes["fault"], error = refusal
-            await self._refuse(error, _version(path), send)
+            await self._refuse(error, version_of(path), send)
             return
         if self.plan.latency:
             await asyncio.sleep(self.plan.latency)

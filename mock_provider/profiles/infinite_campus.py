@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..middleware.auth import require_vendor_key
 from ..query.sql import Translate
+from ..state import shared
 from .base import Profile
 from .campus_ids import (
     guid_for_legacy,
@@ -56,7 +57,7 @@ class InfiniteCampus(Profile):
         if version != "1.1":
             return
         params = request.scope.get("path_params", {})
-        conn = request.app.state.store.conn
+        conn = shared(request).store.conn
         for name, value in params.items():
             guid = guid_for_legacy(conn, value)
             if guid is not None:
@@ -66,7 +67,7 @@ class InfiniteCampus(Profile):
                            table: str) -> Translate | None:
         if version != "1.1":
             return None
-        return served_id_translation(request.app.state.store.conn, table)
+        return served_id_translation(shared(request).store.conn, table)
 
     def transform_records(self, request: Request, version: str, table: str,
                           texts: list[str]) -> list[str]:
@@ -77,7 +78,7 @@ class InfiniteCampus(Profile):
     def transform_body(self, request: Request, version: str, body: str) -> str:
         if version != "1.1":
             return body
-        return to_legacy_ids(request.app.state.store.conn, body)
+        return to_legacy_ids(shared(request).store.conn, body)
 
     def user_condition(self, request: Request) -> str:
         grant = request.scope.get("state", {}).get("grant")

@@ -54,7 +54,7 @@ from specs import schema_v11, schema_v12
 
 from ..errors import OneRosterError
 from ..refs import REF_KINDS
-from ..schema import NOT_IN_V11, RECORD_TABLES
+from ..tables import NOT_IN_V11, RECORD_TABLES
 from .values import canonical_time
 
 # table -> (1.2 schema, 1.1 schema)

@@ -12,7 +12,7 @@
   writes (see ``mock_provider.district.reset``).
 * ``GET /admin/clock`` answers ``{"clock": "YYYY-MM-DDTHH:MM:SSZ"}``.
 
-They are off unless the app has an admin token (``app.state.admin_token``); off, every path
+They are off unless the app has an admin token (``MockState.admin_token``); off, every path
 under ``/admin`` answers 404 ``unknownobject`` as if it did not exist. On, a request needs
 ``Authorization: Bearer <admin token>`` (OAuth tokens of the OneRoster connections do not
 count) or gets 401 ``unauthorisedrequest``. Bad input is 400 ``invaliddata`` naming the value.
@@ -44,6 +44,7 @@ from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_cl
 from ..district.reset import ResetError, reset_district
 from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
 from ..errors import OneRosterError
+from ..state import shared
 from ..writer import open_writer
 
 log = logging.getLogger("mock_provider.admin")
@@ -65,7 +66,7 @@ def _bad(description: str) -> OneRosterError:
 
 def _guard(request: Request, methods: tuple[str, ...]) -> None:
     """404 when admin is off, 401 without the admin token, 405 for another method."""
-    expected = getattr(request.app.state, "admin_token", None)
+    expected = shared(request).admin_token
     if not expected:
         raise OneRosterError(404, "unknownobject",
                              f"Unknown Object: no endpoint at {request.url.path}")
@@ -181,7 +182,7 @@ async def _write(request: Request, what: str, work: Callable[[sqlite3.Connection
     """Run an admin write off the event loop; a busy file is 503, anything unexpected 500.
     Callers turn their own domain errors (bad input, conflicts) into 4xx first."""
     try:
-        return await run_in_threadpool(_with_writer, request.app.state.store.path, work)
+        return await run_in_threadpool(_with_writer, shared(request).store.path, work)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise OneRosterError(503, "server_busy",
@@ -201,7 +202,7 @@ async def tick(request: Request) -> Response:
         report: TickReport = await _write(request, "tick", lambda conn: advance(conn, days))
     except TickError as exc:
         raise _bad(str(exc)) from None
-    request.app.state.store.meta["clock"] = report.new_clock
+    shared(request).store.meta["clock"] = report.new_clock
     return JSONResponse(report.to_dict())
 
 
@@ -231,7 +232,7 @@ async def rollover(request: Request) -> Response:
         raise OneRosterError(409, "invaliddata", str(exc)) from None
     except RolloverError as exc:
         raise _bad(str(exc)) from None
-    meta = request.app.state.store.meta
+    meta = shared(request).store.meta
     meta["clock"] = report.new_clock
     meta["school_year"] = str(report.new_school_year)
     return JSONResponse(report.to_dict())
@@ -240,7 +241,7 @@ async def rollover(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     _guard(request, ("POST",))
     await _no_parameters(request)
-    store = request.app.state.store
+    store = shared(request).store
     try:
         report = await _write(request, "reset", lambda conn: reset_district(conn, store.path))
     except ResetError as exc:
@@ -251,7 +252,7 @@ async def reset(request: Request) -> Response:
 
 async def clock(request: Request) -> Response:
     _guard(request, ("GET", "HEAD"))
-    return JSONResponse({"clock": read_clock(request.app.state.store.conn)})
+    return JSONResponse({"clock": read_clock(shared(request).store.conn)})
 
 
 def admin_routes() -> list[BaseRoute]:

@@ -28,10 +28,10 @@ from ..gradebook.writes import (
     parse_bulk_body,
     post_records,
     put_record,
-    writer_for,
 )
 from ..middleware.auth import require
 from ..scopes import required_scopes_v11, required_scopes_v12
+from ..state import shared
 from .rostering import Endpoint, base_url
 from .scoping import school_scope
 
@@ -58,7 +58,7 @@ def _authorize_write(request: Request, version: str, table: str, method: str,
         name = KINDS[table].key
         scopes = required_scopes_v12(verb + name[0].upper() + name[1:])
     grant = require(request, scopes)
-    request.app.state.settings.profile.check_gradebook_request(request, grant)
+    shared(request).settings.profile.check_gradebook_request(request, grant)
 
 
 def _write_request(request: Request, version: str, table: str, rules: RuleSet,
@@ -76,14 +76,14 @@ def _write_request(request: Request, version: str, table: str, rules: RuleSet,
 
 def put_endpoint(version: str, table: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        settings = request.app.state.settings
-        rules = RuleSet.from_settings(settings)
+        settings = shared(request).settings
+        rules = settings.rules
         _authorize_write(request, version, table, "PUT", rules)
         req = _write_request(request, version, table, rules)
         sent = parse_body(await request.body(), req)
-        writer = writer_for(request.app.state)
+        writer = shared(request).writer()
         created = await run_in_threadpool(writer.run, lambda conn: put_record(conn, req, sent))
-        status = 201 if created else int(getattr(settings, "update_status", 200))
+        status = 201 if created else settings.update_status
         return Response(status_code=status)
 
     return endpoint
@@ -91,11 +91,11 @@ def put_endpoint(version: str, table: str) -> Endpoint:
 
 def delete_endpoint(version: str, table: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        rules = RuleSet.from_settings(request.app.state.settings)
+        rules = shared(request).settings.rules
         _authorize_write(request, version, table, "DELETE", rules)
         req = _write_request(request, version, table, rules)
         cascade = request.query_params.get("cascade", "").lower() == "true"
-        writer = writer_for(request.app.state)
+        writer = shared(request).writer()
         await run_in_threadpool(writer.run, lambda conn: delete_record(conn, req, cascade))
         return Response(status_code=204)
 
@@ -118,13 +118,13 @@ POSTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
 
 def post_endpoint(operation: str, table: str, params: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        rules = RuleSet.from_settings(request.app.state.settings)
+        rules = shared(request).settings.rules
         _authorize_write(request, "1.2", table, "POST", rules, operation)
         req = _write_request(request, "1.2", table, rules, sourced_id="")
         parent = BulkParent(table, **{field: request.path_params[name]
                                       for name, field in params.items()})
         records = parse_bulk_body(await request.body(), table)
-        writer = writer_for(request.app.state)
+        writer = shared(request).writer()
         pairs = await run_in_threadpool(
             writer.run, lambda conn: post_records(conn, req, parent, records))
         return JSONResponse({"sourcedIdPairs": pairs}, status_code=201)

@@ -5,8 +5,8 @@ are used against real providers (campus-notes §1.1). A query string on the toke
 Infinite Campus's ``?appName=``, is accepted and ignored. Errors are RFC 6749 JSON, never a
 traceback and never a secret.
 
-Reads ``request.app.state.connections`` (list[Connection]) and ``request.app.state.tokens``
-(TokenIssuer).
+``token_endpoint(connections, tokens)`` makes the endpoint for one set of connections and one
+token issuer; the connections are looked up on every request.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import binascii
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.requests import Request
@@ -110,7 +111,7 @@ def _equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def authenticate(connections: list[Connection], client_id: str, secret: str) -> Connection:
+def authenticate(connections: Iterable[Connection], client_id: str, secret: str) -> Connection:
     """The connection these credentials open, checked in constant time."""
     match = None
     for connection in connections:
@@ -139,12 +140,10 @@ def _scopes(connection: Connection, requested: str | None) -> frozenset[str]:
     return scopes or connection.scopes
 
 
-async def _grant(request: Request) -> Response:
+async def _grant(request: Request, connections: Iterable[Connection],
+                 tokens: TokenIssuer) -> Response:
     form = await _form(request)
     client_id, secret = _credentials(request, form)
-    state = request.app.state
-    connections: list[Connection] = state.connections
-    tokens: TokenIssuer = state.tokens
     connection = authenticate(connections, client_id, secret)
     if connection.expired(tokens.today()):
         raise TokenError(401, "invalid_client",
@@ -161,17 +160,23 @@ async def _grant(request: Request) -> Response:
                        "expires_in": issued.expires_in, "scope": issued.scope})
 
 
-async def token_endpoint(request: Request) -> Response:
+def token_endpoint(connections: Sequence[Connection],
+                   tokens: TokenIssuer) -> Callable[[Request], Awaitable[Response]]:
     """POST <token URL>: grant_type=client_credentials[&scope=...] -> an RFC 6749 token."""
-    if request.method != "POST":
-        return _json(405, {"error": "invalid_request", "error_description": "use POST"},
-                     {"Allow": "POST"})
-    try:
-        return await _grant(request)
-    except TokenError as exc:
-        return _json(exc.status, {"error": exc.error, "error_description": exc.description},
-                     exc.headers)
-    except Exception:
-        log.exception("token endpoint failed")
-        return _json(500, {"error": "server_error",
-                           "error_description": "the token endpoint failed; see the server log"})
+
+    async def endpoint(request: Request) -> Response:
+        if request.method != "POST":
+            return _json(405, {"error": "invalid_request", "error_description": "use POST"},
+                         {"Allow": "POST"})
+        try:
+            return await _grant(request, connections, tokens)
+        except TokenError as exc:
+            return _json(exc.status, {"error": exc.error, "error_description": exc.description},
+                         exc.headers)
+        except Exception:
+            log.exception("token endpoint failed")
+            return _json(500, {"error": "server_error",
+                               "error_description": "the token endpoint failed; "
+                               "see the server log"})
+
+    return endpoint

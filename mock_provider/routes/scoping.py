@@ -6,6 +6,8 @@ import sqlite3
 
 from starlette.requests import Request
 
+from ..state import shared
+
 # Per table, the condition that keeps a record inside the allowed schools; `{schools}` becomes
 # a list of placeholders, one per allowed school sourcedId.
 _CONDITIONS = {
@@ -49,10 +51,11 @@ def school_scope(request: Request, table: str) -> tuple[str, tuple[str, ...]]:
     if not names or table not in _CONDITIONS:
         # No school limit, or a district-wide catalogue (resources).
         return "", ()
-    cache = request.app.state.school_cache
+    state = shared(request)
+    cache = state.school_cache
     key = (connection.client_id, names)
     if key not in cache:
-        cache[key] = allowed_schools(request.app.state.store.conn, names)
+        cache[key] = allowed_schools(state.store.conn, names)
     schools = cache[key]
     if not schools:
         return "0", ()  # the connection names no school that exists: it sees nothing

@@ -8,22 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENVELOPES = {
-    "academicSessions": ("academicSessions", "academicSession"),
-    "classes": ("classes", "class"),
-    "courses": ("courses", "course"),
-    "demographics": ("demographics", "demographics"),
-    "enrollments": ("enrollments", "enrollment"),
-    "orgs": ("orgs", "org"),
-    "users": ("users", "user"),
-    "categories": ("categories", "category"),
-    "lineItems": ("lineItems", "lineItem"),
-    "results": ("results", "result"),
-    "scoreScales": ("scoreScales", "scoreScale"),
-    "resources": ("resources", "resource"),
-    "assessmentLineItems": ("assessmentLineItems", "assessmentLineItem"),
-    "assessmentResults": ("assessmentResults", "assessmentResult"),
-}
+from specs import catalogue
+
+# operationId -> the key its answer is served under, read from the published documents (the
+# checker reads the same table), so mock and checker agree only through them.
+ENVELOPES = {op.operation_id: op.envelope for op in catalogue.operations()}
 
 _IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
              " AND hidden = 0)")
@@ -54,8 +43,9 @@ class Operation:
 
     @property
     def envelope(self) -> str:
-        plural, singular = ENVELOPES[self.table]
-        return singular if self.single else plural
+        envelope = ENVELOPES[self.operation_id]
+        assert envelope is not None, f"{self.operation_id} answers without a JSON envelope"
+        return envelope
 
 
 def _class(params: tuple[str, ...] = ("classSourcedId",), in_school: bool = False) -> Parent:

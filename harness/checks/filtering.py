@@ -1,50 +1,40 @@
-"""Querying: filters, sorting and field selection, checked against the provider's own data.
+"""Filtering (OR-FILTER-*), checked against the provider's own data.
 
 The filter check generates filters with Hypothesis strategies over the fields, operators and
 values the provider itself serves (seeded, so a run against the same data with the same
-``--seed`` asks the same questions) and compares each answer with the same
-filter evaluated here over the full walk of the collection. The evaluation follows the mock's
-reference semantics (``mock_provider.query.filter.matches``, rebuilt from the same ``bind``,
-``values_of`` and value comparisons so that a field's values are read once per walk; the
-rules are in the ``mock_provider.query.fields`` docstring): text by code point, dates and
-date-times as UTC instants, a missing field never matching (``!=`` included), an array field
-matching when any element does. Where the spec is silent the checks accept every reasonable
-reading: ``~`` may or may not ignore case in OR-FILTER-001 (OR-FILTER-003 asks for
-case-insensitivity, as a warning), and a sorted walk may follow code point order or a case-
-and accent-insensitive collation.
+``--seed`` asks the same questions) and compares each answer with the same filter evaluated
+here over the full walk of the collection. The evaluation is the checker's own reading of the
+spec, ``harness.oneroster.filters`` (independent of the mock provider, so a misreading the
+mock makes shows up here; a field's values are read once per walk): text by code point, dates
+and date-times as UTC instants, a missing field never matching (``!=`` included), an array
+field matching when any element does. Where the spec is silent the checks accept every
+reasonable reading: ``~`` may or may not ignore case in OR-FILTER-001 (OR-FILTER-003 asks for
+case-insensitivity, as a warning).
 """
 
 from __future__ import annotations
 
-import operator
 import random
-import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import hypothesis
 from hypothesis import strategies as st
 
-from mock_provider.errors import OneRosterError
-from mock_provider.query import (
-    Field,
-    FieldCatalog,
+from ..engine import Finding, Offenders, Outcome, passed
+from ..oneroster.fields import Catalogue, Field, catalogue
+from ..oneroster.filters import (
+    Contains,
     Filter,
+    FilterError,
     Predicate,
-    bind,
-    catalog,
-    values_of,
+    check_filter,
+    check_predicate,
+    read_values,
 )
-from mock_provider.query.filter import Bound
-from mock_provider.query.values import ascii_lower, canonical_time, time_holds
-
-from ..model import Evidence
+from ..oneroster.values import read_time
 from ..target import Exchange
-from . import WALK_LIMIT, Context, Finding, Outcome, Walk, check, passed, walk_pages
-from .support import by_id, code_minor, evidence, few, status_payload_errors
-
-# --- filters ---------------------------------------------------------------------------------
+from .context import Context, Walk, WalkLimits
+from .support import check, code_minor, few, record_ids, status_payload_errors
 
 FILTER_QUERIES = 12  # generated filters per run
 FILTER_SEED = "OR-FILTER-001"  # with the version: the same data gets the same filters
@@ -70,82 +60,24 @@ FILTER_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
                     "primary": EQ, "user.sourcedId": EQ, "class.sourcedId": EQ,
                     "school.sourcedId": EQ, "beginDate": ORDERED, "endDate": ORDERED},
 }
-# Readings of ``~`` accepted in OR-FILTER-001; the first is the mock's (and OR-FILTER-003's).
-CONTAINS: dict[str, Callable[[str], str]] = {
-    "ignoring ASCII case": ascii_lower, "case-sensitive": str, "ignoring case": str.casefold}
+# Readings of ``~`` accepted in OR-FILTER-001; the first is the one OR-FILTER-003 asks for.
+CONTAINS: tuple[Contains, ...] = (Contains.ASCII, Contains.EXACT, Contains.CASEFOLD)
 MALFORMED = ("familyName~", "familyName='Smith' AND")
 MALFORMED_CODES = {"1.2": ("invaliddata", "invalid_filter_field"),
                    "1.1": ("invalid data", "invalid_filter_field")}
-MAX_EVIDENCE = 3
-
-
-def _dig(node: object, keys: tuple[str, ...]) -> object:
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
 
 
 def raw_values(record: dict, found: Field) -> list[str]:
     """The field's text values exactly as served (one per array element for array fields)."""
-    if not found.multi:
-        value = _dig(record, found.path)
-        return [value] if isinstance(value, str) else []
-    array = record.get(found.path[0])
-    if not isinstance(array, list):
-        return []
-    values = [_dig(e, found.path[1:]) if found.path[1:] else e for e in array]
-    return [v for v in values if isinstance(v, str)]
+    return [v for v in found.served(record) or [] if isinstance(v, str)]
 
 
-def _usable(value: str, kind: str) -> bool:
+def _usable(value: str, found: Field) -> bool:
     """A value that every provider should read the same way inside single quotes."""
     if not value.strip() or value != value.strip() or "'" in value or " AND " in value \
             or " OR " in value:
         return False
-    return kind == "text" or canonical_time(value) is not None
-
-
-ORDER_OPS: dict[str, Callable[[object, object], bool]] = {
-    "=": operator.eq, ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-
-
-def _tester(bound: Bound, raw: str, contains: Callable[[str], str]) -> Callable[[object], bool]:
-    """The test one value (from ``values_of``) must pass, as ``filter.matches`` applies it;
-    for ``!=`` the test for ``=`` (``holds`` negates it over all the values)."""
-    op = "=" if bound.op == "!=" else bound.op
-    if op == "~":
-        needle = contains(raw)
-        return lambda stored: isinstance(stored, str) and needle in contains(stored)
-    value = bound.value
-    if bound.field.kind in ("date", "datetime"):
-        return lambda stored: time_holds(stored, op, value)  # type: ignore[arg-type]
-    compare = ORDER_OPS[op]
-    return lambda stored: compare(stored, value)
-
-
-def holds(values: list | None, bound: Bound, raw: str,
-          contains: Callable[[str], str] = ascii_lower,
-          test: Callable[[object], bool] | None = None) -> bool:
-    """One bound predicate on a field's values (``values_of``), as ``filter.matches`` reads it:
-    missing never holds, ``!=`` means present and no value equal, otherwise any value holds.
-    ``contains`` folds both sides of a ``~`` (``raw`` is the predicate's value as written)."""
-    if values is None:
-        return False
-    test = test or _tester(bound, raw, contains)
-    if bound.op == "!=":
-        return not any(map(test, values))
-    return any(map(test, values))
-
-
-def evaluate(flt: Filter, record: dict, cat: FieldCatalog,
-             contains: Callable[[str], str] = ascii_lower) -> bool:
-    """Whether a served record satisfies the filter: ``filter.matches``, with a choice of how
-    ``~`` treats case."""
-    results = (holds(values_of(record, b.field), b, p.value, contains)
-               for p, b in zip(flt.predicates, bind(flt, cat), strict=True))
-    return any(results) if flt.logical == "OR" else all(results)
+    return not found.kind.is_time or read_time(value) is not None
 
 
 @dataclass
@@ -155,17 +87,19 @@ class FilterPool:
 
     collection: str
     walk: Walk
-    cat: FieldCatalog
+    cat: Catalogue
     values: dict[str, list[str]]  # field -> distinct usable values of the screened records
     ops: dict[str, tuple[str, ...]]
     screen: list[int]  # indices of the records candidates are tried on
     index: dict[str, int] = field(default_factory=dict)
     columns: dict[str, list] = field(default_factory=dict)
     sets: dict[tuple, frozenset[int]] = field(default_factory=dict)
+    page_size: int = WalkLimits.page_size  # of the filtered walks
 
     @classmethod
-    def build(cls, collection: str, walk: Walk, version: str) -> FilterPool:
-        cat = catalog(collection, version)
+    def build(cls, collection: str, walk: Walk, version: str,
+              page_size: int = WalkLimits.page_size) -> FilterPool:
+        cat = catalogue(collection, version)
         step = max(1, -(-len(walk.records) // SCREEN_SAMPLE))
         screen = list(range(0, len(walk.records), step))
         values: dict[str, list[str]] = {}
@@ -175,34 +109,34 @@ class FilterPool:
             if found is None:
                 continue  # not a field in this version (1.2 roles.role, 1.1 role)
             seen = dict.fromkeys(v for i in screen for v in raw_values(walk.records[i], found)
-                                 if _usable(v, found.kind))
+                                 if _usable(v, found))
             if seen:
                 values[name], ops[name] = list(seen), allowed
         index = {r["sourcedId"]: i for i, r in enumerate(walk.records)
                  if isinstance(r.get("sourcedId"), str)}
-        return cls(collection, walk, cat, values, ops, screen, index)
+        return cls(collection, walk, cat, values, ops, screen, index, page_size=page_size)
 
     def column(self, name: str) -> list:
         if name not in self.columns:
             found = self.cat.fields[name]
-            self.columns[name] = [values_of(r, found) for r in self.walk.records]
+            self.columns[name] = [read_values(r, found) for r in self.walk.records]
         return self.columns[name]
 
-    def selected(self, predicate: Predicate, contains: Callable[[str], str] = ascii_lower,
+    def selected(self, predicate: Predicate, contains: Contains = Contains.ASCII,
                  screened: bool = False) -> frozenset[int]:
         """Indices of the walk's records (or of the screened ones) the predicate selects."""
         screened = screened and len(self.screen) < len(self.walk.records)
         key = (predicate, contains if predicate.op == "~" else None, screened)
         if key not in self.sets:
-            bound = bind(Filter((predicate,)), self.cat)[0]
+            condition = check_predicate(predicate, self.cat)
             column = self.column(predicate.field)
             where = self.screen if screened else range(len(column))
-            test = _tester(bound, predicate.value, contains)
+            test = condition.test(contains)
             self.sets[key] = frozenset(
-                i for i in where if holds(column[i], bound, predicate.value, contains, test))
+                i for i in where if condition.holds(column[i], contains, test))
         return self.sets[key]
 
-    def result(self, flt: Filter, contains: Callable[[str], str] = ascii_lower,
+    def result(self, flt: Filter, contains: Contains = Contains.ASCII,
                screened: bool = False) -> frozenset[int]:
         first, *rest = (self.selected(p, contains, screened) for p in flt.predicates)
         if not rest:
@@ -233,7 +167,7 @@ class FilterPool:
         if ok and flt.logical:
             ok = all(result != self.selected(p, screened=True) for p in flt.predicates)
         expected_size = len(result) * len(self.walk.records) / max(1, n)
-        return ok and expected_size <= 0.9 * FILTER_SIZE_PAGES * WALK_LIMIT
+        return ok and expected_size <= 0.9 * FILTER_SIZE_PAGES * self.page_size
 
     def filters(self, op: str, logical: str | None) -> st.SearchStrategy[Filter | None]:
         """Filters whose first predicate uses ``op``: one predicate, or two joined by
@@ -248,8 +182,8 @@ class FilterPool:
             return None
         flt = Filter((first, second), logical) if second else Filter((first,))
         try:
-            bind(flt, self.cat)
-        except OneRosterError:
+            check_filter(flt, self.cat)
+        except FilterError:
             return None
         return flt
 
@@ -314,53 +248,27 @@ def generate_filters(pools: dict[str, FilterPool], rng: random.Random,
     return chosen
 
 
-@dataclass
-class _Failures:
-    """Findings collected over several queries, reported together."""
-
-    items: list[tuple[str, list[Evidence]]] = field(default_factory=list)
-
-    def add(self, message: str, *exchanges: Exchange) -> None:
-        self.items.append((message, [e.evidence() for e in exchanges[:MAX_EVIDENCE]]))
-
-    def add_finding(self, message: str, finding: Finding) -> None:
-        self.items.append((f"{message}: {finding.message}", finding.evidence[:MAX_EVIDENCE]))
-
-    def raise_if_any(self, checked: int, what: str) -> None:
-        if not self.items:
-            return
-        first = self.items[0][0]
-        count = (f"{len(self.items)} of {checked} {what} failed; first: " if checked > 1
-                 else "")
-        finding = Finding(count + first)
-        finding.evidence = [e for _, ev in self.items for e in ev][:MAX_EVIDENCE]
-        raise finding
-
-
 def _records(count: int) -> str:
     return f"{count} record{'' if count == 1 else 's'}"
 
 
-def _ids(records: list[dict]) -> list[str]:
-    return [r["sourcedId"] for r in records if isinstance(r.get("sourcedId"), str)]
-
-
-def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Callable[[str], str]
+def _compare(pool: FilterPool, flt: Filter, got: Walk, contains: Contains
              ) -> tuple[set[str], list[str], list[str]]:
     """(expected ids over the full walk, missing from the answer, answered but not matching).
     An answered record is judged as served in the answer (by the walk's verdict when it is the
     same as the walk's copy)."""
     records = pool.walk.records
     chosen = pool.result(flt, contains)
+    checked = check_filter(flt, pool.cat)
     expected = {records[i]["sourcedId"] for i in chosen}
-    returned = set(_ids(got.records))
+    returned = set(record_ids(got.records))
     missing = sorted(expected - returned) if got.complete else []
     wrong = []
     for record in got.records:
         sourced_id = record.get("sourcedId")
         i = pool.index.get(sourced_id) if isinstance(sourced_id, str) else None
         same = i is not None and records[i] == record
-        if not (i in chosen if same else evaluate(flt, record, pool.cat, contains)):
+        if not (i in chosen if same else checked.matches(record, contains)):
             wrong.append(str(record.get("sourcedId")))
     return expected, missing, wrong
 
@@ -382,14 +290,15 @@ def generated_filters_agree(ctx: Context) -> Outcome:
     does; ``~`` may ignore case or not. Fix: apply both predicates with the right operator
     and logical, and compare dates as dates rather than text in another zone."""
     target = ctx.target
-    pools = {c: FilterPool.build(c, ctx.walk(c), target.version) for c in FILTER_FIELDS}
+    pools = {c: FilterPool.build(c, ctx.walk(c), target.version, ctx.limits.page_size)
+             for c in FILTER_FIELDS}
     pools = {c: p for c, p in pools.items() if p.values}
     if not pools:
         return Outcome("skipped", "no served values to build filters from")
     rng = random.Random(f"{FILTER_SEED}/{ctx.seed}/{target.version}")
     start = target.requests
     budget = min(FILTER_BUDGET, max(1, (target.max_requests - target.requests) // 4))
-    failures = _Failures()
+    failures = Offenders()
     checked: dict[str, int] = {}
     stopped = False
     for pool, flt in generate_filters(pools, rng):
@@ -399,13 +308,12 @@ def generated_filters_agree(ctx: Context) -> Outcome:
         text, path = str(flt), f"/{pool.collection}"
         checked[pool.collection] = checked.get(pool.collection, 0) + 1
         try:
-            got = walk_pages(target, path, pool.collection, {"filter": text},
+            got = ctx.walk_pages(path, pool.collection, {"filter": text},
                              max_pages=FILTER_MAX_PAGES)
         except Finding as finding:
             failures.add_finding(f"filter {text!r} on {path}", finding)
             continue
-        readings = list(CONTAINS.values()) if any(p.op == "~" for p in flt.predicates) \
-            else [ascii_lower]
+        readings = CONTAINS if any(p.op == "~" for p in flt.predicates) else CONTAINS[:1]
         results = [_compare(pool, flt, got, contains) for contains in readings]
         if any(not missing and not wrong for _, missing, wrong in results):
             continue
@@ -416,12 +324,12 @@ def generated_filters_agree(ctx: Context) -> Outcome:
         if wrong:
             details.append(f"not matching {few(wrong)}")
         if len(readings) > 1:
-            details.append(f"~ read {', '.join(CONTAINS)}: none agrees")
+            details.append(f"~ read {', '.join(c.value for c in CONTAINS)}: none agrees")
         partial = pool.walk.extent + ("" if got.complete else " (the answer was cut short)")
         failures.add(f"filter {text!r} on {path}: {'; '.join(details)}{partial}",
                      got.exchanges[0])
     total = sum(checked.values())
-    failures.raise_if_any(total, "generated filters")
+    failures.raise_if_failed(total, "generated filters")
     if not total:
         return Outcome("skipped", "the request budget left no room for generated filters")
     where = ", ".join(f"{n} on /{c}" for c, n in checked.items())
@@ -463,11 +371,14 @@ def malformed_filter_is_400(ctx: Context) -> Outcome:
                   *answers[:1])
 
 
+FAMILY_NAME = catalogue("users", "1.2").fields["familyName"]  # text in both versions
+
+
 def _case_probe(walk: Walk) -> str | None:
     """A familyName with ASCII letters, usable in a filter: the first one served."""
     for record in walk.records:
         name = record.get("familyName")
-        if isinstance(name, str) and _usable(name, "text") and name.swapcase() != name \
+        if isinstance(name, str) and _usable(name, FAMILY_NAME) and name.swapcase() != name \
                 and any(c.isascii() and c.isalpha() for c in name):
             return name
     return None
@@ -493,204 +404,18 @@ def contains_ignores_case(ctx: Context) -> Outcome:
     for value in (name, swapped):
         text = f"familyName~'{value}'"
         try:
-            found.append(walk_pages(ctx.target, "/users", "users", {"filter": text},
+            found.append(ctx.walk_pages("/users", "users", {"filter": text},
                                     max_pages=FILTER_MAX_PAGES))
         except Finding as finding:
             refused = Finding(f"filter {text!r} failed: {finding.message}")
             refused.evidence = finding.evidence
             raise refused from None
-    as_served, case_swapped = (set(_ids(w.records)) for w in found)
+    as_served, case_swapped = (set(record_ids(w.records)) for w in found)
     if not wanted <= as_served:
         return Outcome("skipped", f"familyName~'{name}' does not find the users named {name} "
                                   "(a filter fault for OR-FILTER-001)")
     if not wanted <= case_swapped:
         raise Finding(f"familyName~'{swapped}' does not find the users named {name} "
-                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0])
+                      f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0],
+                      items=sorted(wanted))
     return passed(f"familyName~'{swapped}' finds the users named {name}", found[1].exchanges[0])
-
-
-# --- sorting -----------------------------------------------------------------------------------
-
-SORTS = (("users", "familyName", "asc"), ("users", "familyName", "desc"),
-         ("users", "givenName", "asc"), ("classes", "title", "desc"))
-SORT_MAX_PAGES = 10
-
-
-def _primary(text: str) -> str:
-    """Roughly a collation's primary strength: no case, accents, spaces or punctuation."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text).casefold() if c.isalnum())
-
-
-COLLATIONS: tuple[Callable[[str], str], ...] = (str, str.casefold, _primary)
-
-
-def out_of_order(before: str, after: str, order: str) -> bool:
-    """Whether ``after`` may not follow ``before``: wrong under every accepted collation."""
-    if order == "asc":
-        return all(key(after) < key(before) for key in COLLATIONS)
-    return all(key(after) > key(before) for key in COLLATIONS)
-
-
-@check("OR-SORT-001", "sort and orderBy order a collection, and the sorted walk lists each "
-       "record once", "OneRoster 1.2 REST binding: sorting (sort, orderBy asc|desc); the "
-       "OpenAPI's Unicode collation")
-def sorting_is_honoured(ctx: Context) -> Outcome:
-    """``GET /users?sort=familyName&orderBy=asc`` (and ``desc``, ``sort=givenName``,
-    ``/classes?sort=title&orderBy=desc``), walked page by page, must list the records in that
-    order of the field: ascending or descending by code point or by a case- and
-    accent-insensitive collation (the OpenAPI cites Unicode collation; ties and records
-    without the field may sit anywhere). The sorted walk must also hold every record of the
-    collection exactly once. Fix: ORDER BY the field in the asked direction, with a unique
-    tiebreaker (e.g. sourcedId) so pages neither repeat nor skip records."""
-    target = ctx.target
-    failures = _Failures()
-    checked = 0
-    for collection, name, order in SORTS:
-        base = ctx.walk(collection)
-        if len({r.get(name) for r in base.records if isinstance(r.get(name), str)}) < 2:
-            continue
-        query = f"sort={name}&orderBy={order}"
-        checked += 1
-        try:
-            walk = walk_pages(target, f"/{collection}", collection,
-                              {"sort": name, "orderBy": order}, max_pages=SORT_MAX_PAGES)
-        except Finding as finding:
-            failures.add_finding(f"/{collection}?{query}", finding)
-            continue
-        present = [(i, r[name]) for i, r in enumerate(walk.records)
-                   if isinstance(r.get(name), str)]
-        wrong = [(i, j) for (i, a), (j, b) in pairwise(present)
-                 if out_of_order(a, b, order)]
-        if wrong:
-            i, j = wrong[0]
-            a, b = walk.records[i], walk.records[j]
-            failures.add(f"/{collection}?{query}: {len(wrong)} neighbours out of order, first "
-                         f"{b[name]!r} ({b.get('sourcedId')}) after {a[name]!r} "
-                         f"({a.get('sourcedId')}) at positions {i} and {j}",
-                         *evidence(walk.exchange_for(i), walk.exchange_for(j)))
-            continue
-        if walk.complete and base.complete:
-            ids = _ids(walk.records)
-            expected = set(by_id(base))
-            repeated = len(ids) - len(set(ids))
-            missing = sorted(expected - set(ids))
-            if repeated or missing:
-                failures.add(f"/{collection}?{query}: the sorted walk has {len(ids)} records, "
-                             f"the plain walk {len(expected)}"
-                             + (f"; {repeated} listed twice" if repeated else "")
-                             + (f"; missing {few(missing)}" if missing else ""),
-                             walk.exchanges[-1])
-    failures.raise_if_any(checked, "sorted walks")
-    if not checked:
-        return Outcome("skipped", "no collection has two different values to sort by")
-    return passed(f"{checked} sorted walks were in order and complete")
-
-
-# --- field selection -------------------------------------------------------------------------
-
-FIELD_SETS = (("users", ("sourcedId", "familyName", "email")),
-              ("enrollments", ("sourcedId", "role", "user")))
-FIELDS_PAGE = 20
-UNKNOWN_FIELD = "notAOneRosterField"
-
-
-def _page(exchange: Exchange, envelope: str, what: str) -> list[dict]:
-    body = exchange.json()
-    records = body.get(envelope) if isinstance(body, dict) else None
-    if exchange.status != 200 or not isinstance(records, list):
-        raise Finding(f"{what} answered {exchange.status} without a {envelope!r} list",
-                      exchange)
-    return [r for r in records if isinstance(r, dict)]
-
-
-@check("OR-FIELDS-001", "fields=a,b returns exactly the named fields",
-       "OneRoster 1.2 REST binding: field selection (fields); 1.1 the same")
-def fields_are_selected(ctx: Context) -> Outcome:
-    """``GET /users?fields=sourcedId,familyName,email`` and
-    ``GET /enrollments?fields=sourcedId,role,user`` (one comma-separated value) must return
-    records with exactly those keys, those the record has (a user without an e-mail has no
-    ``email``), and the same values as the full record; nothing else, not even required
-    fields. Fix: project each record onto the named top-level fields after filtering and
-    paging."""
-    checked = 0
-    for collection, names in FIELD_SETS:
-        full = by_id(ctx.walk(collection))
-        exchange = ctx.target.get(f"/{collection}", {"fields": ",".join(names),
-                                                     "limit": FIELDS_PAGE})
-        what = f"GET /{collection}?fields={','.join(names)}"
-        records = _page(exchange, collection, what)
-        if not records:
-            raise Finding(f"{what} returned no records", exchange)
-        for record in records:
-            whole = full.get(record.get("sourcedId"))  # type: ignore[arg-type]
-            keys = set(record)
-            expected = set(names) & set(whole) if whole is not None else set(names)
-            extra, lacking = sorted(keys - set(names)), sorted(expected - keys)
-            if extra or lacking:
-                raise Finding(f"{what}: record {record.get('sourcedId')} has keys "
-                              f"{sorted(keys)}" + (f"; not asked for: {few(extra)}" if extra
-                                                   else "")
-                              + (f"; missing: {few(lacking)}" if lacking else ""), exchange)
-            changed = sorted(k for k in keys if whole is not None and record[k] != whole.get(k))
-            if changed:
-                raise Finding(f"{what}: record {record.get('sourcedId')} has other values "
-                              f"for {few(changed)} than the full record", exchange)
-            checked += 1
-    return passed(f"{checked} records carried exactly the selected fields")
-
-
-def _whole(record: dict, full: dict[str, dict]) -> bool:
-    """Whether a record carries every field its full walk copy has (more than its id when
-    the walk did not see it)."""
-    sourced_id = record.get("sourcedId")
-    known = full.get(sourced_id) if isinstance(sourced_id, str) else None
-    return set(known) <= set(record) if known is not None else len(record) > 1
-
-
-def _warnings(body: object) -> list[dict]:
-    items = body.get("statusInfoSet") if isinstance(body, dict) else None
-    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-
-
-@check("OR-FIELDS-002", "An unknown field in fields is refused (1.2) or reported (1.1)",
-       "OneRoster 1.2 OpenAPI: 400 invalid_selection_field (binding prose: all data "
-       "returned); 1.1: 200, all fields, statusInfoSet warning invalid_selection_field")
-def unknown_field_is_reported(ctx: Context) -> Outcome:
-    """``GET /users?fields=sourcedId,notAOneRosterField``. In 1.2 the OpenAPI answers 400 with
-    ``imsx_StatusInfoDType`` codeMinor ``invalid_selection_field``; the binding's prose
-    instead returns all the data, so a 200 with every field of each record passes too. In 1.1
-    the answer is 200 with every field and a ``statusInfoSet`` warning (codeMajor success,
-    severity warning, codeMinor ``invalid_selection_field``). Silently returning only the
-    known fields (1.1: or leaving out the warning) fails: the consumer cannot tell its
-    selection was wrong. Fix: check every name in ``fields`` against the object's fields."""
-    version = ctx.target.version
-    full = by_id(ctx.walk("users"))
-    exchange = ctx.target.get("/users", {"fields": f"sourcedId,{UNKNOWN_FIELD}", "limit": 5})
-    what = f"fields=sourcedId,{UNKNOWN_FIELD}"
-    if version == "1.2" and exchange.status == 400:
-        errors = status_payload_errors(exchange, version)
-        if errors:
-            raise Finding(f"the 400 for {what} is not a status payload: {errors[0]}", exchange)
-        code = code_minor(exchange.json(), version)
-        if code != "invalid_selection_field":
-            raise Finding(f"the 400 for {what} has codeMinor {code!r}, expected "
-                          "'invalid_selection_field'", exchange)
-        return passed("400 invalid_selection_field", exchange)
-    expected = "400 invalid_selection_field or 200 with all fields" if version == "1.2" \
-        else "200 with all fields and a statusInfoSet warning"
-    if exchange.status != 200:
-        raise Finding(f"{what} answered {exchange.status}, expected {expected}", exchange)
-    records = _page(exchange, "users", f"GET /users?{what}")
-    trimmed = [str(r.get("sourcedId")) for r in records if not _whole(r, full)]
-    if trimmed or not records:
-        raise Finding(f"{what} answered 200 with only the known fields (users "
-                      f"{few(trimmed)}); expected {expected}", exchange)
-    if version == "1.2":
-        return passed(f"{what}: 200 with all fields (the binding's 'all data is returned')",
-                      exchange)
-    codes = [i.get("imsx_codeMinor") for i in _warnings(exchange.json())]
-    if "invalid_selection_field" not in codes:
-        raise Finding(f"{what} answered 200 without a statusInfoSet warning "
-                      f"invalid_selection_field (codeMinor seen: {codes or 'none'})", exchange)
-    return passed(f"{what}: 200 with all fields and the invalid_selection_field warning",
-                  exchange)

@@ -1,0 +1,41 @@
+"""``explain``: what a check means and how to fix it, or the list of every check."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.checks import CHECKS
+from harness.consumer.judge import CONSUMER_CHECKS
+
+from .common import UsageError
+
+
+def add_explain_parser(commands: argparse._SubParsersAction) -> None:
+    explain = commands.add_parser("explain", help="what a check means and how to fix it")
+    explain.add_argument("check_id", nargs="?", metavar="ID",
+                         help="a check id; without it, list every check")
+
+
+def cmd_explain(args: argparse.Namespace, console: Console) -> int:
+    if args.check_id is None:
+        table = Table(title="Checks")
+        for column in ("id", "severity", "title"):
+            table.add_column(column)
+        for found in [*CHECKS.values(), *CONSUMER_CHECKS.values()]:
+            table.add_row(found.id, found.severity, found.title)
+        console.print(table)
+        return 0
+    found = CHECKS.get(args.check_id) or CONSUMER_CHECKS.get(args.check_id)
+    if found is None:
+        raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "
+                         "them")
+    console.print(f"{found.id} ({found.severity}): {found.title}")
+    console.print(f"rule: {found.rule}")
+    console.print(found.explanation)
+    return 0
+
+
+__all__ = ["add_explain_parser", "cmd_explain"]

@@ -1,0 +1,15 @@
+"""The consumer checks, one module per id family (OR-CON-<FAMILY>-nnn): what a consumer did
+against the mock, judged from the recording. Importing this package registers them, in the
+order the reports list them."""
+
+from __future__ import annotations
+
+# isort: off
+from . import run, auth, pacing, paging, queries, delta, grades, result  # noqa: F401
+# isort: on
+
+FAMILY_MODULES = {
+    "CON-RUN": "run", "CON-AUTH": "auth", "CON-RATE": "pacing", "CON-RETRY": "pacing",
+    "CON-CONC": "pacing", "CON-PAGE": "paging", "CON-QUERY": "queries", "CON-DELTA": "delta",
+    "CON-GRADE": "grades", "CON-RESULT": "result",
+}

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.checks import CHECKS, Context, WalkLimits
@@ -29,7 +29,7 @@ from mock_provider.query import Filter, Predicate, catalog, matches, parse_filte
 from mock_provider.store import Store
 
 from .asgi import answer_of, send_answer
-from .conftest import make_district
+from .conftest import examples, make_district
 from .live_server import live_server
 
 MINE = "OR-FILTER,OR-SORT,OR-FIELDS"
@@ -306,8 +306,7 @@ def test_the_pools_cached_evaluation_agrees_with_record_by_record_and_the_mock(
     """The check's column-wise evaluation (``FilterPool.result``) is the checker's evaluator
     applied record by record, and on these served values agrees with the mock's ``matches``
     (the full cross-check is tests/test_filter_crosscheck.py)."""
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(60))
     @given(_filters(pools[version]))
     def agree(case: tuple[FilterPool, checker.Filter]) -> None:
         pool, flt = case

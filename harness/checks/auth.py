@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from ..engine import Finding, Offenders, Outcome, guard, passed
-from .context import Context
+from .context import Context, answered
 from .support import (
     check,
     incidents_finding,
@@ -34,7 +34,7 @@ def no_token_is_401(ctx: Context) -> Outcome:
     a valid bearer token on every OneRoster route."""
     exchange = ctx.target.get("/users", {"limit": 1}, authorization="")
     if exchange.status != 401:
-        raise Finding(f"a request without a token answered {exchange.status}", exchange)
+        raise Finding(f"a request without a token {answered(exchange)}", exchange)
     return passed("401 without a token", exchange)
 
 
@@ -45,7 +45,7 @@ def bad_token_is_401(ctx: Context) -> Outcome:
     every token; never accept an unknown one."""
     exchange = ctx.target.get("/users", {"limit": 1}, authorization="Bearer not-a-token")
     if exchange.status != 401:
-        raise Finding(f"an unknown token answered {exchange.status}", exchange)
+        raise Finding(f"an unknown token {answered(exchange)}", exchange)
     return passed("401 for an unknown token", exchange)
 
 
@@ -92,7 +92,7 @@ def wrong_scope_forbidden(ctx: Context) -> Outcome:
     version = target.version
     answer, token = target.token_request(scope=SCOPE_PREFIX[version] + CORE_ONLY)
     if token is None:
-        return Outcome("skipped", f"the token URL answered {answer.status} to a request for "
+        return Outcome("skipped", f"the token URL {answered(answer)} to a request for "
                                   f"{CORE_ONLY} alone", [answer.evidence()])
     body = answer.json()
     granted = member(body, "scope")
@@ -172,6 +172,6 @@ def bearer_any_case(ctx: Context) -> Outcome:
     for scheme in ("bearer", "BEARER"):
         exchange = ctx.target.get("/orgs", {"limit": 1}, authorization=f"{scheme} {token}")
         if exchange.status != 200:
-            offenders.add(f"{scheme!r} answered {exchange.status}", exchange)
+            offenders.add(f"{scheme!r} {answered(exchange)}", exchange)
     offenders.raise_if_any("a valid token was refused when the scheme was not written Bearer")
     return passed("a valid token was accepted with the scheme written bearer and BEARER")

@@ -46,6 +46,21 @@ def member(body: object, key: str) -> object:
     return body.get(key) if isinstance(body, dict) else None
 
 
+def answered(exchange: Exchange) -> str:
+    """What the provider did, for a message: ``answered 404``, ``answered 200 with a body that
+    is not JSON (text/html)``, ``got no answer (timed out)``; the real cause, not a symptom."""
+    if exchange.status is None:
+        reason = exchange.text.removeprefix("no answer: ").strip() or "no response"
+        return f"got no answer ({reason})"
+    said = f"answered {exchange.status}"
+    if not exchange.text.strip():
+        return said + " with an empty body" if exchange.status != 204 else said
+    if exchange.json() is None:
+        kind = exchange.headers.get("content-type", "no content type").split(";")[0]
+        return f"{said} with a body that is not JSON ({kind})"
+    return said
+
+
 def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] | None = None,
                max_pages: int = WalkLimits.max_pages, page_size: int = WalkLimits.page_size
                ) -> Walk:
@@ -87,7 +102,7 @@ def _take(walk: Walk, exchange: Exchange, envelope: str, offset: int, page_size:
     body = exchange.json()
     page = member(body, envelope)
     if exchange.status != 200 or not isinstance(page, list):
-        raise Finding(f"GET {walk.path} at offset {offset} answered {exchange.status} without "
+        raise Finding(f"GET {walk.path} at offset {offset} {answered(exchange)} without "
                       f"a {envelope!r} list", exchange)
     if walk.exchanges and not page:  # the empty page past the end
         walk.complete = True

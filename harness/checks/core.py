@@ -4,7 +4,7 @@ every core record can be fetched by its sourcedId."""
 from __future__ import annotations
 
 from ..engine import Finding, Outcome, passed
-from .context import Context
+from .context import Context, answered
 from .support import CORE, SINGULAR, check, first_records
 
 
@@ -38,7 +38,7 @@ def core_records_by_id(ctx: Context) -> Outcome:
         body = exchange.json()
         key = SINGULAR[envelope]
         if exchange.status != 200 or not isinstance(body, dict) or key not in body:
-            raise Finding(f"GET /{collection}/{sourced_id} answered {exchange.status} without "
+            raise Finding(f"GET /{collection}/{sourced_id} {answered(exchange)} without "
                           f"a {key!r} object", exchange)
         if body[key].get("sourcedId") != sourced_id:
             raise Finding(f"GET /{collection}/{sourced_id} returned another record", exchange)

@@ -10,7 +10,7 @@ from specs import openapi, validator
 
 from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from .context import Context
+from .context import Context, answered
 from .support import check
 
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -96,7 +96,7 @@ def offered_operations(ctx: Context) -> Outcome:
         if exchange.status in NOT_OFFERED:
             absent.append(template)
         elif exchange.status != 200:
-            broken.append((template, f"answered {exchange.status}", exchange))
+            broken.append((template, f"{answered(exchange)}", exchange))
         else:
             problems = _problems(exchange, schema, ctx.target.version)
             if problems:

@@ -7,7 +7,7 @@ import uuid
 
 from ..engine import Finding, Offenders, Outcome, passed
 from ..target import Exchange
-from .context import Context
+from .context import Context, answered
 from .support import (
     check,
     code_minor,
@@ -27,7 +27,7 @@ def unknown_id_is_404(ctx: Context) -> Outcome:
     version = ctx.target.version
     exchange = ctx.target.get(f"/users/{uuid.uuid4()}")
     if exchange.status != 404:
-        raise Finding(f"an unknown user answered {exchange.status}", exchange)
+        raise Finding(f"an unknown user {answered(exchange)}", exchange)
     errors = status_payload_errors(exchange, version)
     if errors:
         raise Finding(f"the 404 body is not a status payload: {errors[0]}", exchange)
@@ -45,7 +45,7 @@ def unknown_filter_field_is_400(ctx: Context) -> Outcome:
     and return no data. Fix: validate filter fields against the object's fields."""
     exchange = ctx.target.get("/users", {"filter": "shoeSize='9'"})
     if exchange.status != 400:
-        raise Finding(f"an unknown filter field answered {exchange.status}", exchange)
+        raise Finding(f"an unknown filter field {answered(exchange)}", exchange)
     if code_minor(exchange.json(), ctx.target.version) != "invalid_filter_field":
         raise Finding("the 400 does not carry codeMinor invalid_filter_field", exchange)
     return passed("400 invalid_filter_field", exchange)
@@ -79,16 +79,12 @@ def _why_not_clean(exchange: Exchange, version: str) -> str | None:
     """Why an answer to a client mistake is not clean: no answer, a 5xx, a 2xx that is not a
     JSON object, another status without the version's status payload (None when clean)."""
     status = exchange.status
-    if status is None:
-        return "no answer"
-    if status >= 500:
-        return f"answered {status}"
+    if status is None or status >= 500:
+        return answered(exchange)
     if 200 <= status < 300:
-        return None if isinstance(exchange.json(), dict) else f"answered {status}, not JSON"
+        return None if isinstance(exchange.json(), dict) else answered(exchange)
     errors = status_payload_errors(exchange, version)
-    if exchange.json() is None:
-        return f"answered {status} with a body that is not JSON"
-    return f"answered {status} without a status payload ({errors[0]})" if errors else None
+    return f"{answered(exchange)} without a status payload ({errors[0]})" if errors else None
 
 
 @check("OR-ERR-005", "Mistakes a real client makes are answered, never with a server error",
@@ -165,7 +161,7 @@ def other_methods_are_405(ctx: Context) -> Outcome:
     collections = [a for a in _other_methods(ctx) if a[0] != "DELETE"]
     for method, path, exchange in collections:
         if exchange.status != 405:
-            offenders.add(f"{method} {path} answered {exchange.status}", exchange)
+            offenders.add(f"{method} {path} {answered(exchange)}", exchange)
         elif not exchange.headers.get("allow"):
             offenders.add(f"{method} {path} answered 405 without an Allow header", exchange)
     offenders.raise_if_any(lambda n: f"{n} of {len(collections)} requests with other methods "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..engine import Finding, Outcome, passed
 from ..target import Exchange
-from .context import Context
+from .context import Context, answered
 from .support import (
     SINGULAR,
     Offenders,
@@ -28,7 +28,7 @@ def _page(exchange: Exchange, envelope: str, what: str) -> list[dict]:
     body = exchange.json()
     records = member(body, envelope)
     if exchange.status != 200 or not isinstance(records, list):
-        raise Finding(f"{what} answered {exchange.status} without a {envelope!r} list",
+        raise Finding(f"{what} {answered(exchange)} without a {envelope!r} list",
                       exchange)
     return [r for r in records if isinstance(r, dict)]
 
@@ -109,7 +109,7 @@ def unknown_field_is_reported(ctx: Context) -> Outcome:
     expected = "400 invalid_selection_field or 200 with all fields" if version == "1.2" \
         else "200 with all fields and a statusInfoSet warning"
     if exchange.status != 200:
-        raise Finding(f"{what} answered {exchange.status}, expected {expected}", exchange)
+        raise Finding(f"{what} {answered(exchange)}, expected {expected}", exchange)
     records = _page(exchange, "users", f"GET /users?{what}")
     trimmed = [str(r.get("sourcedId")) for r in records if not _whole(r, full)]
     if trimmed or not records:
@@ -148,7 +148,7 @@ def fields_on_single_records(ctx: Context) -> Outcome:
         record = member(exchange.json(), key)
         asked += 1
         if exchange.status != 200 or not isinstance(record, dict):
-            offenders.add(f"{path}?fields={','.join(names)} answered {exchange.status} without "
+            offenders.add(f"{path}?fields={','.join(names)} {answered(exchange)} without "
                           f"a {key!r} object", exchange)
             continue
         expected = set(names) & set(whole)
@@ -176,7 +176,7 @@ def blank_fields_refused(ctx: Context) -> Outcome:
     version = ctx.target.version
     exchange = ctx.target.get("/users", {"fields": "", "limit": 1})
     if exchange.status != 400:
-        raise Finding(f"fields= answered {exchange.status}, expected 400", exchange)
+        raise Finding(f"fields= {answered(exchange)}, expected 400", exchange)
     errors = status_payload_errors(exchange, version)
     if errors:
         raise Finding(f"the 400 for fields= is not a status payload: {errors[0]}", exchange)

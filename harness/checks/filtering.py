@@ -33,7 +33,7 @@ from ..oneroster.filters import (
 )
 from ..oneroster.values import read_time
 from ..target import Exchange
-from .context import Context, Walk, WalkLimits
+from .context import Context, Walk, WalkLimits, answered
 from .support import check, code_minor, few, record_ids, status_payload_errors
 
 FILTER_QUERIES = 12  # generated filters per run
@@ -356,7 +356,7 @@ def malformed_filter_is_400(ctx: Context) -> Outcome:
     for text in MALFORMED:
         exchange = ctx.target.get("/users", {"filter": text, "limit": 1})
         if exchange.status != 400:
-            raise Finding(f"the malformed filter {text!r} answered {exchange.status}, "
+            raise Finding(f"the malformed filter {text!r} {answered(exchange)}, "
                           "expected 400", exchange)
         errors = status_payload_errors(exchange, version)
         if errors:

@@ -4,7 +4,7 @@ profile): it finds a teacher by e-mail and reads whole rosters with limit=10000.
 from __future__ import annotations
 
 from ..engine import Finding, Outcome, passed
-from .context import Context
+from .context import Context, answered
 from .support import check, member
 
 
@@ -18,7 +18,7 @@ def teacher_by_email(ctx: Context) -> Outcome:
     body = first.json()
     teachers = member(body, "users")
     if first.status != 200 or not isinstance(teachers, list):
-        raise Finding(f"GET /teachers answered {first.status}", first)
+        raise Finding(f"GET /teachers {answered(first)}", first)
     email = next((t.get("email") for t in teachers
                   if isinstance(t, dict) and "@" in str(t.get("email") or "")), None)
     if email is None:
@@ -27,7 +27,7 @@ def teacher_by_email(ctx: Context) -> Outcome:
     body = found.json()
     matches = member(body, "users")
     if found.status != 200 or not isinstance(matches, list):
-        raise Finding(f"the e-mail filter answered {found.status}", found)
+        raise Finding(f"the e-mail filter {answered(found)}", found)
     if len(matches) != 1:
         raise Finding(f"filter=email='{email}' found {len(matches)} teachers, not 1", found)
     return passed(f"email='{email}' found exactly one teacher", found)
@@ -44,7 +44,7 @@ def large_pages(ctx: Context) -> Outcome:
     classes = member(body, "classes")
     total = exchange.headers.get("x-total-count", "")
     if exchange.status != 200 or not isinstance(classes, list):
-        raise Finding(f"GET /classes?limit=10000 answered {exchange.status}", exchange)
+        raise Finding(f"GET /classes?limit=10000 {answered(exchange)}", exchange)
     if total.isdigit() and len(classes) < min(10_000, int(total)):
         raise Finding(f"limit=10000 gave {len(classes)} of {total} classes", exchange)
     return passed(f"limit=10000 gave {len(classes)} classes", exchange)

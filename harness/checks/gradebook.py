@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from ..engine import Finding, Outcome, passed
 from ..target import BudgetExceeded, Exchange, Target
-from .context import Context
+from .context import Context, answered
 from .dates import parse_date
 from .support import check, evidence, few, member, ref_id, status_payload_errors
 
@@ -269,7 +269,7 @@ class Writer:
             "title": f"Harness {sid[len(ID_PREFIX):][:8]}"})
         if exchange.status not in CREATED:
             raise Finding(f"the class has no category a line item could use, and PUT "
-                          f"/categories/{sid} answered {exchange.status}", exchange)
+                          f"/categories/{sid} {answered(exchange)}", exchange)
         self.category_id = sid
         return exchange
 
@@ -284,7 +284,7 @@ class Writer:
                 left.append(f"{collection}/{sid}")
                 continue
             if exchange.status not in (*DELETED, 404):
-                left.append(f"{collection}/{sid} (DELETE answered {exchange.status})")
+                left.append(f"{collection}/{sid} (DELETE {answered(exchange)})")
         return left
 
 
@@ -377,7 +377,7 @@ def _read_back(writer: Writer, collection: str, sent: dict, what: str) -> Exchan
     body = exchange.json()
     record = member(body, key)
     if exchange.status != 200 or not isinstance(record, dict):
-        raise Finding(f"{what}: GET /{collection}/{sid} answered {exchange.status} without a "
+        raise Finding(f"{what}: GET /{collection}/{sid} {answered(exchange)} without a "
                       f"{key!r} object", exchange)
     differ = [f"{name} is {record.get(name)!r}, sent {value!r}"
               for name, value in sent.items()
@@ -405,7 +405,7 @@ def _gone(writer: Writer, collection: str, sid: str) -> tuple[Exchange, Exchange
     """DELETE a record and check a read afterwards: 404, or the record marked tobedeleted."""
     deleted = writer.delete(collection, sid)
     if deleted.status not in DELETED:
-        raise Finding(f"DELETE /{collection}/{sid} answered {deleted.status}", deleted)
+        raise Finding(f"DELETE /{collection}/{sid} {answered(deleted)}", deleted)
     after = writer.get(collection, sid)
     body = after.json()
     record = member(body, SINGULAR[collection])
@@ -413,7 +413,7 @@ def _gone(writer: Writer, collection: str, sid: str) -> tuple[Exchange, Exchange
                                and record.get("status") == "tobedeleted"):
         return deleted, after
     shown = record.get("status") if isinstance(record, dict) else None
-    raise Finding(f"DELETE /{collection}/{sid} answered {deleted.status}, but a read afterwards "
+    raise Finding(f"DELETE /{collection}/{sid} {answered(deleted)}, but a read afterwards "
                   f"answers {after.status}" + (f" with status {shown!r}" if shown else "")
                   + " (expected 404, or the record marked tobedeleted)", deleted, after)
 
@@ -464,7 +464,7 @@ def _flow(writer: Writer) -> Outcome:
         notes.append(f"extra credit refused with {answer.status}")
     else:
         raise Finding(f"a result scored above the line item's resultValueMax ({RESULT_MAX:g}) "
-                      f"answered {answer.status}: neither stored nor refused with a status "
+                      f"{answered(answer)}: neither stored nor refused with a status "
                       "body", answer)
     exempt = {**result, "scoreStatus": "exempt", "dateLastModified": _now(),
               "score": None if writer.target.version == "1.2" else 0.0,

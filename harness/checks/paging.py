@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from ..engine import Finding, Outcome, passed
-from .context import Context
+from .context import Context, answered
 from .support import check, member, refused_cleanly
 
 MAX_WALK_PAGES = 200
@@ -22,7 +22,7 @@ def limit_is_honoured(ctx: Context) -> Outcome:
     body = exchange.json()
     records = member(body, "users")
     if exchange.status != 200 or not isinstance(records, list):
-        raise Finding(f"GET /users?limit=3 answered {exchange.status}", exchange)
+        raise Finding(f"GET /users?limit=3 {answered(exchange)}", exchange)
     if len(records) > 3:
         raise Finding(f"asked for 3 users, got {len(records)}", exchange)
     return passed(f"limit=3 gave {len(records)} records", exchange)
@@ -49,7 +49,7 @@ def walk_matches_total(ctx: Context) -> Outcome:
         body = exchange.json()
         records = member(body, "classes")
         if exchange.status != 200 or not isinstance(records, list):
-            raise Finding(f"page at offset {offset} answered {exchange.status}", exchange)
+            raise Finding(f"page at offset {offset} {answered(exchange)}", exchange)
         header = exchange.headers.get("x-total-count")
         if header is None or not header.isdigit():
             raise Finding("no X-Total-Count header (or not a number)", exchange)
@@ -82,7 +82,7 @@ def past_the_end_is_empty(ctx: Context) -> Outcome:
     exchange = ctx.target.get("/orgs", {"offset": 1_000_000})
     body = exchange.json()
     if exchange.status != 200 or not isinstance(body, dict) or body.get("orgs") != []:
-        raise Finding(f"offset past the end answered {exchange.status}: "
+        raise Finding(f"offset past the end {answered(exchange)}: "
                       f"{exchange.text[:120]}", exchange)
     return passed("past the end: 200 with an empty list", exchange)
 
@@ -113,7 +113,7 @@ def link_walk_ends(ctx: Context) -> Outcome:
     build next/last from the current offset, the limit and X-Total-Count."""
     first = ctx.first_page("users")
     if first.status != 200:
-        raise Finding(f"the first page of /users answered {first.status}", first)
+        raise Finding(f"the first page of /users {answered(first)}", first)
     # Without X-Total-Count (OR-PAGE-002's finding) the walk still runs, uncompared.
     total_header = first.headers.get("x-total-count", "")
     total = int(total_header) if total_header.isdigit() else None
@@ -126,7 +126,7 @@ def link_walk_ends(ctx: Context) -> Outcome:
         body = exchange.json()
         records = member(body, "users")
         if exchange.status != 200 or not isinstance(records, list):
-            raise Finding(f"a page of the Link walk answered {exchange.status} without a "
+            raise Finding(f"a page of the Link walk {answered(exchange)} without a "
                           "users list", exchange)
         seen += [r.get("sourcedId") for r in records if isinstance(r, dict)]
         rels = links(exchange.headers.get("link"))
@@ -167,7 +167,7 @@ def pages_hold_a_hundred(ctx: Context) -> Outcome:
     records = member(body, "users")
     total = exchange.headers.get("x-total-count", "")
     if exchange.status != 200 or not isinstance(records, list) or not total.isdigit():
-        raise Finding(f"GET /users?limit=100 answered {exchange.status}", exchange)
+        raise Finding(f"GET /users?limit=100 {answered(exchange)}", exchange)
     expected = min(100, int(total))
     if len(records) < expected:
         raise Finding(f"asked for 100 of {total} users, got {len(records)}: the page size is "

@@ -10,7 +10,7 @@ from specs.catalogue import collection_envelopes, record_envelopes
 
 from ..engine import REGISTRY, Finding, Offenders, evidence_of, few, guard
 from ..target import Exchange, Incident
-from .context import Context, Walk, member
+from .context import Context, Walk, answered, member
 
 __all__ = ["CORE", "SINGULAR", "Offenders", "by_id", "check", "code_minor", "evidence",
            "evidence_of", "few", "first_records", "incidents_finding", "index_of", "member",
@@ -40,7 +40,7 @@ def first_records(ctx: Context, collection: str) -> list:
     exchange = ctx.first_page(collection)
     body = exchange.json()
     if exchange.status != 200 or not isinstance(body, dict):
-        raise Finding(f"GET /{collection} answered {exchange.status}", exchange)
+        raise Finding(f"GET /{collection} {answered(exchange)}", exchange)
     records = body.get(CORE[collection])
     if not isinstance(records, list):
         raise Finding(f"GET /{collection} has no {CORE[collection]!r} list", exchange)
@@ -93,14 +93,18 @@ def code_minor(body: object, version: str) -> str | None:
 def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
     """Why the body is not the version's status payload (empty when it is one)."""
     name = "imsx_StatusInfoDType" if version == "1.2" else "statusInfoSet"
-    return [e.message for e in validator(version, name).iter_errors(exchange.json())]
+    body = exchange.json()
+    if body is None:
+        kind = exchange.headers.get("content-type", "no content type").split(";")[0]
+        return [f"the body is not JSON ({kind})" if exchange.text.strip() else "the body is empty"]
+    return [e.message for e in validator(version, name).iter_errors(body)]
 
 
 def refused_cleanly(exchange: Exchange, version: str, statuses: tuple[int, ...]) -> str | None:
     """Why the answer is not a clean refusal: one of ``statuses`` with the version's status
     payload (None when it is one)."""
     if exchange.status not in statuses:
-        return f"answered {exchange.status}"
+        return answered(exchange)
     errors = status_payload_errors(exchange, version)
     return f"not a status payload: {errors[0]}" if errors else None
 

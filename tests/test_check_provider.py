@@ -3,15 +3,12 @@ provider (the mock with one defect) is caught by its check and by nothing else."
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -22,86 +19,21 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
-from .asgi import answer_of, send_answer
+from .broken_providers import (
+    VALID_TOKEN,
+    Defect,
+    Hostile,
+    Slow,
+    extra_key_in_orgs,
+    rewrite_query,
+    school_classes_as_orgs,
+    scopes_ignored,
+    unknown_route_is_200,
+    unknown_user_is_500,
+    without_token_allowed,
+)
 from .conftest import make_district
 from .live_server import live_server
-
-Body = Callable[[str, dict], dict | None]
-
-
-class Defect:
-    """The mock with one deliberate defect, as ASGI middleware: it may rewrite the request
-    (path, query, headers) and the JSON response of matching requests."""
-
-    def __init__(self, app, request=None, response: Body | None = None,
-                 drop_header: bytes | None = None,
-                 rewrite_link: Callable[[str], str] | None = None,
-                 accept_any_secret: bool = False) -> None:
-        self.app, self.request, self.response, self.drop_header = app, request, response, \
-            drop_header
-        self.rewrite_link = rewrite_link
-        self.accept_any_secret = accept_any_secret
-
-    async def __call__(self, scope, receive, send) -> None:
-        if self.accept_any_secret and scope["type"] == "http" and \
-                scope["path"].endswith("/oauth2/token"):
-            right = base64.b64encode(b"h:h-secret")
-            scope = {**scope, "headers": [(k, b"Basic " + right if k == b"authorization" else v)
-                                          for k, v in scope["headers"]]}
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        if self.request:
-            scope = self.request(dict(scope))
-        status, headers, body = await answer_of(self.app, scope, receive)
-        if self.drop_header:
-            headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
-        if self.rewrite_link:
-            headers = [(k, self.rewrite_link(v.decode()).encode() if k.lower() == b"link"
-                        else v) for k, v in headers]
-        if self.response and body.strip().startswith((b"{", b"[")):  # not a bare 201/204
-            changed = self.response(scope["path"], json.loads(body))
-            if changed is not None:
-                status, body = changed["status"], json.dumps(changed["body"]).encode()
-        await send_answer(send, status, headers, body)
-
-
-def _query(scope: dict, change: Callable[[dict], dict]) -> dict:
-    params = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
-    scope["query_string"] = urlencode(change(params)).encode()
-    return scope
-
-
-def _without_token_allowed(scope: dict) -> dict:
-    headers = scope["headers"]
-    if not any(k == b"authorization" for k, _ in headers):
-        scope["headers"] = [*headers, (b"authorization", VALID_TOKEN["value"].encode())]
-    return scope
-
-
-def _extra_key(path: str, body: dict) -> dict | None:
-    if path.endswith("/orgs") and isinstance(body.get("orgs"), list):
-        return {"status": 200, "body": {**body, "note": "extra"}}
-    return None
-
-
-def _school_classes_as_orgs(path: str, body: dict) -> dict | None:
-    if "/schools/" in path and path.endswith("/classes") and "classes" in body:
-        return {"status": 200, "body": {"orgs": body["classes"]}}
-    return None
-
-
-def _unknown_route_is_200(path: str, body: dict) -> dict | None:
-    if path.endswith("/noSuchCollection"):
-        return {"status": 200, "body": {"ok": True}}
-    return None
-
-
-def _unknown_user_is_500(path: str, body: dict) -> dict | None:
-    if "/users/" in path and "imsx_codeMajor" in body:
-        return {"status": 500, "body": {"error": "boom"}}
-    return None
-
 
 # The mock's tokens live an hour: too long for OR-AUTH-006 to wait out (it is skipped).
 SKIPPED_ON_MOCK = {"OR-AUTH-006"}
@@ -111,33 +43,26 @@ def expected_on_mock(checks) -> dict[str, str]:
     return {c.id: "skipped" if c.id in SKIPPED_ON_MOCK else "passed" for c in checks}
 
 
-def _scopes_ignored(path: str, body: dict) -> dict | None:
-    if path.endswith("/demographics") and "imsx_codeMajor" in body:
-        return {"status": 200, "body": {"demographics": []}}
-    return None
-
-
-VALID_TOKEN: dict[str, str] = {}
 DEFECTS = {
     "no X-Total-Count": ({"drop_header": b"x-total-count"}, {"OR-PAGE-002"}),
-    "limit ignored": ({"request": lambda s: _query(s, lambda p: {
+    "limit ignored": ({"request": lambda s: rewrite_query(s, lambda p: {
         **p, "limit": "10"} if p.get("limit") == "3" else p)}, {"OR-PAGE-001"}),
     # OR-API-001 (schemathesis) and OR-DISC-001 (every operation) also meet these.
-    "extra key in orgs": ({"response": _extra_key},
+    "extra key in orgs": ({"response": extra_key_in_orgs},
                           {"OR-SCHEMA-001", "OR-API-001", "OR-DISC-001"}),
     # Whatever the method: OR-ERR-006's DELETE of an unknown user meets the 500 too.
-    "unknown user is a 500": ({"response": _unknown_user_is_500},
+    "unknown user is a 500": ({"response": unknown_user_is_500},
                               {"OR-ERR-001", "OR-ERR-003", "OR-API-001", "OR-ERR-006"}),
-    "a nested endpoint with the wrong envelope": ({"response": _school_classes_as_orgs},
+    "a nested endpoint with the wrong envelope": ({"response": school_classes_as_orgs},
                                                   {"OR-DISC-001"}),
-    "limit=0 taken as the default": ({"request": lambda s: _query(s, lambda p: {
+    "limit=0 taken as the default": ({"request": lambda s: rewrite_query(s, lambda p: {
         **p, "limit": "100"} if p.get("limit") == "0" else p)}, {"OR-PAGE-006"}),
-    "an unknown route answers 200": ({"response": _unknown_route_is_200}, {"OR-ERR-004"}),
-    "scopes are not enforced": ({"response": _scopes_ignored}, {"OR-AUTH-005"}),
+    "an unknown route answers 200": ({"response": unknown_route_is_200}, {"OR-ERR-004"}),
+    "scopes are not enforced": ({"response": scopes_ignored}, {"OR-AUTH-005"}),
     "any secret gets a token": ({"accept_any_secret": True}, {"OR-AUTH-004"}),
     "next link loops back": ({"rewrite_link": lambda link: link.replace(
         "offset=100>", "offset=0>")}, {"OR-PAGE-004"}),
-    "no token needed": ({"request": _without_token_allowed}, {"OR-AUTH-001"}),
+    "no token needed": ({"request": without_token_allowed}, {"OR-AUTH-001"}),
 }
 
 
@@ -213,18 +138,6 @@ def test_the_command_line_writes_reports_and_exits_by_verdict(tmp_path: Path) ->
     assert len(unknown.stderr.strip().splitlines()) == 1 and "s3cret" not in unknown.stderr
 
 
-class Slow:
-    """A provider that takes its time over every OneRoster answer."""
-
-    def __init__(self, app, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"]:
-            await asyncio.sleep(self.seconds)
-        await self.app(scope, receive, send)
-
-
 def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
@@ -281,23 +194,6 @@ def test_check_provider_usage_errors_are_one_line(argv: list[str], message: str,
     assert main(["check", "provider", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
-
-
-class Hostile:
-    """A provider that answers every OneRoster request with something that is not OneRoster."""
-
-    def __init__(self, app, body: bytes, content_length: int | None = None) -> None:
-        self.app, self.body, self.content_length = app, body, content_length
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        length = self.content_length if self.content_length is not None else len(self.body)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(length).encode())]})
-        await send({"type": "http.response.body", "body": self.body})
 
 
 @pytest.mark.parametrize("body, length", [

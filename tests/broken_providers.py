@@ -7,7 +7,7 @@ The middleware, by what a defect can reach:
 
 * ``Defect``: the request scope (path, query, headers) and the JSON answer (status and body)
   of OneRoster requests; a header dropped, the Link header rewritten, any client secret taken
-  at the token URL.
+  at the token URL, any bearer token taken for the client's own.
 * ``Broken``: the request scope, or an answer of its own instead of the mock's; the JSON body.
 * ``QueryDefect``: the query parameters, and the JSON answer given the parameters; it keeps
   X-Total-Count true to a replaced page.
@@ -80,16 +80,19 @@ Body = Callable[[str, dict], dict | None]
 
 class Defect:
     """The mock with one deliberate defect, as ASGI middleware: it may rewrite the request
-    (path, query, headers) and the JSON response of matching requests."""
+    (path, query, headers) and the JSON response of matching requests. With
+    ``accept_any_token``, a GET whose bearer token the mock refuses (401) is answered as if it
+    carried the run's own token (``VALID_TOKEN``)."""
 
     def __init__(self, app, request=None, response: Body | None = None,
                  drop_header: bytes | None = None,
                  rewrite_link: Callable[[str], str] | None = None,
-                 accept_any_secret: bool = False) -> None:
+                 accept_any_secret: bool = False, accept_any_token: bool = False) -> None:
         self.app, self.request, self.response, self.drop_header = app, request, response, \
             drop_header
         self.rewrite_link = rewrite_link
         self.accept_any_secret = accept_any_secret
+        self.accept_any_token = accept_any_token
 
     async def __call__(self, scope, receive, send) -> None:
         if self.accept_any_secret and scope["type"] == "http" and \
@@ -103,6 +106,12 @@ class Defect:
         if self.request:
             scope = self.request(dict(scope))
         status, headers, body = await answer_of(self.app, scope, receive)
+        if self.accept_any_token and status == 401 and scope["method"] == "GET" \
+                and _bearer(scope):
+            scope = {**scope, "headers": [
+                (k, VALID_TOKEN["value"].encode() if k == b"authorization" else v)
+                for k, v in scope["headers"]]}
+            status, headers, body = await answer_of(self.app, scope, receive)
         if self.drop_header:
             headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
         if self.rewrite_link:
@@ -113,6 +122,11 @@ class Defect:
             if changed is not None:
                 status, body = changed["status"], json.dumps(changed["body"]).encode()
         await send_answer(send, status, headers, body)
+
+
+def _bearer(scope: dict) -> bool:
+    """Whether the request carries a bearer token (the scheme in any letter case)."""
+    return any(k == b"authorization" and v[:7].lower() == b"bearer " for k, v in scope["headers"])
 
 
 Rewrite = Callable[[dict], dict | None]
@@ -273,6 +287,20 @@ def scopes_ignored(path: str, body: dict) -> dict | None:
     return None
 
 
+def huge_refusals_of_users(size: int) -> Body:
+    """A response rewrite: a refusal of ``/users`` (401 and the like) padded to ``size`` bytes,
+    as a provider that puts a whole log into its error page would. The status and the headers
+    stay, so only the answer's size is wrong."""
+
+    def rewrite(path: str, body: dict) -> dict | None:
+        if not path.endswith("/users") or "imsx_codeMajor" not in body \
+                or "access token" not in str(body.get("imsx_description")):
+            return None
+        return {"status": 401, "body": {**body, "imsx_description": "x" * size}}
+
+    return rewrite
+
+
 def case_sensitive_bearer(scope: dict) -> dict:
     headers = []
     for key, value in scope["headers"]:
@@ -306,6 +334,40 @@ def unknown_route_is_200(path: str, body: dict) -> dict | None:
 def unknown_user_is_500(path: str, body: dict) -> dict | None:
     if "/users/" in path and "imsx_codeMajor" in body:
         return {"status": 500, "body": {"error": "boom"}}
+    return None
+
+
+def by_id_answers(collection: str, other_id: str) -> Callable[[dict], dict]:
+    """A request rewrite: ``GET /<collection>/{id}`` is answered with the record ``other_id``,
+    whatever id was asked for (a get-by-id that looks up the wrong key)."""
+
+    def request(scope: dict) -> dict:
+        head, _, asked = scope["path"].rpartition("/")
+        if head.endswith(f"/rostering/v1p2/{collection}") and asked != other_id:
+            scope["path"] = f"{head}/{other_id}"
+            scope["raw_path"] = scope["path"].encode()
+        return scope
+
+    return request
+
+
+def by_id_in_a_list(collection: str, key: str) -> Body:
+    """A response rewrite: ``GET /<collection>/{id}`` answers its record in a list under the
+    collection's envelope (``{"courses": [...]}``) instead of the singular ``key``."""
+
+    def rewrite(path: str, body: dict) -> dict | None:
+        if path.rpartition("/")[0].endswith(f"/{collection}") and isinstance(body.get(key), dict):
+            return {"status": 200, "body": {collection: [body[key]]}}
+        return None
+
+    return rewrite
+
+
+def unknown_filter_field_is_200(path: str, body: dict) -> dict | None:
+    """``/users`` answers a filter on a field users do not have with an empty page, as if the
+    filter matched nothing, instead of 400 invalid_filter_field."""
+    if path.endswith("/users") and "invalid_filter_field" in json.dumps(body):
+        return {"status": 200, "body": {"users": []}}
     return None
 
 

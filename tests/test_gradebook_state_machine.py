@@ -41,6 +41,7 @@ from hypothesis.stateful import (
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
+from mock_provider.state import mock_state
 from mock_provider.store import Store
 
 from .conftest import examples
@@ -128,9 +129,7 @@ def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mock]:
                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin):
                 yield Mock(url, api, admin, db, mine, _classes(db))
     finally:
-        writer = getattr(app.state, "gradebook_writer", None)
-        if writer is not None:
-            writer.close()
+        mock_state(app).close()  # the grade-book writer's connection
         db.close()
         mine.close()
         served.close()

@@ -656,3 +656,48 @@ def updates_not_stored() -> Before:
         return None
 
     return before
+
+
+def second_clause_ignored(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, v.split(" AND ")[0] if k == "filter" else v) for k, v in query_params(scope)]).encode()
+    return scope
+
+
+def students_only(scope: dict) -> dict:
+    """/users serves only the 60 students (a district smaller than one page of 100)."""
+    if scope["path"].endswith("/users"):
+        scope["query_string"] = urlencode(
+            [*query_params(scope), ("filter", "roles.role='student'")]).encode()
+    return scope
+
+
+def limits_taken_as_given(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, "100" if k == "limit" and v in ("0", "-1") else v)
+         for k, v in query_params(scope)]).encode()
+    return scope
+
+
+def delta_filter_at_finer_precision(scope: dict) -> dict:
+    """Stored stamps carry microseconds the answers leave out: every user is 'later' than the
+    stamp it is served with, so the delta filter returns them all."""
+    scope["query_string"] = urlencode(
+        [(k, v) for k, v in query_params(scope)
+         if not (k == "filter" and v.startswith("dateLastModified>'"))]).encode()
+    return scope
+
+
+def status_payload_in_1_1_spelling(body: dict) -> dict | None:
+    minor = body.get("imsx_CodeMinor")
+    if not isinstance(minor, dict):
+        return None
+    body = {k: v for k, v in body.items() if k != "imsx_CodeMinor"}
+    body["imsx_codeMinor"] = minor["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    return body
+
+
+def offset_ignored(scope: dict) -> dict:
+    scope["query_string"] = urlencode(
+        [(k, v) for k, v in query_params(scope) if k != "offset"]).encode()
+    return scope

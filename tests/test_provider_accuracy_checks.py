@@ -25,12 +25,18 @@ from .broken_providers import (
     bad_date_is_500,
     blank_fields_ignored,
     case_sensitive_bearer,
+    delta_filter_at_finer_precision,
     fields_ignored_on_single_records,
     html_for_other_methods,
+    limits_taken_as_given,
     nothing_after_the_one_stamp,
+    offset_ignored,
     one_stamp_for_everyone,
     parents_without_agents,
+    second_clause_ignored,
     second_org_without_primary,
+    status_payload_in_1_1_spelling,
+    students_only,
     terms_at_a_grading_period,
 )
 from .conftest import make_district
@@ -133,18 +139,12 @@ def test_a_delta_filter_that_cannot_be_judged_is_skipped_not_passed(district: Pa
     assert "every user has the same dateLastModified" in delta.message
 
 
-def _second_clause_ignored(scope: dict) -> dict:
-    scope["query_string"] = urlencode(
-        [(k, v.split(" AND ")[0] if k == "filter" else v) for k, v in _params(scope)]).encode()
-    return scope
-
-
 def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
     with Store(district) as store, \
             live_server(Broken(create_app(store, [connection]),
-                               request=_second_clause_ignored)) as url, \
+                               request=second_clause_ignored)) as url, \
             Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
         summary = run_checks(target, select("OR-FILTER-001"))
     result = summary.results[0]
@@ -155,20 +155,12 @@ def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district:
     assert not [item for item in result.items if item not in dropped]  # OR and single agree
 
 
-def _students_only(scope: dict) -> dict:
-    """/users serves only the 60 students (a district smaller than one page of 100)."""
-    if scope["path"].endswith("/users"):
-        scope["query_string"] = urlencode(
-            [*_params(scope), ("filter", "roles.role='student'")]).encode()
-    return scope
-
-
 def test_a_short_collection_without_x_total_count_is_not_a_short_page(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
     with Store(district) as store, \
             live_server(Broken(create_app(store, [connection]), drop_header=b"x-total-count",
-                               request=_students_only)) as url, \
+                               request=students_only)) as url, \
             Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
         summary = run_checks(target, select("OR-PAGE-005"))
     result = summary.results[0]
@@ -176,19 +168,12 @@ def test_a_short_collection_without_x_total_count_is_not_a_short_page(district: 
         "passed", "limit=100 gave 60 of 60 users (by a walk of /users)")
 
 
-def _limits_taken_as_given(scope: dict) -> dict:
-    scope["query_string"] = urlencode(
-        [(k, "100" if k == "limit" and v in ("0", "-1") else v)
-         for k, v in _params(scope)]).encode()
-    return scope
-
-
 def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
     with Store(district) as store, \
             live_server(Broken(create_app(store, [connection]),
-                               request=_limits_taken_as_given)) as url, \
+                               request=limits_taken_as_given)) as url, \
             Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
         summary = run_checks(target, select("OR-PAGE-006"))
     result = summary.results[0]
@@ -196,46 +181,22 @@ def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
     assert [i.split()[0] for i in result.items] == ["/orgs?limit=0", "/orgs?limit=-1"]
 
 
-def _delta_filter_at_finer_precision(scope: dict) -> dict:
-    """Stored stamps carry microseconds the answers leave out: every user is 'later' than the
-    stamp it is served with, so the delta filter returns them all."""
-    scope["query_string"] = urlencode(
-        [(k, v) for k, v in _params(scope)
-         if not (k == "filter" and v.startswith("dateLastModified>'"))]).encode()
-    return scope
-
-
 def test_a_delta_filter_at_a_finer_precision_than_served_is_named(district: Path) -> None:
-    summary = _run(district, request=_delta_filter_at_finer_precision,
-                   response=_one_stamp_for_everyone)
+    summary = _run(district, request=delta_filter_at_finer_precision,
+                   response=one_stamp_for_everyone)
     delta = next(r for r in summary.results if r.id == "OR-DATE-005")
     assert delta.status == "failed"
     assert "every one is served with exactly that dateLastModified, so the provider compares " \
            "at a finer precision than it serves" in delta.message
 
 
-def _status_payload_in_1_1_spelling(body: dict) -> dict | None:
-    minor = body.get("imsx_CodeMinor")
-    if not isinstance(minor, dict):
-        return None
-    body = {k: v for k, v in body.items() if k != "imsx_CodeMinor"}
-    body["imsx_codeMinor"] = minor["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
-    return body
-
-
 def test_a_1_2_status_payload_in_the_1_1_spelling_is_named_as_such(district: Path) -> None:
-    summary = _run(district, response=_status_payload_in_1_1_spelling)
+    summary = _run(district, response=status_payload_in_1_1_spelling)
     for check_id in ("OR-ERR-005", "OR-ERR-006"):  # client mistakes, other methods
         result = next(r for r in summary.results if r.id == check_id)
         assert result.status == "failed" and result.items
         assert all("it carries imsx_codeMinor, the 1.1 spelling; 1.2 puts the code in "
                    "imsx_CodeMinor" in item for item in result.items), result.items
-
-
-def _offset_ignored(scope: dict) -> dict:
-    scope["query_string"] = urlencode(
-        [(k, v) for k, v in _params(scope) if k != "offset"]).encode()
-    return scope
 
 
 def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district: Path) -> None:
@@ -244,7 +205,7 @@ def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
     with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]), request=_offset_ignored)) as url, \
+            live_server(Broken(create_app(store, [connection]), request=offset_ignored)) as url, \
             Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
         summary = run_checks(target, select("OR-REF-003,OR-ID-002"),
                              limits=WalkLimits(page_size=40, max_pages=10))

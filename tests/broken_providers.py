@@ -701,3 +701,17 @@ def offset_ignored(scope: dict) -> dict:
     scope["query_string"] = urlencode(
         [(k, v) for k, v in query_params(scope) if k != "offset"]).encode()
     return scope
+
+
+def datetimes_only_as_served(scope: dict) -> dict | tuple:
+    """A provider that parses filter date-times only in the one spelling it serves (no
+    fraction, Z): another ISO 8601 spelling of the same instant is refused."""
+    for key, value in query_params(scope):
+        if key == "filter" and re.search(r"(\.\d+Z|\+00:00)'", value):
+            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
+                    "imsx_description": "bad date-time",
+                    "imsx_CodeMinor": {"imsx_codeMinorField": [
+                        {"imsx_codeMinorFieldName": "TargetEndSystem",
+                         "imsx_codeMinorFieldValue": "invaliddata"}]}}
+            return 400, [(b"content-type", b"application/json")], json.dumps(body).encode()
+    return scope

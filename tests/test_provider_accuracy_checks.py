@@ -25,6 +25,7 @@ from .broken_providers import (
     bad_date_is_500,
     blank_fields_ignored,
     case_sensitive_bearer,
+    datetimes_only_as_served,
     delta_filter_at_finer_precision,
     fields_ignored_on_single_records,
     html_for_other_methods,
@@ -213,3 +214,17 @@ def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district
         assert result.status in ("failed", "warning"), result
         assert "at offset 40 repeats 40 records already read on earlier pages: the provider " \
                "ignores offset" in result.message
+
+
+def test_generated_filters_write_served_instants_other_iso_ways(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=datetimes_only_as_served)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-FILTER-001"))
+    result = summary.results[0]
+    assert result.status == "failed"
+    assert result.items and all(("+00:00'" in item or ".000Z'" in item) and "answered 400" in item
+                                for item in result.items), result.items

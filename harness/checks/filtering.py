@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from ..engine import Finding, Offenders, Outcome, passed
 from ..exchange import Exchange
-from ..oneroster.fields import Catalogue, Field, catalogue
+from ..oneroster.fields import Catalogue, Field, Kind, catalogue
 from ..oneroster.filters import (
     Contains,
     Filter,
@@ -153,8 +153,11 @@ class FilterPool:
 
         def of_field(name: str) -> st.SearchStrategy[Predicate | None]:
             ops = st.just(op) if op else st.sampled_from(self.ops[name])
-            return st.tuples(ops, st.sampled_from(self.values[name])).flatmap(
-                lambda pair: _valued(name, *pair))
+            timed = self.cat.fields[name].kind == Kind.DATETIME
+            values = st.sampled_from(self.values[name])
+            if timed:  # the served instant, as served or written another equivalent way
+                values = values.flatmap(lambda v: st.sampled_from(respellings(v)))
+            return st.tuples(ops, values).flatmap(lambda pair: _valued(name, *pair))
 
         return st.sampled_from(names).flatmap(of_field)
 
@@ -186,6 +189,24 @@ class FilterPool:
         except FilterError:
             return None
         return flt
+
+
+def respellings(value: str) -> list[str]:
+    """A UTC date-time as served, then the same instant written other ISO 8601 ways a client
+    may keep its watermark in (with milliseconds, with +00:00): a provider that compares
+    date-times as instants answers them all alike, one that compares text does not."""
+    if not value.endswith("Z") or "T" not in value:
+        return [value]
+    head = value[:-1]
+    millis = head if "." in head else head + ".000"
+    return [value, millis + "Z", head + "+00:00"]
+
+
+def respelled_note(flt: Filter) -> str:
+    """For a message: the predicates whose date-time is not written as served."""
+    odd = [p for p in flt.predicates if p.value.endswith(("+00:00", ".000Z"))]
+    return "".join(f"; {p.value!r} is a served instant written another ISO 8601 way: "
+                   "compare date-times as instants, not as text" for p in odd[:1])
 
 
 def _valued(name: str, op: str, value: str) -> st.SearchStrategy[Predicate | None]:
@@ -355,6 +376,7 @@ def generated_filters_agree(ctx: Context) -> Outcome:
             details.append(f"~ read {', '.join(c.value for c in CONTAINS)}: none agrees")
         if flt.logical:
             details += _clauses_alone(ctx, pool, flt, got, readings)
+        details[-1] += respelled_note(flt)
         partial = pool.walk.extent + ("" if got.complete else " (the answer was cut short)")
         failures.add(f"filter {text!r} on {path}: {'; '.join(details)}{partial}",
                      got.exchanges[0])

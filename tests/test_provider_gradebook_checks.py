@@ -30,7 +30,13 @@ from mock_provider.profiles import profile_for
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 
-from .asgi import answer_of, send_answer
+from .broken_providers import (
+    GradebookDefect,
+    delete_does_nothing,
+    unknown_class_is_500,
+    unknown_student_accepted,
+    updates_not_stored,
+)
 from .conftest import make_district
 from .live_server import live_server
 
@@ -176,67 +182,6 @@ def test_the_campus_flavor_needs_the_vendor_key(district: Path) -> None:
 
 # --- deliberately broken providers -----------------------------------------------------------
 
-Answer = tuple[int, bytes]
-Before = Callable[[str, str], Answer | None]  # (method, path) -> an answer instead of the mock's
-After = Callable[[str, str, int, bytes], Answer | None]  # + the mock's status and body
-
-
-class GradebookDefect:
-    """The mock with one grade-book defect, as ASGI middleware: ``before`` may answer a request
-    itself (the mock never sees it), ``after`` may rewrite the mock's answer."""
-
-    def __init__(self, app, before: Before | None = None, after: After | None = None) -> None:
-        self.app, self.before, self.after = app, before, after
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        method, path = scope["method"], scope["path"]
-        answer = self.before(method, path) if self.before else None
-        if answer is not None:
-            await send_answer(send, answer[0], [], answer[1])
-            return
-        status, headers, body = await answer_of(self.app, scope, receive)
-        changed = self.after(method, path, status, body) if self.after else None
-        status, body = changed or (status, body)
-        await send_answer(send, status, headers, body)
-
-
-def _put(collection: str, method: str, path: str) -> bool:
-    return method == "PUT" and f"/{collection}/" in path
-
-
-def _unknown_student_accepted(method: str, path: str, status: int, body: bytes) -> Answer | None:
-    if _put("results", method, path) and status == 422 and b"unknown student" in body:
-        return 201, b""
-    return None
-
-
-def _unknown_class_is_500(method: str, path: str, status: int, body: bytes) -> Answer | None:
-    if _put("lineItems", method, path) and status == 422 and b"unknown class" in body:
-        return 500, b'{"error": "boom"}'
-    return None
-
-
-def _delete_does_nothing(method: str, path: str) -> Answer | None:
-    return (204, b"") if method == "DELETE" else None
-
-
-def _updates_not_stored() -> Before:
-    """Line item PUTs after the first for a sourcedId answer 200 and store nothing."""
-    seen: set[str] = set()
-
-    def before(method: str, path: str) -> Answer | None:
-        if not _put("lineItems", method, path):
-            return None
-        if path in seen:
-            return 200, b""
-        seen.add(path)
-        return None
-
-    return before
-
 
 # name -> (how to run the broken provider, the check that catches it, words of its message,
 # whether the checker can still clean up after itself)
@@ -245,16 +190,16 @@ BROKEN: dict[str, tuple[dict, str, tuple[str, ...], bool]] = {
         {"settings": Settings(disabled_rules=frozenset({"dates_within_class_terms"}))},
         "OR-GB-003", ("after the class's terms", "answered 201 (accepted)"), True),
     "result for an unknown student accepted": (
-        {"defect": lambda app: GradebookDefect(app, after=_unknown_student_accepted)},
+        {"defect": lambda app: GradebookDefect(app, after=unknown_student_accepted)},
         "OR-GB-002", ("a result for an unknown student answered 201 (accepted)",), True),
     "DELETE does nothing": (
-        {"defect": lambda app: GradebookDefect(app, before=_delete_does_nothing)},
+        {"defect": lambda app: GradebookDefect(app, before=delete_does_nothing)},
         "OR-GB-001", ("DELETE /results/", "answers 200 with status 'active'"), False),
     "PUT update not stored": (
-        {"defect": lambda app: GradebookDefect(app, before=_updates_not_stored())},
+        {"defect": lambda app: GradebookDefect(app, before=updates_not_stored())},
         "OR-GB-001", ("after changing the line item's title", "(revised)"), True),
     "500 on a negative write": (
-        {"defect": lambda app: GradebookDefect(app, after=_unknown_class_is_500)},
+        {"defect": lambda app: GradebookDefect(app, after=unknown_class_is_500)},
         "OR-GB-002", ("a line item for an unknown class answered 500",), True),
 }
 

@@ -363,6 +363,37 @@ def by_id_in_a_list(collection: str, key: str) -> Body:
     return rewrite
 
 
+def renamed_envelope(where: Callable[[str], bool], old: str, new: str) -> Body:
+    """A response rewrite: answers on paths ``where`` accepts carry their data under ``new``
+    instead of the envelope key ``old`` (``/schools`` under ``schools``, not ``orgs``)."""
+
+    def rewrite(path: str, body: dict) -> dict | None:
+        if where(path) and old in body:
+            return {"status": 200, "body": {new if k == old else k: v for k, v in body.items()}}
+        return None
+
+    return rewrite
+
+
+_NESTED_CLASSES = re.compile(r"/v1p1/\w+/[^/]+/classes$")
+V11_SCHOOLS_AS_SCHOOLS = renamed_envelope(lambda p: p.endswith("/v1p1/schools"), "orgs",
+                                          "schools")
+V11_DEMOGRAPHICS_RECORD_AS_DEMOGRAPHIC = renamed_envelope(
+    lambda p: "/v1p1/demographics/" in p, "demographics", "demographic")
+# /schools/{id}/classes, /terms/{id}/classes, /users/{id}/classes and the like
+V11_NESTED_CLASSES_AS_SECTIONS = renamed_envelope(
+    lambda p: bool(_NESTED_CLASSES.search(p)), "classes", "sections")
+
+
+def users_without_username(path: str, body: dict) -> dict | None:
+    """Every user record lacks ``username``, which OneRoster 1.1 requires (1.2 does not)."""
+    records = body.get("users") if isinstance(body.get("users"), list) else (
+        [body["user"]] if isinstance(body.get("user"), dict) else [])
+    for record in records:
+        record.pop("username", None)
+    return {"status": 200, "body": body} if records else None
+
+
 def unknown_filter_field_is_200(path: str, body: dict) -> dict | None:
     """``/users`` answers a filter on a field users do not have with an empty page, as if the
     filter matched nothing, instead of 400 invalid_filter_field."""

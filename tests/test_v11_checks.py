@@ -6,7 +6,6 @@ defect, naming every operation that shows it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,17 @@ from mock_provider.profiles import profile_for
 from mock_provider.store import Store
 from specs import catalogue
 
+from .broken_providers import (
+    V11_DEMOGRAPHICS_RECORD_AS_DEMOGRAPHIC,
+    V11_NESTED_CLASSES_AS_SECTIONS,
+    V11_SCHOOLS_AS_SCHOOLS,
+    Body,
+    Defect,
+    renamed_envelope,
+    users_without_username,
+)
 from .conftest import make_district
 from .live_server import live_server
-from .test_provider_accuracy_checks import Broken
 
 CHECKS = "OR-CORE,OR-SCHEMA,OR-DISC,OR-API"
 APP = "springfield"
@@ -49,7 +56,7 @@ def _run(district: Path, version: str, auth: str = "oauth2", campus: bool = Fals
     settings = Settings(profile=profile_for("infinite-campus", APP)) if campus else Settings()
     with Store(district) as store:
         app = create_app(store, [connection], settings)
-        with live_server(Broken(app, **defect) if defect else app) as url:
+        with live_server(Defect(app, **defect) if defect else app) as url:
             base = url + (CAMPUS_BASE[version] if campus else "")
             token_url = url + (CAMPUS_TOKEN if campus else "/oauth2/token")
             with Target(base, "" if auth == "oauth1" else token_url, connection.client_id,
@@ -97,57 +104,19 @@ def test_a_rostering_only_campus_connection_is_not_granted_the_grade_book(
 
 # --- broken 1.1 providers -------------------------------------------------------------------
 
-Rewrite = Callable[[dict], dict | None]
-
-
-def _path_rewrite(matches: Callable[[str], bool], rewrite: Rewrite) -> dict:
-    """A Broken provider whose answers on matching paths are rewritten."""
-    seen: dict[str, str] = {}
-
-    def request(scope: dict) -> dict:
-        seen["path"] = scope["path"]
-        return scope
-
-    def response(body: dict) -> dict | None:
-        return rewrite(body) if matches(seen["path"]) else None
-
-    return {"request": request, "response": response}
-
-
-def _renamed(old: str, new: str) -> Rewrite:
-    def rewrite(body: dict) -> dict | None:
-        return {new if key == old else key: value for key, value in body.items()} \
-            if old in body else None
-    return rewrite
-
-
-def _without_username(body: dict) -> dict | None:
-    records = body.get("users") if isinstance(body.get("users"), list) else (
-        [body["user"]] if isinstance(body.get("user"), dict) else [])
-    for record in records:
-        record.pop("username", None)
-    return body if records else None
-
-
-_NESTED_CLASSES = re.compile(r"/v1p1/\w+/[^/]+/classes$")
-DEFECTS: dict[str, tuple[dict, set[str], set[str]]] = {
-    # defect -> (Broken's arguments, the checks that fire, the operations OR-DISC-001 names)
+DEFECTS: dict[str, tuple[Body, set[str], set[str]]] = {
+    # defect -> (the response rewrite, the checks that fire, the operations OR-DISC-001 names)
     "/schools answers under 'schools'": (
-        _path_rewrite(lambda p: p.endswith("/v1p1/schools"), _renamed("orgs", "schools")),
-        {"OR-CORE-001", "OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
+        V11_SCHOOLS_AS_SCHOOLS, {"OR-CORE-001", "OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
         {"getAllSchools"}),
     "/demographics/{id} answers under 'demographic'": (
-        _path_rewrite(lambda p: "/v1p1/demographics/" in p,
-                      _renamed("demographics", "demographic")),
-        {"OR-DISC-001"}, {"getDemographics"}),
+        V11_DEMOGRAPHICS_RECORD_AS_DEMOGRAPHIC, {"OR-DISC-001"}, {"getDemographics"}),
     "nested class lists answer under 'sections'": (
-        _path_rewrite(lambda p: bool(_NESTED_CLASSES.search(p)),
-                      _renamed("classes", "sections")),
-        {"OR-DISC-001"},
+        V11_NESTED_CLASSES_AS_SECTIONS, {"OR-DISC-001"},
         {"getClassesForSchool", "getClassesForTerm", "getClassesForCourse",
          "getClassesForStudent", "getClassesForTeacher", "getClassesForUser"}),
     "users without username": (
-        {"response": _without_username}, {"OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
+        users_without_username, {"OR-SCHEMA-001", "OR-DISC-001", "OR-API-001"},
         {op.operation_id for op in catalogue.operations("rostering", "1.1")
          if op.envelope in ("users", "user")}),
 }
@@ -156,7 +125,7 @@ DEFECTS: dict[str, tuple[dict, set[str], set[str]]] = {
 @pytest.mark.parametrize("name", sorted(DEFECTS))
 def test_each_1_1_defect_is_caught_naming_every_operation(district: Path, name: str) -> None:
     defect, expected, operations = DEFECTS[name]
-    summary = _run(district, "1.1", **defect)
+    summary = _run(district, "1.1", response=defect)
     fired = {r.id: r for r in summary.results if r.status == "failed"}
     assert set(fired) == expected, [(r.id, r.message) for r in summary.results]
     discovery = fired["OR-DISC-001"]
@@ -168,7 +137,7 @@ def test_each_1_1_defect_is_caught_naming_every_operation(district: Path, name: 
 
 
 def test_findings_name_the_envelope_and_the_json_path(district: Path) -> None:
-    schools = _run(district, "1.1", **DEFECTS["/schools answers under 'schools'"][0])
+    schools = _run(district, "1.1", response=V11_SCHOOLS_AS_SCHOOLS)
     found = {r.id: r for r in schools.results}
     assert list(found["OR-DISC-001"].items) == [
         "/schools (getAllSchools): (root): no 'orgs' key, as the OneRoster 1.1 document's "
@@ -182,7 +151,7 @@ def test_findings_name_the_envelope_and_the_json_path(district: Path) -> None:
     assert "not asked, their lists cannot be read (OR-CORE-001): /schools" in \
         found["OR-CORE-002"].message
 
-    users = _run(district, "1.1", **DEFECTS["users without username"][0])
+    users = _run(district, "1.1", response=users_without_username)
     found = {r.id: r for r in users.results}
     item = next(i for i in found["OR-DISC-001"].items if i.startswith("/users (getAllUsers)"))
     assert "users/0: 'username' is a required property" in item
@@ -197,8 +166,8 @@ def test_findings_name_the_envelope_and_the_json_path(district: Path) -> None:
 def test_the_same_defects_in_1_2_are_judged_by_the_1_2_document(district: Path) -> None:
     """A 1.2 run keeps its own document: a /schools envelope under 'schools' is caught with
     the 1.2 schema named."""
-    broken = _path_rewrite(lambda p: p.endswith("/v1p2/schools"), _renamed("orgs", "schools"))
-    found = {r.id: r for r in _run(district, "1.2", **broken).results}
+    broken = renamed_envelope(lambda p: p.endswith("/v1p2/schools"), "orgs", "schools")
+    found = {r.id: r for r in _run(district, "1.2", response=broken).results}
     assert list(found["OR-DISC-001"].items) == [
         "/schools (getAllSchools): (root): no 'orgs' key, as the OneRoster 1.2 document's "
         "OrgSetDType asks (the answer's keys: 'schools')"]

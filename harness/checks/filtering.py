@@ -437,8 +437,8 @@ def _case_probe(walk: Walk) -> str | None:
 
 
 @check("OR-FILTER-003", "The ~ (contains) operator ignores case",
-       "OneRoster 1.2 REST binding §3.5 filtering: ~ (contains); case is not specified",
-       severity="warning")
+       "OneRoster 1.2 REST binding §3.5 filtering: ~ (contains); case is not specified; 1.1 "
+       "the same", severity="warning")
 def contains_ignores_case(ctx: Context) -> Outcome:
     """``~`` is "contains". Whether it ignores case the spec does not say, but consumers use it
     for type-ahead search (``familyName~'smi'``) and expect Smith; this harness and the mock

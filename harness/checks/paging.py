@@ -14,7 +14,8 @@ from .support import check, member, refused_cleanly
 MAX_WALK_PAGES = 200
 
 
-@check("OR-PAGE-001", "limit is honoured", "OneRoster 1.2 REST binding §3.4 paging: limit")
+@check("OR-PAGE-001", "limit is honoured",
+       "OneRoster 1.2 REST binding §3.4 paging: limit; 1.1 the same")
 def limit_is_honoured(ctx: Context) -> Outcome:
     """``GET /users?limit=3`` must return at most 3 records. Fix: apply the client's limit (a
     provider may cap it lower, never return more)."""
@@ -29,7 +30,7 @@ def limit_is_honoured(ctx: Context) -> Outcome:
 
 
 @check("OR-PAGE-002", "A paging walk covers the collection once and matches X-Total-Count",
-       "OneRoster 1.2 REST binding §3.4 paging: offset, X-Total-Count")
+       "OneRoster 1.2 REST binding §3.4 paging: offset, X-Total-Count; 1.1 the same")
 def walk_matches_total(ctx: Context) -> Outcome:
     """Walking ``/classes`` (limit 50, or more for a big district so the walk stays under 100
     pages), each offset advanced by the records received, up to the first empty page, must
@@ -75,7 +76,7 @@ def walk_matches_total(ctx: Context) -> Outcome:
 
 
 @check("OR-PAGE-003", "A page past the end is an empty list",
-       "OneRoster 1.2 REST binding §3.4 paging")
+       "OneRoster 1.2 REST binding §3.4 paging; 1.1 the same")
 def past_the_end_is_empty(ctx: Context) -> Outcome:
     """``GET /orgs?offset=1000000`` must answer 200 with an empty ``orgs`` list, not an error.
     Fix: treat an offset beyond the collection as an empty page."""
@@ -105,7 +106,7 @@ def _offset(url: str) -> int:
 
 
 @check("OR-PAGE-004", "Link rel=next walks the whole collection and ends at rel=last",
-       "OneRoster 1.2 REST binding §3.4 paging: Link header (RFC 8288)")
+       "OneRoster 1.2 REST binding §3.4 paging: Link header (RFC 8288); 1.1 the same")
 def link_walk_ends(ctx: Context) -> Outcome:
     """Consumers page by following ``Link: <...>; rel="next"``. Starting at the first page of
     ``/users``, the next links must visit every record once, never come back to a page
@@ -157,7 +158,8 @@ def link_walk_ends(ctx: Context) -> Outcome:
 
 
 @check("OR-PAGE-005", "A page holds what was asked, up to the default of 100",
-       "OneRoster 1.2 REST binding §3.4 paging: default limit 100", severity="warning")
+       "OneRoster 1.2 REST binding §3.4 paging: default limit 100; 1.1 the same",
+       severity="warning")
 def pages_hold_a_hundred(ctx: Context) -> Outcome:
     """``limit=100`` is the spec's default page size; a provider that returns fewer records
     while more exist forces consumers into many more requests, and the ones that stop at a
@@ -187,7 +189,8 @@ BAD_PAGING = ({"limit": "0"}, {"limit": "-1"}, {"limit": "ten"}, {"offset": "-5"
 
 
 @check("OR-PAGE-006", "Invalid limit and offset values answer 400 invalid data",
-       "OneRoster 1.2 REST binding §3.4 and OpenAPI minimums: limit >= 1, offset >= 0")
+       "OneRoster 1.2 REST binding §3.4 and OpenAPI minimums: limit >= 1, offset >= 0; 1.1: "
+       "the same minimums, 400 with a statusInfoSet")
 def bad_paging_refused(ctx: Context) -> Outcome:
     """``limit=0``, ``limit=-1``, ``limit=ten``, ``offset=-5`` and ``offset=1e3`` break the
     documented minimums and types; certified providers answer 400 with an imsx_StatusInfo

@@ -30,6 +30,10 @@ class Profile:
     def resolve_path_ids(self, request: Request, version: str) -> None:
         """Rewrite path parameters given in this flavor's id forms to stored sourcedIds."""
 
+    def resolve_body_ids(self, request: Request, version: str, record: dict) -> None:
+        """Rewrite the references of an incoming (written) record given in this flavor's id
+        forms to stored sourcedIds, in place."""
+
     def filter_translation(self, request: Request, version: str,
                            table: str) -> Translate | None:
         """How this flavor's filter values map to stored values, for fields it serves

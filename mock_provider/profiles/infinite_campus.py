@@ -63,6 +63,18 @@ class InfiniteCampus(Profile):
             if guid is not None:
                 params[name] = guid
 
+    def resolve_body_ids(self, request: Request, version: str, record: dict) -> None:
+        # A 1.1 client writes back the user ids it was served (a result's student s200123).
+        if version != "1.1":
+            return
+        conn = shared(request).store.conn
+        for value in record.values():
+            for ref in value if isinstance(value, list) else [value]:
+                if isinstance(ref, dict) and isinstance(ref.get("sourcedId"), str):
+                    guid = guid_for_legacy(conn, ref["sourcedId"])
+                    if guid is not None:
+                        ref["sourcedId"] = guid
+
     def filter_translation(self, request: Request, version: str,
                            table: str) -> Translate | None:
         if version != "1.1":

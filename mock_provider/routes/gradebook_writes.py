@@ -81,6 +81,7 @@ def put_endpoint(version: str, table: str) -> Endpoint:
         _authorize_write(request, version, table, "PUT", rules)
         req = _write_request(request, version, table, rules)
         sent = parse_body(await request.body(), req)
+        settings.profile.resolve_body_ids(request, version, sent)
         writer = shared(request).writer()
         created = await run_in_threadpool(writer.run, lambda conn: put_record(conn, req, sent))
         status = 201 if created else settings.update_status

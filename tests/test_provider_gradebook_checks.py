@@ -465,6 +465,30 @@ def test_every_update_not_stored_is_listed(district: Path) -> None:
     assert f"and {len(result.items) - 3} more" in result.message
 
 
+def _no_grade_book(method: str, path: str) -> Answer | None:
+    return (404, b"<html><body>Cannot GET</body></html>") if "/gradebook/" in path else None
+
+
+def _read_only_grade_book(method: str, path: str) -> Answer | None:
+    return (405, b"") if method == "PUT" else None
+
+
+@pytest.mark.parametrize("before, words", [
+    (_no_grade_book, "the provider serves no grade book (GET /lineItems answered 404"),
+    (_read_only_grade_book, "does not take grade-book writes: the first PUT /"),
+])
+def test_a_provider_without_grade_book_writes_skips_them(district: Path, before: Before,
+                                                         words: str) -> None:
+    """A rostering-only provider, or one whose grade book is for reading only (OneRoster's
+    Gradebook Pull), is not a finding."""
+    fingerprint = _fingerprint(district)
+    summary = _run(district, defect=lambda app: GradebookDefect(app, before=before))
+    assert _statuses(summary) == {c: "skipped" for c in MY_CHECKS}
+    assert all(words in r.message for r in summary.results), [r.message for r in
+                                                              summary.results]
+    assert _fingerprint(district) == fingerprint
+
+
 # --- Target.send --------------------------------------------------------------------------
 
 

@@ -64,8 +64,9 @@ def partner_write_flow(ctx: Context) -> Outcome:
     equal in every field sent; PUT a result ("fully graded", a score) for the enrolled student
     and read it back; DELETE the result and the line item (204 or 200), after which a read
     answers 404 or shows the record tobedeleted. Updates are OR-GB-004's. Skipped when the
-    connection may not write the grade book. Everything written is deleted again even when the
-    check fails. Fix: store every field of a PUT as sent and make a DELETE stick."""
+    connection may not write the grade book (or the provider serves none, or serves it for
+    reading only). Everything written is deleted again even when the check fails. Fix: store
+    every field of a PUT as sent and make a DELETE stick."""
     return run_writes(ctx, _flow)
 
 
@@ -149,8 +150,8 @@ def unknown_references_refused(ctx: Context) -> Outcome:
     item for a class that does not exist, a result for a student that does not exist, and a
     result for a line item that does not exist. The probes use ids of the checker's own;
     anything a provider stores anyway is deleted again. Skipped when the connection may not
-    write the grade book. Fix: resolve every GUIDRef of a write before storing it, and answer
-    the status payload."""
+    write the grade book (or the provider serves none, or serves it for reading only). Fix:
+    resolve every GUIDRef of a write before storing it, and answer the status payload."""
     return run_writes(ctx, _unknown_references)
 
 
@@ -185,9 +186,9 @@ def campus_write_rules(ctx: Context) -> Outcome:
     provider stores anyway is deleted again. A warning under the ``spec`` profile (the spec
     does not require these rules; it only suggests the enrollment one) and an error under
     ``campus``, since an LMS written against Campus expects the refusals. Skipped when the
-    connection may not write the grade book. Fix: check dates against the class's terms, the
-    student against the class roster and the title against the class's line items and
-    Campus's length before storing."""
+    connection may not write the grade book (or the provider serves none, or serves it for
+    reading only). Fix: check dates against the class's terms, the student against the class
+    roster and the title against the class's line items and Campus's length before storing."""
     return run_writes(ctx, _campus_rules)
 
 
@@ -235,9 +236,10 @@ def updates_are_stored(ctx: Context) -> Outcome:
     resultValueMax, which Infinite Campus and Google keep; a provider may refuse it with a 4xx
     status body, and that is noted, not failed), then "exempt". Each update must be answered
     200, 201 or 204 and read back equal in every field sent; every difference of every record
-    is listed. Skipped when the connection may not write the grade book. Everything written
-    is deleted again. Fix: treat a PUT to an existing sourcedId as a full replacement and store
-    every field as sent."""
+    is listed. Skipped when the connection may not write the grade book (or the provider
+    serves none, or serves it for reading only). Everything written is deleted again. Fix:
+    treat a PUT to an existing sourcedId as a full replacement and store every field as
+    sent."""
     return run_writes(ctx, _updates)
 
 
@@ -342,8 +344,9 @@ def malformed_writes_refused(ctx: Context) -> Outcome:
     (the spec spells it ``fully graded``). Each is otherwise valid: the results are for an
     enrolled student on a line item of the checker's own. Every write not refused properly is
     listed. Anything a provider stores anyway is deleted again. Skipped when the connection may
-    not write the grade book. Fix: parse the body strictly, check the envelope and the schema
-    before anything else, and answer the status payload."""
+    not write the grade book (or the provider serves none, or serves it for reading only).
+    Fix: parse the body strictly, check the envelope and the schema before anything else, and
+    answer the status payload."""
     return run_writes(ctx, _malformed)
 
 

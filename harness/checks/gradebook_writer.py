@@ -4,9 +4,12 @@ compare it with what was sent.
 
 These are the only checks that change the provider's data, so they are careful about it:
 
-* They run only when the connection may write the grade book: when the token names its scopes
-  and lacks ``gradebook.createput`` or ``gradebook.delete``, or when the first write of a check
-  answers 401 or 403, the check is skipped (a rostering-only connection is not a finding).
+* They run only when the provider serves a grade book the connection may write: when the token
+  names its scopes and lacks ``gradebook.createput`` or ``gradebook.delete``, when the provider
+  serves no grade book at all (``GET /lineItems`` and ``GET /classes/{id}/lineItems`` both
+  answer 404, 405 or 501), when the first write of a check answers 401 or 403, or when it
+  answers 405 or 501 (a read-only grade book, which OneRoster's Gradebook Pull conformance
+  allows), the check is skipped: a rostering-only provider or connection is not a finding.
 * Every record they write has a fresh id of their own (``harness-<uuid4>``); they never
   modify or delete a record they did not create.
 * Whatever a check wrote is deleted before the check ends, whether it passed or failed
@@ -36,6 +39,8 @@ WRITE_BUDGET = 25  # requests a check may need (OR-GB-004: 18 at most, cleanup i
 CREATED = (200, 201)  # PUT: the OpenAPI lists 201; 200 for an update is common practice
 UPDATED = (200, 201, 204)  # PUT to an existing record: 200 usually; 201 and 204 are seen too
 DELETED = (200, 204)  # DELETE: the OpenAPI lists 204; Google also accepts 200
+NOT_OFFERED = (404, 405, 501)  # a read of an operation the provider does not have
+READ_ONLY = (405, 501)  # a write to a grade book that is served for reading only
 RESULT_MAX = 10.0
 SINGULAR = {"categories": "category", "lineItems": "lineItem", "results": "result"}
 SERVER_FIELDS = ("sourcedId", "status", "dateLastModified")
@@ -144,6 +149,10 @@ class Writer:
                        f"{' and '.join(WRITE_SCOPES)}, a supported connection"
                        + (", and for Infinite Campus a vendor key)"
                           if exchange.status == 401 else ")"))
+        if self.writes == 1 and exchange.status in READ_ONLY:
+            raise Skip(f"the provider does not take grade-book writes: the first PUT "
+                       f"/{collection}/{sid} {answered(exchange)} (a grade book served for "
+                       "reading only)")
         rejected = exchange.status is not None and 400 <= exchange.status < 500
         if not rejected and (collection, sid) not in self.created:
             self.created.append((collection, sid))
@@ -201,10 +210,30 @@ def _writable(ctx: Context) -> tuple[Plan | None, str]:
     plan = plan_for(ctx)
     if isinstance(plan, str):
         return None, plan
+    absent = _not_served(ctx, plan)
+    if absent:
+        return None, absent
     if target.max_requests - target.requests < WRITE_BUDGET:
         return None, (f"fewer than {WRITE_BUDGET} requests of the run's budget are left, too "
                       "few to write and clean up again")
     return plan, ""
+
+
+def _not_served(ctx: Context, plan: Plan) -> str:
+    """Why the provider serves no grade book at all ("" when it serves one); asked once per
+    run. Both reads must be missing: a provider may offer only the class's line items."""
+    if "gradebook-absent" not in ctx.cache:
+        answers = []
+        for path in ("/lineItems", f"/classes/{quote(plan.class_id, safe='')}/lineItems"):
+            exchange = ctx.target.send("GET", path, {"limit": 1}, service="gradebook")
+            if exchange.status not in NOT_OFFERED:
+                ctx.cache["gradebook-absent"] = ""
+                break
+            answers.append(f"GET {path} {answered(exchange)}")
+        else:
+            ctx.cache["gradebook-absent"] = ("the provider serves no grade book ("
+                                             + "; ".join(answers) + ")")
+    return ctx.cache["gradebook-absent"]
 
 
 def run_writes(ctx: Context, body: Callable[[Writer], Outcome]) -> Outcome:

@@ -31,7 +31,20 @@ from mock_provider.state import mock_state
 from mock_provider.store import Store
 from specs import validator
 
-from .asgi import answer_of, send_answer
+from .broken_providers import (
+    Before,
+    GradebookDefect,
+    answer_of,
+    delete_does_nothing,
+    malformed_answered_with_html,
+    no_grade_book,
+    read_only_grade_book,
+    schema_error_is_500,
+    send_answer,
+    unknown_class_is_500,
+    unknown_student_accepted,
+    updates_not_stored,
+)
 from .conftest import make_district
 from .live_server import live_server
 
@@ -315,80 +328,6 @@ def test_the_checkers_own_writes_are_valid_where_campus_is_strictest(district: P
 
 # --- deliberately broken providers -----------------------------------------------------------
 
-Answer = tuple[int, bytes]
-Before = Callable[[str, str], Answer | None]  # (method, path) -> an answer instead of the mock's
-After = Callable[[str, str, int, bytes], Answer | None]  # + the mock's status and body
-
-
-class GradebookDefect:
-    """The mock with one grade-book defect, as ASGI middleware: ``before`` may answer a request
-    itself (the mock never sees it), ``after`` may rewrite the mock's answer."""
-
-    def __init__(self, app, before: Before | None = None, after: After | None = None) -> None:
-        self.app, self.before, self.after = app, before, after
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        method, path = scope["method"], scope["path"]
-        answer = self.before(method, path) if self.before else None
-        if answer is not None:
-            await send_answer(send, answer[0], [], answer[1])
-            return
-        status, headers, body = await answer_of(self.app, scope, receive)
-        changed = self.after(method, path, status, body) if self.after else None
-        status, body = changed or (status, body)
-        await send_answer(send, status, headers, body)
-
-
-def _put(collection: str, method: str, path: str) -> bool:
-    return method == "PUT" and f"/{collection}/" in path
-
-
-def _unknown_student_accepted(method: str, path: str, status: int, body: bytes) -> Answer | None:
-    if _put("results", method, path) and status == 422 and b"unknown student" in body:
-        return 201, b""
-    return None
-
-
-def _unknown_class_is_500(method: str, path: str, status: int, body: bytes) -> Answer | None:
-    if _put("lineItems", method, path) and status == 422 and b"unknown class" in body:
-        return 500, b'{"error": "boom"}'
-    return None
-
-
-def _delete_does_nothing(method: str, path: str) -> Answer | None:
-    return (204, b"") if method == "DELETE" else None
-
-
-def _updates_not_stored(*collections: str) -> Before:
-    """PUTs to ``collections`` after the first for a sourcedId answer 200 and store nothing."""
-    seen: set[str] = set()
-
-    def before(method: str, path: str) -> Answer | None:
-        if not any(_put(collection, method, path) for collection in collections):
-            return None
-        if path in seen:
-            return 200, b""
-        seen.add(path)
-        return None
-
-    return before
-
-
-def _malformed_answered_with_html(method: str, path: str, status: int, body: bytes
-                                  ) -> Answer | None:
-    if method == "PUT" and status == 400:
-        return 400, b"<html><body><h1>Bad Request</h1></body></html>"
-    return None
-
-
-def _schema_error_is_500(method: str, path: str, status: int, body: bytes) -> Answer | None:
-    if method == "PUT" and status == 400 and b"schema:" in body:
-        return 500, b'{"error": "NumberFormatException"}'
-    return None
-
 
 # name -> (how to run the broken provider, the check that catches it, words of its message,
 # whether the checker can still clean up after itself)
@@ -397,20 +336,20 @@ BROKEN: dict[str, tuple[dict, str, tuple[str, ...], bool]] = {
         {"settings": Settings(disabled_rules=frozenset({"dates_within_class_terms"}))},
         "OR-GB-003", ("after the class's terms", "answered 201 (accepted)"), True),
     "result for an unknown student accepted": (
-        {"defect": lambda app: GradebookDefect(app, after=_unknown_student_accepted)},
+        {"defect": lambda app: GradebookDefect(app, after=unknown_student_accepted)},
         "OR-GB-002", ("a result for an unknown student answered 201 (accepted)",), True),
     "DELETE does nothing": (
-        {"defect": lambda app: GradebookDefect(app, before=_delete_does_nothing)},
+        {"defect": lambda app: GradebookDefect(app, before=delete_does_nothing)},
         "OR-GB-001", ("DELETE /results/", "answers 200 with status 'active'"), False),
     "line item update not stored": (
-        {"defect": lambda app: GradebookDefect(app, before=_updates_not_stored("lineItems"))},
+        {"defect": lambda app: GradebookDefect(app, before=updates_not_stored("lineItems"))},
         "OR-GB-004", ("updates were not stored as sent", "line item: title is", "(revised)"),
         True),
     "result update not stored": (
-        {"defect": lambda app: GradebookDefect(app, before=_updates_not_stored("results"))},
+        {"defect": lambda app: GradebookDefect(app, before=updates_not_stored("results"))},
         "OR-GB-004", ("result: score is 8.5, sent 9.25",), True),
     "category update not stored": (
-        {"defect": lambda app: GradebookDefect(app, before=_updates_not_stored("categories"))},
+        {"defect": lambda app: GradebookDefect(app, before=updates_not_stored("categories"))},
         "OR-GB-004", ("1 updates were not stored", "category: title is", "(renamed)"), True),
     "51-character title accepted": (
         {"settings": Settings(disabled_rules=frozenset({"title_max_length"}))},
@@ -420,15 +359,15 @@ BROKEN: dict[str, tuple[dict, str, tuple[str, ...], bool]] = {
         {"settings": Settings(disabled_rules=frozenset({"title_unique_in_class"}))},
         "OR-GB-003", ("a second line item titled 'Harness", "answered 201 (accepted)"), True),
     "malformed writes answered with HTML": (
-        {"defect": lambda app: GradebookDefect(app, after=_malformed_answered_with_html)},
+        {"defect": lambda app: GradebookDefect(app, after=malformed_answered_with_html)},
         "OR-GB-005", ("6 of 6 writes", "not JSON (NaN for a number) answered 400 without a "
                       "status body (the body is not JSON"), True),
     "schema errors are a 500": (
-        {"defect": lambda app: GradebookDefect(app, after=_schema_error_is_500)},
+        {"defect": lambda app: GradebookDefect(app, after=schema_error_is_500)},
         "OR-GB-005", ("2 of 6 writes", "a result whose score is text answered 500",
                       "scoreStatus 'fully_graded' answered 500"), True),
     "500 on a negative write": (
-        {"defect": lambda app: GradebookDefect(app, after=_unknown_class_is_500)},
+        {"defect": lambda app: GradebookDefect(app, after=unknown_class_is_500)},
         "OR-GB-002", ("a line item for an unknown class answered 500",), True),
 }
 
@@ -452,7 +391,7 @@ def test_each_broken_provider_is_caught_by_exactly_its_check(district: Path, nam
 
 
 def test_every_update_not_stored_is_listed(district: Path) -> None:
-    defect = _updates_not_stored("categories", "lineItems", "results")
+    defect = updates_not_stored("categories", "lineItems", "results")
     summary = _run(district, defect=lambda app: GradebookDefect(app, before=defect))
     result = next(r for r in summary.results if r.id == "OR-GB-004")
     assert result.status == "failed"
@@ -465,17 +404,9 @@ def test_every_update_not_stored_is_listed(district: Path) -> None:
     assert f"and {len(result.items) - 3} more" in result.message
 
 
-def _no_grade_book(method: str, path: str) -> Answer | None:
-    return (404, b"<html><body>Cannot GET</body></html>") if "/gradebook/" in path else None
-
-
-def _read_only_grade_book(method: str, path: str) -> Answer | None:
-    return (405, b"") if method == "PUT" else None
-
-
 @pytest.mark.parametrize("before, words", [
-    (_no_grade_book, "the provider serves no grade book (GET /lineItems answered 404"),
-    (_read_only_grade_book, "does not take grade-book writes: the first PUT /"),
+    (no_grade_book, "the provider serves no grade book (GET /lineItems answered 404"),
+    (read_only_grade_book, "does not take grade-book writes: the first PUT /"),
 ])
 def test_a_provider_without_grade_book_writes_skips_them(district: Path, before: Before,
                                                          words: str) -> None:

@@ -16,9 +16,12 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
+from .broken_providers import Defect
 from .conftest import make_district
 from .live_server import live_server
-from .test_check_provider import Defect
+
+# Every test here runs pytest in a subprocess over the whole catalogue or a mock: 2-7 s each.
+pytestmark = pytest.mark.slow
 
 
 def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -233,8 +233,15 @@ def delta_filter_works(ctx: Context) -> Outcome:
     too_old = sorted(f"{sid} ({stamp.isoformat()})" for sid, stamp in returned.items()
                      if stamp is not None and stamp <= pivot_time)
     if too_old:
+        at_pivot = all(stamp == pivot_time for sid, stamp in returned.items()
+                       if stamp is not None and stamp <= pivot_time)
+        cause = (": every one is served with exactly that dateLastModified, so the provider "
+                 "compares at a finer precision than it serves (e.g. microseconds stored, "
+                 "milliseconds served), and a delta sync re-reads them each time"
+                 if at_pivot else "")
         raise Finding(f"filter dateLastModified>'{pivot}' returned {len(too_old)} users "
-                      f"modified at or before it: {few(too_old)}", shown, items=too_old)
+                      f"modified at or before it{cause}: {few(too_old)}", shown,
+                      items=too_old)
     if len(stamps) < 2:
         return Outcome("skipped", f"every user has the same dateLastModified ({pivot}): a filter "
                                   "that works cannot be told from one that returns nothing",

@@ -83,6 +83,8 @@ def _why_not_clean(exchange: Exchange, version: str) -> str | None:
         return answered(exchange)
     if 200 <= status < 300:
         return None if isinstance(exchange.json(), dict) else answered(exchange)
+    if exchange.json() is None:
+        return answered(exchange)  # it says the body is empty or not JSON
     errors = status_payload_errors(exchange, version)
     return f"{answered(exchange)} without a status payload ({errors[0]})" if errors else None
 

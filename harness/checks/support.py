@@ -98,7 +98,11 @@ def status_payload_errors(exchange: Exchange, version: str) -> list[str]:
     if body is None:
         kind = exchange.headers.get("content-type", "no content type").split(";")[0]
         return [f"the body is not JSON ({kind})" if exchange.text.strip() else "the body is empty"]
-    return [e.message for e in validator(version, name).iter_errors(body)]
+    errors = [e.message for e in validator(version, name).iter_errors(body)]
+    if errors and version == "1.2" and isinstance(body, dict) and "imsx_codeMinor" in body:
+        errors.insert(0, "it carries imsx_codeMinor, the 1.1 spelling; 1.2 puts the code in "
+                         "imsx_CodeMinor.imsx_codeMinorField[].imsx_codeMinorFieldValue")
+    return errors
 
 
 def refused_cleanly(exchange: Exchange, version: str, statuses: tuple[int, ...]) -> str | None:

@@ -674,12 +674,13 @@ def delete_does_nothing(method: str, path: str) -> RawAnswer | None:
     return (204, b"") if method == "DELETE" else None
 
 
-def updates_not_stored() -> Before:
-    """Line item PUTs after the first for a sourcedId answer 200 and store nothing."""
+def updates_not_stored(*collections: str) -> Before:
+    """PUTs to ``collections`` (line items by default) after the first for a sourcedId answer
+    200 and store nothing."""
     seen: set[str] = set()
 
     def before(method: str, path: str) -> RawAnswer | None:
-        if not is_put_to("lineItems", method, path):
+        if not any(is_put_to(c, method, path) for c in collections or ("lineItems",)):
             return None
         if path in seen:
             return 200, b""
@@ -687,6 +688,29 @@ def updates_not_stored() -> Before:
         return None
 
     return before
+
+
+def malformed_answered_with_html(method: str, path: str, status: int, body: bytes
+                                 ) -> RawAnswer | None:
+    if method == "PUT" and status == 400:
+        return 400, b"<html><body><h1>Bad Request</h1></body></html>"
+    return None
+
+
+def schema_error_is_500(method: str, path: str, status: int, body: bytes) -> RawAnswer | None:
+    if method == "PUT" and status == 400 and b"schema:" in body:
+        return 500, b'{"error": "NumberFormatException"}'
+    return None
+
+
+def no_grade_book(method: str, path: str) -> RawAnswer | None:
+    """A rostering-only provider: every grade-book route is an HTML 404."""
+    return (404, b"<html><body>Cannot GET</body></html>") if "/gradebook/" in path else None
+
+
+def read_only_grade_book(method: str, path: str) -> RawAnswer | None:
+    """A grade book served for reading only (Gradebook Pull): every PUT is a 405."""
+    return (405, b"") if method == "PUT" else None
 
 
 def second_clause_ignored(scope: dict) -> dict:

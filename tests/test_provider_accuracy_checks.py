@@ -34,6 +34,7 @@ from .broken_providers import (
     offset_ignored,
     one_stamp_for_everyone,
     parents_without_agents,
+    relative_hrefs_in,
     second_clause_ignored,
     second_org_without_primary,
     status_payload_in_1_1_spelling,
@@ -228,3 +229,19 @@ def test_generated_filters_write_served_instants_other_iso_ways(district: Path) 
     assert result.status == "failed"
     assert result.items and all(("+00:00'" in item or ".000Z'" in item) and "answered 400" in item
                                 for item in result.items), result.items
+
+
+def test_relative_hrefs_are_a_warning_of_their_own_not_a_broken_schema(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), response=relative_hrefs_in)) \
+            as url, Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-SCHEMA,OR-DISC-001,OR-API-001,OR-CORE"))
+    statuses = {r.id: r.status for r in summary.results}
+    assert statuses == {"OR-SCHEMA-001": "passed", "OR-SCHEMA-002": "warning",
+                        "OR-DISC-001": "passed", "OR-API-001": "passed",
+                        "OR-CORE-001": "passed", "OR-CORE-002": "passed"}
+    warning = next(r for r in summary.results if r.id == "OR-SCHEMA-002")
+    assert warning.items and all(": '/" in item for item in warning.items)
+    assert warning.message.startswith(f"{len(warning.items)} of {len(warning.items)} hrefs")

@@ -25,7 +25,6 @@ GRADEBOOK_COLLECTIONS = frozenset({"categories", "lineItems", "results"})
 # In a class's grade book, a line item or a student is asked only with a class it belongs to.
 PAIRED = frozenset({"lineItemSourcedId", "studentSourcedId"})
 NOT_OFFERED = (404, 405, 501)
-SHOWN_ERRORS = 3  # schema errors named per operation; the rest are counted
 SHOWN_ABSENT = 8
 
 
@@ -147,6 +146,7 @@ def offered_operations(ctx: Context) -> Outcome:
     absent: list[str] = []
     denied: list[str] = []
     broken = Offenders()
+    failing: set[str] = set()  # the labels of the operations that misbehave
     last: Exchange | None = None
     ops = read_operations(version)
     for operation in ops:
@@ -168,17 +168,18 @@ def offered_operations(ctx: Context) -> Outcome:
             denied.append(operation.path)
         elif exchange.status != 200:
             broken.add(f"{label}: {answered(exchange)}", exchange)
+            failing.add(label)
         else:
             problems = _problems(operation, exchange)
+            for problem in problems:  # every error its own item, with its JSON path
+                broken.add(f"{label}: {problem}", exchange)
             if problems:
-                more = len(problems) - SHOWN_ERRORS
-                broken.add(f"{label}: " + "; ".join(problems[:SHOWN_ERRORS])
-                           + (f" (and {more} more)" if more > 0 else ""), exchange)
+                failing.add(label)
             else:
                 offered.append(operation.path)
     asked = len(ops) - len(absent) - len(denied)
-    broken.raise_if_any(lambda n: f"{n} of {asked} offered operations do not answer as the "
-                                  f"OneRoster {version} document says")
+    broken.raise_if_any(lambda n: f"{len(failing)} of {asked} offered operations do not answer "
+                                  f"as the OneRoster {version} document says ({n} problems)")
     message = f"{len(offered)} of {len(offered) + len(absent)} operations answer as documented"
     if absent:
         message += f"; not offered: {few(absent, SHOWN_ABSENT)}"

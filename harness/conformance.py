@@ -15,7 +15,7 @@ from .target import Target, TargetError
 def oneroster_context(oneroster_target: Target, pytestconfig: pytest.Config) -> Context:
     checks = select(None, pytestconfig.getoption("--oneroster-profile"))
     try:
-        oneroster_target.authenticate(services_for(checks))
+        oneroster_target.authenticate(services_for(checks, oneroster_target.version))
         oneroster_target.probe()
     except TargetError as exc:  # the provider cannot be used: one line, not a failure per check
         pytest.exit(f"oneroster: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)

@@ -13,9 +13,14 @@ from .profiles import apply_profiles, parse_profiles
 from .target import Target
 
 Progress = Callable[[Check], None]
-# Check families that use a service beyond rostering: the token request asks for its scopes
-# only when one of them runs.
-FAMILY_SERVICES = {"GB": "gradebook"}
+# Check families that use a service beyond rostering, by version: the token request asks
+# for its scopes only when one of them runs. In 1.1, discovery and the OpenAPI check ask every
+# read of the one v1p1 document, the grade book's and resources' included.
+FAMILY_SERVICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "GB": {"1.2": ("gradebook",), "1.1": ("gradebook",)},
+    "DISC": {"1.1": ("gradebook", "resources")},
+    "API": {"1.1": ("gradebook", "resources")},
+}
 
 
 def select(only: str | None, profiles: str | None = None) -> list[Check]:
@@ -35,11 +40,11 @@ def select(only: str | None, profiles: str | None = None) -> list[Check]:
     return ordered(apply_profiles(chosen, chosen_profiles))
 
 
-def services_for(checks: list[Check]) -> set[str]:
-    """The OneRoster services the checks read or write: rostering, and the grade book (or
-    resources) when a check of that service is among them."""
-    return {"rostering"} | {FAMILY_SERVICES[c.family] for c in checks
-                            if c.family in FAMILY_SERVICES}
+def services_for(checks: list[Check], version: str = "1.2") -> set[str]:
+    """The OneRoster services the checks read or write in ``version``: rostering, and the
+    grade book (or resources) when a check that uses it is among them."""
+    return {"rostering"} | {service for c in checks
+                            for service in FAMILY_SERVICES.get(c.family, {}).get(version, ())}
 
 
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
@@ -52,7 +57,7 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
     nothing OneRoster at the base URL)."""
     started = time.perf_counter()
     began = utc_now()
-    target.authenticate(services_for(checks))
+    target.authenticate(services_for(checks, target.version))
     target.probe()
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
     results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds)

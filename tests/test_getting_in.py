@@ -30,7 +30,7 @@ from mock_provider.connections import (
 )
 from mock_provider.store import Store
 
-from .asgi import send_answer
+from .broken_providers import send_answer
 from .conftest import make_district
 from .live_server import live_server
 

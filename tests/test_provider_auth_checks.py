@@ -20,7 +20,7 @@ from mock_provider.errors import OneRosterError, error_body
 from mock_provider.store import Store
 from mock_provider.tokens import TokenIssuer
 
-from .asgi import answer_of, send_answer
+from .broken_providers import answer_of, send_answer
 from .conftest import make_district
 from .live_server import live_server
 

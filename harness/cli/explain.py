@@ -28,13 +28,15 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             table.add_row(found.id, found.severity, found.title)
         console.print(table)
         return 0
-    found = CHECKS.get(args.check_id) or CONSUMER_CHECKS.get(args.check_id)
+    wanted = args.check_id.strip().upper()
+    found = CHECKS.get(wanted) or CONSUMER_CHECKS.get(wanted)
     if found is None:
         raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "
                          "them")
-    console.print(f"{found.id} ({found.severity}): {found.title}")
-    console.print(f"rule: {found.rule}")
-    console.print(found.explanation)
+    console.print(f"{found.id} ({found.severity}): {found.title}", markup=False)
+    console.print(f"rule: {found.rule}", markup=False)
+    # The docstrings mark code as ``code`` (reStructuredText); a terminal shows it as `code`.
+    console.print(found.explanation.replace("``", "`"), markup=False)
     return 0
 
 

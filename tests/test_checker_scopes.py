@@ -26,6 +26,13 @@ def test_the_rostering_reads_and_their_scopes_match_the_mocks(version: str) -> N
         assert all(s.startswith(scopes.PREFIX[version]) for s in read.scopes)
 
 
+def test_the_1_1_rules_agree_with_the_1_1_document() -> None:
+    documented = {op.path: op.scopes for op in operations("rostering", "1.1")
+                  if op.method == "get"}
+    for read in scopes.rostering_reads("1.1"):
+        assert documented[read.path] == read.scopes, read.path
+
+
 def test_the_scope_names_of_each_version() -> None:
     assert set(scopes.names("1.2")) == set(SHORT_SCOPES_V12)
     assert set(scopes.names("1.1")) == set(SHORT_SCOPES_V11)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from harness.cli import main
-from harness.runner import run_checks, select
+from harness.runner import run_checks, select, services_for
 from harness.target import Target, TargetError
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import (
@@ -141,6 +141,18 @@ def test_grade_book_checks_add_the_grade_book_scopes_and_1_1_asks_for_1_1_uris(
         "roster-core.readonly", "roster.readonly", "roster-demographics.readonly",
         "gradebook.readonly", "gradebook.createput", "gradebook.delete"}
     assert all(s.startswith(V11) for s in asked)
+
+
+@pytest.mark.parametrize("version, resources", [("1.2", False), ("1.1", True)])
+def test_discovery_asks_for_what_its_version_reads(district: Path, version: str,
+                                                   resources: bool) -> None:
+    """In 1.1 OR-DISC-001 reads the whole v1p1 document (grade book and resources too)."""
+    with serving(district) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret", version) as target:
+        target.authenticate(services_for(select("OR-DISC"), version))
+    asked = {s.rsplit("/", 1)[1] for s in gate.seen[0]["scope"].split()}
+    assert ("resource.readonly" in asked) is resources
+    assert ("gradebook.readonly" in asked) is resources
 
 
 def test_a_refused_wide_scope_list_is_narrowed_once_and_said(district: Path) -> None:

@@ -14,6 +14,10 @@ The middleware, by what a defect can reach:
 * ``GradebookDefect``: by method and path, an answer instead of the mock's or a rewrite of it
   (grade-book writes).
 * ``Slow`` and ``Hostile``: every answer late, or every answer something that is not OneRoster.
+* ``TokenGate``: a token request answered by a judge of its form and headers instead of the
+  mock (and every token request kept); ``FirstContact``: every OneRoster request refused, or
+  only 1.1 served, and the requests counted; ``Sha1Only``: HMAC-SHA256 signatures refused;
+  ``ScopedDefect``: a defect that depends on the scopes of the request's token.
 
 Then the defects, grouped like the checks that catch them: tokens and auth, core and paging,
 errors, data and references, dates, querying, the grade book.
@@ -30,9 +34,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from mock_provider.errors import OneRosterError
+from mock_provider.connections import Connection
+from mock_provider.errors import OneRosterError, error_body
 from mock_provider.paths import version_of
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
+from mock_provider.tokens import TokenIssuer
 
 # --- answers ----------------------------------------------------------------------------------
 
@@ -266,6 +272,121 @@ class Hostile:
         await send({"type": "http.response.body", "body": self.body})
 
 
+class TokenGate:
+    """The mock with a token endpoint that differs in one way: ``judge(form, headers)`` may
+    answer a token request itself ((status, headers, body)); otherwise the mock answers. Every
+    token request is kept in ``seen``: its form without the secret, and ``style``, how the
+    client authenticated ("basic" or "form")."""
+
+    def __init__(self, app, judge: Judge | None = None) -> None:
+        self.app, self.judge = app, judge or (lambda form, headers: None)
+        self.seen: list[dict[str, str]] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        form = dict(parse_qsl(body.decode()))
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        style = "basic" if headers.get("authorization", "").startswith("Basic ") else "form"
+        self.seen.append({**{k: v for k, v in form.items() if k != "client_secret"},
+                          "style": style})
+        verdict = self.judge(form, headers)
+        if verdict is not None:
+            await send_answer(send, *verdict)
+            return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class FirstContact:
+    """Counts the OneRoster requests that reach the mock (``seen``). ``refuse_all`` answers
+    each with a 401, as a provider does whose token URL belongs to another tenant;
+    ``only_v1p1`` answers 404 to every 1.2 path, as a 1.1-only provider does."""
+
+    def __init__(self, app, refuse_all: bool = False, only_v1p1: bool = False) -> None:
+        self.app, self.refuse_all, self.only_v1p1 = app, refuse_all, only_v1p1
+        self.seen = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        self.seen += 1
+        if self.refuse_all:
+            body = error_body(OneRosterError(401, "unauthorisedrequest",
+                                             "token issued for another tenant"), "1.2")
+            await send_answer(send, 401, [*JSON, (b"www-authenticate",
+                                                  b'Bearer error="invalid_token"')], body)
+            return
+        if self.only_v1p1 and "/v1p2/" in scope["path"]:
+            await send_answer(send, 404, HTML, b"<html>Not Found</html>")
+            return
+        await self.app(scope, receive, send)
+
+
+class Sha1Only:
+    """A 1.1 provider that takes only HMAC-SHA1 signatures: around a mock that allows SHA-1,
+    every HMAC-SHA256-signed request is refused as such a provider refuses it. ``methods``
+    lists the signature method of each signed request, in order."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.methods: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        signed = dict(scope.get("headers", [])).get(b"authorization", b"").decode()
+        if scope["type"] == "http" and signed.startswith("OAuth "):
+            method = "HMAC-SHA256" if 'oauth_signature_method="HMAC-SHA256"' in signed \
+                else "HMAC-SHA1"
+            self.methods.append(method)
+            if method == "HMAC-SHA256":
+                body = error_body(OneRosterError(
+                    401, "unauthorized", "unsupported signature method HMAC-SHA256"), "1.1")
+                await send_answer(send, 401, [*JSON, (b"www-authenticate",
+                                                      b'OAuth realm="oneroster"')], body)
+                return
+        await self.app(scope, receive, send)
+
+
+class ScopedDefect:
+    """The mock with one defect that depends on the scopes a request's token holds:
+    ``tokens`` is the mock's own issuer, so ``defect(self, scope, receive, send)`` can read
+    them (``scopes_of``) and issue a wider token for ``connection``."""
+
+    def __init__(self, app, tokens: TokenIssuer, connection: Connection,
+                 defect: Callable) -> None:
+        self.app, self.tokens, self.connection, self.defect = app, tokens, connection, defect
+
+    def scopes_of(self, scope: dict) -> set[str]:
+        """The short names of the scopes the request's bearer token holds."""
+        header = dict(scope["headers"]).get(b"authorization", b"").decode()
+        try:
+            grant = self.tokens.verify(header.removeprefix("Bearer "))
+        except OneRosterError:
+            return set()
+        return {s.rsplit("/", 1)[-1] for s in grant.scopes}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.defect(self, scope, receive, send)
+
+
 # --- tokens and auth --------------------------------------------------------------------------
 
 
@@ -308,6 +429,108 @@ def case_sensitive_bearer(scope: dict) -> dict:
             value = b"Bearer refused-because-of-case"
         headers.append((key, value))
     return {**scope, "headers": headers}
+
+
+JSON = [(b"content-type", b"application/json")]
+HTML = [(b"content-type", b"text/html; charset=utf-8")]
+# A token request's form and headers -> an answer instead of the mock's, or None.
+Verdict = tuple[int, list, bytes] | None
+Judge = Callable[[dict[str, str], dict[str, str]], Verdict]
+ROSTERING_BASES = ("/ims/oneroster/rostering/v1p2", "/ims/oneroster/v1p1")
+
+
+def token_refusal(status: int, error: str, description: str) -> tuple[int, list, bytes]:
+    """An RFC 6749 §5.2 error answer."""
+    return status, JSON, json.dumps({"error": error, "error_description": description}).encode()
+
+
+def scope_required(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that refuses a request without ``scope``."""
+    if not form.get("scope"):
+        return token_refusal(400, "invalid_request", "scope is required")
+    return None
+
+
+def core_scope_only(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that refuses any scope but roster-core, without saying which of those
+    asked it refuses."""
+    asked = form.get("scope", "").split()
+    if not asked or any(not s.endswith("/roster-core.readonly") for s in asked):
+        return token_refusal(400, "invalid_scope", "the requested scope is not allowed")
+    return None
+
+
+def basic_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that reads the client only from the form (RFC 6749 §2.3.1 allows both)."""
+    if headers.get("authorization", "").startswith("Basic "):
+        return token_refusal(401, "invalid_client",
+                             "client_id and client_secret must be in the body")
+    return None
+
+
+def form_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that takes only HTTP Basic."""
+    if "client_secret" in form:
+        return token_refusal(400, "invalid_request", "use HTTP Basic for client authentication")
+    return None
+
+
+def _rostering_route(scope: dict) -> list[str] | None:
+    """The segments after the rostering base of a OneRoster 1.2 or 1.1 path."""
+    for base in ROSTERING_BASES:
+        if scope["path"].startswith(base + "/"):
+            return [p for p in scope["path"][len(base):].split("/") if p]
+    return None
+
+
+async def generic_token_errors(broken: ScopedDefect, scope, receive, send) -> None:
+    """Every token refusal is a bare 400 invalid_request, whatever was wrong."""
+    status, headers, body = await answer_of(broken.app, scope, receive)
+    if scope["path"].endswith("/oauth2/token") and status != 200:
+        status, body = 400, json.dumps({"error": "invalid_request"}).encode()
+    await send_answer(send, status, headers, body)
+
+
+async def nested_reads_open_with_core(broken: ScopedDefect, scope, receive, send) -> None:
+    """A roster-core token reads the nested rosters (which need roster.readonly)."""
+    route = _rostering_route(scope)
+    if route and len(route) >= 3 and broken.scopes_of(scope) == {"roster-core.readonly"}:
+        wider = broken.tokens.issue(broken.connection, broken.connection.scopes).access_token
+        scope = {**scope, "headers": [
+            (k, f"Bearer {wider}".encode() if k == b"authorization" else v)
+            for k, v in scope["headers"]]}
+    await broken.app(scope, receive, send)
+
+
+async def user_by_id_needs_roster(broken: ScopedDefect, scope, receive, send) -> None:
+    """GET /users/{id} refused to a roster-core token (the provider requires roster)."""
+    route = _rostering_route(scope)
+    if route and len(route) == 2 and route[0] == "users" and broken.scopes_of(scope) == {
+            "roster-core.readonly"}:
+        body = error_body(OneRosterError(403, "forbidden", "roster.readonly needed"),
+                          version_of(scope["path"]))
+        await send_answer(send, 403, JSON, body)
+        return
+    await broken.app(scope, receive, send)
+
+
+async def bare_403_on_nested_reads(broken: ScopedDefect, scope, receive, send) -> None:
+    """The nested reads' 403s come without a status payload."""
+    status, headers, body = await answer_of(broken.app, scope, receive)
+    route = _rostering_route(scope)
+    if route and len(route) >= 3 and status == 403:
+        headers, body = [(b"content-type", b"text/plain")], b"Forbidden"
+    await send_answer(send, status, headers, body)
+
+
+async def grants_every_scope(broken: ScopedDefect, scope, receive, send) -> None:
+    """The token answer names every scope of the connection, whatever was asked for."""
+    status, headers, body = await answer_of(broken.app, scope, receive)
+    if scope["path"].endswith("/oauth2/token") and status == 200:
+        answer = json.loads(body)
+        answer["scope"] = " ".join(sorted(broken.connection.scopes))
+        body = json.dumps(answer).encode()
+    await send_answer(send, status, headers, body)
 
 
 # --- core collections, paging and errors ------------------------------------------------------

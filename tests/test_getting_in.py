@@ -1,7 +1,9 @@
 """The checker gets in as a real client does: against the real mock on uvicorn, and against
 small broken variants of it (ASGI middleware in front of its token endpoint or its OneRoster
-routes), each one a provider met in the field: a token URL that requires a scope, one that
-refuses a wide scope list, one that refuses HTTP Basic."""
+routes, in tests/broken_providers.py), each one a provider met in the field: a token URL that
+requires a scope, one that refuses a wide scope list, one that refuses HTTP Basic, one that
+answers HTML; credentials refused from the first request; a 1.1 provider that takes only
+HMAC-SHA1 signatures."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -30,74 +31,24 @@ from mock_provider.connections import (
 )
 from mock_provider.store import Store
 
-from .broken_providers import send_answer
+from .broken_providers import (
+    HTML,
+    JSON,
+    FirstContact,
+    Judge,
+    Sha1Only,
+    TokenGate,
+    Verdict,
+    basic_refused,
+    core_scope_only,
+    form_refused,
+    scope_required,
+    token_refusal,
+)
 from .conftest import make_district
 from .live_server import live_server
 
 V12, V11 = SCOPE_PREFIX_V12, SCOPE_PREFIX_V11
-JSON = [(b"content-type", b"application/json")]
-# What a token request looked like: its form (secrets left out) and how the client
-# authenticated ("basic" or "form").
-Seen = dict[str, str]
-Verdict = tuple[int, list, bytes] | None
-Judge = Callable[[dict[str, str], dict[str, str]], Verdict]
-
-
-def refuse(status: int, error: str, description: str) -> tuple[int, list, bytes]:
-    return status, JSON, json.dumps({"error": error, "error_description": description}).encode()
-
-
-class TokenGate:
-    """The mock with a token endpoint that differs in one way: ``judge(form, headers)`` may
-    answer a token request itself (status, headers, body); otherwise the mock answers. Every
-    token request is kept in ``seen``, without the secret."""
-
-    def __init__(self, app, judge: Judge) -> None:
-        self.app, self.judge = app, judge
-        self.seen: list[Seen] = []
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
-            await self.app(scope, receive, send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        form = dict(parse_qsl(body.decode()))
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        style = "basic" if headers.get("authorization", "").startswith("Basic ") else "form"
-        self.seen.append({**{k: v for k, v in form.items() if k != "client_secret"},
-                          "style": style})
-        verdict = self.judge(form, headers)
-        if verdict is not None:
-            await send_answer(send, *verdict)
-            return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-def scope_required(form: dict[str, str], headers: dict[str, str]) -> Verdict:
-    if not form.get("scope"):
-        return refuse(400, "invalid_request", "scope is required")
-    return None
-
-
-def core_scope_only(form: dict[str, str], headers: dict[str, str]) -> Verdict:
-    """Refuses any scope but roster-core, without saying which of those asked it refuses."""
-    asked = form.get("scope", "").split()
-    if not asked or any(not s.endswith("/roster-core.readonly") for s in asked):
-        return refuse(400, "invalid_scope", "the requested scope is not allowed")
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +62,7 @@ def serving(district: Path, judge: Judge | None = None,
     connection = connection or Connection(name="h", client_id="h", client_secret="h-s3cret",
                                           scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     with Store(district) as store:
-        gate = TokenGate(create_app(store, [connection]), judge or (lambda form, headers: None))
+        gate = TokenGate(create_app(store, [connection]), judge)
         with live_server(gate) as url:
             yield url, gate
 
@@ -208,7 +159,8 @@ def test_a_scope_given_is_asked_for_as_it_is_and_never_narrowed(
 def test_a_scope_refusal_that_cannot_be_narrowed_stops_the_run_in_one_line(
         district: Path) -> None:
     def nothing_allowed(form: dict[str, str], headers: dict[str, str]) -> Verdict:
-        return refuse(400, "invalid_scope", "no OneRoster scope is enabled for this client")
+        return token_refusal(400, "invalid_scope",
+                             "no OneRoster scope is enabled for this client")
 
     with serving(district, nothing_allowed) as (url, gate), \
             Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target, \
@@ -254,19 +206,6 @@ def test_a_scope_with_other_credentials_is_a_usage_error(argv: list[str], messag
 
 # --- item 2: HTTP Basic or form fields, whichever the token URL takes ----------------------
 
-def basic_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
-    """A token URL that reads the client only from the form (RFC 6749 §2.3.1 allows both)."""
-    if headers.get("authorization", "").startswith("Basic "):
-        return refuse(401, "invalid_client", "client_id and client_secret must be in the body")
-    return None
-
-
-def form_refused(form: dict[str, str], headers: dict[str, str]) -> Verdict:
-    if "client_secret" in form:
-        return refuse(400, "invalid_request", "use HTTP Basic for client authentication")
-    return None
-
-
 def test_a_token_url_that_refuses_basic_gets_the_form_fields_and_the_run_says_so(
         district: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with serving(district, basic_refused) as (url, gate):
@@ -311,7 +250,6 @@ def test_a_client_refused_both_ways_is_one_line_naming_both(district: Path) -> N
 
 # --- item 3: a refused token request names its cause in one line -------------------------
 
-HTML = [(b"content-type", b"text/html; charset=utf-8")]
 TOKEN_FAILURES = {
     "a 404 page": (lambda f, h: (404, HTML, b"<html><body>Not Found</body></html>"), [],
                    "answered 404 with an HTML page: there is no token endpoint at that URL; "
@@ -326,15 +264,15 @@ TOKEN_FAILURES = {
                         'the token URL answered 400 invalid_request "scope is required": the '
                         'scope was refused (asked for no scope); give the scopes the '
                         'connection holds with --scope "URI URI ..."'),
-    "a bad client": (lambda f, h: refuse(401, "invalid_client", "client h is unknown"), [],
+    "a bad client": (lambda f, h: token_refusal(401, "invalid_client", "client h is unknown"), [],
                      'the token URL answered 401 invalid_client "client h is unknown": the '
                      'client was refused; check the client id and secret'),
-    "an unsupported grant": (lambda f, h: refuse(400, "unsupported_grant_type",
+    "an unsupported grant": (lambda f, h: token_refusal(400, "unsupported_grant_type",
                                                  "only authorization_code"), [],
                              'the token URL answered 400 unsupported_grant_type "only '
                              'authorization_code": the client_credentials grant was refused; '
                              'the connection must allow the client_credentials grant'),
-    "a secret echoed back": (lambda f, h: refuse(401, "invalid_client",
+    "a secret echoed back": (lambda f, h: token_refusal(401, "invalid_client",
                                                  "secret h-s3cret is wrong"), [],
                              'answered 401 invalid_client "secret *** is wrong"'),
     "a token answer without a token": (lambda f, h: (200, JSON, b'{"token": "abc"}'), [],
@@ -371,43 +309,13 @@ def test_a_token_url_that_is_not_there_names_the_url(district: Path,
 
 # --- item 5: fail fast, and a service URL taken as the base URL ---------------------------
 
-class Counting:
-    """Counts the OneRoster requests that reach the mock; ``refuse_all`` answers each with a
-    401 as a provider does whose token URL belongs to another tenant; ``only_v1p1`` answers
-    404 to every 1.2 path, as a 1.1-only provider does."""
-
-    def __init__(self, app, refuse_all: bool = False, only_v1p1: bool = False) -> None:
-        self.app, self.refuse_all, self.only_v1p1 = app, refuse_all, only_v1p1
-        self.seen = 0
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        self.seen += 1
-        if self.refuse_all:
-            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
-                    "imsx_description": "token issued for another tenant",
-                    "imsx_CodeMinor": {"imsx_codeMinorField": [{
-                        "imsx_codeMinorFieldName": "TargetEndSystem",
-                        "imsx_codeMinorFieldValue": "unauthorisedrequest"}]}}
-            await send_answer(send, 401, [*JSON, (b"www-authenticate",
-                                                  b'Bearer error="invalid_token"')],
-                              json.dumps(body).encode())
-            return
-        if self.only_v1p1 and "/v1p2/" in scope["path"]:
-            await send_answer(send, 404, HTML, b"<html>Not Found</html>")
-            return
-        await self.app(scope, receive, send)
-
-
 @contextmanager
 def counted(district: Path, connection: Connection | None = None,
-            **how: bool) -> Iterator[tuple[str, Counting]]:
+            **how: bool) -> Iterator[tuple[str, FirstContact]]:
     connection = connection or Connection(name="h", client_id="h", client_secret="h-s3cret",
                                           scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     with Store(district) as store:
-        counting = Counting(create_app(store, [connection]), **how)
+        counting = FirstContact(create_app(store, [connection]), **how)
         with live_server(counting) as url:
             yield url, counting
 
@@ -513,33 +421,6 @@ def test_the_plugin_stops_in_one_line_when_the_credentials_are_refused(
 
 
 # --- item 4: OAuth 1.0a, HMAC-SHA256 first and HMAC-SHA1 when that is refused --------------
-
-class Sha1Only:
-    """A 1.1 provider that takes only HMAC-SHA1 signatures (the mock with SHA-1 allowed and
-    every HMAC-SHA256-signed request refused as such a provider refuses it)."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.methods: list[str] = []
-
-    async def __call__(self, scope, receive, send) -> None:
-        headers = dict(scope.get("headers", []))
-        signed = headers.get(b"authorization", b"").decode()
-        if scope["type"] == "http" and signed.startswith("OAuth "):
-            method = "HMAC-SHA256" if 'oauth_signature_method="HMAC-SHA256"' in signed \
-                else "HMAC-SHA1"
-            self.methods.append(method)
-            if method == "HMAC-SHA256":
-                body = {"statusInfoSet": [{
-                    "imsx_codeMajor": "failure", "imsx_severity": "error",
-                    "imsx_codeMinor": "unauthorized",
-                    "imsx_description": "unsupported signature method HMAC-SHA256"}]}
-                await send_answer(send, 401, [*JSON, (b"www-authenticate",
-                                                      b'OAuth realm="oneroster"')],
-                                  json.dumps(body).encode())
-                return
-        await self.app(scope, receive, send)
-
 
 SIGNER = Connection(name="s", client_id="s-key", client_secret="s-s3cret",
                     scopes=ALL_SCOPES_V11, version="1.1", oauth1=True)

@@ -5,7 +5,6 @@ uvicorn server) is caught by its check and by nothing else."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,100 +15,31 @@ from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
-from mock_provider.errors import OneRosterError, error_body
 from mock_provider.store import Store
 from mock_provider.tokens import TokenIssuer
 
-from .broken_providers import answer_of, send_answer
+from .broken_providers import (
+    ScopedDefect,
+    bare_403_on_nested_reads,
+    generic_token_errors,
+    grants_every_scope,
+    nested_reads_open_with_core,
+    user_by_id_needs_roster,
+)
 from .conftest import make_district
 from .live_server import live_server
 
 CHECKED = "OR-AUTH,OR-CORE,OR-DISC,OR-ERR-001,OR-ERR-004"
 CONNECTION = Connection(name="h", client_id="h", client_secret="h-s3cret",
                         scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
-JSON = [(b"content-type", b"application/json")]
-BASES = ("/ims/oneroster/rostering/v1p2", "/ims/oneroster/v1p1")
-
-
-class Broken:
-    """The mock with one auth defect. ``tokens`` is the mock's own issuer, so a defect can
-    read which scopes a request's token holds (``scopes_of``) and issue a wider one."""
-
-    def __init__(self, app, tokens: TokenIssuer, defect: Callable) -> None:
-        self.app, self.tokens, self.defect = app, tokens, defect
-
-    def scopes_of(self, scope: dict) -> frozenset[str]:
-        header = dict(scope["headers"]).get(b"authorization", b"").decode()
-        try:
-            return self.tokens.verify(header.removeprefix("Bearer ")).scopes
-        except OneRosterError:
-            return frozenset()
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.defect(self, scope, receive, send)
-
-
-def _route(scope: dict) -> tuple[str, list[str]] | None:
-    """(the version's base, the path's segments after it) of a OneRoster rostering path."""
-    for base in BASES:
-        if scope["path"].startswith(base + "/"):
-            return base, [p for p in scope["path"][len(base):].split("/") if p]
-    return None
-
-
-def _short(scopes: frozenset[str]) -> set[str]:
-    return {s.rsplit("/", 1)[-1] for s in scopes}
-
-
-async def generic_token_errors(broken: Broken, scope, receive, send) -> None:
-    """Every token refusal is a bare 400 invalid_request, whatever was wrong."""
-    status, headers, body = await answer_of(broken.app, scope, receive)
-    if scope["path"].endswith("/oauth2/token") and status != 200:
-        status, body = 400, json.dumps({"error": "invalid_request"}).encode()
-    await send_answer(send, status, headers, body)
-
-
-async def nested_reads_open_with_core(broken: Broken, scope, receive, send) -> None:
-    """A roster-core token reads the nested rosters (which need roster.readonly)."""
-    route = _route(scope)
-    if route and len(route[1]) >= 3 and _short(broken.scopes_of(scope)) == {
-            "roster-core.readonly"}:
-        wider = broken.tokens.issue(CONNECTION, CONNECTION.scopes).access_token
-        scope = {**scope, "headers": [
-            (k, f"Bearer {wider}".encode() if k == b"authorization" else v)
-            for k, v in scope["headers"]]}
-    await broken.app(scope, receive, send)
-
-
-async def user_by_id_needs_roster(broken: Broken, scope, receive, send) -> None:
-    """GET /users/{id} refused to a roster-core token (the provider requires roster)."""
-    route = _route(scope)
-    if route and len(route[1]) == 2 and route[1][0] == "users" and _short(
-            broken.scopes_of(scope)) == {"roster-core.readonly"}:
-        version = "1.1" if route[0].endswith("v1p1") else "1.2"
-        body = error_body(OneRosterError(403, "forbidden", "roster.readonly needed"), version)
-        await send_answer(send, 403, JSON, body)
-        return
-    await broken.app(scope, receive, send)
-
-
-async def bare_403_on_nested_reads(broken: Broken, scope, receive, send) -> None:
-    """The nested reads' 403s come without a status payload."""
-    status, headers, body = await answer_of(broken.app, scope, receive)
-    route = _route(scope)
-    if route and len(route[1]) >= 3 and status == 403:
-        headers, body = [(b"content-type", b"text/plain")], b"Forbidden"
-    await send_answer(send, status, headers, body)
 
 
 def _run(district: Path, version: str = "1.2", defect: Callable | None = None) -> RunSummary:
     tokens = TokenIssuer()
     with Store(district) as store:
         app = create_app(store, [CONNECTION], tokens=tokens)
-        with live_server(Broken(app, tokens, defect) if defect else app) as url, \
+        served = ScopedDefect(app, tokens, CONNECTION, defect) if defect else app
+        with live_server(served) as url, \
                 Target(url, f"{url}/oauth2/token", "h", "h-s3cret", version) as target:
             return run_checks(target, select(CHECKED))
 
@@ -172,15 +102,7 @@ def test_each_auth_defect_is_caught_by_its_check_and_nothing_else(district: Path
 
 
 def test_a_provider_that_does_not_narrow_tokens_skips_the_scope_table(district: Path) -> None:
-    async def grants_everything(broken: Broken, scope, receive, send) -> None:
-        status, headers, body = await answer_of(broken.app, scope, receive)
-        if scope["path"].endswith("/oauth2/token") and status == 200:
-            answer = json.loads(body)
-            answer["scope"] = " ".join(sorted(CONNECTION.scopes))
-            body = json.dumps(answer).encode()
-        await send_answer(send, status, headers, body)
-
-    summary = _run(district, defect=grants_everything)
+    summary = _run(district, defect=grants_every_scope)
     results = {r.id: r for r in summary.results}
     assert results["OR-AUTH-011"].status == "skipped"
     assert "does not narrow tokens to the scope asked for" in results["OR-AUTH-011"].message

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -90,6 +91,9 @@ def test_good_consumer_passes_every_scenario(districts, tmp_path: Path, scenario
     assert failed == {}
     assert {i for i in EXERCISED[scenario] if statuses[i] != "passed"} == set()
     assert statuses["OR-CON-RUN-001"] == "passed"
+    if scenario == "flaky":  # both rules met: the provider's Retry-After, and our own backoff
+        message = next(r.message for r in summary.results if r.id == "OR-CON-RETRY-001")
+        assert re.search(r"\([1-9]\d* with Retry-After, [1-9]\d* without\)", message), message
 
 
 @pytest.mark.parametrize("bad", list(BAD))

@@ -4,6 +4,8 @@ the one mistake it names (the end-to-end tests run real consumers; these pin eac
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,52 @@ def test_a_good_walk_passes_everything(tmp_path: Path) -> None:
 ])
 def test_each_mistake_is_caught_by_its_check(tmp_path: Path, script: Script, check: str) -> None:
     assert check in failing(script.verdicts(tmp_path))
+
+
+def retry(status: int, retry_after: str | None, gap: float) -> Script:
+    """A failed read, then its retry ``gap`` seconds after the answer ended."""
+    headers = {} if retry_after is None else {"retry-after": retry_after}
+    script = Script().token().get(status=status, headers=headers)
+    answered = script.lines[-1]["end"]
+    return script.at(answered + gap).get(count=5, total=5)
+
+
+@pytest.mark.parametrize("status, retry_after, gap, verdict", [
+    (503, "0", 0.002, "passed"),  # the provider said "at once": obeying it is right
+    (500, "0", 0.002, "passed"),
+    (503, None, 0.002, "failed"),  # no Retry-After: a backoff of our own is due
+    (503, None, 0.2, "passed"),
+    (503, "1", 0.5, "failed"),  # less than the Retry-After of 1 s
+    (503, "1", 1.0, "passed"),
+])
+def test_a_server_errors_retry_after_wins_over_our_backoff(
+        tmp_path: Path, status: int, retry_after: str | None, gap: float, verdict: str) -> None:
+    verdicts = retry(status, retry_after, gap).verdicts(tmp_path)
+    assert verdicts["OR-CON-RETRY-001"] == verdict
+
+
+@pytest.mark.parametrize("retry_after, gap, verdict", [
+    ("0", 0.002, "passed"),
+    ("1", 0.5, "failed"),
+    ("1", 1.0, "passed"),
+    (None, 0.002, "failed"),  # a 429 without Retry-After still asks for a pause
+    (None, 0.2, "passed"),
+])
+def test_a_429s_retry_after_is_honoured_including_zero(
+        tmp_path: Path, retry_after: str | None, gap: float, verdict: str) -> None:
+    verdicts = retry(429, retry_after, gap).verdicts(tmp_path)
+    assert verdicts["OR-CON-RATE-001"] == verdict
+
+
+def test_an_http_date_retry_after_is_measured_from_the_answer(tmp_path: Path) -> None:
+    def script(gap: float) -> Script:
+        when = format_datetime(datetime.fromtimestamp(1_800_000_002, UTC), usegmt=True)
+        made = Script(epoch=1_800_000_000.0).token().at(1.0)
+        made.get(status=503, headers={"retry-after": when})  # sent at 1.01 s: 1 s to wait
+        return made.at(made.lines[-1]["end"] + gap).get(count=5, total=5)
+
+    assert script(0.3).verdicts(tmp_path)["OR-CON-RETRY-001"] == "failed"
+    assert script(1.0).verdicts(tmp_path)["OR-CON-RETRY-001"] == "passed"
 
 
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:

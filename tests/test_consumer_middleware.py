@@ -118,8 +118,12 @@ def test_server_errors_and_page_cap(serve) -> None:
         total = int(first.headers["x-total-count"])
         assert total > 7
         second = served.get(token, limit=50)
-        assert second.status_code in (500, 503)
-        assert served.get(token, limit=5).json()["users"].__len__() == 5  # under the cap
+        assert second.status_code == 503
+        assert second.headers["retry-after"] == "0"  # the provider's word: retry at once
+        served.get(token, limit=5)
+        fourth = served.get(token, limit=5)
+        assert fourth.status_code == 500 and "retry-after" not in fourth.headers
+        assert len(served.get(token, limit=5).json()["users"]) == 5  # under the cap
 
 
 def test_drift_runs_once_after_the_deeper_pages(serve) -> None:

@@ -7,7 +7,9 @@ never touched) and, per its ``FaultPlan``:
   401 with ``WWW-Authenticate: Bearer error="invalid_token"``, from then on for that token;
 * ``rate_limit_every``: every Nth request opens a window of ``retry_after`` seconds in which
   every request answers 429 with ``Retry-After`` (the seconds left, rounded up);
-* ``server_error_every``: every Nth request answers 503, every second one of those 500;
+* ``server_error_every``: every Nth request answers 503 with ``Retry-After: 0`` (the provider
+  says when to retry: at once), every second one of those 500 without ``Retry-After`` (the
+  consumer must back off on its own);
 * ``slow_every``: every Nth request is answered ``slow_seconds`` late;
 * ``page_cap``: ``limit`` is silently lowered to the cap, so pages are shorter than asked
   while ``Link`` and ``X-Total-Count`` stay true;
@@ -133,10 +135,12 @@ class Faults:
                     429, "server_busy", f"too many requests; retry after {wait} s",
                     headers={"Retry-After": str(wait)})
             if _every(n, plan.server_error_every):
-                odd = (n // plan.server_error_every) % 2 == 0  # type: ignore[operator]
+                if (n // plan.server_error_every) % 2 == 0:  # type: ignore[operator]
+                    return "server-error", OneRosterError(
+                        500, "internal_server_error", "the provider failed to answer this request")
                 return "server-error", OneRosterError(
-                    500 if odd else 503, "internal_server_error" if odd else "server_busy",
-                    "the provider failed to answer this request")
+                    503, "server_busy", "the provider is busy; retry now",
+                    headers={"Retry-After": "0"})
         return None
 
     def _cap_page(self, scope: Scope, notes: dict) -> Scope:

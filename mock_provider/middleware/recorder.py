@@ -4,7 +4,9 @@ A recording is one JSON object per line, each with a ``type``:
 
 ``header``
     written once, first: ``format`` ("oneroster-harness-recording"), ``format_version`` (1),
-    plus whatever the caller knows about the run (scenario, flavor, base and token URLs, limits).
+    ``epoch`` (the wall clock, Unix seconds, when the recording began: ``start`` + ``epoch``
+    dates an exchange), plus whatever the caller knows about the run (scenario, flavor, base
+    and token URLs, limits).
 ``exchange``
     one request and its answer: ``seq``; ``start``/``end`` (seconds since the recording began,
     from the moment the request reached the server to the last byte of the answer);
@@ -56,11 +58,12 @@ class Recording:
         self._file: IO[str] = self.path.open("w", encoding="utf-8")
         self._lock = threading.Lock()
         self._began = time.monotonic()
+        epoch = time.time()
         self._seq = 0
         self._tokens: dict[str, str] = {}
         self.phase = "full"
         self._write({"type": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
-                     **(header or {})})
+                     "epoch": round(epoch, 3), **(header or {})})
 
     def now(self) -> float:
         return round(time.monotonic() - self._began, 6)

@@ -38,6 +38,7 @@ MAX_TRIES = 6  # 5xx / network errors: attempts in all before giving up
 FIRST_BACKOFF = 0.2
 MAX_THROTTLES = 30  # 429s in a row for one request before giving up (never loop forever)
 MAX_RETRY_AFTER = 120.0
+DEFAULT_RETRY_AFTER = 1.0  # a 429 without a readable Retry-After
 PASSBACK_CLASSES = 2
 LINE_ITEM_TITLE = "LMS Sync: Homework 1"  # distinct from the district's own line item titles
 ID_NAMESPACE = uuid.UUID("6f0f5c3e-0d6b-4a51-9a43-5a0c1f2e7b11")  # this LMS's uuid5 namespace
@@ -110,8 +111,9 @@ class Env:
                    result_file=Path(result) if result else None)
 
 
-def _retry_after(response: httpx.Response) -> float:
-    """Retry-After as seconds: a number (integer or float) or an HTTP date; 1 when absent."""
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After as seconds (a number, integer or float, or an HTTP date); None when the
+    answer has none we can read."""
     value = response.headers.get("Retry-After", "").strip()
     try:
         seconds = float(value)
@@ -119,7 +121,7 @@ def _retry_after(response: httpx.Response) -> float:
         try:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
-            seconds = 1.0
+            return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
@@ -227,19 +229,22 @@ class Consumer:
                 continue
             if response.status_code in (500, 502, 503, 504):
                 failures += 1
-                self.backoff(failures, f"HTTP {response.status_code}")
+                self.backoff(failures, f"HTTP {response.status_code}", _retry_after(response))
                 continue
             return response
 
     def on_429(self, response: httpx.Response, count: int) -> None:
         if count > MAX_THROTTLES:
             raise Fatal(f"still throttled (429) after {MAX_THROTTLES} waits")
-        time.sleep(_retry_after(response))
+        asked = _retry_after(response)
+        time.sleep(DEFAULT_RETRY_AFTER if asked is None else asked)
 
-    def backoff(self, failures: int, what: str) -> None:
+    def backoff(self, failures: int, what: str, asked: float | None = None) -> None:
+        """Wait before the next try: what the provider's Retry-After asked for (0 is at once),
+        else our own exponential backoff."""
         if failures >= MAX_TRIES:
             raise Fatal(f"{what} on {MAX_TRIES} tries in a row; giving up")
-        time.sleep(FIRST_BACKOFF * 2 ** (failures - 1))
+        time.sleep(FIRST_BACKOFF * 2 ** (failures - 1) if asked is None else asked)
 
     # --- reading collections -------------------------------------------------------------
 

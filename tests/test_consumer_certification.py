@@ -74,8 +74,8 @@ def _district_for(districts: dict[str, Path]):
 
 
 def _certify(districts: dict[str, Path], tmp_path: Path, scenario: str,
-             bad: str | None = None):
-    command = [sys.executable, str(EXAMPLE), *(["--bad", bad] if bad else [])]
+             bad: str | None = None, *options: str):
+    command = [sys.executable, str(EXAMPLE), *(["--bad", bad] if bad else []), *options]
     plan = Certification([SCENARIOS[scenario]], command, tmp_path, 120,
                          tmp_path / "roster.json", _district_for(districts))
     [summary] = certify(plan, Console(file=io.StringIO(), width=120))
@@ -103,6 +103,43 @@ def test_each_bad_consumer_is_caught_by_its_checks(districts, tmp_path: Path, ba
     failed = {r.id for r in summary.results if r.status == "failed"}
     assert failed == expected
     assert not summary.conformant
+
+
+# Scenarios the example runs in with --oauth1 (OneRoster 1.1, every request signed), and the
+# options it gets there; the checks each must exercise besides AUTH-004 and AUTH-005.
+OAUTH1 = {
+    "token-expiry": ((), {"OR-CON-AUTH-006"}),  # replayed-nonce refusals, signed anew
+    "grade-passback": ((), {"OR-CON-GRADE-002", "OR-CON-GRADE-003"}),  # 1.1 writes
+    "campus": ((), {"OR-CON-RESULT-001"}),  # Campus 1.1 ids
+    "full-sync": (("--signature-method", "HMAC-SHA1"), {"OR-CON-RESULT-001"}),
+}
+BEARER_CHECKS = ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")
+
+
+@pytest.mark.parametrize("scenario", list(OAUTH1))
+def test_an_oauth1_consumer_is_judged_by_its_signatures(districts, tmp_path: Path,
+                                                         scenario: str) -> None:
+    options, exercised = OAUTH1[scenario]
+    summary = _certify(districts, tmp_path, scenario, None, "--oauth1", *options)
+    results = {r.id: r for r in summary.results}
+    assert [r.message for r in summary.failed] == []
+    for check in BEARER_CHECKS:
+        assert results[check].status == "skipped"
+        assert results[check].message == "not applicable: the consumer signs with OAuth 1.0a"
+    for check in {"OR-CON-AUTH-004", "OR-CON-AUTH-005", "OR-CON-RUN-001", *exercised}:
+        assert results[check].status == "passed", (check, results[check].message)
+    method = options[1] if options else "HMAC-SHA256"
+    assert f"({method})" in results["OR-CON-AUTH-004"].message
+    text = (tmp_path / f"consumer-{scenario}" / "recording.ndjson").read_text()
+    assert "oauth_signature" not in text and '"nonce":' in text
+    assert "OneRoster 1.1" in (tmp_path / f"consumer-{scenario}" / "consumer.log").read_text()
+
+
+def test_a_consumer_that_resends_a_signature_is_caught(districts, tmp_path: Path) -> None:
+    summary = _certify(districts, tmp_path, "flaky", "reuses-nonce", "--oauth1")
+    assert {r.id for r in summary.failed} == {"OR-CON-AUTH-004"}
+    [finding] = summary.failed
+    assert "reused a nonce already sent" in finding.message
 
 
 def test_recording_judged_offline_gives_the_same_verdict(districts, tmp_path: Path) -> None:

@@ -50,6 +50,17 @@ class Script:
                           "envelope": "users" if count is not None else None, "ids": ids,
                           "count": count, **extra}, took)
 
+    def signed(self, nonce: str, path: str = USERS, query: str = "limit=100&offset=0",
+               status: int = 200, timestamp: int | None = None, took: float = 0.01,
+               **extra: Any) -> Script:
+        """A read signed with OAuth 1.0a; the timestamp defaults to the wall clock of the
+        moment it was sent (the header's epoch plus the script's clock)."""
+        stamp = int(self.header.get("epoch", 0) + self.clock) if timestamp is None else timestamp
+        return self.get(path=path, query=query, status=status, auth="oauth1", token=None,
+                        took=took, oauth1={"nonce": nonce, "timestamp": str(stamp),
+                                           "signature_method": "HMAC-SHA256",
+                                           "version": "1.0"}, **extra)
+
     def write(self, path: str, status: int = 201, method: str = "PUT", took: float = 0.01,
               **extra: Any) -> Script:
         return self._add({"method": method, "path": path, "query": "", "auth": "bearer",
@@ -165,6 +176,69 @@ def test_an_http_date_retry_after_is_measured_from_the_answer(tmp_path: Path) ->
 
     assert script(0.3).verdicts(tmp_path)["OR-CON-RETRY-001"] == "failed"
     assert script(1.0).verdicts(tmp_path)["OR-CON-RETRY-001"] == "passed"
+
+
+EPOCH = 1_800_000_000.0
+OAUTH1_CHECKS = ("OR-CON-AUTH-004", "OR-CON-AUTH-005", "OR-CON-AUTH-006")
+REPLAY = "oauth_nonce was already used"
+
+
+def signed_walk() -> Script:
+    return Script(epoch=EPOCH).signed("n1", count=100, total=150).signed(
+        "n2", query="limit=100&offset=100", count=50, total=150)
+
+
+def test_a_signing_consumer_is_judged_by_its_signatures_not_by_tokens(tmp_path: Path) -> None:
+    verdicts = signed_walk().verdicts(tmp_path)
+    assert failing(verdicts) == set()
+    assert [verdicts[c] for c in ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")] \
+        == ["skipped"] * 3
+    assert verdicts["OR-CON-AUTH-004"] == verdicts["OR-CON-AUTH-005"] == "passed"
+    assert verdicts["OR-CON-AUTH-006"] == "skipped"  # nothing was refused as a replay
+    path = tmp_path / "recording.ndjson"
+    messages = {r.id: r.message for r in judge(load(path)).results}
+    assert messages["OR-CON-AUTH-001"] == "not applicable: the consumer signs with OAuth 1.0a"
+    # A bearer consumer is not judged by the OAuth 1.0a checks.
+    bearer = good_walk().verdicts(tmp_path)
+    assert [bearer[c] for c in OAUTH1_CHECKS] == ["skipped"] * 3
+
+
+@pytest.mark.parametrize("script, check", [
+    # The retry of a failed request re-sent the first signature.
+    (Script(epoch=EPOCH).signed("n1", status=503).at(1).signed("n1", count=5, total=5),
+     "OR-CON-AUTH-004"),
+    # An unsigned request from a consumer that signs.
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5).get(
+        path=USERS + "/u1", auth="none", token=None), "OR-CON-AUTH-004"),
+    (Script(epoch=EPOCH).signed("n1", status=401,
+                                description="OAuth signature does not match the request"),
+     "OR-CON-AUTH-004"),
+    # Signed with a clock 20 minutes slow, and one 10 minutes fast.
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5, timestamp=int(EPOCH) - 1200),
+     "OR-CON-AUTH-005"),
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5, timestamp=int(EPOCH) + 600),
+     "OR-CON-AUTH-005"),
+    # Refused as a replay: never sent again, or sent again with the refused nonce.
+    (Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY, fault="nonce-refused"),
+     "OR-CON-AUTH-006"),
+    (Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY,
+                                fault="nonce-refused").signed("n1", status=401,
+                                                              description=REPLAY),
+     "OR-CON-AUTH-006"),
+])
+def test_each_signing_mistake_is_caught_by_its_check(tmp_path: Path, script: Script,
+                                                      check: str) -> None:
+    verdicts = script.verdicts(tmp_path)
+    assert check in failing(verdicts)
+    assert {"OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003"} & failing(verdicts) == set()
+
+
+def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
+    script = Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY,
+                                        fault="nonce-refused").signed("n2", count=5, total=5)
+    verdicts = script.verdicts(tmp_path)
+    assert verdicts["OR-CON-AUTH-006"] == "passed"
+    assert failing(verdicts) == set()
 
 
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import default_connection
 from mock_provider.middleware.faults import FaultPlan
 from mock_provider.middleware.recorder import Recording
+from mock_provider.oauth1 import sign_oauth1
 from mock_provider.store import Store
 
 from .conftest import make_district
@@ -92,6 +93,39 @@ def test_token_stops_working_after_its_uses(serve) -> None:
         assert served.get(served.token()).status_code == 200  # a new token works again
     faults = [e["fault"] for e in served.exchanges() if e["path"] == USERS]
     assert faults == [None, None, "token-expired", "token-expired", None]
+
+
+V11_USERS = "/ims/oneroster/v1p1/users"
+
+
+def _signed(served: Served, nonce: str) -> httpx.Response:
+    url = f"{served.url}{V11_USERS}?limit=5"
+    header = sign_oauth1("GET", url, "cid", SECRET, nonce=nonce)
+    return served.client.get(url, headers={"Authorization": header})
+
+
+def test_every_nth_signature_is_refused_as_a_replay_until_signed_anew(serve) -> None:
+    app, recording = serve(FaultPlan(nonce_refusal_every=3))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        assert [_signed(served, n).status_code for n in ("a1", "a2")] == [200, 200]
+        refused = _signed(served, "a3")
+        assert refused.status_code == 401
+        assert refused.json()["statusInfoSet"][0]["imsx_description"] == \
+            "oauth_nonce was already used"
+        assert _signed(served, "a3").status_code == 401  # the refused nonce stays refused
+        assert _signed(served, "a4").status_code == 200  # signed anew: accepted
+        token = served.token()
+        assert [served.get(token).status_code for _ in range(4)] == [200] * 4  # bearer: untouched
+    recording.close()
+    text = recording.path.read_text()
+    assert SECRET not in text and "oauth_signature" not in text and "cid" not in text
+    signed = [e for e in served.exchanges() if e["path"] == V11_USERS]
+    assert [e["fault"] for e in signed] == [None, None, "nonce-refused", "nonce-refused", None]
+    assert all(e["auth"] == "oauth1" and e["token"] is None for e in signed)
+    assert signed[0]["oauth1"]["nonce"] == "a1"
+    assert signed[0]["oauth1"]["signature_method"] == "HMAC-SHA256"
+    assert abs(int(signed[0]["oauth1"]["timestamp"]) - time.time()) < 60
+    assert set(signed[0]["oauth1"]) == {"nonce", "timestamp", "signature_method", "version"}
 
 
 def test_rate_limit_window_answers_429_until_retry_after_passes(serve) -> None:

@@ -45,6 +45,18 @@ class Judgement:
                       key=lambda e: (e.start, e.seq))
 
     @cached_property
+    def signed(self) -> list[Recorded]:
+        """The OneRoster requests signed with OAuth 1.0a."""
+        return [e for e in self.data if e.auth == "oauth1"]
+
+    @property
+    def signs_with_oauth1(self) -> bool:
+        """The consumer authenticates by signing its requests, never with a bearer token:
+        the checks about tokens do not apply to it."""
+        return bool(self.signed) and not self.token_requests and not any(
+            e.auth == "bearer" for e in self.data)
+
+    @cached_property
     def all(self) -> list[Recorded]:
         return sorted(self.recording.exchanges, key=lambda e: (e.start, e.seq))
 

@@ -49,6 +49,7 @@ class Recorded(Exchange):
     issued: str | None = None
     expires_in: Any = None
     fault: str | None = None
+    oauth1: dict[str, str] | None = None  # nonce, timestamp, signature_method, version
 
     @property
     def params(self) -> dict[str, str]:

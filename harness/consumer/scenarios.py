@@ -37,8 +37,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("delta-sync", "a full sync; the district changes (new students, withdrawals, "
              "schedule and name changes); then a delta sync that must see every change",
              phases=("full", "delta"), tick_days=7),
-    Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk",
-             _faults(token_uses=7)),
+    Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk "
+             "(signing with OAuth 1.0a: every 7th signature is refused as a replayed nonce)",
+             _faults(token_uses=7, nonce_refusal_every=7)),
     Scenario("rate-limit", "every 9th request opens a one-second window answered with 429 and "
              "Retry-After", _faults(rate_limit_every=9, retry_after=1.0)),
     Scenario("flaky", "every 7th request fails with 500 or 503 and every 5th is 0.3 s slow",

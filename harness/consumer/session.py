@@ -23,6 +23,8 @@ from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
 from mock_provider.district.changes import jump_clock
 from mock_provider.middleware.recorder import Recording
+from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
+from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
 from mock_provider.profiles import profile_for
 from mock_provider.serve import drift
 from mock_provider.store import Store
@@ -34,6 +36,7 @@ from .scenarios import MAX_CONCURRENCY, Scenario
 ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
                  "demographics")
 MAX_LIMIT = 50_000
+OAUTH1_METHODS = ("HMAC-SHA256", "HMAC-SHA1")
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,15 @@ def _tick(path: Path, store: Store, recording: Recording, days: int) -> None:
                     changed=report.records)
 
 
-def served_roster(store: Store, connection: Connection, settings: Settings
-                  ) -> dict[str, dict[str, str]]:
-    """sourcedId -> status of every record ``connection`` can read, per collection, asked of
-    a plain instance of the mock (so flavor rules and school scoping apply, and neither faults
-    nor the recorder see it): what the consumer's own roster is compared with."""
+def served_roster(store: Store, connection: Connection, settings: Settings,
+                  version: str = "1.2") -> dict[str, dict[str, str]]:
+    """sourcedId -> status of every record ``connection`` can read, per collection, in
+    OneRoster ``version``, asked of a plain instance of the mock (so flavor rules, its ids and
+    school scoping apply, and neither faults nor the recorder see it): what the consumer's
+    own roster is compared with."""
     app = create_app(store, [connection], settings)
-    base = settings.profile.prefixes["1.2"] + "/ims/oneroster/rostering/v1p2"
+    base = settings.profile.prefixes[version] + (
+        "/ims/oneroster/v1p1" if version == "1.1" else "/ims/oneroster/rostering/v1p2")
     roster: dict[str, dict[str, str]] = {}
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         answer = client.post(settings.profile.token_url_path,
@@ -156,10 +161,12 @@ def served_roster(store: Store, connection: Connection, settings: Settings
 def _connection(scenario: Scenario) -> Connection:
     vendor = f"vk-{secrets.token_hex(4)}:{secrets.token_urlsafe(12)}" if scenario.vendor_key \
         else None
+    # The command is always handed OAuth 1.0a keys (the client id and secret), so the
+    # connection accepts signed 1.1 requests as well as bearer tokens.
     return Connection(name="consumer", client_id=f"consumer-{secrets.token_hex(4)}",
                       client_secret=secrets.token_urlsafe(24),
                       scopes=allowed_scopes("any", scenario.connection_type), version="any",
-                      connection_type=scenario.connection_type, vendor_key=vendor)
+                      connection_type=scenario.connection_type, vendor_key=vendor, oauth1=True)
 
 
 def _run_command(command: Sequence[str], env: dict[str, str], time_limit: float,
@@ -207,12 +214,16 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             "token_url": endpoints.token_url, "max_limit": MAX_LIMIT,
             "max_concurrency": MAX_CONCURRENCY, "connection_type": scenario.connection_type,
             "gradebook": scenario.gradebook, "vendor_key": bool(connection.vendor_key),
+            "oauth1": {"signature_methods": list(OAUTH1_METHODS), "max_age": OAUTH1_MAX_AGE,
+                       "max_ahead": OAUTH1_MAX_AHEAD},
             "phases": list(scenario.phases), "quirks": scenario.quirks,
             "command": list(options.command) if options.command else None,
             "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
         store = Store(path)
         try:
-            settings = Settings(profile=profile, max_limit=MAX_LIMIT)
+            # Both methods: OneRoster 1.1 asks for HMAC-SHA256, and client libraries in use
+            # sign with HMAC-SHA1.
+            settings = Settings(profile=profile, max_limit=MAX_LIMIT, allow_oauth1_sha1=True)
             app = create_app(store, [connection], settings, recording=recording,
                              faults=scenario.faults, on_drift=lambda: _tick(path, store, recording,
                                                     scenario.tick_days or 1))
@@ -234,7 +245,11 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
                                                             options.log_file)
                     recording.event("command", exit_code=code, timed_out=timed_out,
                                     seconds=round(seconds, 3), time_limit=options.time_limit)
-            recording.event("roster", records=served_roster(store, connection, settings))
+            # In the version the consumer read, since a flavor's ids may differ by version
+            # (Infinite Campus's 1.1 user ids); 1.2 when it read both or none.
+            version = "1.1" if recording.versions == {"1.1"} else "1.2"
+            recording.event("roster", version=version,
+                            records=served_roster(store, connection, settings, version))
             recording.event("end")
         finally:
             recording.close()

@@ -5,6 +5,10 @@ never touched) and, per its ``FaultPlan``:
 
 * ``token_uses``: a bearer token stops working after that many requests, as if it expired:
   401 with ``WWW-Authenticate: Bearer error="invalid_token"``, from then on for that token;
+* ``nonce_refusal_every``: the OAuth 1.0a twin of an expired token: every Nth signed request
+  is refused with 401 "oauth_nonce was already used" (what a provider whose nonce store is
+  shared across servers answers after a replay it believes it saw), and that nonce stays
+  refused; a consumer survives by signing the request anew;
 * ``rate_limit_every``: every Nth request opens a window of ``retry_after`` seconds in which
   every request answers 429 with ``Retry-After`` (the seconds left, rounded up);
 * ``server_error_every``: every Nth request answers 503 with ``Retry-After: 0`` (the provider
@@ -36,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import OneRosterError, error_body
+from ..oauth1 import parse_authorization
 from ..paths import version_of
 from .recorder import NOTES_KEY
 
@@ -45,6 +50,7 @@ WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
 @dataclass(frozen=True)
 class FaultPlan:
     token_uses: int | None = None
+    nonce_refusal_every: int | None = None
     rate_limit_every: int | None = None
     retry_after: float = 1.0
     server_error_every: int | None = None
@@ -77,6 +83,8 @@ class Faults:
         self._lock = threading.Lock()
         self._count = 0
         self._token_uses: dict[str, int] = {}
+        self._signed = 0
+        self._refused_nonces: set[str] = set()
         self._window_ends = 0.0
         self._deeper_pages = 0
         self._drifted = False
@@ -117,6 +125,15 @@ class Faults:
                 return "write-failed", OneRosterError(
                     503, "server_busy", "the provider could not store this write; try again",
                     headers={"Retry-After": "0"})
+            nonce = _oauth1_nonce(scope)
+            if plan.nonce_refusal_every is not None and nonce is not None:
+                self._signed += 1
+                if nonce in self._refused_nonces or _every(self._signed,
+                                                           plan.nonce_refusal_every):
+                    self._refused_nonces.add(nonce)
+                    return "nonce-refused", OneRosterError(
+                        401, "unauthorisedrequest", "oauth_nonce was already used",
+                        headers={"WWW-Authenticate": 'OAuth realm="oneroster"'})
             token = _bearer(scope)
             if plan.token_uses is not None and token is not None:
                 used = self._token_uses.get(token, 0) + 1
@@ -181,9 +198,23 @@ class Faults:
         await send({"type": "http.response.body", "body": body})
 
 
-def _bearer(scope: Scope) -> str | None:
+def _authorization(scope: Scope) -> str:
     for key, value in scope["headers"]:
         if key.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").strip().partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return None
+            return value.decode("latin-1").strip()
+    return ""
+
+
+def _bearer(scope: Scope) -> str | None:
+    scheme, _, token = _authorization(scope).partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _oauth1_nonce(scope: Scope) -> str | None:
+    header = _authorization(scope)
+    if not header.lower().startswith("oauth "):
+        return None
+    try:
+        return parse_authorization(header).get("oauth_nonce") or None
+    except OneRosterError:
+        return None  # malformed: the auth layer refuses it with its own reason

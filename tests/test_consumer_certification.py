@@ -130,9 +130,15 @@ def test_an_oauth1_consumer_is_judged_by_its_signatures(districts, tmp_path: Pat
         assert results[check].status == "passed", (check, results[check].message)
     method = options[1] if options else "HMAC-SHA256"
     assert f"({method})" in results["OR-CON-AUTH-004"].message
-    text = (tmp_path / f"consumer-{scenario}" / "recording.ndjson").read_text()
+    directory = tmp_path / f"consumer-{scenario}"
+    text = (directory / "recording.ndjson").read_text()
     assert "oauth_signature" not in text and '"nonce":' in text
-    assert "OneRoster 1.1" in (tmp_path / f"consumer-{scenario}" / "consumer.log").read_text()
+    assert "OneRoster 1.1" in (directory / "consumer.log").read_text()
+    # The reports name the version the consumer spoke and cite 1.1 where its rules differ.
+    assert summary.version == "1.1"
+    assert json.loads((directory / "results.json").read_text())["version"] == "1.1"
+    assert "OneRoster 1.1 conformance" in (directory / "report.html").read_text()
+    assert results["OR-CON-PAGE-001"].rule.startswith("OneRoster 1.1")
 
 
 def test_a_consumer_that_resends_a_signature_is_caught(districts, tmp_path: Path) -> None:
@@ -170,7 +176,7 @@ def test_cli_certifies_the_good_consumer_and_writes_every_report(
     for name in ("results.json", "junit.xml", "report.html", "recording.ndjson",
                  "consumer.log"):
         assert (directory / name).is_file(), name
-    assert "CONFORMANT" in out
+    assert "CONFORMANT" in out and "(OneRoster 1.2)" in out
     assert "full sync" in (directory / "consumer.log").read_text()
 
 

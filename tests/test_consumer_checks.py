@@ -241,6 +241,44 @@ def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
     assert failing(verdicts) == set()
 
 
+V11_USERS = "/ims/oneroster/v1p1/users"
+
+
+@pytest.mark.parametrize("paths, version", [
+    ((USERS,), "1.2"),
+    ((V11_USERS,), "1.1"),
+    ((V11_USERS, USERS), "1.1 and 1.2"),
+])
+def test_the_summary_names_the_versions_the_consumer_used(tmp_path: Path, paths: tuple,
+                                                           version: str) -> None:
+    script = Script().token()
+    for path in paths:
+        script.get(path=path, count=5, total=5)
+    path = tmp_path / "recording.ndjson"
+    script.verdicts(tmp_path)
+    summary = judge(load(path))
+    assert summary.version == version
+    rule = next(r.rule for r in summary.results if r.id == "OR-CON-PAGE-001")
+    assert rule.startswith("OneRoster 1.1" if version == "1.1" else "OneRoster 1.2")
+    assert ("OneRoster 1.1 §3 paging" in rule) == ("1.1" in version)
+    # A rule both versions share is cited once, as it is.
+    assert next(r.rule for r in summary.results if r.id == "OR-CON-CONC-001").startswith(
+        "Infinite Campus partner rules")
+
+
+def test_a_consumer_that_made_no_request_is_named_by_the_offered_version(tmp_path: Path) -> None:
+    path = tmp_path / "recording.ndjson"
+    Script(version="1.1").event("command", exit_code=1).verdicts(tmp_path)
+    assert judge(load(path)).version == "1.1"
+
+
+def test_a_11_warning_about_a_query_is_a_finding(tmp_path: Path) -> None:
+    script = Script().token().get(path=V11_USERS, query="fields=nope&limit=100", count=5,
+                                  total=5, code_minor="invalid_selection_field",
+                                  description="unknown field nope; all fields returned")
+    assert "OR-CON-QUERY-001" in failing(script.verdicts(tmp_path))
+
+
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:
     def fan_out(width: int) -> Script:
         script = Script().token()

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.checks import CHECKS
-from harness.consumer.judge import CONSUMER_CHECKS
+from harness.consumer.judge import CONSUMER_CHECKS, RULES_V11
 
 from .common import UsageError
 
@@ -34,6 +34,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
                          "them")
     console.print(f"{found.id} ({found.severity}): {found.title}")
     console.print(f"rule: {found.rule}")
+    if found.id in RULES_V11:
+        console.print(f"rule in OneRoster 1.1: {RULES_V11[found.id]}")
     console.print(found.explanation)
     return 0
 

@@ -3,18 +3,23 @@ provider checker's, so the same reports serve both."""
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from mock_provider.middleware.recorder import version_used
 from specs.catalogue import collection_envelopes
 
-from ..engine import REGISTRY, Check, Finding, run_all
-from ..model import RunSummary, utc_now
+from ..engine import REGISTRY, Check, CheckFunction, Finding, run_all
+from ..model import CheckResult, RunSummary, utc_now
 from .recording import Recorded, Recording
 
 CONSUMER_CHECKS: dict[str, Check] = REGISTRY.of("consumer")
+# A check's rule as OneRoster 1.1 words it, where that differs from the 1.2 text it was
+# registered with; a consumer that spoke 1.1 is shown these.
+RULES_V11: dict[str, str] = {}
 PAGING_PARAMS = frozenset({"limit", "offset"})
 # The last path segment of every OneRoster collection endpoint (1.1 serves the same names).
 COLLECTIONS = frozenset(collection_envelopes())
@@ -85,17 +90,42 @@ class Judgement:
                        items=[f"#{e.seq} {e.method} {e.path}" for e in exchanges])
 
 
-# Registers a consumer check; its docstring is what ``explain ID`` prints.
-consumer_check = functools.partial(REGISTRY.register, kind="consumer")
+def consumer_check(id: str, title: str, rule: str, severity: str = "error", *,
+                   phase: str = "checks", rule_v11: str | None = None
+                   ) -> Callable[[CheckFunction], CheckFunction]:
+    """Registers a consumer check; its docstring is what ``explain ID`` prints. ``rule`` cites
+    OneRoster 1.2 (or what both versions share); ``rule_v11`` the 1.1 text where it differs."""
+    if rule_v11 is not None:
+        RULES_V11[id] = rule_v11
+    return REGISTRY.register(id, title, rule, severity, kind="consumer", phase=phase)
+
+
+def versions_used(recording: Recording) -> list[str]:
+    """The OneRoster versions the consumer's requests spoke, in order ("1.1", "1.2")."""
+    return sorted({v for e in recording.exchanges if (v := version_used(e.path))})
+
+
+def _cited_for(versions: list[str], result: CheckResult) -> CheckResult:
+    """The result with its rule in the words of the versions the consumer used."""
+    v11 = RULES_V11.get(result.id)
+    if v11 is None or "1.1" not in versions:
+        return result
+    return dataclasses.replace(result, rule=v11 if versions == ["1.1"] else
+                               f"{result.rule}; {v11}")
 
 
 def judge(recording: Recording, roster: dict[str, dict[str, str]] | None = None,
           target: str | None = None, roster_error: str | None = None) -> RunSummary:
-    """Every consumer check over ``recording``; a check that breaks fails, never the run."""
+    """Every consumer check over ``recording``; a check that breaks fails, never the run. The
+    summary names the OneRoster version(s) the consumer used (what the scenario offered when
+    it made no request)."""
     started = time.perf_counter()
     results = run_all(CONSUMER_CHECKS.values(), Judgement(recording, roster, roster_error))
+    versions = versions_used(recording)
+    results = [_cited_for(versions, r) for r in results]
     name = target or f"consumer, scenario {recording.header.get('scenario', '?')}"
-    return RunSummary(name, str(recording.header.get("version", "1.2")), tuple(results),
+    version = " and ".join(versions) or str(recording.header.get("version", "1.2"))
+    return RunSummary(name, version, tuple(results),
                       round(time.perf_counter() - started, 3),
                       str(recording.header.get("started", "")) or utc_now(),
                       f"consumer scenario {recording.header.get('scenario', '?')}",

@@ -21,8 +21,9 @@ A recording is one JSON object per line, each with a ``type``:
     ``response_headers`` (those a consumer acts on: x-total-count, link, retry-after,
     www-authenticate, content-type); ``envelope``, ``ids`` and ``count`` (the key of a JSON
     answer, the sourcedIds in it and how many); ``code_minor`` and ``description`` for an
-    imsx_StatusInfo answer; ``issued`` and ``expires_in`` for a token answer; ``fault`` (what
-    the fault middleware did to this request, if anything).
+    imsx_StatusInfo answer (or a 1.1 warning beside the data); ``issued`` and ``expires_in``
+    for a token answer; ``fault`` (what the fault middleware did to this request, if
+    anything).
 ``event``
     something the harness did between exchanges: ``event`` names it (``phase``, ``tick``,
     ``command``, ``end``); ``at`` is when.
@@ -174,7 +175,9 @@ def _answer_facts(body: Any) -> dict[str, Any]:
     envelope, content = keys[0], body[keys[0]]
     records = content if isinstance(content, list) else [content]
     ids = [r.get("sourcedId") for r in records if isinstance(r, dict)]
-    return {"envelope": envelope, "ids": ids, "count": len(records)}
+    # A 1.1 answer may carry a warning beside the data (an unknown sort or selection field).
+    warning = _status_info(body) if "statusInfoSet" in body else {}
+    return {"envelope": envelope, "ids": ids, "count": len(records), **warning}
 
 
 class Recorder:

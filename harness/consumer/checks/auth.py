@@ -26,7 +26,9 @@ def _signing_only(j: Judgement) -> str | None:
 
 
 @consumer_check("OR-CON-AUTH-001", "Every OneRoster request carried a token it had obtained",
-                "1EdTech Security Framework: OAuth 2.0 client credentials, bearer tokens")
+                "1EdTech Security Framework: OAuth 2.0 client credentials, bearer tokens",
+                rule_v11="OneRoster 1.1 security: OAuth 2.0 client credentials and bearer "
+                "tokens (later 1.1 revisions, Infinite Campus), else OAuth 1.0a signatures")
 @guard(_bearer_only)
 def authenticated(j: Judgement) -> Outcome:
     """The consumer must obtain an access token from the token URL with its client id and

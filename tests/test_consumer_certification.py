@@ -41,6 +41,7 @@ EXERCISED = {
     "rate-limit": {"OR-CON-RATE-001"},
     "flaky": {"OR-CON-RETRY-001"},
     "short-pages": {"OR-CON-PAGE-001"},
+    "minimal-paging": {"OR-CON-PAGE-001", "OR-CON-RESULT-001"},
     "page-drift": {"OR-CON-PAGE-001"},
     "quirky-data": {"OR-CON-RESULT-001"},
     "grade-passback": {"OR-CON-GRADE-001", "OR-CON-GRADE-002", "OR-CON-GRADE-003"},
@@ -58,6 +59,8 @@ BAD = {
     "dates-outside-term": ("grade-passback", {"OR-CON-GRADE-001", "OR-CON-GRADE-002",
                                               "OR-CON-RUN-001"}),
     "parallel-20": ("full-sync", {"OR-CON-CONC-001"}),
+    # Without Link it takes the first page for the last: users and enrollments cut short.
+    "follows-link-only": ("minimal-paging", {"OR-CON-PAGE-001", "OR-CON-RESULT-001"}),
 }
 
 

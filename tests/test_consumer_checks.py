@@ -279,6 +279,18 @@ def test_a_11_warning_about_a_query_is_a_finding(tmp_path: Path) -> None:
     assert "OR-CON-QUERY-001" in failing(script.verdicts(tmp_path))
 
 
+def test_a_walk_without_paging_headers_is_judged_by_the_count_withheld(tmp_path: Path) -> None:
+    def walk(*pages: tuple[int, int]) -> Script:
+        script = Script().token()
+        for offset, count in pages:
+            script.get(query=f"limit=100&offset={offset}", count=count,
+                       withheld={"x-total-count": "150"})
+        return script
+
+    assert walk((0, 100), (100, 50), (150, 0)).verdicts(tmp_path)["OR-CON-PAGE-001"] == "passed"
+    assert walk((0, 100)).verdicts(tmp_path)["OR-CON-PAGE-001"] == "failed"
+
+
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:
     def fan_out(width: int) -> Script:
         script = Script().token()

@@ -160,6 +160,18 @@ def test_server_errors_and_page_cap(serve) -> None:
         assert len(served.get(token, limit=5).json()["users"]) == 5  # under the cap
 
 
+def test_paging_headers_can_be_withheld_and_are_noted_for_the_judge(serve) -> None:
+    app, recording = serve(FaultPlan(paging_headers=False))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        page = served.get(served.token(), limit=5)
+        assert page.status_code == 200 and len(page.json()["users"]) == 5
+        assert "x-total-count" not in page.headers and "link" not in page.headers
+    [read] = [e for e in served.exchanges() if e["path"] == USERS]
+    assert "x-total-count" not in read["response_headers"]
+    assert int(read["withheld"]["x-total-count"]) > 5
+    assert 'rel="next"' in read["withheld"]["link"]
+
+
 def test_drift_runs_once_after_the_deeper_pages(serve) -> None:
     calls: list[float] = []
     app, recording = serve(FaultPlan(drift_after=2), on_drift=lambda: calls.append(1))

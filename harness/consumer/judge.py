@@ -80,7 +80,7 @@ class Judgement:
             groups.setdefault((exchange.phase, exchange.path, query), []).append(exchange)
         return {key: pages for key, pages in groups.items()
                 if key[1].rsplit("/", 1)[-1] in COLLECTIONS
-                or any(p.ok and p.header("x-total-count") is not None for p in pages)}
+                or any(p.ok and p.truth("x-total-count") is not None for p in pages)}
 
     def evidence(self, *exchanges: Recorded) -> list:
         return self.recording.evidence(*exchanges)

@@ -46,6 +46,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              _faults(server_error_every=7, slow_every=5, slow_seconds=0.3)),
     Scenario("short-pages", "the provider silently caps pages at 7 records, whatever limit "
              "was asked; Link and X-Total-Count stay true", _faults(page_cap=7)),
+    Scenario("minimal-paging", "the provider sends neither X-Total-Count nor Link (both only "
+             "recommended): a walk ends only on a short or empty page",
+             _faults(paging_headers=False)),
     Scenario("page-drift", "after the third page past the first, the district changes while "
              "the consumer is still walking", _faults(drift_after=3), tick_days=7),
     Scenario("quirky-data", "every data-quality quirk a real district has, switched on",

@@ -17,6 +17,9 @@ never touched) and, per its ``FaultPlan``:
 * ``slow_every``: every Nth request is answered ``slow_seconds`` late;
 * ``page_cap``: ``limit`` is silently lowered to the cap, so pages are shorter than asked
   while ``Link`` and ``X-Total-Count`` stay true;
+* ``paging_headers=False``: answers carry neither ``X-Total-Count`` nor ``Link`` (both are
+  only recommended; some SIS send neither), so only a short or empty page ends a walk; the
+  count withheld is noted for the judge;
 * ``drift_after``: after that many pages past the first of any collection, ``on_drift`` is
   called once (the harness moves the district's clock: records change mid-walk);
 * ``fail_first_write``: the first grade-book write answers 503 without being applied;
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import OneRosterError, error_body
 from ..oauth1 import parse_authorization
@@ -57,6 +60,7 @@ class FaultPlan:
     slow_every: int | None = None
     slow_seconds: float = 0.5
     page_cap: int | None = None
+    paging_headers: bool = True
     drift_after: int | None = None
     fail_first_write: bool = False
     latency: float = 0.0
@@ -113,6 +117,8 @@ class Faults:
             notes["fault"] = "drift"
             assert self.on_drift is not None
             await run_in_threadpool(self.on_drift)
+        if not self.plan.paging_headers:
+            send = _without_paging_headers(send, notes)
         await self.app(scope, receive, send)
 
     def _decide(self, scope: Scope) -> tuple[str, OneRosterError] | None:
@@ -196,6 +202,27 @@ class Faults:
         headers += [(k.lower().encode(), v.encode()) for k, v in (error.headers or {}).items()]
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+PAGING_HEADERS = (b"x-total-count", b"link")
+
+
+def _without_paging_headers(send: Send, notes: dict) -> Send:
+    """``send`` with X-Total-Count and Link taken out of the answer (and out of the CORS
+    list that exposes them); what was withheld goes into the notes."""
+    async def stripped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            kept = []
+            for key, value in message.get("headers", []):
+                name = key.lower()
+                if name in PAGING_HEADERS:
+                    notes.setdefault("withheld", {})[name.decode()] = value.decode("latin-1")
+                elif name != b"access-control-expose-headers":
+                    kept.append((key, value))
+            message = {**message, "headers": kept}
+        await send(message)
+
+    return stripped
 
 
 def _authorization(scope: Scope) -> str:

@@ -23,7 +23,7 @@ A recording is one JSON object per line, each with a ``type``:
     answer, the sourcedIds in it and how many); ``code_minor`` and ``description`` for an
     imsx_StatusInfo answer (or a 1.1 warning beside the data); ``issued`` and ``expires_in``
     for a token answer; ``fault`` (what the fault middleware did to this request, if
-    anything).
+    anything) and ``withheld`` (paging headers it kept from the consumer, with their values).
 ``event``
     something the harness did between exchanges: ``event`` names it (``phase``, ``tick``,
     ``command``, ``end``); ``at`` is when.
@@ -247,6 +247,8 @@ class Recorder:
             "status": status, "response_headers": answer_headers,
             "fault": notes.get("fault"),
         }
+        if notes.get("withheld"):
+            record["withheld"] = notes["withheld"]
         try:
             parsed = json.loads(answer) if answer else None
         except ValueError:

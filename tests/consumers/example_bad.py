@@ -23,6 +23,21 @@ class IgnoresPagination(Consumer):
         yield records
 
 
+class FollowsLinkOnly(Consumer):
+    """Walks by Link rel="next" alone: a page without one is taken for the last."""
+
+    def walk(self, collection: str, params: dict[str, Any]) -> Iterator[list[Record]]:
+        url, query = f"{self.rostering}/{collection}", {**params, "limit": PAGE}
+        while True:
+            records, response = self.page(url, query, collection)
+            if records:
+                yield records
+            link = response.links.get("next", {}).get("url")
+            if not records or not link:
+                return
+            url, query = link, None
+
+
 class Ignores429(Consumer):
     """On 429 retries at once, ignoring Retry-After, up to 50 tries."""
 
@@ -110,6 +125,7 @@ class ReusesNonce(Consumer):
 
 BAD: dict[str, type[Consumer]] = {
     "ignores-pagination": IgnoresPagination,
+    "follows-link-only": FollowsLinkOnly,
     "ignores-429": Ignores429,
     "no-token-refresh": NoTokenRefresh,
     "dates-outside-term": DatesOutsideTerm,

@@ -17,7 +17,8 @@ def _covered(pages: list[Recorded]) -> tuple[int, int]:
         offset = int(page.params.get("offset", "0") or 0) if page.params.get(
             "offset", "0").isdigit() else 0
         spans.append((offset, offset + page.count))
-        total = int(page.header("x-total-count") or total)
+        # Where the provider sent no X-Total-Count, the count it withheld judges the walk.
+        total = int(page.truth("x-total-count") or total)
     reached = 0
     for start, end in sorted(spans):
         if start > reached:

@@ -46,6 +46,7 @@ EXERCISED = {
     "quirky-data": {"OR-CON-RESULT-001"},
     "grade-passback": {"OR-CON-GRADE-001", "OR-CON-GRADE-002", "OR-CON-GRADE-003"},
     "campus": {"OR-CON-GRADE-005"},
+    "v1p1": {"OR-CON-PAGE-001", "OR-CON-RESULT-001", "OR-CON-GRADE-005"},
 }
 
 # Each bad example, the scenario that exposes it, and exactly the checks that must fail.
@@ -61,6 +62,8 @@ BAD = {
     "parallel-20": ("full-sync", {"OR-CON-CONC-001"}),
     # Without Link it takes the first page for the last: users and enrollments cut short.
     "follows-link-only": ("minimal-paging", {"OR-CON-PAGE-001", "OR-CON-RESULT-001"}),
+    # Drops Campus's 1.1 user ids (s200123) as malformed: its roster has no users.
+    "expects-guids": ("v1p1", {"OR-CON-RESULT-001"}),
 }
 
 
@@ -94,6 +97,7 @@ def test_good_consumer_passes_every_scenario(districts, tmp_path: Path, scenario
     assert failed == {}
     assert {i for i in EXERCISED[scenario] if statuses[i] != "passed"} == set()
     assert statuses["OR-CON-RUN-001"] == "passed"
+    assert summary.version == SCENARIOS[scenario].version  # the good example speaks it
     if scenario == "flaky":  # both rules met: the provider's Retry-After, and our own backoff
         message = next(r.message for r in summary.results if r.id == "OR-CON-RETRY-001")
         assert re.search(r"\([1-9]\d* with Retry-After, [1-9]\d* without\)", message), message
@@ -113,7 +117,7 @@ def test_each_bad_consumer_is_caught_by_its_checks(districts, tmp_path: Path, ba
 OAUTH1 = {
     "token-expiry": ((), {"OR-CON-AUTH-006"}),  # replayed-nonce refusals, signed anew
     "grade-passback": ((), {"OR-CON-GRADE-002", "OR-CON-GRADE-003"}),  # 1.1 writes
-    "campus": ((), {"OR-CON-RESULT-001"}),  # Campus 1.1 ids
+    "v1p1": ((), {"OR-CON-RESULT-001"}),  # Campus 1.1 ids on a 1.1 connection
     "full-sync": (("--signature-method", "HMAC-SHA1"), {"OR-CON-RESULT-001"}),
 }
 BEARER_CHECKS = ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")

@@ -27,6 +27,7 @@ class Scenario:
     tick_days: int = 0  # the district's clock moves this far between phases
     quirks: str = ""  # data-quality quirks switched on ("all" or a comma list)
     flavor: str = "standard"
+    version: str = "1.2"  # "1.1": a 1.1-only connection (1.1 scopes and paths; no 1.2)
     connection_type: str = "supported"  # "unsupported": rostering only
     gradebook: str = "none"  # "write": the consumer is expected to write grades
     vendor_key: bool = False  # the connection has a Campus vendor key
@@ -59,6 +60,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("campus", "Infinite Campus: its URL layout and token URL, a rostering-only "
              "connection with a vendor key; grade-book writes are refused",
              flavor="infinite-campus", connection_type="unsupported", vendor_key=True),
+    Scenario("v1p1", "Infinite Campus OneRoster 1.1: a rostering-only 1.1 connection (bearer "
+             "tokens with 1.1 scopes, or OAuth 1.0a signatures), 1.1 shapes and Campus's 1.1 "
+             "ids (users such as s200123)", flavor="infinite-campus", version="1.1",
+             connection_type="unsupported"),
 )}
 
 

@@ -41,7 +41,8 @@ OAUTH1_METHODS = ("HMAC-SHA256", "HMAC-SHA1")
 
 @dataclass(frozen=True)
 class Endpoints:
-    """What a consumer is told, as environment variables."""
+    """What a consumer is told, as environment variables. ``base_url`` is for the scenario's
+    OneRoster ``version``."""
 
     base_url: str
     base_url_v11: str
@@ -49,12 +50,15 @@ class Endpoints:
     client_id: str
     client_secret: str
     vendor_key: str | None
+    version: str = "1.2"
 
     def environment_preview(self) -> dict[str, str]:
         """The connection settings, for a consumer that runs elsewhere."""
         env = {"ONEROSTER_BASE_URL": self.base_url, "ONEROSTER_TOKEN_URL": self.token_url,
                "ONEROSTER_CLIENT_ID": self.client_id,
                "ONEROSTER_CLIENT_SECRET": self.client_secret}
+        if self.version != "1.2":
+            env["ONEROSTER_VERSION"] = self.version
         if self.vendor_key:
             env["ONEROSTER_VENDOR_KEY"] = self.vendor_key
         return env
@@ -69,7 +73,7 @@ class Endpoints:
             "ONEROSTER_CLIENT_SECRET": self.client_secret,
             "ONEROSTER_OAUTH1_CONSUMER_KEY": self.client_id,
             "ONEROSTER_OAUTH1_CONSUMER_SECRET": self.client_secret,
-            "ONEROSTER_VERSION": "1.2",
+            "ONEROSTER_VERSION": self.version,
             "ONEROSTER_SCENARIO": scenario.name,
             "ONEROSTER_SYNC_PHASE": phase,
             "ONEROSTER_GRADEBOOK": scenario.gradebook,
@@ -163,9 +167,10 @@ def _connection(scenario: Scenario) -> Connection:
         else None
     # The command is always handed OAuth 1.0a keys (the client id and secret), so the
     # connection accepts signed 1.1 requests as well as bearer tokens.
+    version = "1.1" if scenario.version == "1.1" else "any"
     return Connection(name="consumer", client_id=f"consumer-{secrets.token_hex(4)}",
                       client_secret=secrets.token_urlsafe(24),
-                      scopes=allowed_scopes("any", scenario.connection_type), version="any",
+                      scopes=allowed_scopes(version, scenario.connection_type), version=version,
                       connection_type=scenario.connection_type, vendor_key=vendor, oauth1=True)
 
 
@@ -205,12 +210,13 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
         profile = profile_for(scenario.flavor)
         port = free_port()
         origin = f"http://127.0.0.1:{port}"
-        endpoints = Endpoints(origin + profile.prefixes["1.2"], origin + profile.prefixes["1.1"],
+        endpoints = Endpoints(origin + profile.prefixes[scenario.version],
+                              origin + profile.prefixes["1.1"],
                               origin + profile.token_url_path, connection.client_id,
-                              connection.client_secret, connection.vendor_key)
+                              connection.client_secret, connection.vendor_key, scenario.version)
         recording = Recording(recording_path, {
             "scenario": scenario.name, "summary": scenario.summary, "flavor": scenario.flavor,
-            "version": "1.2", "origin": origin, "base_url": endpoints.base_url,
+            "version": scenario.version, "origin": origin, "base_url": endpoints.base_url,
             "token_url": endpoints.token_url, "max_limit": MAX_LIMIT,
             "max_concurrency": MAX_CONCURRENCY, "connection_type": scenario.connection_type,
             "gradebook": scenario.gradebook, "vendor_key": bool(connection.vendor_key),
@@ -246,8 +252,9 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
                     recording.event("command", exit_code=code, timed_out=timed_out,
                                     seconds=round(seconds, 3), time_limit=options.time_limit)
             # In the version the consumer read, since a flavor's ids may differ by version
-            # (Infinite Campus's 1.1 user ids); 1.2 when it read both or none.
-            version = "1.1" if recording.versions == {"1.1"} else "1.2"
+            # (Infinite Campus's 1.1 user ids); else the scenario's.
+            version = "1.1" if scenario.version == "1.1" or recording.versions == {"1.1"} \
+                else "1.2"
             recording.event("roster", version=version,
                             records=served_roster(store, connection, settings, version))
             recording.event("end")

@@ -3,6 +3,7 @@ credentials) to make one mistake real consumers make."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -94,6 +95,18 @@ class Parallel20(Consumer):
                 start += self.THREADS * PAGE
 
 
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                  r"[0-9a-fA-F]{12}")
+
+
+class ExpectsGuids(Consumer):
+    """Takes every sourcedId for a GUID and drops records whose id is not one, as Infinite
+    Campus's 1.1 user ids (s200123) are not."""
+
+    def keep(self, collection: str, record: Record) -> bool:
+        return GUID.fullmatch(record["sourcedId"]) is not None
+
+
 class ReplayingSigner(OAuth1Signer):
     """Re-sends the signature of the request before when the same request goes out again (a
     retry after a 5xx or a 429), as a client that signs once and retries the prepared request
@@ -131,4 +144,5 @@ BAD: dict[str, type[Consumer]] = {
     "dates-outside-term": DatesOutsideTerm,
     "parallel-20": Parallel20,
     "reuses-nonce": ReusesNonce,
+    "expects-guids": ExpectsGuids,
 }

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from harness.cli import main
 from harness.consumer.certify import Certification, certify
+from harness.consumer.command import run_command
 from harness.consumer.judge import CONSUMER_CHECKS, judge
 from harness.consumer.recording import load
 from harness.consumer.roster import load_roster
@@ -47,6 +48,7 @@ EXERCISED = {
     "grade-passback": {"OR-CON-GRADE-001", "OR-CON-GRADE-002", "OR-CON-GRADE-003"},
     "campus": {"OR-CON-GRADE-005"},
     "v1p1": {"OR-CON-PAGE-001", "OR-CON-RESULT-001", "OR-CON-GRADE-005"},
+    "credential-expiry": {"OR-CON-AUTH-007", "OR-CON-AUTH-008", "OR-CON-RESULT-001"},
 }
 
 # Each bad example, the scenario that exposes it, and exactly the checks that must fail.
@@ -64,6 +66,8 @@ BAD = {
     "follows-link-only": ("minimal-paging", {"OR-CON-PAGE-001", "OR-CON-RESULT-001"}),
     # Drops Campus's 1.1 user ids (s200123) as malformed: its roster has no users.
     "expects-guids": ("v1p1", {"OR-CON-RESULT-001"}),
+    # Ten token requests with an expired secret; it still stops with the provider's words.
+    "hammers-token": ("credential-expiry", {"OR-CON-AUTH-008"}),
 }
 
 
@@ -118,6 +122,7 @@ OAUTH1 = {
     "token-expiry": ((), {"OR-CON-AUTH-006"}),  # replayed-nonce refusals, signed anew
     "grade-passback": ((), {"OR-CON-GRADE-002", "OR-CON-GRADE-003"}),  # 1.1 writes
     "v1p1": ((), {"OR-CON-RESULT-001"}),  # Campus 1.1 ids on a 1.1 connection
+    "credential-expiry": ((), {"OR-CON-AUTH-007", "OR-CON-AUTH-008"}),  # signatures refused
     "full-sync": (("--signature-method", "HMAC-SHA1"), {"OR-CON-RESULT-001"}),
 }
 BEARER_CHECKS = ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")
@@ -185,6 +190,33 @@ def test_cli_certifies_the_good_consumer_and_writes_every_report(
         assert (directory / name).is_file(), name
     assert "CONFORMANT" in out and "(OneRoster 1.2)" in out
     assert "full sync" in (directory / "consumer.log").read_text()
+
+
+def test_a_refused_run_is_judged_by_what_it_said(districts, tmp_path: Path) -> None:
+    summary = _certify(districts, tmp_path, "credential-expiry")
+    results = {r.id: r for r in summary.results}
+    assert "invalid_client" in results["OR-CON-AUTH-007"].message
+    assert results["OR-CON-AUTH-008"].message == \
+        "attempts with the refused credentials: 1 in the delta run"
+    text = (tmp_path / "consumer-credential-expiry" / "recording.ndjson").read_text()
+    events = [json.loads(line) for line in text.splitlines() if '"event"' in line]
+    [expired] = [e for e in events if e["event"] == "credentials-expired"]
+    assert expired["phase"] == "delta"
+    [_, refused] = [e for e in events if e["event"] == "command"]
+    assert refused["exit_code"] == 1 and refused["last_line"].startswith("error: token request")
+
+
+def test_a_runs_last_words_are_kept_with_secrets_masked(tmp_path: Path) -> None:
+    log = tmp_path / "consumer.log"
+    log.write_text("an earlier run\n")
+    script = "import sys; print('starting'); print('bad secret s3cr3t', file=sys.stderr); " \
+             "sys.exit(3)"
+    run = run_command([sys.executable, "-c", script], {}, 30, log, secrets=("s3cr3t",))
+    assert (run.exit_code, run.timed_out, run.last_line) == (3, False, "bad secret ***")
+    assert run.output_bytes == len("starting\nbad secret s3cr3t\n")
+    assert log.read_text().startswith("an earlier run\n")
+    stuck = run_command([sys.executable, "-c", "import time; time.sleep(30)"], {}, 0.5, log)
+    assert stuck.timed_out and stuck.exit_code is None
 
 
 def test_recording_never_holds_the_secret(districts, tmp_path: Path) -> None:

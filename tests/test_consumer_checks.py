@@ -291,6 +291,43 @@ def test_a_walk_without_paging_headers_is_judged_by_the_count_withheld(tmp_path:
     assert walk((0, 100)).verdicts(tmp_path)["OR-CON-PAGE-001"] == "failed"
 
 
+def expiry(*then: tuple[str, dict], exit_code: int | None = 1,
+           last_line: str = "error: token request -> 401: invalid_client") -> Script:
+    """A good full run, then a run whose credentials were refused and what it did."""
+    script = Script(phases=["full", "delta"]).token().get(count=5, total=5)
+    script.event("command", exit_code=0)
+    script.phase = "delta"
+    script.event("credentials-expired", expires="2026-12-03")
+    for kind, extra in then:
+        if kind == "token":
+            script.token(status=401, **extra)
+        else:
+            script.get(status=401, **extra)
+    return script.event("command", exit_code=exit_code, timed_out=exit_code is None,
+                        last_line=last_line)
+
+
+def test_a_run_that_stops_on_refused_credentials_passes(tmp_path: Path) -> None:
+    verdicts = expiry(("token", {})).verdicts(tmp_path)
+    assert failing(verdicts) == set()
+    assert verdicts["OR-CON-AUTH-007"] == verdicts["OR-CON-AUTH-008"] == "passed"
+    assert verdicts["OR-CON-RUN-001"] == "passed"  # the refused run may fail: 007 judges it
+    assert verdicts["OR-CON-AUTH-001"] == "passed"  # its refused token request is 008's
+
+
+@pytest.mark.parametrize("script, check", [
+    (expiry(("token", {}), exit_code=0), "OR-CON-AUTH-007"),  # claims success
+    (expiry(("token", {}), last_line=""), "OR-CON-AUTH-007"),  # fails without a word
+    (expiry(("token", {}), exit_code=None), "OR-CON-AUTH-007"),  # hangs
+    (expiry(*[("token", {})] * 4), "OR-CON-AUTH-008"),  # a storm of token requests
+    (expiry(("token", {}), ("get", {"auth": "none", "token": None})), "OR-CON-AUTH-008"),
+])
+def test_each_refused_credentials_mistake_is_caught(tmp_path: Path, script: Script,
+                                                     check: str) -> None:
+    verdicts = script.verdicts(tmp_path)
+    assert failing(verdicts) == {check}
+
+
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:
     def fan_out(width: int) -> Script:
         script = Script().token()

@@ -50,6 +50,17 @@ class Judgement:
                       key=lambda e: (e.start, e.seq))
 
     @cached_property
+    def refused_phases(self) -> frozenset[str]:
+        """The phases (runs) that began after the connection's credentials expired: what
+        the consumer did there is judged by the refused-credentials checks alone."""
+        return frozenset(str(e.get("phase")) for e in
+                         self.recording.events_named("credentials-expired"))
+
+    def live(self, exchanges: list[Recorded]) -> list[Recorded]:
+        """``exchanges`` outside the phases whose credentials were refused."""
+        return [e for e in exchanges if e.phase not in self.refused_phases]
+
+    @cached_property
     def signed(self) -> list[Recorded]:
         """The OneRoster requests signed with OAuth 1.0a."""
         return [e for e in self.data if e.auth == "oauth1"]
@@ -72,7 +83,7 @@ class Judgement:
         X-Total-Count or its path ends in a collection's name (a walk that never got a page
         counts too)."""
         groups: dict[tuple, list[Recorded]] = {}
-        for exchange in self.data:
+        for exchange in self.live(self.data):  # a refused run walks nothing
             if exchange.method != "GET":
                 continue
             query = tuple(sorted((k, v) for k, v in exchange.params.items()

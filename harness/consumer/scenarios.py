@@ -25,6 +25,8 @@ class Scenario:
     faults: FaultPlan = field(default_factory=_faults)
     phases: tuple[str, ...] = ("full",)  # the command runs once per phase
     tick_days: int = 0  # the district's clock moves this far between phases
+    rollover: bool = False  # the district moves to its next school year between phases
+    credentials_expire: bool = False  # the connection's credentials expire between phases
     quirks: str = ""  # data-quality quirks switched on ("all" or a comma list)
     flavor: str = "standard"
     version: str = "1.2"  # "1.1": a 1.1-only connection (1.1 scopes and paths; no 1.2)
@@ -60,6 +62,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("campus", "Infinite Campus: its URL layout and token URL, a rostering-only "
              "connection with a vendor key; grade-book writes are refused",
              flavor="infinite-campus", connection_type="unsupported", vendor_key=True),
+    Scenario("credential-expiry", "a full sync; then the connection's client secret "
+             "expires (the token endpoint answers invalid_client) and the next run must stop "
+             "with an error, without data requests or a storm of token requests",
+             phases=("full", "delta"), credentials_expire=True),
     Scenario("v1p1", "Infinite Campus OneRoster 1.1: a rostering-only 1.1 connection (bearer "
              "tokens with 1.1 scopes, or OAuth 1.0a signatures), 1.1 shapes and Campus's 1.1 "
              "ids (users such as s200123)", flavor="infinite-campus", version="1.1",

@@ -5,11 +5,8 @@ changes between phases, and at the end the district's roster for the judge."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import signal
 import sqlite3
-import subprocess
 import tempfile
 import threading
 import time
@@ -21,16 +18,15 @@ import httpx
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
-from mock_provider.district.changes import jump_clock
 from mock_provider.middleware.recorder import Recording
 from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
 from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
 from mock_provider.profiles import profile_for
-from mock_provider.serve import drift
 from mock_provider.store import Store
-from mock_provider.writer import open_writer
 
 from ..embedded import free_port, serve_in_thread
+from .changes import catch_up_clock, expire_credentials, rollover, tick
+from .command import run_command
 from .scenarios import MAX_CONCURRENCY, Scenario
 
 ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
@@ -108,28 +104,6 @@ def _copy_district(source: Path, workdir: Path) -> Path:
     return target
 
 
-def _now_stamp() -> str:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=1)
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _catch_up_clock(path: Path) -> None:
-    """Move the district's clock to the wall clock (never back), so what changes next is
-    stamped after anything a consumer may remember as its last sync time."""
-    conn = open_writer(path)
-    try:
-        jump_clock(conn, _now_stamp())
-    finally:
-        conn.close()
-
-
-def _tick(path: Path, store: Store, recording: Recording, days: int) -> None:
-    _catch_up_clock(path)
-    report = drift(store, days)
-    recording.event("tick", days=days, old_clock=report.old_clock, new_clock=report.new_clock,
-                    changed=report.records)
-
-
 def served_roster(store: Store, connection: Connection, settings: Settings,
                   version: str = "1.2") -> dict[str, dict[str, str]]:
     """sourcedId -> status of every record ``connection`` can read, per collection, in
@@ -174,27 +148,6 @@ def _connection(scenario: Scenario) -> Connection:
                       connection_type=scenario.connection_type, vendor_key=vendor, oauth1=True)
 
 
-def _run_command(command: Sequence[str], env: dict[str, str], time_limit: float,
-                 log: Path | None) -> tuple[int | None, bool, float]:
-    """(exit code, timed out, seconds). The command gets its own process group so a timeout
-    stops everything it started."""
-    began = time.monotonic()
-    with open(log, "ab") if log else open(os.devnull, "wb") as out:
-        try:
-            process = subprocess.Popen(list(command), env={**os.environ, **env}, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            out.write(f"cannot start {command[0]}: {exc.strerror}\n".encode())
-            return 127, False, 0.0
-        try:
-            code = process.wait(timeout=time_limit)
-            return code, False, time.monotonic() - began
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return None, True, time.monotonic() - began
-
-
 def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
                  options: RunOptions) -> Path:
     """Run ``scenario`` against a copy of ``district``; the recording is written to
@@ -203,7 +156,8 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
         workdir = Path(work)
         path = _copy_district(district, workdir)
         if scenario.tick_days:
-            _catch_up_clock(path)
+            catch_up_clock(path)
+        log = options.log_file or workdir / "consumer.log"
         state_dir = workdir / "consumer-state"
         state_dir.mkdir()
         connection = _connection(scenario)
@@ -230,27 +184,29 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             # Both methods: OneRoster 1.1 asks for HMAC-SHA256, and client libraries in use
             # sign with HMAC-SHA1.
             settings = Settings(profile=profile, max_limit=MAX_LIMIT, allow_oauth1_sha1=True)
-            app = create_app(store, [connection], settings, recording=recording,
-                             faults=scenario.faults, on_drift=lambda: _tick(path, store, recording,
-                                                    scenario.tick_days or 1))
+            connections = [connection]  # the mock looks it up here on every request
+            app = create_app(store, connections, settings, recording=recording,
+                             faults=scenario.faults, on_drift=lambda: tick(
+                                 path, store, recording, scenario.tick_days or 1))
             with serve_in_thread(app, port=port):
                 if options.announce:
                     options.announce(endpoints)
                 for index, phase in enumerate(scenario.phases):
                     recording.phase = phase
                     recording.event("phase")
-                    if index > 0 and scenario.tick_days:
-                        _tick(path, store, recording, scenario.tick_days)
+                    if index > 0:
+                        _between_runs(scenario, path, store, recording, connections)
                     env = endpoints.environment(scenario, phase, state_dir, options.result_file)
                     if options.command is None:
                         _wait(options)
                         recording.event("external", phase=phase)
                         continue
-                    code, timed_out, seconds = _run_command(options.command, env,
-                                                            options.time_limit,
-                                                            options.log_file)
-                    recording.event("command", exit_code=code, timed_out=timed_out,
-                                    seconds=round(seconds, 3), time_limit=options.time_limit)
+                    run = run_command(options.command, env, options.time_limit, log,
+                                      _secrets(connection))
+                    recording.event("command", exit_code=run.exit_code,
+                                    timed_out=run.timed_out, seconds=run.seconds,
+                                    time_limit=options.time_limit,
+                                    output_bytes=run.output_bytes, last_line=run.last_line)
             # In the version the consumer read, since a flavor's ids may differ by version
             # (Infinite Campus's 1.1 user ids); else the scenario's.
             version = "1.1" if scenario.version == "1.1" or recording.versions == {"1.1"} \
@@ -262,6 +218,24 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             recording.close()
             store.close()
     return recording_path
+
+
+def _between_runs(scenario: Scenario, path: Path, store: Store, recording: Recording,
+                  connections: list[Connection]) -> None:
+    """What the scenario changes before the consumer's next run."""
+    if scenario.tick_days:
+        tick(path, store, recording, scenario.tick_days)
+    if scenario.rollover:
+        rollover(path, store, recording)
+    if scenario.credentials_expire:
+        expire_credentials(connections, recording)
+
+
+def _secrets(connection: Connection) -> tuple[str, ...]:
+    """What must never reach a recording from the consumer's own output."""
+    vendor_secret = (connection.vendor_key or "").partition(":")[2]
+    return tuple(s for s in (connection.client_secret, connection.vendor_key, vendor_secret)
+                 if s)
 
 
 def _wait(options: RunOptions) -> None:

@@ -1,6 +1,7 @@
 """How the example consumer proves who it is, one class per way, both with the same two
 methods: ``authorize(request)`` puts credentials on a request about to be sent (and answers
-what it used), ``refused(used, count)`` is told of a 401 for them.
+what it used), ``refused(used, count, why)`` is told of a 401 for them (the count-th in a row,
+``why`` in the provider's words).
 
 - ``BearerToken``: OAuth 2.0 client credentials (OneRoster 1.2, and 1.1 as Infinite Campus
   serves it): one token, reused until it is refused or 90 % of its lifetime has passed.
@@ -52,10 +53,10 @@ class BearerToken:
         request.headers["Authorization"] = f"Bearer {token}"
         return token
 
-    def refused(self, used: str, count: int) -> None:
+    def refused(self, used: str, count: int, why: str) -> None:
         """The token may have been revoked or expired early: fetch a new one ONCE."""
         if count > 1:
-            raise Fatal("401 again with a fresh token: the credentials are not accepted")
+            raise Fatal(f"401 again with a fresh token, the credentials are not accepted: {why}")
         with self._lock:
             if self._token == used:  # another thread may have renewed it already
                 self.fetch()
@@ -105,9 +106,9 @@ class OAuth1Signer:
         request.headers["Authorization"] = signed["Authorization"]
         return signed["Authorization"]
 
-    def refused(self, used: str, count: int) -> None:
+    def refused(self, used: str, count: int, why: str) -> None:
         """A replayed nonce, a clock the provider disagrees with: the next attempt is signed
         anew anyway. A second refusal in a row means the keys themselves are refused."""
         if count > 1:
-            raise Fatal("401 again on a freshly signed request: the OAuth 1.0a keys are not "
-                        "accepted")
+            raise Fatal(f"401 again on a freshly signed request, the OAuth 1.0a keys are not "
+                        f"accepted: {why}")

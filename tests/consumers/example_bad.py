@@ -4,6 +4,7 @@ credentials) to make one mistake real consumers make."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -56,9 +57,9 @@ class StaleToken(BearerToken):
         assert self._token is not None
         return self._token
 
-    def refused(self, used: str, count: int) -> None:
+    def refused(self, used: str, count: int, why: str) -> None:
         if count > 3:
-            raise Fatal("401 on 4 tries with the same token; giving up")
+            raise Fatal(f"401 on 4 tries with the same token, giving up: {why}")
 
 
 class NoTokenRefresh(Consumer):
@@ -66,6 +67,31 @@ class NoTokenRefresh(Consumer):
 
     def make_credentials(self) -> Credentials:
         return StaleToken(self.http, self.env, self.with_retries)
+
+
+class HammeringToken(BearerToken):
+    """Takes every failed token request for a passing hiccup: tries again, ten times."""
+
+    TRIES = 10
+
+    def fetch(self) -> None:
+        for attempt in range(1, self.TRIES + 1):
+            try:
+                super().fetch()
+                return
+            except Fatal:
+                if attempt == self.TRIES:
+                    raise
+                time.sleep(0.1)
+
+
+class HammersToken(Consumer):
+    """Retries a refused token request (401 invalid_client) ten times before giving up."""
+
+    def make_credentials(self) -> Credentials:
+        if self.env.oauth1 is not None:
+            raise Fatal("--bad hammers-token fetches tokens: run it without --oauth1")
+        return HammeringToken(self.http, self.env, self.with_retries)
 
 
 class DatesOutsideTerm(Consumer):
@@ -145,4 +171,5 @@ BAD: dict[str, type[Consumer]] = {
     "parallel-20": Parallel20,
     "reuses-nonce": ReusesNonce,
     "expects-guids": ExpectsGuids,
+    "hammers-token": HammersToken,
 }

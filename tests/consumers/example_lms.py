@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from example_auth import BearerToken, OAuth1Signer
-from example_env import ApiError, Env, Fatal
+from example_env import ApiError, Env, Fatal, description
 
 # The rostering collections this LMS keeps (also the envelope keys), the same in 1.2 and 1.1.
 COLLECTIONS = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
@@ -102,7 +102,7 @@ class Consumer:
                 self.attempt, method, url, params, body, gradebook, used))
             if response.status_code == 401:
                 unauthorized += 1
-                self.credentials.refused(used[-1], unauthorized)
+                self.credentials.refused(used[-1], unauthorized, description(response))
                 continue
             if response.is_success:
                 return response

@@ -21,6 +21,8 @@ def used_delta_filters(j: Judgement) -> Outcome:
     delta = _delta_phase(j)
     if "delta" not in j.header.get("phases", []):
         return skipped("the scenario has no delta sync")
+    if "delta" in j.refused_phases:
+        return skipped("the delta run's credentials were refused")
     filtered = [e for e in delta if "dateLastModified" in e.params.get("filter", "")]
     if not filtered:
         raise j.finding("no request of the delta sync filtered on dateLastModified",

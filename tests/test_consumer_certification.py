@@ -49,6 +49,7 @@ EXERCISED = {
     "campus": {"OR-CON-GRADE-005"},
     "v1p1": {"OR-CON-PAGE-001", "OR-CON-RESULT-001", "OR-CON-GRADE-005"},
     "credential-expiry": {"OR-CON-AUTH-007", "OR-CON-AUTH-008", "OR-CON-RESULT-001"},
+    "rollover": {"OR-CON-YEAR-001", "OR-CON-YEAR-002", "OR-CON-RESULT-001"},
 }
 
 # Each bad example, the scenario that exposes it, and exactly the checks that must fail.
@@ -68,6 +69,8 @@ BAD = {
     "expects-guids": ("v1p1", {"OR-CON-RESULT-001"}),
     # Ten token requests with an expired secret; it still stops with the provider's words.
     "hammers-token": ("credential-expiry", {"OR-CON-AUTH-008"}),
+    # A plain delta after the rollover: last year's sessions, classes, enrollments stay.
+    "keeps-old-year": ("rollover", {"OR-CON-YEAR-002", "OR-CON-RESULT-001"}),
 }
 
 

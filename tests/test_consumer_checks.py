@@ -328,6 +328,36 @@ def test_each_refused_credentials_mistake_is_caught(tmp_path: Path, script: Scri
     assert failing(verdicts) == {check}
 
 
+CLASSES = "/ims/oneroster/rostering/v1p2/classes"
+
+
+def rolled_over(second_run: list[str]) -> Script:
+    """Classes c1, c2 of last year read; the year changes to classes n1, n2; the second run
+    reads ``second_run``."""
+    script = Script(phases=["full", "delta"]).token()
+    script.get(path=CLASSES, count=2, total=2, envelope="classes", ids=["c1", "c2"])
+    script.phase = "delta"
+    script.event("rollover", old_school_year=2027, school_year=2028)
+    script.token("token-2").get(path=CLASSES, count=len(second_run), total=2,
+                                envelope="classes", ids=second_run)
+    return script.event("roster", records={"classes": {"n1": "active", "n2": "active"}})
+
+
+def test_a_new_school_year_must_be_read_and_the_old_one_dropped(tmp_path: Path) -> None:
+    good = rolled_over(["n1", "n2"])
+    verdicts = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
+                                                    "c1": "tobedeleted"}})
+    assert verdicts["OR-CON-YEAR-001"] == verdicts["OR-CON-YEAR-002"] == "passed"
+    assert rolled_over(["n1"]).verdicts(tmp_path)["OR-CON-YEAR-001"] == "failed"
+    assert good.verdicts(tmp_path)["OR-CON-YEAR-002"] == "skipped"  # no roster handed back
+    kept = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
+                                                "c2": "active"}})
+    assert kept["OR-CON-YEAR-002"] == "failed"
+    # Without a rollover neither check applies.
+    assert [good_walk().verdicts(tmp_path)[c] for c in ("OR-CON-YEAR-001", "OR-CON-YEAR-002")] \
+        == ["skipped", "skipped"]
+
+
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:
     def fan_out(width: int) -> Script:
         script = Script().token()

@@ -66,6 +66,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "expires (the token endpoint answers invalid_client) and the next run must stop "
              "with an error, without data requests or a storm of token requests",
              phases=("full", "delta"), credentials_expire=True),
+    Scenario("rollover", "a full sync; then the district moves to its next school year as "
+             "Infinite Campus does (last year's sessions, classes and enrollments stop being "
+             "served, without tobedeleted); the next run must bring the new year and keep "
+             "nothing of the old one active", phases=("full", "delta"), rollover=True),
     Scenario("v1p1", "Infinite Campus OneRoster 1.1: a rostering-only 1.1 connection (bearer "
              "tokens with 1.1 scopes, or OAuth 1.0a signatures), 1.1 shapes and Campus's 1.1 "
              "ids (users such as s200123)", flavor="infinite-campus", version="1.1",

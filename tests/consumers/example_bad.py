@@ -25,6 +25,14 @@ class IgnoresPagination(Consumer):
         yield records
 
 
+class KeepsOldYear(Consumer):
+    """Never notices a new school year: a plain delta sync, which cannot see last year's
+    classes and enrollments disappear (they are not marked tobedeleted), so they stay."""
+
+    def school_year_changed(self) -> bool:
+        return False
+
+
 class FollowsLinkOnly(Consumer):
     """Walks by Link rel="next" alone: a page without one is taken for the last."""
 
@@ -172,4 +180,5 @@ BAD: dict[str, type[Consumer]] = {
     "reuses-nonce": ReusesNonce,
     "expects-guids": ExpectsGuids,
     "hammers-token": HammersToken,
+    "keeps-old-year": KeepsOldYear,
 }

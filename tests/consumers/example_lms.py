@@ -209,6 +209,11 @@ class Consumer:
         phase = "delta" if stored is not None else "full"  # a delta without state is a full
         if stored is not None:
             self.roster = stored
+            if self.school_year_changed():
+                # Infinite Campus serves only the active school year: last year's records
+                # vanish without a tobedeleted, so only a full sync can tell what is gone.
+                self.roster = {name: {} for name in COLLECTIONS}
+                phase = "full (new school year)"
         marks = {}
         for collection in COLLECTIONS:
             # Delta: our own stored high-water mark, never the wall clock, since the
@@ -222,6 +227,19 @@ class Consumer:
             self.read(collection, marks[collection])
         self.save_state()
         return phase
+
+    def school_year_changed(self) -> bool:
+        """Whether the district serves a school year newer than any this LMS holds (it has
+        changed its active year since the last sync)."""
+        def year(session: Record) -> int:
+            value = str(session.get("schoolYear") or "")
+            return int(value) if value.isdigit() else 0
+
+        held = max((year(s) for s in self.roster["academicSessions"].values()
+                    if s.get("type") == "schoolYear"), default=0)
+        return any(year(session) > held
+                   for page in self.walk("academicSessions", {"filter": "type='schoolYear'"})
+                   for session in page)
 
     def high_water_mark(self, collection: str) -> str | None:
         marks = [r["dateLastModified"] for r in self.roster[collection].values()

@@ -128,6 +128,16 @@ def test_every_nth_signature_is_refused_as_a_replay_until_signed_anew(serve) -> 
     assert set(signed[0]["oauth1"]) == {"nonce", "timestamp", "signature_method", "version"}
 
 
+def test_a_capped_page_keeps_the_signature_the_client_made(serve) -> None:
+    """The provider caps the page after checking the request, so the signature over the limit
+    the client asked for still holds."""
+    app, recording = serve(FaultPlan(page_cap=3))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        page = _signed(served, "b1")
+        assert page.status_code == 200, page.text
+        assert len(page.json()["users"]) == 3
+
+
 def test_rate_limit_window_answers_429_until_retry_after_passes(serve) -> None:
     app, recording = serve(FaultPlan(rate_limit_every=3, retry_after=1.0))
     with serve_in_thread(app) as url, Served(url, recording.path) as served:

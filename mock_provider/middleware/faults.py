@@ -45,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import OneRosterError, error_body
 from ..oauth1 import parse_authorization
 from ..paths import version_of
+from .auth import SIGNED_QUERY_KEY
 from .recorder import NOTES_KEY
 
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
@@ -180,7 +181,8 @@ class Faults:
             return scope
         notes["fault"] = "page-cap"
         items = [(k, v) for k, v in items if k != "limit"] + [("limit", str(cap))]
-        return {**scope, "query_string": urlencode(items).encode("latin-1")}
+        return {**scope, "query_string": urlencode(items).encode("latin-1"),
+                SIGNED_QUERY_KEY: scope.get("query_string", b"")}
 
     def _drift_due(self, scope: Scope) -> bool:
         if self.plan.drift_after is None or self.on_drift is None or scope["method"] != "GET":

@@ -1,8 +1,11 @@
 """The OneRoster documents the mock and the harness share, and a loader for them.
 
 * ``openapi(service)``: our derived 1.2 OpenAPI document for one service.
+* ``openapi_v11()``: our 1.1 OpenAPI document (all services under the one 1.1 base path).
 * ``schema_v12(name)`` / ``schema_v11(name)``: one schema as a self-contained JSON Schema
-  (draft 2020-12, everything it references under ``$defs``).
+  (draft 2020-12, everything it references under ``$defs``). 1.1 names are those of
+  ``oneroster-1.1.schema.json`` ("User", "users") and the answer schemas of the 1.1 OpenAPI
+  document ("UserSet", "SingleUser", "SingleDemographics").
 * ``validator(version, name)``: a cached validator for it, with strict format checking.
 * ``OVERLAYS``: the changes we made to 1EdTech's documents (see ``specs/README.md``).
 """
@@ -40,6 +43,11 @@ def openapi(service: str) -> dict:
     if service not in SERVICES:
         raise ValueError(f"unknown OneRoster 1.2 service {service!r}; expected one of {SERVICES}")
     return copy.deepcopy(_load(f"oneroster-1.2-{service}.json"))
+
+
+def openapi_v11() -> dict:
+    """Our OneRoster 1.1 OpenAPI document (built by ``specs.derive_v11``; a fresh copy)."""
+    return copy.deepcopy(_load("oneroster-1.1.json"))
 
 
 # --- OpenAPI 3.0 schema objects -> JSON Schema 2020-12 -------------------------------------
@@ -126,15 +134,26 @@ def schema_v12(name: str, service: str | None = None) -> dict:
 
 
 @cache
+def _defs_v11() -> dict[str, dict]:
+    """Our 1.1 JSON Schema's definitions, then the 1.1 OpenAPI document's answer schemas
+    (its object schemas are the same definitions, written for OpenAPI)."""
+    defs = dict(_load("oneroster-1.1.schema.json")["$defs"])
+    for name, schema in _to_json_schema(_load("oneroster-1.1.json")["components"][
+            "schemas"]).items():
+        defs.setdefault(name, schema)
+    return defs
+
+
+@cache
 def _schema_v11(name: str) -> dict:
-    defs = _load("oneroster-1.1.schema.json")["$defs"]
+    defs = _defs_v11()
     if name not in defs:
         raise KeyError(f"no OneRoster 1.1 schema named {name!r}")
     return _bundle(defs, name)
 
 
 def schema_v11(name: str) -> dict:
-    """A definition from ``oneroster-1.1.schema.json`` (e.g. "User", "users", "statusInfoSet")."""
+    """A 1.1 definition (e.g. "User", "users", "statusInfoSet", "OrgSet", "SingleUser")."""
     return copy.deepcopy(_schema_v11(name))
 
 
@@ -184,18 +203,46 @@ def is_uri(value: object) -> bool:
     return len(value) > len(parts.scheme) + 1
 
 
+@FORMAT_CHECKER.checks("uri-reference", raises=ValueError)
+def is_uri_reference(value: object) -> bool:
+    """An absolute or relative URI reference (RFC 3986 §4.1): "/users/1" passes."""
+    return not isinstance(value, str) or (bool(value) and bool(_URI_CHARS.fullmatch(value)))
+
+
+def relative_hrefs(node: Any) -> Any:
+    """A copy of a schema or OpenAPI document whose ``href`` properties accept a relative URI
+    reference (``format: uri-reference``) where the published documents ask for an absolute
+    ``uri``. OneRoster's prose never says hrefs must be absolute, so the checker judges that
+    apart, as a warning, and judges the rest of an answer with this copy."""
+    if isinstance(node, list):
+        return [relative_hrefs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied = {key: relative_hrefs(value) for key, value in node.items()}
+    href = copied.get("properties", {}).get("href") if isinstance(
+        copied.get("properties"), dict) else None
+    if isinstance(href, dict) and href.get("format") == "uri":
+        copied["properties"] = {**copied["properties"],
+                                "href": {**href, "format": "uri-reference"}}
+    return copied
+
+
 @cache
-def validator(version: str, name: str, service: str | None = None) -> Validator:
-    """A validator for one 1.1 or 1.2 schema, with date, date-time and uri formats enforced."""
+def validator(version: str, name: str, service: str | None = None, *,
+              relative_href: bool = False) -> Validator:
+    """A validator for one 1.1 or 1.2 schema, with date, date-time and uri formats enforced
+    (``relative_href``: hrefs may be relative URI references)."""
     if version == "1.2":
         schema = _schema_v12(name, _service_of(name, service))
     elif version == "1.1":
         schema = _schema_v11(name)
     else:
         raise ValueError(f"unknown OneRoster version {version!r}; expected '1.1' or '1.2'")
+    if relative_href:
+        schema = relative_hrefs(schema)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
 
 
-__all__ = ["FORMAT_CHECKER", "OVERLAYS", "SERVICES", "Overlay", "openapi", "schema_v11",
-           "schema_v12", "validator"]
+__all__ = ["FORMAT_CHECKER", "OVERLAYS", "SERVICES", "Overlay", "is_uri", "openapi", "openapi_v11",
+           "relative_hrefs", "schema_v11", "schema_v12", "validator"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -258,3 +260,35 @@ def test_1_2_user_id_filters_still_take_guids(lms: httpx.Client, people: dict[st
     found = _records(lms, f"{V12}/users", "users", filter=f"sourcedId~'{guid[:13].upper()}'")
     assert guid in [u["sourcedId"] for u in found]
     assert _records(lms, f"{V12}/users", "users", filter=f"sourcedId~'{people['student']}'") == []
+
+
+# --- 1.1 grade-book writes take the Campus ids they were served ---------------------------
+
+
+def test_a_1_1_result_written_with_the_served_student_id_is_stored(
+        districts_dir: Path, tmp_path: Path) -> None:
+    """A 1.1 client writes back the student id it read (``s200123``); the mock used to refuse
+    it (422 reference_exists: unknown student) because it looked the id up as stored."""
+    district = tmp_path / "written.sqlite"
+    shutil.copy(make_district(districts_dir, 42, 60), district)
+    store = Store(district)
+    lms = Connection(name="lms", client_id="lms", client_secret="lms-secret",
+                     scopes=allowed_scopes("any", "supported"))
+    settings = Settings(profile=profile_for("infinite-campus", APP))
+    with live_server(create_app(store, [lms], settings)) as url:
+        bearer = {"Authorization": f"Bearer {_token(url, 'lms').json()['access_token']}"}
+        served = httpx.get(f"{url}{V11}/results", params={"limit": 1}, headers=bearer).json()
+        result = served["results"][0]
+        student = result["student"]["sourcedId"]
+        assert re.fullmatch(r"s\d+", student)
+        record = {key: result[key] for key in ("lineItem", "student", "scoreStatus", "score",
+                                               "scoreDate")}
+        put = httpx.put(f"{url}{V11}/results/written-1", json={"result": record},
+                        headers=bearer)
+        assert put.status_code == 201, put.text
+        read = httpx.get(f"{url}{V11}/results/written-1", headers=bearer)
+        assert read.json()["result"]["student"]["sourcedId"] == student
+        in_class = httpx.get(f"{url}{V11}/results", headers=bearer,
+                             params={"filter": f"student.sourcedId='{student}'"}).json()
+        assert "written-1" in {r["sourcedId"] for r in in_class["results"]}
+    store.close()

@@ -3,105 +3,41 @@ provider (the mock with one defect) is caught by its check and by nothing else."
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
 from harness.cli import main
 from harness.runner import run_checks, select
-from harness.target import Target
+from harness.target import MAX_BODY, Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
-from .asgi import answer_of, send_answer
+from .broken_providers import (
+    VALID_TOKEN,
+    Defect,
+    Hostile,
+    Slow,
+    by_id_answers,
+    by_id_in_a_list,
+    extra_key_in_orgs,
+    huge_refusals_of_users,
+    rewrite_query,
+    school_classes_as_orgs,
+    scopes_ignored,
+    unknown_filter_field_is_200,
+    unknown_route_is_200,
+    unknown_user_is_500,
+    without_token_allowed,
+)
 from .conftest import make_district
 from .live_server import live_server
-
-Body = Callable[[str, dict], dict | None]
-
-
-class Defect:
-    """The mock with one deliberate defect, as ASGI middleware: it may rewrite the request
-    (path, query, headers) and the JSON response of matching requests."""
-
-    def __init__(self, app, request=None, response: Body | None = None,
-                 drop_header: bytes | None = None,
-                 rewrite_link: Callable[[str], str] | None = None,
-                 accept_any_secret: bool = False) -> None:
-        self.app, self.request, self.response, self.drop_header = app, request, response, \
-            drop_header
-        self.rewrite_link = rewrite_link
-        self.accept_any_secret = accept_any_secret
-
-    async def __call__(self, scope, receive, send) -> None:
-        if self.accept_any_secret and scope["type"] == "http" and \
-                scope["path"].endswith("/oauth2/token"):
-            right = base64.b64encode(b"h:h-secret")
-            scope = {**scope, "headers": [(k, b"Basic " + right if k == b"authorization" else v)
-                                          for k, v in scope["headers"]]}
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        if self.request:
-            scope = self.request(dict(scope))
-        status, headers, body = await answer_of(self.app, scope, receive)
-        if self.drop_header:
-            headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
-        if self.rewrite_link:
-            headers = [(k, self.rewrite_link(v.decode()).encode() if k.lower() == b"link"
-                        else v) for k, v in headers]
-        if self.response and body.strip().startswith((b"{", b"[")):  # not a bare 201/204
-            changed = self.response(scope["path"], json.loads(body))
-            if changed is not None:
-                status, body = changed["status"], json.dumps(changed["body"]).encode()
-        await send_answer(send, status, headers, body)
-
-
-def _query(scope: dict, change: Callable[[dict], dict]) -> dict:
-    params = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
-    scope["query_string"] = urlencode(change(params)).encode()
-    return scope
-
-
-def _without_token_allowed(scope: dict) -> dict:
-    headers = scope["headers"]
-    if not any(k == b"authorization" for k, _ in headers):
-        scope["headers"] = [*headers, (b"authorization", VALID_TOKEN["value"].encode())]
-    return scope
-
-
-def _extra_key(path: str, body: dict) -> dict | None:
-    if path.endswith("/orgs") and isinstance(body.get("orgs"), list):
-        return {"status": 200, "body": {**body, "note": "extra"}}
-    return None
-
-
-def _school_classes_as_orgs(path: str, body: dict) -> dict | None:
-    if "/schools/" in path and path.endswith("/classes") and "classes" in body:
-        return {"status": 200, "body": {"orgs": body["classes"]}}
-    return None
-
-
-def _unknown_route_is_200(path: str, body: dict) -> dict | None:
-    if path.endswith("/noSuchCollection"):
-        return {"status": 200, "body": {"ok": True}}
-    return None
-
-
-def _unknown_user_is_500(path: str, body: dict) -> dict | None:
-    if "/users/" in path and "imsx_codeMajor" in body:
-        return {"status": 500, "body": {"error": "boom"}}
-    return None
-
 
 # The mock's tokens live an hour: too long for OR-AUTH-006 to wait out (it is skipped).
 SKIPPED_ON_MOCK = {"OR-AUTH-006"}
@@ -111,34 +47,46 @@ def expected_on_mock(checks) -> dict[str, str]:
     return {c.id: "skipped" if c.id in SKIPPED_ON_MOCK else "passed" for c in checks}
 
 
-def _scopes_ignored(path: str, body: dict) -> dict | None:
-    if path.endswith("/demographics") and "imsx_codeMajor" in body:
-        return {"status": 200, "body": {"demographics": []}}
-    return None
-
-
-VALID_TOKEN: dict[str, str] = {}
 DEFECTS = {
     "no X-Total-Count": ({"drop_header": b"x-total-count"}, {"OR-PAGE-002"}),
-    "limit ignored": ({"request": lambda s: _query(s, lambda p: {
+    "limit ignored": ({"request": lambda s: rewrite_query(s, lambda p: {
         **p, "limit": "10"} if p.get("limit") == "3" else p)}, {"OR-PAGE-001"}),
     # OR-API-001 (schemathesis) and OR-DISC-001 (every operation) also meet these.
-    "extra key in orgs": ({"response": _extra_key},
+    "extra key in orgs": ({"response": extra_key_in_orgs},
                           {"OR-SCHEMA-001", "OR-API-001", "OR-DISC-001"}),
     # Whatever the method: OR-ERR-006's DELETE of an unknown user meets the 500 too.
-    "unknown user is a 500": ({"response": _unknown_user_is_500},
+    "unknown user is a 500": ({"response": unknown_user_is_500},
                               {"OR-ERR-001", "OR-ERR-003", "OR-API-001", "OR-ERR-006"}),
-    "a nested endpoint with the wrong envelope": ({"response": _school_classes_as_orgs},
+    "a nested endpoint with the wrong envelope": ({"response": school_classes_as_orgs},
                                                   {"OR-DISC-001"}),
-    "limit=0 taken as the default": ({"request": lambda s: _query(s, lambda p: {
+    "limit=0 taken as the default": ({"request": lambda s: rewrite_query(s, lambda p: {
         **p, "limit": "100"} if p.get("limit") == "0" else p)}, {"OR-PAGE-006"}),
-    "an unknown route answers 200": ({"response": _unknown_route_is_200}, {"OR-ERR-004"}),
-    "scopes are not enforced": ({"response": _scopes_ignored}, {"OR-AUTH-005"}),
+    "an unknown route answers 200": ({"response": unknown_route_is_200}, {"OR-ERR-004"}),
+    "scopes are not enforced": ({"response": scopes_ignored}, {"OR-AUTH-005"}),
     "any secret gets a token": ({"accept_any_secret": True}, {"OR-AUTH-004"}),
     "next link loops back": ({"rewrite_link": lambda link: link.replace(
         "offset=100>", "offset=0>")}, {"OR-PAGE-004"}),
-    "no token needed": ({"request": _without_token_allowed}, {"OR-AUTH-001"}),
+    "no token needed": ({"request": without_token_allowed}, {"OR-AUTH-001"}),
+    "any bearer token is accepted": ({"accept_any_token": True}, {"OR-AUTH-002"}),
+    "get-by-id answers another record": (
+        lambda d: {"request": by_id_answers("courses", _last("courses", d))}, {"OR-CORE-002"}),
+    # OR-DISC-001 asks every operation, /courses/{sourcedId} among them, with the same id.
+    "get-by-id answers a list": ({"response": by_id_in_a_list("courses", "course")},
+                                 {"OR-CORE-002", "OR-DISC-001"}),
+    "an unknown filter field answers 200": ({"response": unknown_filter_field_is_200},
+                                            {"OR-ERR-002"}),
+    # The refusal's status and headers stay right (OR-AUTH-002, OR-AUTH-007 pass): only its
+    # size is wrong, one byte over what the checker reads.
+    "a refusal larger than the answer cap": (
+        {"response": huge_refusals_of_users(MAX_BODY + 1)}, {"OR-SIZE-001"}),
 }
+
+
+def _last(collection: str, district: Path) -> str:
+    """The sourcedId of the collection's last served record (never its first)."""
+    with Store(district) as store:
+        return store.conn.execute(f"SELECT sourcedId FROM {collection} WHERE hidden = 0 "
+                                  "ORDER BY seq DESC LIMIT 1").fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -178,9 +126,16 @@ def test_the_conformant_mock_passes_every_profile(district: Path, profiles: str)
         assert next(c for c in checks if c.id == "OR-ID-003").severity == "error"
 
 
-@pytest.mark.parametrize("name", sorted(DEFECTS))
+# Streams 64 MB through the checker: about 2 s more than the others.
+SLOW_DEFECTS = frozenset({"a refusal larger than the answer cap"})
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_DEFECTS
+                                  else n for n in sorted(DEFECTS)])
 def test_each_defect_is_caught_by_its_check_and_nothing_else(district: Path, name: str) -> None:
     defect, expected = DEFECTS[name]
+    if callable(defect):  # built from the served district's records
+        defect = defect(district)
     for target in _serve(district, **defect):
         summary = run_checks(target, select(None))
     failed = {r.id for r in summary.results if r.status == "failed"}
@@ -205,24 +160,16 @@ def test_the_command_line_writes_reports_and_exits_by_verdict(tmp_path: Path) ->
     assert {"OR-PAGE-001", "OR-ERR-001"} <= {r["id"] for r in results["results"]}
     assert (tmp_path / "out" / "junit.xml").is_file()
     assert (tmp_path / "out" / "report.html").is_file()
-    unknown = subprocess.run([sys.executable, "-m", "harness", "check", "provider", "--base-url",
-                              "http://127.0.0.1:9", "--token-url", "http://127.0.0.1:9/token",
-                              "--client-id", "x", "--client-secret", "s3cret"], cwd=tmp_path,
-                             env=env, capture_output=True, text=True, timeout=60)
-    assert unknown.returncode == 2
-    assert len(unknown.stderr.strip().splitlines()) == 1 and "s3cret" not in unknown.stderr
 
 
-class Slow:
-    """A provider that takes its time over every OneRoster answer."""
-
-    def __init__(self, app, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"]:
-            await asyncio.sleep(self.seconds)
-        await self.app(scope, receive, send)
+def test_an_unreachable_provider_is_one_line_without_the_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.chdir(tmp_path)  # wherever a report would go, it is not the checkout
+    code = main(["check", "provider", "--base-url", "http://127.0.0.1:9", "--token-url",
+                 "http://127.0.0.1:9/token", "--client-id", "x", "--client-secret", "s3cret"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "s3cret" not in err
 
 
 def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
@@ -244,6 +191,7 @@ def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
     assert "skipped" in statuses and statuses[0] != "skipped"
 
 
+@pytest.mark.slow  # three whole runs of the catalogue: 3-6 s
 def test_static_token_oauth1_and_concurrency_runs_pass_on_the_mock(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11, oauth1=True)
@@ -284,23 +232,6 @@ def test_check_provider_usage_errors_are_one_line(argv: list[str], message: str,
     assert main(["check", "provider", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
-
-
-class Hostile:
-    """A provider that answers every OneRoster request with something that is not OneRoster."""
-
-    def __init__(self, app, body: bytes, content_length: int | None = None) -> None:
-        self.app, self.body, self.content_length = app, body, content_length
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        length = self.content_length if self.content_length is not None else len(self.body)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(length).encode())]})
-        await send({"type": "http.response.body", "body": self.body})
 
 
 @pytest.mark.parametrize("body, length", [

@@ -1,4 +1,7 @@
-"""The command line as a user runs it: a real subprocess, real files."""
+"""The command line as a user runs it: real files, and a real subprocess where the work is
+real (generating, serving, ticking). Bad arguments, which end in one line and exit code 2
+before any work starts, are judged in process through ``harness.cli.main``: the same code
+path without an interpreter start each; one test runs the installed console script."""
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from harness.cli import main
 
 from .live_server import free_port
 
@@ -27,7 +33,38 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    """What ``main`` did in process, shaped like a finished subprocess."""
+
+    returncode: int | str | None
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture()
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """``main(args)`` in process, in ``tmp_path``, with the environment ``run`` gives."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("COLUMNS", "120")
+    for name in ("ONEROSTER_DATA_DIR", "ONEROSTER_ADMIN_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+    def call(*args: str) -> Outcome:
+        capsys.readouterr()
+        try:
+            code: int | str | None = main(list(args))
+        except SystemExit as exc:  # argparse's own exits, should main ever let one through
+            code = exc.code
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return call
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str] | Outcome, message: str) -> None:
     """Exit code 2 and one line on stderr that says ``message``, never a traceback."""
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -35,6 +72,17 @@ def assert_usage_error(result: subprocess.CompletedProcess[str], message: str) -
     assert lines[0].startswith("oneroster-harness: error: ")
     assert message in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> None:
+    """The entry point pip installs, in its own process: the in-process tests below judge the
+    same ``main``."""
+    script = Path(sys.executable).with_name("oneroster-harness")
+    assert script.is_file(), f"no console script next to {sys.executable}"
+    env = {**os.environ, "CI": "true", "COLUMNS": "120"}
+    done = subprocess.run([str(script), "generate", "--size", "huge"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert_usage_error(done, "invalid choice: 'huge'")
 
 
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
@@ -88,9 +136,9 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
         ([], "required: COMMAND"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path: Path, args: list[str],
-                                                     message: str) -> None:
-    assert_usage_error(run(*args, cwd=tmp_path), message)
+def test_bad_arguments_give_one_line_and_exit_code_2(cli: Callable[..., Outcome],
+                                                     args: list[str], message: str) -> None:
+    assert_usage_error(cli(*args), message)
 
 
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -162,6 +210,7 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
         assert students.headers["X-Total-Count"] == "60"
 
 
+@pytest.mark.slow
 def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_path: Path) -> None:
     with serving(tmp_path, "--admin-token", "adm1n") as (port, banner):
         assert "admin token adm1n" in banner
@@ -186,25 +235,29 @@ def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_pa
         assert "401" in wrong.stderr
 
 
-def test_tick_without_a_server_or_token_is_a_usage_error(tmp_path: Path) -> None:
-    no_token = run("tick", cwd=tmp_path)
-    assert no_token.returncode == 2 and "--admin-token" in no_token.stderr
-    nobody = run("tick", "--url", f"http://127.0.0.1:{free_port()}", "--admin-token", "x",
-                 cwd=tmp_path)
-    assert nobody.returncode == 2 and "cannot reach" in nobody.stderr
-    assert len(nobody.stderr.strip().splitlines()) == 1
+def test_tick_without_a_server_or_token_is_a_usage_error(cli: Callable[..., Outcome]) -> None:
+    assert_usage_error(cli("tick"), "--admin-token")
+    assert_usage_error(cli("tick", "--url", f"http://127.0.0.1:{free_port()}",
+                           "--admin-token", "x"), "cannot reach")
 
 
-def test_serve_refuses_a_port_in_use_with_one_line(tmp_path: Path) -> None:
+def test_serve_refuses_a_port_in_use_with_one_line(cli: Callable[..., Outcome]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        result = run("serve", "--port", str(port), cwd=tmp_path)
+        result = cli("serve", "--port", str(port))
     assert_usage_error(result, f"cannot listen on 127.0.0.1:{port}")
 
 
-def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> None:
+def _serve(cli: Callable[..., Outcome], *args: str) -> Outcome:
+    """``serve`` on a free port (the default 8000 may be taken on a shared machine, which is
+    another error); a ``--port`` in ``args`` wins."""
+    return cli("serve", "--port", str(free_port()), *args)
+
+
+def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path,
+                                                          cli: Callable[..., Outcome]) -> None:
     (tmp_path / "conn.toml").write_text('[[connection]]\nname = "a"\n')
-    assert_usage_error(run("serve", "--config", "conn.toml", cwd=tmp_path), "conn.toml")
+    assert_usage_error(_serve(cli, "--config", "conn.toml"), "conn.toml")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -219,8 +272,9 @@ def test_serve_reports_a_bad_connections_file_in_one_line(tmp_path: Path) -> Non
     (("--max-title-length", "long"), "argument --max-title-length: expected a whole number"),
     (("--update-status", "204"), "update_status must be 200 or 201, got 204"),
 ])
-def test_serve_options_refuse_bad_input(tmp_path: Path, args: tuple, message: str) -> None:
-    assert_usage_error(run("serve", *args, cwd=tmp_path), message)
+def test_serve_options_refuse_bad_input(cli: Callable[..., Outcome], args: tuple,
+                                        message: str) -> None:
+    assert_usage_error(_serve(cli, *args), message)
 
 
 @pytest.mark.parametrize("table, message", [
@@ -231,11 +285,11 @@ def test_serve_options_refuse_bad_input(tmp_path: Path, args: tuple, message: st
     ('disabled_rules = "title_required"', "[gradebook] key 'disabled_rules': expected list"),
     ("colour = 1", "[gradebook] key 'colour': unknown key"),
 ])
-def test_serve_reports_a_bad_gradebook_table_in_one_line(tmp_path: Path, table: str,
-                                                         message: str) -> None:
+def test_serve_reports_a_bad_gradebook_table_in_one_line(tmp_path: Path,
+                                                         cli: Callable[..., Outcome],
+                                                         table: str, message: str) -> None:
     (tmp_path / "conn.toml").write_text(CONFIG + "\n[gradebook]\n" + table + "\n")
-    result = run("serve", "--config", "conn.toml", cwd=tmp_path)
-    assert_usage_error(result, "conn.toml: " + message)
+    assert_usage_error(_serve(cli, "--config", "conn.toml"), "conn.toml: " + message)
 
 
 CONFIG = """[[connection]]

@@ -95,7 +95,12 @@ def _certify(districts: dict[str, Path], tmp_path: Path, scenario: str,
     return summary
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+# Scenarios that wait out real time (rate-limit windows, retries, many short pages): 3-4 s each.
+SLOW_SCENARIOS = frozenset({"rate-limit", "flaky", "short-pages"})
+
+
+@pytest.mark.parametrize("scenario", [
+    pytest.param(s, marks=pytest.mark.slow) if s in SLOW_SCENARIOS else s for s in SCENARIOS])
 def test_good_consumer_passes_every_scenario(districts, tmp_path: Path, scenario: str) -> None:
     summary = _certify(districts, tmp_path, scenario)
     statuses = {r.id: r.status for r in summary.results}

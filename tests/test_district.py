@@ -58,6 +58,7 @@ def test_same_seed_and_size_give_the_same_district_byte_for_byte(tmp_path: Path)
     assert first != other_seed
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     serial = make_district(tmp_path / "serial", 5, 7_500, workers=1)
     parallel = make_district(tmp_path / "parallel", 5, 7_500, workers=2)

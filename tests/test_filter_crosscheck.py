@@ -38,7 +38,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
-from .conftest import make_district
+from .conftest import examples, make_district
 from .live_server import live_server
 
 ROSTERING, GRADEBOOK = "/ims/oneroster/rostering/v1p2", "/ims/oneroster/gradebook/v1p2"
@@ -52,7 +52,7 @@ BASES = {
     "1.1": {"users": V11, "enrollments": V11, "classes": V11, "academicSessions": V11,
             "lineItems": V11, "results": V11},
 }
-EXAMPLES = 120  # per version: about 2 s each on the tiny district
+EXAMPLES = 120  # per version under the ci profile: about 2 s each on the tiny district
 
 
 @dataclass
@@ -186,7 +186,7 @@ def test_the_checker_and_the_mock_select_the_same_records(served: Served,
                                                           version: str) -> None:
     records = served.records[version]
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=examples(EXAMPLES),
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(_filters(records, version))
     def agree(case: tuple[str, Filter]) -> None:

@@ -24,6 +24,8 @@ from harness.oneroster.filters import (
 )
 from harness.oneroster.values import read_instant
 
+from .conftest import examples
+
 P = Predicate
 USERS = catalogue("users", "1.2")
 USERS_11 = catalogue("users", "1.1")
@@ -116,7 +118,7 @@ _predicates = st.builds(P, _fields, st.sampled_from(("=", "!=", ">", ">=", "<", 
                         st.text(max_size=12))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(st.lists(_predicates, min_size=1, max_size=2), st.sampled_from(("AND", "OR")))
 def test_any_filter_prints_as_text_that_parses_back_to_it(predicates: list[Predicate],
                                                           logical: str) -> None:

@@ -19,6 +19,7 @@ from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.profiles import profile_for
+from mock_provider.profiles.campus_ids import legacy_ids_for
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 
@@ -547,3 +548,56 @@ def test_campus_wants_the_vendor_header_on_writes(env: Env) -> None:
 
 def _close_writer(app: Starlette) -> None:
     mock_state(app).close()
+
+
+def test_campus_1_1_writes_take_the_ids_campus_serves(env: Env) -> None:
+    """Issue 18: a 1.1 result names its student as Campus serves it (``s200123``); it is
+    stored under the user's GUID, served back as sent, and a refusal names the Campus id."""
+    ids = env.ids
+    served = legacy_ids_for(env.store.conn, {ids["student"], ids["stranger"]})
+    student, stranger = served[ids["student"]], served[ids["stranger"]]
+    lms = Connection(name="lms", client_id="lms", client_secret="lms-secret",
+                     scopes=ALL_SCOPES_V11)
+    store = Store(env.path)
+    app = create_app(store, [lms], Settings(profile=profile_for("infinite-campus", "d")))
+    base = f"/campus/api/oneroster/v1p1/d{V11}"
+    try:
+        with live_server(app) as url:
+            token = httpx.post(f"{url}/campus/oauth2/token?appName=d",
+                               data={"grant_type": "client_credentials"},
+                               auth=("lms", "lms-secret")).json()["access_token"]
+            api = httpx.Client(base_url=f"{url}{base}",
+                               headers={"Authorization": f"Bearer {token}"})
+
+            def ref(collection: str, sid: str, kind: str) -> dict:
+                return {"href": f"{url}{base}/{collection}/{sid}", "sourcedId": sid,
+                        "type": kind}
+
+            assert api.get(f"/users/{student}").status_code == 200
+            item = {"title": "Campus lab", "assignDate": "2026-09-01T08:00:00Z",
+                    "dueDate": "2026-09-08T23:59:00Z",
+                    "class": ref("classes", ids["class"], "class"),
+                    "category": ref("categories", ids["category"], "category"),
+                    "gradingPeriod": ref("academicSessions", ids["q1"], "academicSession"),
+                    "resultValueMin": 0, "resultValueMax": 20}
+            assert api.put("/lineItems/ic11-li", json={"lineItem": item}).status_code == 201
+            result = {"lineItem": ref("lineItems", "ic11-li", "lineItem"),
+                      "student": ref("users", student, "user"), "scoreStatus": "fully graded",
+                      "score": 17.0, "scoreDate": "2026-09-09"}
+            assert api.put("/results/ic11-r", json={"result": result}).status_code == 201
+            got = api.get("/results/ic11-r").json()["result"]
+            assert got["student"]["sourcedId"] == student
+            assert store.conn.execute("SELECT student_id FROM results WHERE sourcedId = "
+                                      "'ic11-r'").fetchone()[0] == ids["student"]
+            mine = api.get(f"/classes/{ids['class']}/students/{student}/results").json()
+            assert "ic11-r" in {r["sourcedId"] for r in mine["results"]}
+            outsider = {**result, "student": ref("users", stranger, "user")}
+            refused = api.put("/results/ic11-x", json={"result": outsider})
+            _rejected(refused, 422, "result_student_enrolled", f"student {stranger} ")
+            assert ids["stranger"] not in refused.text
+            for table, sid in (("results", "ic11-r"), ("lineItems", "ic11-li")):
+                assert api.delete(f"/{table}/{sid}").status_code == 204
+            api.close()
+    finally:
+        _close_writer(app)
+        store.close()

@@ -7,13 +7,12 @@ nothing else; the conformant mock passes them all in 1.2 and 1.1."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
+from harness.checks import WalkLimits
 from harness.model import RunSummary
 from harness.runner import run_checks, select
 from harness.target import Target
@@ -21,7 +20,27 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
-from .asgi import answer_of, send_answer
+from .broken_providers import (
+    Broken,
+    bad_date_is_500,
+    blank_fields_ignored,
+    case_sensitive_bearer,
+    datetimes_only_as_served,
+    delta_filter_at_finer_precision,
+    fields_ignored_on_single_records,
+    html_for_other_methods,
+    limits_taken_as_given,
+    nothing_after_the_one_stamp,
+    offset_ignored,
+    one_stamp_for_everyone,
+    parents_without_agents,
+    relative_hrefs_in,
+    second_clause_ignored,
+    second_org_without_primary,
+    status_payload_in_1_1_spelling,
+    students_only,
+    terms_at_a_grading_period,
+)
 from .conftest import make_district
 from .live_server import live_server
 
@@ -30,114 +49,6 @@ NEW = ("OR-AUTH-007,OR-AUTH-008,OR-ERR-005,OR-ERR-006,OR-ERR-007,OR-FIELDS-003,O
 # Checks that also judge what these defects touch, run beside the new ones so that "caught by
 # nothing else" means something: the shared walks, errors, auth and dates checks.
 NEIGHBOURS = "OR-AUTH-001,OR-AUTH-002,OR-ERR-001,OR-ERR-003,OR-FIELDS-001,OR-REF,OR-DATE"
-Rewrite = Callable[[dict], dict | None]
-
-
-class Broken:
-    """The mock with one defect, as ASGI middleware: ``request`` may rewrite the scope or
-    answer by itself (returning (status, headers, body)); ``response`` may rewrite a JSON
-    answer's body; ``drop_header`` removes a header from every answer."""
-
-    def __init__(self, app, request=None, response: Rewrite | None = None,
-                 drop_header: bytes | None = None) -> None:
-        self.app, self.request, self.response = app, request, response
-        self.drop_header = drop_header
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        if self.request:
-            changed = self.request(dict(scope))
-            if isinstance(changed, tuple):
-                await send_answer(send, *changed)
-                return
-            scope = changed
-        status, headers, body = await answer_of(self.app, scope, receive)
-        if self.drop_header:
-            headers = [(k, v) for k, v in headers if k.lower() != self.drop_header]
-        if self.response and body.strip().startswith(b"{"):
-            rewritten = self.response(json.loads(body))
-            if rewritten is not None:
-                body = json.dumps(rewritten).encode()
-        await send_answer(send, status, headers, body)
-
-
-def _params(scope: dict) -> list[tuple[str, str]]:
-    return parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
-
-
-def _case_sensitive_bearer(scope: dict) -> dict:
-    headers = []
-    for key, value in scope["headers"]:
-        if key == b"authorization" and value[:7] in (b"bearer ", b"BEARER "):
-            value = b"Bearer refused-because-of-case"
-        headers.append((key, value))
-    return {**scope, "headers": headers}
-
-
-HTML = [(b"content-type", b"text/html")]
-
-
-def _html_for_other_methods(scope: dict) -> dict | tuple:
-    if scope["method"] not in ("GET", "HEAD") and "/rostering/" in scope["path"]:
-        return 404, HTML, b"<html><body>Not Found</body></html>"
-    return scope
-
-
-def _bad_date_is_500(scope: dict) -> dict | tuple:
-    if any(k == "filter" and "yesterday" in v for k, v in _params(scope)):
-        return 500, HTML, b"<html>Internal Server Error</html>"
-    return scope
-
-
-def _fields_ignored_on_single_records(scope: dict) -> dict:
-    if scope["path"].rsplit("/", 2)[-2] in ("users", "orgs"):  # /users/{id}, /orgs/{id}
-        scope["query_string"] = urlencode(
-            [(k, v) for k, v in _params(scope) if k != "fields"]).encode()
-    return scope
-
-
-def _blank_fields_ignored(scope: dict) -> dict:
-    scope["query_string"] = urlencode(
-        [(k, v) for k, v in _params(scope) if not (k == "fields" and not v.strip())]).encode()
-    return scope
-
-
-def _users(body: dict, change: Callable[[dict], None]) -> dict | None:
-    records = body.get("users") if isinstance(body.get("users"), list) else (
-        [body["user"]] if isinstance(body.get("user"), dict) else [])
-    for record in records:
-        change(record)
-    return body if records else None
-
-
-def _parents_without_agents(body: dict) -> dict | None:
-    def change(user: dict) -> None:
-        if user.get("roles", [{}])[0].get("role") in ("parent", "guardian"):
-            user.pop("agents", None)
-    return _users(body, change)
-
-
-def _second_org_without_primary(district_org: str) -> Rewrite:
-    def change(user: dict) -> None:
-        roles = user.get("roles")
-        if roles and roles[0].get("role") == "student":
-            user["roles"] = [*roles, {"roleType": "secondary", "role": "student",
-                                      "org": {**roles[0]["org"], "sourcedId": district_org,
-                                              "href": roles[0]["org"]["href"].rsplit("/", 1)[0]
-                                              + "/" + district_org}}]
-    return lambda body: _users(body, change)
-
-
-def _terms_at_a_grading_period(period: str) -> Rewrite:
-    def rewrite(body: dict) -> dict | None:
-        classes = body.get("classes") if isinstance(body.get("classes"), list) else (
-            [body["class"]] if isinstance(body.get("class"), dict) else [])
-        for klass in classes[:1]:
-            klass["terms"] = [{**klass["terms"][0], "sourcedId": period}]
-        return body if classes else None
-    return rewrite
 
 
 @pytest.fixture(scope="module")
@@ -180,23 +91,23 @@ def test_the_conformant_mock_passes_them_all(district: Path, version: str) -> No
 DEFECTS: dict[str, tuple[Callable[[Path], dict], set[str]]] = {
     "a 401 without WWW-Authenticate": (lambda d: {"drop_header": b"www-authenticate"},
                                        {"OR-AUTH-007"}),
-    "a case-sensitive Bearer": (lambda d: {"request": _case_sensitive_bearer}, {"OR-AUTH-008"}),
-    "HTML 404s for other methods": (lambda d: {"request": _html_for_other_methods},
+    "a case-sensitive Bearer": (lambda d: {"request": case_sensitive_bearer}, {"OR-AUTH-008"}),
+    "HTML 404s for other methods": (lambda d: {"request": html_for_other_methods},
                                     {"OR-ERR-006", "OR-ERR-007"}),
     "405 without Allow": (lambda d: {"drop_header": b"allow"}, {"OR-ERR-007"}),
-    "a bad date in a filter is a 500": (lambda d: {"request": _bad_date_is_500},
+    "a bad date in a filter is a 500": (lambda d: {"request": bad_date_is_500},
                                         {"OR-ERR-005", "OR-ERR-003"}),
     "fields ignored on single records": (lambda d: {
-        "request": _fields_ignored_on_single_records}, {"OR-FIELDS-003"}),
-    "a blank fields= answers every field": (lambda d: {"request": _blank_fields_ignored},
+        "request": fields_ignored_on_single_records}, {"OR-FIELDS-003"}),
+    "a blank fields= answers every field": (lambda d: {"request": blank_fields_ignored},
                                             {"OR-FIELDS-004"}),
-    "parents without agents": (lambda d: {"response": _parents_without_agents},
+    "parents without agents": (lambda d: {"response": parents_without_agents},
                                {"OR-REF-005"}),
     "no primary role at a second org": (lambda d: {
-        "response": _second_org_without_primary(_ids(d)[0])}, {"OR-REF-003"}),
+        "response": second_org_without_primary(_ids(d)[0])}, {"OR-REF-003"}),
     # The class's enrollments then run past its (wrong) term: OR-DATE-003 says so too.
     "class terms at a grading period": (lambda d: {
-        "response": _terms_at_a_grading_period(_ids(d)[1])}, {"OR-DATE-006", "OR-DATE-003"}),
+        "response": terms_at_a_grading_period(_ids(d)[1])}, {"OR-DATE-006", "OR-DATE-003"}),
 }
 
 
@@ -209,7 +120,7 @@ def test_each_defect_is_caught_by_its_check_and_nothing_else(district: Path, nam
 
 
 def test_every_offender_is_listed_with_its_evidence(district: Path) -> None:
-    summary = _run(district, response=_parents_without_agents)
+    summary = _run(district, response=parents_without_agents)
     found = next(r for r in summary.results if r.id == "OR-REF-005")
     with Store(district) as store:
         parents = {row[0] for row in store.conn.execute(
@@ -220,24 +131,117 @@ def test_every_offender_is_listed_with_its_evidence(district: Path) -> None:
     assert found.evidence and all("***" in e.curl for e in found.evidence)
 
 
-def _one_stamp_for_everyone(body: dict) -> dict | None:
-    def change(user: dict) -> None:
-        user["dateLastModified"] = "2026-01-05T08:00:00Z"
-    return _users(body, change)
-
-
-def _nothing_after_the_one_stamp(scope: dict) -> dict:
-    scope["query_string"] = urlencode(
-        [(k, "sourcedId='nobody'" if k == "filter" and "dateLastModified" in v else v)
-         for k, v in _params(scope)]).encode()
-    return scope
-
-
 def test_a_delta_filter_that_cannot_be_judged_is_skipped_not_passed(district: Path) -> None:
     """Every user carries one stamp, so dateLastModified>'that stamp' rightly selects nobody:
     nothing tells that from a filter that always answers an empty page."""
-    summary = _run(district, request=_nothing_after_the_one_stamp,
-                   response=_one_stamp_for_everyone)
+    summary = _run(district, request=nothing_after_the_one_stamp,
+                   response=one_stamp_for_everyone)
     delta = next(r for r in summary.results if r.id == "OR-DATE-005")
     assert delta.status == "skipped"
     assert "every user has the same dateLastModified" in delta.message
+
+
+def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=second_clause_ignored)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-FILTER-001"))
+    result = summary.results[0]
+    assert result.status == "failed"
+    dropped = [item for item in result.items if " AND " in item.split(" on /")[0]]
+    assert dropped and all("each clause alone agrees, so the provider does not join them "
+                           "with AND (it answered what " in item for item in dropped)
+    assert not [item for item in result.items if item not in dropped]  # OR and single agree
+
+
+def test_a_short_collection_without_x_total_count_is_not_a_short_page(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), drop_header=b"x-total-count",
+                               request=students_only)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-PAGE-005"))
+    result = summary.results[0]
+    assert (result.status, result.message) == (
+        "passed", "limit=100 gave 60 of 60 users (by a walk of /users)")
+
+
+def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=limits_taken_as_given)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-PAGE-006"))
+    result = summary.results[0]
+    assert result.message.startswith("2 of 5 invalid paging values were not refused")
+    assert [i.split()[0] for i in result.items] == ["/orgs?limit=0", "/orgs?limit=-1"]
+
+
+def test_a_delta_filter_at_a_finer_precision_than_served_is_named(district: Path) -> None:
+    summary = _run(district, request=delta_filter_at_finer_precision,
+                   response=one_stamp_for_everyone)
+    delta = next(r for r in summary.results if r.id == "OR-DATE-005")
+    assert delta.status == "failed"
+    assert "every one is served with exactly that dateLastModified, so the provider compares " \
+           "at a finer precision than it serves" in delta.message
+
+
+def test_a_1_2_status_payload_in_the_1_1_spelling_is_named_as_such(district: Path) -> None:
+    summary = _run(district, response=status_payload_in_1_1_spelling)
+    for check_id in ("OR-ERR-005", "OR-ERR-006"):  # client mistakes, other methods
+        result = next(r for r in summary.results if r.id == check_id)
+        assert result.status == "failed" and result.items
+        assert all("it carries imsx_codeMinor, the 1.1 spelling; 1.2 puts the code in "
+                   "imsx_CodeMinor" in item for item in result.items), result.items
+
+
+def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district: Path) -> None:
+    """Pages of 40 from a provider that ignores offset: the shared walks stop at the first
+    repeated page instead of judging copies of the first 40 records."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), request=offset_ignored)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-REF-003,OR-ID-002"),
+                             limits=WalkLimits(page_size=40, max_pages=10))
+    for result in summary.results:
+        assert result.status in ("failed", "warning"), result
+        assert "at offset 40 repeats 40 records already read on earlier pages: the provider " \
+               "ignores offset" in result.message
+
+
+def test_generated_filters_write_served_instants_other_iso_ways(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=datetimes_only_as_served)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-FILTER-001"))
+    result = summary.results[0]
+    assert result.status == "failed"
+    assert result.items and all(("+00:00'" in item or ".000Z'" in item) and "answered 400" in item
+                                for item in result.items), result.items
+
+
+def test_relative_hrefs_are_a_warning_of_their_own_not_a_broken_schema(district: Path) -> None:
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]), response=relative_hrefs_in)) \
+            as url, Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-SCHEMA,OR-DISC-001,OR-API-001,OR-CORE"))
+    statuses = {r.id: r.status for r in summary.results}
+    assert statuses == {"OR-SCHEMA-001": "passed", "OR-SCHEMA-002": "warning",
+                        "OR-DISC-001": "passed", "OR-API-001": "passed",
+                        "OR-CORE-001": "passed", "OR-CORE-002": "passed"}
+    warning = next(r for r in summary.results if r.id == "OR-SCHEMA-002")
+    assert warning.items and all(": '/" in item for item in warning.items)
+    assert warning.message.startswith(f"{len(warning.items)} of {len(warning.items)} hrefs")

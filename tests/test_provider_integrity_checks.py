@@ -4,7 +4,6 @@ identity quirk of the mock's data is named by the check meant for it."""
 
 from __future__ import annotations
 
-import copy
 import re
 import sqlite3
 from collections.abc import Callable
@@ -20,9 +19,23 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
+from .broken_providers import (
+    Defect,
+    add_primary_role,
+    class_typed_as_course,
+    delta_filter,
+    drop_last,
+    edit_class_members,
+    edit_records,
+    enrollment_before_its_term,
+    grading_period_outside_its_term,
+    local_modified_time,
+    org_is_its_own_parent,
+    term_without_school_year,
+    without_record,
+)
 from .conftest import make_district
 from .live_server import live_server
-from .test_check_provider import Defect, _query
 
 MINE = "OR-REF,OR-ID,OR-DATE"
 MY_CHECKS = {c for c in CHECKS if c.startswith(("OR-REF-", "OR-ID-", "OR-DATE-"))}
@@ -108,37 +121,6 @@ def test_walks_cut_short_say_so_and_never_invent_findings(district: Path) -> Non
 
 # --- deliberately broken providers -----------------------------------------------------------
 
-Change = Callable[[list[dict]], None]
-
-
-def _records(collection: str, change: Change,
-             at_least: int = 8) -> Callable[[str, dict], dict | None]:
-    """A response rewrite: ``change`` edits the records of the flat /<collection> pages that
-    hold at least ``at_least`` records. The default leaves the other checks' ``limit=5`` first
-    pages intact and changes only the walks' pages."""
-
-    def rewrite(path: str, body: dict) -> dict | None:
-        records = body.get(collection)
-        if not path.endswith(f"/{collection}") or not isinstance(records, list) \
-                or len(records) < at_least:
-            return None
-        records = copy.deepcopy(records)
-        change(records)
-        return {"status": 200, "body": {**body, collection: records}}
-
-    return rewrite
-
-
-def _nested(which: str, change: Change) -> Callable[[str, dict], dict | None]:
-    def rewrite(path: str, body: dict) -> dict | None:
-        if not re.search(rf"/classes/[^/]+/{which}$", path) or not body.get("users"):
-            return None
-        users = copy.deepcopy(body["users"])
-        change(users)
-        return {"status": 200, "body": {**body, "users": users}}
-
-    return rewrite
-
 
 def _first(district: Path, sql: str) -> str:
     conn = sqlite3.connect(district)
@@ -153,92 +135,38 @@ def _a_teacher(district: Path) -> str:
                             "ORDER BY seq LIMIT 1")
 
 
-def _without(sourced_id: str) -> Change:
-    def change(records: list[dict]) -> None:
-        records[:] = [r for r in records if r["sourcedId"] != sourced_id]
-
-    return change
-
-
-def _add_primary_role(users: list[dict]) -> None:
-    users[7]["roles"].append({**users[7]["roles"][0], "role": "aide"})
-
-
-def _drop_last(records: list[dict]) -> None:
-    records.pop()
-
-
-def _class_typed_as_course(enrollments: list[dict]) -> None:
-    enrollments[7]["class"]["type"] = "course"
-
-
-def _org_is_its_own_parent(orgs: list[dict]) -> None:
-    school = next(o for o in orgs if o["type"] == "school")
-    school["parent"] = {**school["parent"], "sourcedId": school["sourcedId"],
-                        "href": school["parent"]["href"].rsplit("/", 1)[0] + "/"
-                        + school["sourcedId"]}
-
-
-def _grading_period_outside_its_term(sessions: list[dict]) -> None:
-    period = next(s for s in sessions if s["type"] == "gradingPeriod")
-    period["startDate"] = f"{int(period['startDate'][:4]) - 1}{period['startDate'][4:]}"
-
-
-def _term_without_school_year(sessions: list[dict]) -> None:
-    term = next(s for s in sessions if s["type"] == "term")
-    year = next(s for s in sessions if s["sourcedId"] == term["parent"]["sourcedId"])
-    del term["parent"]
-    year["children"] = [c for c in year["children"] if c["sourcedId"] != term["sourcedId"]]
-
-
-def _enrollment_before_its_term(enrollments: list[dict]) -> None:
-    enrollments[7]["beginDate"] = "2001-01-02"
-
-
-def _local_modified_time(courses: list[dict]) -> None:
-    courses[7]["dateLastModified"] = courses[7]["dateLastModified"].rstrip("Z")
-
-
-def _delta(change: Callable[[str], str]) -> Callable[[dict], dict]:
-    def request(scope: dict) -> dict:
-        return _query(scope, lambda p: {**p, "filter": change(p["filter"])}
-                      if "dateLastModified>" in p.get("filter", "") else p)
-
-    return request
-
-
 DEFECTS: dict[str, tuple[Callable[[Path], dict], str]] = {
     "a referenced course is not served": (
-        lambda d: {"response": _records("courses", _without(_first(
+        lambda d: {"response": edit_records("courses", without_record(_first(
             d, "SELECT sourcedId FROM courses WHERE hidden = 0 ORDER BY seq DESC")), 1)},
         "OR-REF-001"),
     "an enrollment's class is typed as a course": (
-        lambda d: {"response": _records("enrollments", _class_typed_as_course)}, "OR-REF-001"),
+        lambda d: {"response": edit_records("enrollments", class_typed_as_course)}, "OR-REF-001"),
     "a teacher among a class's students": (
-        lambda d: {"response": _nested("students", lambda users: users.append(
+        lambda d: {"response": edit_class_members("students", lambda users: users.append(
             {**users[0], "sourcedId": _a_teacher(d)}))}, "OR-REF-002"),
     "a student left out of a class's students": (
-        lambda d: {"response": _nested("students", _drop_last)}, "OR-REF-002"),
+        lambda d: {"response": edit_class_members("students", drop_last)}, "OR-REF-002"),
     "a user with two primary roles": (
-        lambda d: {"response": _records("users", _add_primary_role)}, "OR-REF-003"),
+        lambda d: {"response": edit_records("users", add_primary_role)}, "OR-REF-003"),
     "an org is its own parent": (
-        lambda d: {"response": _records("orgs", _org_is_its_own_parent, 1)}, "OR-REF-004"),
+        lambda d: {"response": edit_records("orgs", org_is_its_own_parent, 1)}, "OR-REF-004"),
     "a grading period starts before its term": (
-        lambda d: {"response": _records("academicSessions", _grading_period_outside_its_term,
+        lambda d: {"response": edit_records("academicSessions", grading_period_outside_its_term,
                                         7)}, "OR-DATE-001"),
     "a term outside any school year": (
-        lambda d: {"response": _records("academicSessions", _term_without_school_year, 7)},
+        lambda d: {"response": edit_records("academicSessions", term_without_school_year, 7)},
         "OR-DATE-002"),
     "an enrollment begins before its class's terms": (
-        lambda d: {"response": _records("enrollments", _enrollment_before_its_term)},
+        lambda d: {"response": edit_records("enrollments", enrollment_before_its_term)},
         "OR-DATE-003"),
     "a dateLastModified without a zone": (
-        lambda d: {"response": _records("courses", _local_modified_time)}, "OR-DATE-004"),
+        lambda d: {"response": edit_records("courses", local_modified_time)}, "OR-DATE-004"),
     "the delta filter ignores its value": (
-        lambda d: {"request": _delta(lambda f: "dateLastModified>'1970-01-01T00:00:00Z'")},
+        lambda d: {"request": delta_filter(lambda f: "dateLastModified>'1970-01-01T00:00:00Z'")},
         "OR-DATE-005"),
     "the delta filter compares with >=": (
-        lambda d: {"request": _delta(lambda f: f.replace(">", ">=", 1))}, "OR-DATE-005"),
+        lambda d: {"request": delta_filter(lambda f: f.replace(">", ">=", 1))}, "OR-DATE-005"),
 }
 
 

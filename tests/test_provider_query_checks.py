@@ -4,14 +4,12 @@ client-side filter evaluation agrees with the mock's own reference semantics."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote_plus, urlencode
+from urllib.parse import unquote_plus
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.checks import CHECKS, Context, WalkLimits
@@ -23,59 +21,28 @@ from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
-from mock_provider.errors import OneRosterError
-from mock_provider.paths import version_of
-from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
+from mock_provider.query import catalog, matches, parse_filter
 from mock_provider.store import Store
 
-from .asgi import answer_of, send_answer
-from .conftest import make_district
+from .broken_providers import (
+    Params,
+    QueryDefect,
+    case_sensitive_contains,
+    first_predicate_only,
+    known_fields_only,
+    malformed_filter_is_200,
+    no_warnings,
+    not_equal_as_equal,
+    reversed_order,
+    rewrite_filter,
+    without_params,
+)
+from .conftest import examples, make_district
 from .live_server import live_server
 
 MINE = "OR-FILTER,OR-SORT,OR-FIELDS"
 MY_CHECKS = {c for c in CHECKS if c.startswith(("OR-FILTER-", "OR-SORT-", "OR-FIELDS-"))}
 FIRED = ("failed", "warning")
-
-Params = dict[str, str]
-Answer = tuple[int, dict]
-
-
-class QueryDefect:
-    """The mock with one defect, as ASGI middleware that sees the query: ``request`` rewrites
-    the query parameters of OneRoster GETs, ``response`` may replace a JSON answer (given the
-    path, the parameters as sent to the mock, the status and the body). A replaced collection
-    page that was the whole answer gets an X-Total-Count that fits its records."""
-
-    def __init__(self, app, request: Callable[[str, Params], Params] | None = None,
-                 response: Callable[[str, Params, int, dict], Answer | None] | None = None,
-                 seen: list[Params] | None = None) -> None:
-        self.app, self.request, self.response, self.seen = app, request, response, seen
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        params = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
-        if self.seen is not None:
-            self.seen.append(params)
-        if self.request:
-            params = self.request(scope["path"], dict(params))
-            scope = {**scope, "query_string": urlencode(params).encode()}
-        if not self.response:
-            await self.app(scope, receive, send)
-            return
-        status, headers, body = await answer_of(self.app, scope, receive)
-        changed = self.response(scope["path"], params, status, json.loads(body))
-        if changed is not None:
-            status, new = changed
-            body = json.dumps(new).encode()
-            old_total = next((v for k, v in headers if k.lower() == b"x-total-count"), None)
-            headers = [(k, v) for k, v in headers if k.lower() not in {b"x-total-count",
-                                                                        b"link"}]
-            records = next((v for v in new.values() if isinstance(v, list)), None)
-            if old_total is not None and records is not None:
-                headers.append((b"x-total-count", str(len(records)).encode()))
-        await send_answer(send, status, headers, body)
 
 
 @pytest.fixture(scope="module")
@@ -147,97 +114,22 @@ def test_ignoring_unknown_fields_with_all_data_passes_in_1_2(district: Path) -> 
 # --- deliberately broken providers -----------------------------------------------------------
 
 
-def _rewrite_filter(change: Callable[[Filter], Filter]) -> Callable[[str, Params], Params]:
-    def request(path: str, params: Params) -> Params:
-        try:
-            parsed = parse_filter(params["filter"])
-        except (KeyError, OneRosterError):
-            return params
-        return {**params, "filter": str(change(parsed))}
-
-    return request
-
-
-def _first_predicate_only(flt: Filter) -> Filter:
-    return Filter(flt.predicates[:1])
-
-
-def _not_equal_as_equal(flt: Filter) -> Filter:
-    return Filter(tuple(Predicate(p.field, "=" if p.op == "!=" else p.op, p.value)
-                        for p in flt.predicates), flt.logical)
-
-
-def _case_sensitive_contains(path: str, params: Params, status: int,
-                             body: dict) -> Answer | None:
-    """Keep, of the mock's (case-insensitive) answer, what a case-sensitive ~ selects."""
-    if status != 200 or "~" not in params.get("filter", ""):
-        return None
-    collection = path.rsplit("/", 1)[1]
-    cat = catalog(collection, version_of(path))
-    flt = parse_filter(params["filter"])
-
-    def keeps(record: dict) -> bool:
-        results = []
-        for p in flt.predicates:
-            if p.op == "~":
-                values = values_of(record, cat.fields[p.field]) or []
-                results.append(any(p.value in v for v in values))
-            else:
-                results.append(matches(Filter((p,)), record, cat))
-        return any(results) if flt.logical == "OR" else all(results)
-
-    return 200, {**body, collection: [r for r in body[collection] if keeps(r)]}
-
-
-def _without(*names: str) -> Callable[[str, Params], Params]:
-    return lambda path, params: {k: v for k, v in params.items() if k not in names}
-
-
-def _reversed_order(path: str, params: Params) -> Params:
-    flip = {"asc": "desc", "desc": "asc"}
-    return {**params, "orderBy": flip[params["orderBy"]]} if "orderBy" in params else params
-
-
-def _known_fields_only(path: str, params: Params) -> Params:
-    if "fields" not in params or path.rsplit("/", 2)[-2] in ("users", "orgs"):
-        return params  # collections only: a single record keeps its fields
-    known = catalog(path.rsplit("/", 1)[1], version_of(path)).selectable
-    return {**params, "fields": ",".join(n for n in params["fields"].split(",") if n in known)}
-
-
-def _no_warnings(path: str, params: Params, status: int, body: dict) -> Answer | None:
-    if status != 200 or "statusInfoSet" not in body:
-        return None
-    return 200, {k: v for k, v in body.items() if k != "statusInfoSet"}
-
-
-def _malformed_filter_is_200(path: str, params: Params, status: int,
-                             body: dict) -> Answer | None:
-    if status != 400 or "filter" not in params:
-        return None
-    try:
-        parse_filter(params["filter"])
-    except OneRosterError:
-        return 200, {path.rsplit("/", 1)[1]: []}
-    return None
-
-
 DEFECTS: dict[str, tuple[dict, str, tuple[str, ...]]] = {
     "a filter ignores its second predicate": (
-        {"request": _rewrite_filter(_first_predicate_only)}, "OR-FILTER-001", ("1.2", "1.1")),
+        {"request": rewrite_filter(first_predicate_only)}, "OR-FILTER-001", ("1.2", "1.1")),
     "!= is read as =": (
-        {"request": _rewrite_filter(_not_equal_as_equal)}, "OR-FILTER-001", ("1.2",)),
+        {"request": rewrite_filter(not_equal_as_equal)}, "OR-FILTER-001", ("1.2",)),
     "~ is case-sensitive": (
-        {"response": _case_sensitive_contains}, "OR-FILTER-003", ("1.2", "1.1")),
+        {"response": case_sensitive_contains}, "OR-FILTER-003", ("1.2", "1.1")),
     "a malformed filter answers 200": (
-        {"response": _malformed_filter_is_200}, "OR-FILTER-002", ("1.2", "1.1")),
-    "sort is ignored": ({"request": _without("sort", "orderBy")}, "OR-SORT-001", ("1.2",)),
-    "sort order is reversed": ({"request": _reversed_order}, "OR-SORT-001", ("1.1",)),
-    "fields is ignored": ({"request": _without("fields")}, "OR-FIELDS-001", ("1.2",)),
+        {"response": malformed_filter_is_200}, "OR-FILTER-002", ("1.2", "1.1")),
+    "sort is ignored": ({"request": without_params("sort", "orderBy")}, "OR-SORT-001", ("1.2",)),
+    "sort order is reversed": ({"request": reversed_order}, "OR-SORT-001", ("1.1",)),
+    "fields is ignored": ({"request": without_params("fields")}, "OR-FIELDS-001", ("1.2",)),
     "unknown fields are dropped silently": (
-        {"request": _known_fields_only}, "OR-FIELDS-002", ("1.2", "1.1")),
+        {"request": known_fields_only}, "OR-FIELDS-002", ("1.2", "1.1")),
     "1.1 leaves out the unknown-field warning": (
-        {"response": _no_warnings}, "OR-FIELDS-002", ("1.1",)),
+        {"response": no_warnings}, "OR-FIELDS-002", ("1.1",)),
     # The same defect drops the unknown-sort warning too (OR-SORT-002).
 }
 CASES = [(name, version) for name, (_, _, versions) in DEFECTS.items() for version in versions]
@@ -308,8 +200,7 @@ def test_the_pools_cached_evaluation_agrees_with_record_by_record_and_the_mock(
     """The check's column-wise evaluation (``FilterPool.result``) is the checker's evaluator
     applied record by record, and on these served values agrees with the mock's ``matches``
     (the full cross-check is tests/test_filter_crosscheck.py)."""
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(60))
     @given(_filters(pools[version]))
     def agree(case: tuple[FilterPool, checker.Filter]) -> None:
         pool, flt = case

@@ -10,6 +10,8 @@ from mock_provider.errors import OneRosterError
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, where_sql
 from mock_provider.query.values import canonical_time
 
+from .conftest import examples
+
 P = Predicate
 
 
@@ -95,7 +97,7 @@ _predicates = st.builds(P, _names, st.sampled_from(["=", "!=", ">", ">=", "<", "
                         st.text(max_size=20))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=examples(200))
 @given(st.lists(_predicates, min_size=1, max_size=2), st.sampled_from(["AND", "OR"]))
 def test_any_filter_round_trips(predicates: list[Predicate], logical: str) -> None:
     original = Filter(tuple(predicates), logical if len(predicates) == 2 else None)

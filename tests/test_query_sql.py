@@ -35,11 +35,11 @@ from mock_provider.refs import render_refs
 from mock_provider.store import Store
 from mock_provider.tables import NOT_IN_V11, RECORD_TABLES, columns
 
-from .conftest import make_district
+from .conftest import examples, make_district
 
-settings.register_profile("query", deadline=None, derandomize=True, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
-PROFILE = settings.get_profile("query")
+# The loaded profile's settings (conftest.py) with the slow-draw health check off: a draw
+# reads real district rows.
+PROFILE = settings(suppress_health_check=[HealthCheck.too_slow])
 
 TABLES = ["users", "classes", "enrollments", "academicSessions", "lineItems", "results", "orgs",
           "demographics", "courses", "categories"]
@@ -269,7 +269,7 @@ def _check_paging(corpus: Corpus, table: str, version: str, data: st.DataObject)
 
 
 @pytest.mark.parametrize(("table", "version"), CASES)
-@settings(PROFILE, max_examples=40)
+@settings(PROFILE, max_examples=examples(40))
 @given(data=st.data())
 def test_filter_sql_equals_python(quirky: Corpus, table: str, version: str,
                                   data: st.DataObject) -> None:
@@ -277,7 +277,7 @@ def test_filter_sql_equals_python(quirky: Corpus, table: str, version: str,
 
 
 @pytest.mark.parametrize(("table", "version"), ODD_CASES)
-@settings(PROFILE, max_examples=40)
+@settings(PROFILE, max_examples=examples(40))
 @given(data=st.data())
 def test_filter_sql_equals_python_on_odd_data(odd: Corpus, table: str, version: str,
                                               data: st.DataObject) -> None:
@@ -285,7 +285,7 @@ def test_filter_sql_equals_python_on_odd_data(odd: Corpus, table: str, version: 
 
 
 @pytest.mark.parametrize(("table", "version"), CASES)
-@settings(PROFILE, max_examples=12)
+@settings(PROFILE, max_examples=examples(12))
 @given(data=st.data())
 def test_sort_sql_equals_python(quirky: Corpus, table: str, version: str,
                                 data: st.DataObject) -> None:
@@ -293,7 +293,7 @@ def test_sort_sql_equals_python(quirky: Corpus, table: str, version: str,
 
 
 @pytest.mark.parametrize(("table", "version"), ODD_CASES)
-@settings(PROFILE, max_examples=12)
+@settings(PROFILE, max_examples=examples(12))
 @given(data=st.data())
 def test_sort_sql_equals_python_on_odd_data(odd: Corpus, table: str, version: str,
                                             data: st.DataObject) -> None:
@@ -301,14 +301,14 @@ def test_sort_sql_equals_python_on_odd_data(odd: Corpus, table: str, version: st
 
 
 @pytest.mark.parametrize(("table", "version"), CASES)
-@settings(PROFILE, max_examples=8)
+@settings(PROFILE, max_examples=examples(8))
 @given(data=st.data())
 def test_paging_walk(quirky: Corpus, table: str, version: str, data: st.DataObject) -> None:
     _check_paging(quirky, table, version, data)
 
 
 @pytest.mark.parametrize(("table", "version"), ODD_CASES)
-@settings(PROFILE, max_examples=8)
+@settings(PROFILE, max_examples=examples(8))
 @given(data=st.data())
 def test_paging_walk_on_odd_data(odd: Corpus, table: str, version: str,
                                  data: st.DataObject) -> None:
@@ -375,7 +375,7 @@ _moments = st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12
                         timezones=_zones)
 
 
-@settings(PROFILE, max_examples=200)
+@settings(PROFILE, max_examples=examples(200))
 @given(_moments, _moments, st.sampled_from(["seconds", "milliseconds", "microseconds"]))
 def test_canonical_time_is_utc_and_ordered(first: datetime, second: datetime,
                                            spec: str) -> None:

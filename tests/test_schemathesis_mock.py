@@ -21,7 +21,7 @@ from mock_provider.connections import ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 from specs import openapi
 
-from .conftest import make_district
+from .conftest import examples, make_district
 from .live_server import live_server
 
 schema = schemathesis.openapi.from_dict(openapi("rostering"),
@@ -45,7 +45,7 @@ def mock(districts_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=examples(8),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_the_mock_conforms_to_its_own_document(case, mock) -> None:

@@ -29,6 +29,7 @@ class Walk:
     exchanges: list[Exchange]
     starts: list[int]  # index in ``records`` of each page's first record
     complete: bool
+    seen: set[str] = field(default_factory=set)  # sourcedIds read so far
 
     def exchange_for(self, index: int) -> Exchange:
         """The page that served ``records[index]``."""
@@ -108,9 +109,15 @@ def _take(walk: Walk, exchange: Exchange, envelope: str, offset: int, page_size:
     if walk.exchanges and not page:  # the empty page past the end
         walk.complete = True
         return False
+    fresh = [r for r in page if isinstance(r, dict)]
+    ids = [r.get("sourcedId") for r in fresh]
+    if walk.exchanges and ids and all(i in walk.seen for i in ids):
+        raise Finding(f"GET {walk.path} at offset {offset} repeats {len(ids)} records already "
+                      "read on earlier pages: the provider ignores offset (or loops)", exchange)
+    walk.seen.update(i for i in ids if isinstance(i, str))
     walk.starts.append(offset)
     walk.exchanges.append(exchange)
-    walk.records += [r for r in page if isinstance(r, dict)]
+    walk.records += fresh
     total = exchange.headers.get("x-total-count", "")
     if not page or (total.isdigit() and len(walk.records) >= int(total)):
         walk.complete = True

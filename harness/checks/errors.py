@@ -18,12 +18,14 @@ from .support import (
 )
 
 
-@check("OR-ERR-001", "An unknown sourcedId answers 404 with imsx_StatusInfo unknownobject",
-       "OneRoster 1.2 REST binding §3.3 errors: 404 unknownobject")
+@check("OR-ERR-001", "An unknown sourcedId answers 404 unknownobject with a status payload",
+       "OneRoster 1.2 REST binding §3.3 errors: 404, imsx_StatusInfo unknownobject; 1.1: 404, "
+       "a statusInfoSet with codeMinor 'unknown object'")
 def unknown_id_is_404(ctx: Context) -> Outcome:
     """``GET /users/{an id that does not exist}`` must answer 404 with a spec status body
     (``imsx_StatusInfoDType`` in 1.2, ``statusInfoSet`` in 1.1) whose codeMinor is
-    unknownobject. Fix: check existence and answer the status payload, never a 500 or HTML."""
+    unknownobject (1.1 spells it ``unknown object``). Fix: check existence and answer the
+    status payload, never a 500 or HTML."""
     version = ctx.target.version
     exchange = ctx.target.get(f"/users/{uuid.uuid4()}")
     if exchange.status != 404:
@@ -39,7 +41,8 @@ def unknown_id_is_404(ctx: Context) -> Outcome:
 
 
 @check("OR-ERR-002", "An unknown filter field answers 400 invalid_filter_field",
-       "OneRoster 1.2 REST binding §3.5 filtering; 1.1 errata")
+       "OneRoster 1.2 REST binding §3.5 filtering: 400 invalid_filter_field; 1.1 errata: the "
+       "same, in a statusInfoSet")
 def unknown_filter_field_is_400(ctx: Context) -> Outcome:
     """``GET /users?filter=shoeSize='9'`` must answer 400 with codeMinor invalid_filter_field
     and return no data. Fix: validate filter fields against the object's fields."""
@@ -52,10 +55,12 @@ def unknown_filter_field_is_400(ctx: Context) -> Outcome:
 
 
 @check("OR-ERR-004", "An unknown route answers 404 with a status payload",
-       "OneRoster 1.2 REST binding §3.3 errors: unknownobject")
+       "OneRoster 1.2 REST binding §3.3 errors: 404, imsx_StatusInfo unknownobject; 1.1: "
+       "404, a statusInfoSet")
 def unknown_route(ctx: Context) -> Outcome:
     """A path under the base that is no OneRoster endpoint (``/noSuchCollection``) must answer
-    404 with an imsx_StatusInfo, as an unknown id does, not an HTML page or a 200. Fix: route
+    404 with the version's status payload (imsx_StatusInfo in 1.2, a statusInfoSet in 1.1), as
+    an unknown id does, not an HTML page or a 200. Fix: route
     unmatched paths under the base to the OneRoster error handler."""
     exchange = ctx.target.get("/noSuchCollection")
     problem = refused_cleanly(exchange, ctx.target.version, (404,))
@@ -83,6 +88,8 @@ def _why_not_clean(exchange: Exchange, version: str) -> str | None:
         return answered(exchange)
     if 200 <= status < 300:
         return None if isinstance(exchange.json(), dict) else answered(exchange)
+    if exchange.json() is None:
+        return answered(exchange)  # it says the body is empty or not JSON
     errors = status_payload_errors(exchange, version)
     return f"{answered(exchange)} without a status payload ({errors[0]})" if errors else None
 
@@ -126,7 +133,8 @@ def _other_methods(ctx: Context) -> list[tuple[str, str, Exchange]]:
 
 
 @check("OR-ERR-006", "Other methods on read-only endpoints are refused with a status payload",
-       "OneRoster 1.2 REST binding §3.3: rostering is read-only; errors carry imsx_StatusInfo")
+       "OneRoster 1.2 REST binding §3.3: rostering is read-only; errors carry imsx_StatusInfo; "
+       "1.1: rostering is read-only, errors carry a statusInfoSet")
 def other_methods_refused(ctx: Context) -> Outcome:
     """Rostering endpoints are read-only. ``POST /users``, ``PUT /orgs``, ``PATCH /classes``
     and ``DELETE /users/{an id that does not exist}`` must be refused with a 4xx and the
@@ -170,7 +178,7 @@ def other_methods_are_405(ctx: Context) -> Outcome:
 
 
 @run_phase_check("OR-ERR-003", "No request fails with a server error or times out",
-                 "OneRoster 1.2 REST binding §3.3: 5xx only for provider faults")
+                 "OneRoster 1.2 REST binding §3.3: 5xx only for provider faults; 1.1 the same")
 def no_server_errors(ctx: Context) -> Outcome:
     """Every request of the run, valid or not, must be answered: a 500/503 or a timeout is
     the provider failing, whatever was asked (bad input gets a 4xx with imsx_StatusInfo). The

@@ -7,7 +7,6 @@ from ..engine import Finding, Outcome, passed
 from ..exchange import Exchange
 from .context import Context, answered
 from .support import (
-    SINGULAR,
     Offenders,
     by_id,
     check,
@@ -15,6 +14,7 @@ from .support import (
     few,
     first_records,
     member,
+    singular_envelopes,
     status_payload_errors,
 )
 
@@ -144,7 +144,7 @@ def fields_on_single_records(ctx: Context) -> Outcome:
         whole = records[0]
         path = f"/{collection}/{whole['sourcedId']}"
         exchange = ctx.target.get(path, {"fields": ",".join(names)})
-        key = SINGULAR[collection]
+        key = singular_envelopes(ctx.version)[collection]
         record = member(exchange.json(), key)
         asked += 1
         if exchange.status != 200 or not isinstance(record, dict):

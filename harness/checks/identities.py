@@ -97,8 +97,8 @@ def _email(user: dict) -> str | None:
 
 
 @check("OR-ID-004", "Every user has an e-mail address",
-       "Google Classroom and Microsoft SDS: users matched by e-mail (UserDType.email is "
-       "optional)", severity="warning")
+       "Google Classroom and Microsoft SDS: users matched by e-mail (OneRoster 1.2 "
+       "UserDType.email and 1.1 User.email are optional)", severity="warning")
 def emails_present(ctx: Context) -> Outcome:
     """Every user should carry a non-empty ``email``. The spec leaves it optional, but Google
     Classroom finds teachers by e-mail, Microsoft SDS grade sync needs a teacher's e-mail, and
@@ -111,8 +111,8 @@ def emails_present(ctx: Context) -> Outcome:
 
 
 @check("OR-ID-005", "E-mail addresses are plausible",
-       "Consumer practice: one @ and a dotted domain; not the text NULL (UserDType.email)",
-       severity="warning")
+       "Consumer practice: one @ and a dotted domain; not the text NULL (1.2 UserDType.email, "
+       "1.1 User.email)", severity="warning")
 def emails_plausible(ctx: Context) -> Outcome:
     """Every ``email`` present should look like an address: one ``@`` with text before it, a
     domain with a dot, and no spaces. Placeholders such as the text ``NULL`` (an empty database

@@ -144,7 +144,8 @@ def _roster(ctx: Context, class_id: str, which: str) -> tuple[set[str], Exchange
 
 
 @check("OR-REF-002", "Class rosters (/classes/{id}/students, /teachers) agree with /enrollments",
-       "OneRoster 1.2 Rostering REST binding: getStudentsForClass, getTeachersForClass")
+       "OneRoster 1.2 Rostering REST binding: getStudentsForClass, getTeachersForClass; 1.1 "
+       "the same operations")
 def class_rosters_agree(ctx: Context) -> Outcome:
     """For a sample of classes (the first three with students), ``/classes/{id}/students`` must
     list every user with an active ``student`` enrollment in the class and nobody without a
@@ -235,7 +236,7 @@ def _primary_problems(roles: object) -> str | None:
 
 @check("OR-REF-003", "Each user has roles, exactly one primary role for each org",
        "OneRoster 1.2 UserDType.roles (minItems 1); RoleDType.roleType: there MUST be one, and "
-       "only one, primary role for each org")
+       "only one, primary role for each org; 1.1 users have one role (not applicable)")
 def one_primary_role(ctx: Context) -> Outcome:
     """OneRoster 1.2 users carry ``roles``, a list of (roleType, role, org) with at least one
     entry, and for each org that appears there, exactly one of the user's roles at that org
@@ -316,7 +317,8 @@ def _tree_problems(walk: Walk, label: str) -> tuple[list[str], list[Exchange]]:
 
 
 @check("OR-REF-004", "Org and session trees have no cycles, and parent and children agree",
-       "OneRoster 1.2 OrgDType and AcademicSessionDType: parent, children")
+       "OneRoster 1.2 OrgDType and AcademicSessionDType: parent, children; 1.1 Org and "
+       "AcademicSession the same")
 def trees_are_trees(ctx: Context) -> Outcome:
     """Orgs (district -> schools) and academic sessions (school year -> terms -> grading
     periods) form trees through ``parent`` and ``children``. No record may be its own parent

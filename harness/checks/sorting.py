@@ -42,7 +42,7 @@ def out_of_order(before: str, after: str, order: str) -> bool:
 
 @check("OR-SORT-001", "sort and orderBy order a collection, and the sorted walk lists each "
        "record once", "OneRoster 1.2 REST binding: sorting (sort, orderBy asc|desc); the "
-       "OpenAPI's Unicode collation")
+       "OpenAPI's Unicode collation; 1.1 the same parameters")
 def sorting_is_honoured(ctx: Context) -> Outcome:
     """``GET /users?sort=familyName&orderBy=asc`` (and ``desc``, ``sort=givenName``,
     ``/classes?sort=title&orderBy=desc``), walked page by page, must list the records in that

@@ -43,6 +43,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     console = Console(highlight=False)
+    if not console.is_terminal:
+        # CI logs and pipes: no hard wrapping, so URLs and verdict lines stay whole for grep
+        # and copy-paste; tables get room instead of 80 columns.
+        console = Console(highlight=False, soft_wrap=True, width=200)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, console)

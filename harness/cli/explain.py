@@ -28,15 +28,17 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             table.add_row(found.id, found.severity, found.title)
         console.print(table)
         return 0
-    found = CHECKS.get(args.check_id) or CONSUMER_CHECKS.get(args.check_id)
+    wanted = args.check_id.strip().upper()
+    found = CHECKS.get(wanted) or CONSUMER_CHECKS.get(wanted)
     if found is None:
         raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "
                          "them")
-    console.print(f"{found.id} ({found.severity}): {found.title}")
-    console.print(f"rule: {found.rule}")
+    console.print(f"{found.id} ({found.severity}): {found.title}", markup=False)
+    console.print(f"rule: {found.rule}", markup=False)
     if found.id in RULES_V11:
-        console.print(f"rule in OneRoster 1.1: {RULES_V11[found.id]}")
-    console.print(found.explanation)
+        console.print(f"rule in OneRoster 1.1: {RULES_V11[found.id]}", markup=False)
+    # The docstrings mark code as ``code`` (reStructuredText); a terminal shows it as `code`.
+    console.print(found.explanation.replace("``", "`"), markup=False)
     return 0
 
 

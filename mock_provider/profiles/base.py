@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +30,13 @@ class Profile:
 
     def resolve_path_ids(self, request: Request, version: str) -> None:
         """Rewrite path parameters given in this flavor's id forms to stored sourcedIds."""
+
+    def stored_write(self, request: Request, version: str, table: str,
+                     record: dict[str, Any]) -> dict[str, Any]:
+        """A grade-book record sent to be written, with the ids it names in this flavor's
+        served forms turned into stored sourcedIds (the write's counterpart of
+        ``resolve_path_ids``)."""
+        return record
 
     def filter_translation(self, request: Request, version: str,
                            table: str) -> Translate | None:

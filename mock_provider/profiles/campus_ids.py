@@ -5,6 +5,10 @@ The store keeps one GUID per user; the Campus profile translates on the way out 
 bodies) and on the way in (path parameters and 1.1 filters), looking up only the users a page
 or a filter value mentions.
 
+Writes (``stored_user_refs``): a 1.1 grade-book write names users as they are served, so a
+result's ``student`` given as ``s200123`` is stored under that user's GUID (and reads serve it
+back as ``s200123``). A GUID sent instead is taken as it is, as path reads take one.
+
 Filters (``filter_translation``): a 1.1 predicate on a field that holds user ids (``sourcedId``
 of users and demographics, ``agents.sourcedId``, ``user.sourcedId`` of enrollments,
 ``student.sourcedId`` of results) compares the ids as served. ``=`` and ``!=`` look the value
@@ -77,6 +81,23 @@ def guid_for_legacy(conn: sqlite3.Connection, value: str) -> str | None:
             if legacy_id(role, identifier) == value:
                 return guid
     return None
+
+
+# 1.1 grade-book records -> their reference fields that name users.
+WRITE_USER_REFS: dict[str, tuple[str, ...]] = {"results": ("student",)}
+
+
+def stored_user_refs(conn: sqlite3.Connection, table: str, record: dict) -> dict:
+    """A 1.1 grade-book record with each user reference given as a Campus id (``s200123``)
+    pointing at the stored GUID instead; other values are left for the write's own checks."""
+    out = dict(record)
+    for name in WRITE_USER_REFS.get(table, ()):
+        value = record.get(name)
+        if isinstance(value, dict) and isinstance(value.get("sourcedId"), str):
+            guid = guid_for_legacy(conn, value["sourcedId"])
+            if guid is not None:
+                out[name] = {**value, "sourcedId": guid}
+    return out
 
 
 def guids_served_as(conn: sqlite3.Connection, value: str) -> list[str]:

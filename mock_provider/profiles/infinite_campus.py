@@ -9,9 +9,10 @@
 - Every grade-book call must carry ``x-vendor-authorization: {vendorKey}:{vendorSecret}`` when
   the connection has a vendor key (401 without it).
 - 1.1 user ids are a role letter plus the legacy person number (``s200123``), in records,
-  references and paths; 1.2 users keep GUIDs and carry ``metadata.ic.legacysourceId``
-  (campus_ids.py). 1.1 filters on user-id fields take those ids too (``sourcedId='s200123'``,
-  ``user.sourcedId~'s2001'``); a user's GUID there matches nothing, as on Campus.
+  references and paths, grade-book writes included; 1.2 users keep GUIDs and carry
+  ``metadata.ic.legacysourceId`` (campus_ids.py). 1.1 filters on user-id fields take those
+  ids too (``sourcedId='s200123'``, ``user.sourcedId~'s2001'``); a user's GUID there matches
+  nothing, as on Campus.
 - Only the active school year is served (last year's records stay hidden) and pages go up to
   50,000 records; both are the mock's defaults anyway.
 """
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +32,7 @@ from .base import Profile
 from .campus_ids import (
     guid_for_legacy,
     served_id_translation,
+    stored_user_refs,
     to_legacy_ids,
     with_legacy_metadata,
 )
@@ -62,6 +65,12 @@ class InfiniteCampus(Profile):
             guid = guid_for_legacy(conn, value)
             if guid is not None:
                 params[name] = guid
+
+    def stored_write(self, request: Request, version: str, table: str,
+                     record: dict[str, Any]) -> dict[str, Any]:
+        if version != "1.1":
+            return record
+        return stored_user_refs(shared(request).store.conn, table, record)
 
     def filter_translation(self, request: Request, version: str,
                            table: str) -> Translate | None:

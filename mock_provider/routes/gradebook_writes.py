@@ -8,15 +8,23 @@ Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
 "updated"), 204 for a DELETE. Refusals are the spec error bodies: 400 malformed, 401/403 for
 credentials, scopes and rostering-only connections, 404 unknown record (DELETE), 422 rule.
+
+The flavor's profile turns ids sent in its served forms into stored ones before the checks
+(``Profile.stored_write``: a Campus 1.1 student ``s200123``), and a refusal names ids as the
+flavor serves them.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..errors import OneRosterError
 from ..gradebook.rules import RuleSet, forbidden
 from ..gradebook.writes import (
     KINDS,
@@ -74,15 +82,31 @@ def _write_request(request: Request, version: str, table: str, rules: RuleSet,
                         base_url=base_url(request, version), rules=rules, scopes=scopes)
 
 
+@contextlib.contextmanager
+def _served_ids_in_refusals(request: Request, version: str) -> Iterator[None]:
+    """A refusal names ids as the client knows them: the checks saw stored ids."""
+    try:
+        yield
+    except OneRosterError as exc:
+        text = shared(request).settings.profile.transform_body(request, version,
+                                                               exc.description)
+        if text == exc.description:
+            raise
+        raise OneRosterError(exc.status, exc.code_minor, text, exc.headers) from None
+
+
 def put_endpoint(version: str, table: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         settings = shared(request).settings
         rules = settings.rules
         _authorize_write(request, version, table, "PUT", rules)
         req = _write_request(request, version, table, rules)
-        sent = parse_body(await request.body(), req)
+        sent = settings.profile.stored_write(request, version, table,
+                                             parse_body(await request.body(), req))
         writer = shared(request).writer()
-        created = await run_in_threadpool(writer.run, lambda conn: put_record(conn, req, sent))
+        with _served_ids_in_refusals(request, version):
+            created = await run_in_threadpool(writer.run,
+                                              lambda conn: put_record(conn, req, sent))
         status = 201 if created else settings.update_status
         return Response(status_code=status)
 
@@ -118,15 +142,18 @@ POSTS: tuple[tuple[str, str, str, dict[str, str]], ...] = (
 
 def post_endpoint(operation: str, table: str, params: dict[str, str]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        rules = shared(request).settings.rules
+        settings = shared(request).settings
+        rules = settings.rules
         _authorize_write(request, "1.2", table, "POST", rules, operation)
         req = _write_request(request, "1.2", table, rules, sourced_id="")
         parent = BulkParent(table, **{field: request.path_params[name]
                                       for name, field in params.items()})
-        records = parse_bulk_body(await request.body(), table)
+        records = [settings.profile.stored_write(request, "1.2", table, record)
+                   for record in parse_bulk_body(await request.body(), table)]
         writer = shared(request).writer()
-        pairs = await run_in_threadpool(
-            writer.run, lambda conn: post_records(conn, req, parent, records))
+        with _served_ids_in_refusals(request, "1.2"):
+            pairs = await run_in_threadpool(
+                writer.run, lambda conn: post_records(conn, req, parent, records))
         return JSONResponse({"sourcedIdPairs": pairs}, status_code=201)
 
     return endpoint

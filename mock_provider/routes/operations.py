@@ -1,7 +1,8 @@
 """What each rostering operation serves: a table, a scoping SQL condition, a parent to check.
 
 Both OneRoster versions share this one table of operations (1.1 and 1.2 rostering have the
-same 41 read operations and paths); only the JSON column and the envelopes differ.
+same 41 read operations and paths); the JSON column differs, and each version's envelopes come
+from its own document.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 
 from specs import catalogue
 
-# operationId -> the key its answer is served under, read from the published documents (the
-# checker reads the same table), so mock and checker agree only through them.
-ENVELOPES = {op.operation_id: op.envelope for op in catalogue.operations()}
+# operationId -> the key its answer is served under, read from each version's document (the
+# checker reads the same tables), so mock and checker agree only through them.
+ENVELOPES = {version: {op.operation_id: op.envelope
+                       for op in catalogue.operations(version=version)}
+             for version in catalogue.VERSIONS}
 
 _IN_CLASS = ("sourcedId IN (SELECT user_id FROM enrollments WHERE class_id = ? AND role = '{role}'"
              " AND hidden = 0)")
@@ -41,11 +44,16 @@ class Operation:
     parent: Parent | None = None
     single: bool = False  # get-by-id
 
-    @property
-    def envelope(self) -> str:
-        envelope = ENVELOPES[self.operation_id]
+    def envelope_in(self, version: str) -> str:
+        """The key this operation's answer is served under in OneRoster ``version``."""
+        envelope = ENVELOPES[version][self.operation_id]
         assert envelope is not None, f"{self.operation_id} answers without a JSON envelope"
         return envelope
+
+    @property
+    def envelope(self) -> str:
+        """The 1.2 envelope (1.1 serves the same keys; answers use ``envelope_in``)."""
+        return self.envelope_in("1.2")
 
 
 def _class(params: tuple[str, ...] = ("classSourcedId",), in_school: bool = False) -> Parent:

@@ -130,7 +130,7 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
         texts = profile.transform_records(request, version, op.table, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]
-        body = f'{{"{op.envelope}":[{",".join(texts)}]'
+        body = f'{{"{op.envelope_in(version)}":[{",".join(texts)}]'
         if warnings and version == "1.1":
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
         body = profile.transform_body(request, version, body + "}")
@@ -164,7 +164,7 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
                                  f"Unknown Object: no {kind} record with sourcedId {asked!r}")
         text = profile.transform_records(request, version, op.table, [row[0]])[0]
         text = select_fields(text, fields) if fields else text
-        body = f'{{"{op.envelope}":{text}'
+        body = f'{{"{op.envelope_in(version)}":{text}'
         if warnings and version == "1.1":
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
         body = profile.transform_body(request, version, body + "}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from rich.console import Console
 
 from harness.cli import main
 from harness.consumer.certify import Certification, certify
+from harness.consumer.command import run_command
 from harness.consumer.judge import CONSUMER_CHECKS, judge
 from harness.consumer.recording import load
 from harness.consumer.roster import load_roster
@@ -40,10 +42,14 @@ EXERCISED = {
     "rate-limit": {"OR-CON-RATE-001"},
     "flaky": {"OR-CON-RETRY-001"},
     "short-pages": {"OR-CON-PAGE-001"},
+    "minimal-paging": {"OR-CON-PAGE-001", "OR-CON-RESULT-001"},
     "page-drift": {"OR-CON-PAGE-001"},
     "quirky-data": {"OR-CON-RESULT-001"},
     "grade-passback": {"OR-CON-GRADE-001", "OR-CON-GRADE-002", "OR-CON-GRADE-003"},
     "campus": {"OR-CON-GRADE-005"},
+    "v1p1": {"OR-CON-PAGE-001", "OR-CON-RESULT-001", "OR-CON-GRADE-005"},
+    "credential-expiry": {"OR-CON-AUTH-007", "OR-CON-AUTH-008", "OR-CON-RESULT-001"},
+    "rollover": {"OR-CON-YEAR-001", "OR-CON-YEAR-002", "OR-CON-RESULT-001"},
 }
 
 # Each bad example, the scenario that exposes it, and exactly the checks that must fail.
@@ -57,6 +63,14 @@ BAD = {
     "dates-outside-term": ("grade-passback", {"OR-CON-GRADE-001", "OR-CON-GRADE-002",
                                               "OR-CON-RUN-001"}),
     "parallel-20": ("full-sync", {"OR-CON-CONC-001"}),
+    # Without Link it takes the first page for the last: users and enrollments cut short.
+    "follows-link-only": ("minimal-paging", {"OR-CON-PAGE-001", "OR-CON-RESULT-001"}),
+    # Drops Campus's 1.1 user ids (s200123) as malformed: its roster has no users.
+    "expects-guids": ("v1p1", {"OR-CON-RESULT-001"}),
+    # Ten token requests with an expired secret; it still stops with the provider's words.
+    "hammers-token": ("credential-expiry", {"OR-CON-AUTH-008"}),
+    # A plain delta after the rollover: last year's sessions, classes, enrollments stay.
+    "keeps-old-year": ("rollover", {"OR-CON-YEAR-002", "OR-CON-RESULT-001"}),
 }
 
 
@@ -73,8 +87,8 @@ def _district_for(districts: dict[str, Path]):
 
 
 def _certify(districts: dict[str, Path], tmp_path: Path, scenario: str,
-             bad: str | None = None):
-    command = [sys.executable, str(EXAMPLE), *(["--bad", bad] if bad else [])]
+             bad: str | None = None, *options: str):
+    command = [sys.executable, str(EXAMPLE), *(["--bad", bad] if bad else []), *options]
     plan = Certification([SCENARIOS[scenario]], command, tmp_path, 120,
                          tmp_path / "roster.json", _district_for(districts))
     [summary] = certify(plan, Console(file=io.StringIO(), width=120))
@@ -95,6 +109,15 @@ def test_good_consumer_passes_every_scenario(districts, tmp_path: Path, scenario
     assert failed == {}
     assert {i for i in EXERCISED[scenario] if statuses[i] != "passed"} == set()
     assert statuses["OR-CON-RUN-001"] == "passed"
+    assert summary.version == SCENARIOS[scenario].version  # the good example speaks it
+    messages = {r.id: r.message for r in summary.results}
+    if scenario == "flaky":  # both rules met: the provider's Retry-After, and our own backoff
+        assert re.search(r"\([1-9]\d* with Retry-After, [1-9]\d* without\)",
+                         messages["OR-CON-RETRY-001"]), messages["OR-CON-RETRY-001"]
+    if scenario == "credential-expiry":  # one token request, refused; it said why and stopped
+        assert "invalid_client" in messages["OR-CON-AUTH-007"]
+        assert messages["OR-CON-AUTH-008"] == \
+            "attempts with the refused credentials: 1 in the delta run"
 
 
 @pytest.mark.parametrize("bad", list(BAD))
@@ -104,6 +127,51 @@ def test_each_bad_consumer_is_caught_by_its_checks(districts, tmp_path: Path, ba
     failed = {r.id for r in summary.results if r.status == "failed"}
     assert failed == expected
     assert not summary.conformant
+
+
+# Scenarios the example runs in with --oauth1 (OneRoster 1.1, every request signed), and the
+# options it gets there; the checks each must exercise besides AUTH-004 and AUTH-005.
+OAUTH1 = {
+    "token-expiry": ((), {"OR-CON-AUTH-006"}),  # replayed-nonce refusals, signed anew
+    "grade-passback": ((), {"OR-CON-GRADE-002", "OR-CON-GRADE-003"}),  # 1.1 writes
+    # Campus 1.1 ids on a 1.1 connection, signed with the older method.
+    "v1p1": (("--signature-method", "HMAC-SHA1"), {"OR-CON-RESULT-001"}),
+    "credential-expiry": ((), {"OR-CON-AUTH-007", "OR-CON-AUTH-008"}),  # signatures refused
+}
+BEARER_CHECKS = ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")
+
+
+@pytest.mark.parametrize("scenario", list(OAUTH1))
+def test_an_oauth1_consumer_is_judged_by_its_signatures(districts, tmp_path: Path,
+                                                         scenario: str) -> None:
+    options, exercised = OAUTH1[scenario]
+    summary = _certify(districts, tmp_path, scenario, None, "--oauth1", *options)
+    results = {r.id: r for r in summary.results}
+    assert [r.message for r in summary.failed] == []
+    for check in BEARER_CHECKS:
+        assert results[check].status == "skipped"
+        assert results[check].message == "not applicable: the consumer signs with OAuth 1.0a"
+    for check in {"OR-CON-AUTH-004", "OR-CON-AUTH-005", "OR-CON-RUN-001", *exercised}:
+        assert results[check].status == "passed", (check, results[check].message)
+    method = options[1] if options else "HMAC-SHA256"
+    assert f"({method})" in results["OR-CON-AUTH-004"].message
+    directory = tmp_path / f"consumer-{scenario}"
+    text = (directory / "recording.ndjson").read_text()
+    assert "oauth_signature" not in text and '"nonce":' in text
+    assert "OneRoster 1.1" in (directory / "consumer.log").read_text()
+    # The reports name the version the consumer spoke and cite 1.1 where its rules differ.
+    assert summary.version == "1.1"
+    assert json.loads((directory / "results.json").read_text())["version"] == "1.1"
+    assert "OneRoster 1.1 conformance" in (directory / "report.html").read_text()
+    assert results["OR-CON-PAGE-001"].rule.startswith("OneRoster 1.1")
+
+
+def test_a_consumer_that_resends_a_signature_is_caught(districts, tmp_path: Path) -> None:
+    # The first grade-book write fails with 503: its retry goes out with the same signature.
+    summary = _certify(districts, tmp_path, "grade-passback", "reuses-nonce", "--oauth1")
+    assert {r.id for r in summary.failed} == {"OR-CON-AUTH-004"}
+    [finding] = summary.failed
+    assert "reused a nonce already sent" in finding.message
 
 
 def test_recording_judged_offline_gives_the_same_verdict(districts, tmp_path: Path) -> None:
@@ -134,8 +202,21 @@ def test_cli_certifies_the_good_consumer_and_writes_every_report(
     for name in ("results.json", "junit.xml", "report.html", "recording.ndjson",
                  "consumer.log"):
         assert (directory / name).is_file(), name
-    assert "CONFORMANT" in out
+    assert "CONFORMANT" in out and "(OneRoster 1.2)" in out
     assert "full sync" in (directory / "consumer.log").read_text()
+
+
+def test_a_runs_last_words_are_kept_with_secrets_masked(tmp_path: Path) -> None:
+    log = tmp_path / "consumer.log"
+    log.write_text("an earlier run\n")
+    script = "import sys; print('starting'); print('bad secret s3cr3t', file=sys.stderr); " \
+             "sys.exit(3)"
+    run = run_command([sys.executable, "-c", script], {}, 30, log, secrets=("s3cr3t",))
+    assert (run.exit_code, run.timed_out, run.last_line) == (3, False, "bad secret ***")
+    assert run.output_bytes == len("starting\nbad secret s3cr3t\n")
+    assert log.read_text().startswith("an earlier run\n")
+    stuck = run_command([sys.executable, "-c", "import time; time.sleep(30)"], {}, 0.5, log)
+    assert stuck.timed_out and stuck.exit_code is None
 
 
 def test_recording_never_holds_the_secret(districts, tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ the one mistake it names (the end-to-end tests run real consumers; these pin eac
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,17 @@ class Script:
                           "token": token, "status": status, "response_headers": headers,
                           "envelope": "users" if count is not None else None, "ids": ids,
                           "count": count, **extra}, took)
+
+    def signed(self, nonce: str, path: str = USERS, query: str = "limit=100&offset=0",
+               status: int = 200, timestamp: int | None = None, took: float = 0.01,
+               **extra: Any) -> Script:
+        """A read signed with OAuth 1.0a; the timestamp defaults to the wall clock of the
+        moment it was sent (the header's epoch plus the script's clock)."""
+        stamp = int(self.header.get("epoch", 0) + self.clock) if timestamp is None else timestamp
+        return self.get(path=path, query=query, status=status, auth="oauth1", token=None,
+                        took=took, oauth1={"nonce": nonce, "timestamp": str(stamp),
+                                           "signature_method": "HMAC-SHA256",
+                                           "version": "1.0"}, **extra)
 
     def write(self, path: str, status: int = 201, method: str = "PUT", took: float = 0.01,
               **extra: Any) -> Script:
@@ -117,6 +130,232 @@ def test_a_good_walk_passes_everything(tmp_path: Path) -> None:
 ])
 def test_each_mistake_is_caught_by_its_check(tmp_path: Path, script: Script, check: str) -> None:
     assert check in failing(script.verdicts(tmp_path))
+
+
+def retry(status: int, retry_after: str | None, gap: float) -> Script:
+    """A failed read, then its retry ``gap`` seconds after the answer ended."""
+    headers = {} if retry_after is None else {"retry-after": retry_after}
+    script = Script().token().get(status=status, headers=headers)
+    answered = script.lines[-1]["end"]
+    return script.at(answered + gap).get(count=5, total=5)
+
+
+@pytest.mark.parametrize("status, retry_after, gap, verdict", [
+    (503, "0", 0.002, "passed"),  # the provider said "at once": obeying it is right
+    (500, "0", 0.002, "passed"),
+    (503, None, 0.002, "failed"),  # no Retry-After: a backoff of our own is due
+    (503, None, 0.2, "passed"),
+    (503, "1", 0.5, "failed"),  # less than the Retry-After of 1 s
+    (503, "1", 1.0, "passed"),
+])
+def test_a_server_errors_retry_after_wins_over_our_backoff(
+        tmp_path: Path, status: int, retry_after: str | None, gap: float, verdict: str) -> None:
+    verdicts = retry(status, retry_after, gap).verdicts(tmp_path)
+    assert verdicts["OR-CON-RETRY-001"] == verdict
+
+
+@pytest.mark.parametrize("retry_after, gap, verdict", [
+    ("0", 0.002, "passed"),
+    ("1", 0.5, "failed"),
+    ("1", 1.0, "passed"),
+    (None, 0.002, "failed"),  # a 429 without Retry-After still asks for a pause
+    (None, 0.2, "passed"),
+])
+def test_a_429s_retry_after_is_honoured_including_zero(
+        tmp_path: Path, retry_after: str | None, gap: float, verdict: str) -> None:
+    verdicts = retry(429, retry_after, gap).verdicts(tmp_path)
+    assert verdicts["OR-CON-RATE-001"] == verdict
+
+
+def test_an_http_date_retry_after_is_measured_from_the_answer(tmp_path: Path) -> None:
+    def script(gap: float) -> Script:
+        when = format_datetime(datetime.fromtimestamp(1_800_000_002, UTC), usegmt=True)
+        made = Script(epoch=1_800_000_000.0).token().at(1.0)
+        made.get(status=503, headers={"retry-after": when})  # sent at 1.01 s: 1 s to wait
+        return made.at(made.lines[-1]["end"] + gap).get(count=5, total=5)
+
+    assert script(0.3).verdicts(tmp_path)["OR-CON-RETRY-001"] == "failed"
+    assert script(1.0).verdicts(tmp_path)["OR-CON-RETRY-001"] == "passed"
+
+
+EPOCH = 1_800_000_000.0
+OAUTH1_CHECKS = ("OR-CON-AUTH-004", "OR-CON-AUTH-005", "OR-CON-AUTH-006")
+REPLAY = "oauth_nonce was already used"
+
+
+def signed_walk() -> Script:
+    return Script(epoch=EPOCH).signed("n1", count=100, total=150).signed(
+        "n2", query="limit=100&offset=100", count=50, total=150)
+
+
+def test_a_signing_consumer_is_judged_by_its_signatures_not_by_tokens(tmp_path: Path) -> None:
+    verdicts = signed_walk().verdicts(tmp_path)
+    assert failing(verdicts) == set()
+    assert [verdicts[c] for c in ("OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003")] \
+        == ["skipped"] * 3
+    assert verdicts["OR-CON-AUTH-004"] == verdicts["OR-CON-AUTH-005"] == "passed"
+    assert verdicts["OR-CON-AUTH-006"] == "skipped"  # nothing was refused as a replay
+    path = tmp_path / "recording.ndjson"
+    messages = {r.id: r.message for r in judge(load(path)).results}
+    assert messages["OR-CON-AUTH-001"] == "not applicable: the consumer signs with OAuth 1.0a"
+    # A bearer consumer is not judged by the OAuth 1.0a checks.
+    bearer = good_walk().verdicts(tmp_path)
+    assert [bearer[c] for c in OAUTH1_CHECKS] == ["skipped"] * 3
+
+
+@pytest.mark.parametrize("script, check", [
+    # The retry of a failed request re-sent the first signature.
+    (Script(epoch=EPOCH).signed("n1", status=503).at(1).signed("n1", count=5, total=5),
+     "OR-CON-AUTH-004"),
+    # An unsigned request from a consumer that signs.
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5).get(
+        path=USERS + "/u1", auth="none", token=None), "OR-CON-AUTH-004"),
+    (Script(epoch=EPOCH).signed("n1", status=401,
+                                description="OAuth signature does not match the request"),
+     "OR-CON-AUTH-004"),
+    # Signed with a clock 20 minutes slow, and one 10 minutes fast.
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5, timestamp=int(EPOCH) - 1200),
+     "OR-CON-AUTH-005"),
+    (Script(epoch=EPOCH).signed("n1", count=5, total=5, timestamp=int(EPOCH) + 600),
+     "OR-CON-AUTH-005"),
+    # Refused as a replay: never sent again, or sent again with the refused nonce.
+    (Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY, fault="nonce-refused"),
+     "OR-CON-AUTH-006"),
+    (Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY,
+                                fault="nonce-refused").signed("n1", status=401,
+                                                              description=REPLAY),
+     "OR-CON-AUTH-006"),
+])
+def test_each_signing_mistake_is_caught_by_its_check(tmp_path: Path, script: Script,
+                                                      check: str) -> None:
+    verdicts = script.verdicts(tmp_path)
+    assert check in failing(verdicts)
+    assert {"OR-CON-AUTH-001", "OR-CON-AUTH-002", "OR-CON-AUTH-003"} & failing(verdicts) == set()
+
+
+def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
+    script = Script(epoch=EPOCH).signed("n1", status=401, description=REPLAY,
+                                        fault="nonce-refused").signed("n2", count=5, total=5)
+    verdicts = script.verdicts(tmp_path)
+    assert verdicts["OR-CON-AUTH-006"] == "passed"
+    assert failing(verdicts) == set()
+
+
+V11_USERS = "/ims/oneroster/v1p1/users"
+
+
+@pytest.mark.parametrize("paths, version", [
+    ((USERS,), "1.2"),
+    ((V11_USERS,), "1.1"),
+    ((V11_USERS, USERS), "1.1 and 1.2"),
+])
+def test_the_summary_names_the_versions_the_consumer_used(tmp_path: Path, paths: tuple,
+                                                           version: str) -> None:
+    script = Script().token()
+    for path in paths:
+        script.get(path=path, count=5, total=5)
+    path = tmp_path / "recording.ndjson"
+    script.verdicts(tmp_path)
+    summary = judge(load(path))
+    assert summary.version == version
+    rule = next(r.rule for r in summary.results if r.id == "OR-CON-PAGE-001")
+    assert rule.startswith("OneRoster 1.1" if version == "1.1" else "OneRoster 1.2")
+    assert ("OneRoster 1.1 §3 paging" in rule) == ("1.1" in version)
+    # A rule both versions share is cited once, as it is.
+    assert next(r.rule for r in summary.results if r.id == "OR-CON-CONC-001").startswith(
+        "Infinite Campus partner rules")
+
+
+def test_a_consumer_that_made_no_request_is_named_by_the_offered_version(tmp_path: Path) -> None:
+    path = tmp_path / "recording.ndjson"
+    Script(version="1.1").event("command", exit_code=1).verdicts(tmp_path)
+    assert judge(load(path)).version == "1.1"
+
+
+def test_a_11_warning_about_a_query_is_a_finding(tmp_path: Path) -> None:
+    script = Script().token().get(path=V11_USERS, query="fields=nope&limit=100", count=5,
+                                  total=5, code_minor="invalid_selection_field",
+                                  description="unknown field nope; all fields returned")
+    assert "OR-CON-QUERY-001" in failing(script.verdicts(tmp_path))
+
+
+def test_a_walk_without_paging_headers_is_judged_by_the_count_withheld(tmp_path: Path) -> None:
+    def walk(*pages: tuple[int, int]) -> Script:
+        script = Script().token()
+        for offset, count in pages:
+            script.get(query=f"limit=100&offset={offset}", count=count,
+                       withheld={"x-total-count": "150"})
+        return script
+
+    assert walk((0, 100), (100, 50), (150, 0)).verdicts(tmp_path)["OR-CON-PAGE-001"] == "passed"
+    assert walk((0, 100)).verdicts(tmp_path)["OR-CON-PAGE-001"] == "failed"
+
+
+def expiry(*then: tuple[str, dict], exit_code: int | None = 1,
+           last_line: str = "error: token request -> 401: invalid_client") -> Script:
+    """A good full run, then a run whose credentials were refused and what it did."""
+    script = Script(phases=["full", "delta"]).token().get(count=5, total=5)
+    script.event("command", exit_code=0)
+    script.phase = "delta"
+    script.event("credentials-expired", expires="2026-12-03")
+    for kind, extra in then:
+        if kind == "token":
+            script.token(status=401, **extra)
+        else:
+            script.get(status=401, **extra)
+    return script.event("command", exit_code=exit_code, timed_out=exit_code is None,
+                        last_line=last_line)
+
+
+def test_a_run_that_stops_on_refused_credentials_passes(tmp_path: Path) -> None:
+    verdicts = expiry(("token", {})).verdicts(tmp_path)
+    assert failing(verdicts) == set()
+    assert verdicts["OR-CON-AUTH-007"] == verdicts["OR-CON-AUTH-008"] == "passed"
+    assert verdicts["OR-CON-RUN-001"] == "passed"  # the refused run may fail: 007 judges it
+    assert verdicts["OR-CON-AUTH-001"] == "passed"  # its refused token request is 008's
+
+
+@pytest.mark.parametrize("script, check", [
+    (expiry(("token", {}), exit_code=0), "OR-CON-AUTH-007"),  # claims success
+    (expiry(("token", {}), last_line=""), "OR-CON-AUTH-007"),  # fails without a word
+    (expiry(("token", {}), exit_code=None), "OR-CON-AUTH-007"),  # hangs
+    (expiry(*[("token", {})] * 4), "OR-CON-AUTH-008"),  # a storm of token requests
+    (expiry(("token", {}), ("get", {"auth": "none", "token": None})), "OR-CON-AUTH-008"),
+])
+def test_each_refused_credentials_mistake_is_caught(tmp_path: Path, script: Script,
+                                                     check: str) -> None:
+    verdicts = script.verdicts(tmp_path)
+    assert failing(verdicts) == {check}
+
+
+CLASSES = "/ims/oneroster/rostering/v1p2/classes"
+
+
+def rolled_over(second_run: list[str]) -> Script:
+    """Classes c1, c2 of last year read; the year changes to classes n1, n2; the second run
+    reads ``second_run``."""
+    script = Script(phases=["full", "delta"]).token()
+    script.get(path=CLASSES, count=2, total=2, envelope="classes", ids=["c1", "c2"])
+    script.phase = "delta"
+    script.event("rollover", old_school_year=2027, school_year=2028)
+    script.token("token-2").get(path=CLASSES, count=len(second_run), total=2,
+                                envelope="classes", ids=second_run)
+    return script.event("roster", records={"classes": {"n1": "active", "n2": "active"}})
+
+
+def test_a_new_school_year_must_be_read_and_the_old_one_dropped(tmp_path: Path) -> None:
+    good = rolled_over(["n1", "n2"])
+    verdicts = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
+                                                    "c1": "tobedeleted"}})
+    assert verdicts["OR-CON-YEAR-001"] == verdicts["OR-CON-YEAR-002"] == "passed"
+    assert rolled_over(["n1"]).verdicts(tmp_path)["OR-CON-YEAR-001"] == "failed"
+    assert good.verdicts(tmp_path)["OR-CON-YEAR-002"] == "skipped"  # no roster handed back
+    kept = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
+                                                "c2": "active"}})
+    assert kept["OR-CON-YEAR-002"] == "failed"
+    # Without a rollover neither check applies.
+    assert [good_walk().verdicts(tmp_path)[c] for c in ("OR-CON-YEAR-001", "OR-CON-YEAR-002")] \
+        == ["skipped", "skipped"]
 
 
 def test_five_requests_in_flight_pass_and_six_fail(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import default_connection
 from mock_provider.middleware.faults import FaultPlan
 from mock_provider.middleware.recorder import Recording
+from mock_provider.oauth1 import sign_oauth1
 from mock_provider.store import Store
 
 from .conftest import make_district
@@ -94,6 +95,49 @@ def test_token_stops_working_after_its_uses(serve) -> None:
     assert faults == [None, None, "token-expired", "token-expired", None]
 
 
+V11_USERS = "/ims/oneroster/v1p1/users"
+
+
+def _signed(served: Served, nonce: str) -> httpx.Response:
+    url = f"{served.url}{V11_USERS}?limit=5"
+    header = sign_oauth1("GET", url, "cid", SECRET, nonce=nonce)
+    return served.client.get(url, headers={"Authorization": header})
+
+
+def test_every_nth_signature_is_refused_as_a_replay_until_signed_anew(serve) -> None:
+    app, recording = serve(FaultPlan(nonce_refusal_every=3))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        assert [_signed(served, n).status_code for n in ("a1", "a2")] == [200, 200]
+        refused = _signed(served, "a3")
+        assert refused.status_code == 401
+        assert refused.json()["statusInfoSet"][0]["imsx_description"] == \
+            "oauth_nonce was already used"
+        assert _signed(served, "a3").status_code == 401  # the refused nonce stays refused
+        assert _signed(served, "a4").status_code == 200  # signed anew: accepted
+        token = served.token()
+        assert [served.get(token).status_code for _ in range(4)] == [200] * 4  # bearer: untouched
+    recording.close()
+    text = recording.path.read_text()
+    assert SECRET not in text and "oauth_signature" not in text and "cid" not in text
+    signed = [e for e in served.exchanges() if e["path"] == V11_USERS]
+    assert [e["fault"] for e in signed] == [None, None, "nonce-refused", "nonce-refused", None]
+    assert all(e["auth"] == "oauth1" and e["token"] is None for e in signed)
+    assert signed[0]["oauth1"]["nonce"] == "a1"
+    assert signed[0]["oauth1"]["signature_method"] == "HMAC-SHA256"
+    assert abs(int(signed[0]["oauth1"]["timestamp"]) - time.time()) < 60
+    assert set(signed[0]["oauth1"]) == {"nonce", "timestamp", "signature_method", "version"}
+
+
+def test_a_capped_page_keeps_the_signature_the_client_made(serve) -> None:
+    """The provider caps the page after checking the request, so the signature over the limit
+    the client asked for still holds."""
+    app, recording = serve(FaultPlan(page_cap=3))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        page = _signed(served, "b1")
+        assert page.status_code == 200, page.text
+        assert len(page.json()["users"]) == 3
+
+
 def test_rate_limit_window_answers_429_until_retry_after_passes(serve) -> None:
     app, recording = serve(FaultPlan(rate_limit_every=3, retry_after=1.0))
     with serve_in_thread(app) as url, Served(url, recording.path) as served:
@@ -118,8 +162,24 @@ def test_server_errors_and_page_cap(serve) -> None:
         total = int(first.headers["x-total-count"])
         assert total > 7
         second = served.get(token, limit=50)
-        assert second.status_code in (500, 503)
-        assert served.get(token, limit=5).json()["users"].__len__() == 5  # under the cap
+        assert second.status_code == 503
+        assert second.headers["retry-after"] == "0"  # the provider's word: retry at once
+        served.get(token, limit=5)
+        fourth = served.get(token, limit=5)
+        assert fourth.status_code == 500 and "retry-after" not in fourth.headers
+        assert len(served.get(token, limit=5).json()["users"]) == 5  # under the cap
+
+
+def test_paging_headers_can_be_withheld_and_are_noted_for_the_judge(serve) -> None:
+    app, recording = serve(FaultPlan(paging_headers=False))
+    with serve_in_thread(app) as url, Served(url, recording.path) as served:
+        page = served.get(served.token(), limit=5)
+        assert page.status_code == 200 and len(page.json()["users"]) == 5
+        assert "x-total-count" not in page.headers and "link" not in page.headers
+    [read] = [e for e in served.exchanges() if e["path"] == USERS]
+    assert "x-total-count" not in read["response_headers"]
+    assert int(read["withheld"]["x-total-count"]) > 5
+    assert 'rel="next"' in read["withheld"]["link"]
 
 
 def test_drift_runs_once_after_the_deeper_pages(serve) -> None:

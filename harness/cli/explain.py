@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.checks import CHECKS
-from harness.consumer.judge import CONSUMER_CHECKS
+from harness.consumer.judge import CONSUMER_CHECKS, RULES_V11
 
 from .common import UsageError
 
@@ -35,6 +35,8 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
                          "them")
     console.print(f"{found.id} ({found.severity}): {found.title}", markup=False)
     console.print(f"rule: {found.rule}", markup=False)
+    if found.id in RULES_V11:
+        console.print(f"rule in OneRoster 1.1: {RULES_V11[found.id]}", markup=False)
     # The docstrings mark code as ``code`` (reStructuredText); a terminal shows it as `code`.
     console.print(found.explanation.replace("``", "`"), markup=False)
     return 0

@@ -49,6 +49,12 @@ class Recorded(Exchange):
     issued: str | None = None
     expires_in: Any = None
     fault: str | None = None
+    oauth1: dict[str, str] | None = None  # nonce, timestamp, signature_method, version
+    withheld: dict[str, str] | None = None  # paging headers the provider did not send
+
+    def truth(self, name: str) -> str | None:
+        """A header as sent, else as the provider knew it but withheld it."""
+        return self.header(name) or (self.withheld or {}).get(name)
 
     @property
     def params(self) -> dict[str, str]:

@@ -25,8 +25,11 @@ class Scenario:
     faults: FaultPlan = field(default_factory=_faults)
     phases: tuple[str, ...] = ("full",)  # the command runs once per phase
     tick_days: int = 0  # the district's clock moves this far between phases
+    rollover: bool = False  # the district moves to its next school year between phases
+    credentials_expire: bool = False  # the connection's credentials expire between phases
     quirks: str = ""  # data-quality quirks switched on ("all" or a comma list)
     flavor: str = "standard"
+    version: str = "1.2"  # "1.1": a 1.1-only connection (1.1 scopes and paths; no 1.2)
     connection_type: str = "supported"  # "unsupported": rostering only
     gradebook: str = "none"  # "write": the consumer is expected to write grades
     vendor_key: bool = False  # the connection has a Campus vendor key
@@ -37,14 +40,18 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("delta-sync", "a full sync; the district changes (new students, withdrawals, "
              "schedule and name changes); then a delta sync that must see every change",
              phases=("full", "delta"), tick_days=7),
-    Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk",
-             _faults(token_uses=7)),
+    Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk "
+             "(signing with OAuth 1.0a: every 7th signature is refused as a replayed nonce)",
+             _faults(token_uses=7, nonce_refusal_every=7)),
     Scenario("rate-limit", "every 9th request opens a one-second window answered with 429 and "
              "Retry-After", _faults(rate_limit_every=9, retry_after=1.0)),
     Scenario("flaky", "every 7th request fails with 500 or 503 and every 5th is 0.3 s slow",
              _faults(server_error_every=7, slow_every=5, slow_seconds=0.3)),
     Scenario("short-pages", "the provider silently caps pages at 7 records, whatever limit "
              "was asked; Link and X-Total-Count stay true", _faults(page_cap=7)),
+    Scenario("minimal-paging", "the provider sends neither X-Total-Count nor Link (both only "
+             "recommended): a walk ends only on a short or empty page",
+             _faults(paging_headers=False)),
     Scenario("page-drift", "after the third page past the first, the district changes while "
              "the consumer is still walking", _faults(drift_after=3), tick_days=7),
     Scenario("quirky-data", "every data-quality quirk a real district has, switched on",
@@ -55,6 +62,18 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("campus", "Infinite Campus: its URL layout and token URL, a rostering-only "
              "connection with a vendor key; grade-book writes are refused",
              flavor="infinite-campus", connection_type="unsupported", vendor_key=True),
+    Scenario("credential-expiry", "a full sync; then the connection's client secret "
+             "expires (the token endpoint answers invalid_client) and the next run must stop "
+             "with an error, without data requests or a storm of token requests",
+             phases=("full", "delta"), credentials_expire=True),
+    Scenario("rollover", "a full sync; then the district moves to its next school year as "
+             "Infinite Campus does (last year's sessions, classes and enrollments stop being "
+             "served, without tobedeleted); the next run must bring the new year and keep "
+             "nothing of the old one active", phases=("full", "delta"), rollover=True),
+    Scenario("v1p1", "Infinite Campus OneRoster 1.1: a rostering-only 1.1 connection (bearer "
+             "tokens with 1.1 scopes, or OAuth 1.0a signatures), 1.1 shapes and Campus's 1.1 "
+             "ids (users such as s200123)", flavor="infinite-campus", version="1.1",
+             connection_type="unsupported"),
 )}
 
 

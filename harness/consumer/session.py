@@ -5,11 +5,8 @@ changes between phases, and at the end the district's roster for the judge."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import signal
 import sqlite3
-import subprocess
 import tempfile
 import threading
 import time
@@ -21,24 +18,27 @@ import httpx
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
-from mock_provider.district.changes import jump_clock
 from mock_provider.middleware.recorder import Recording
+from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
+from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
 from mock_provider.profiles import profile_for
-from mock_provider.serve import drift
 from mock_provider.store import Store
-from mock_provider.writer import open_writer
 
 from ..embedded import free_port, serve_in_thread
+from .changes import catch_up_clock, expire_credentials, rollover, tick
+from .command import run_command
 from .scenarios import MAX_CONCURRENCY, Scenario
 
 ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
                  "demographics")
 MAX_LIMIT = 50_000
+OAUTH1_METHODS = ("HMAC-SHA256", "HMAC-SHA1")
 
 
 @dataclass(frozen=True)
 class Endpoints:
-    """What a consumer is told, as environment variables."""
+    """What a consumer is told, as environment variables. ``base_url`` is for the scenario's
+    OneRoster ``version``."""
 
     base_url: str
     base_url_v11: str
@@ -46,12 +46,15 @@ class Endpoints:
     client_id: str
     client_secret: str
     vendor_key: str | None
+    version: str = "1.2"
 
     def environment_preview(self) -> dict[str, str]:
         """The connection settings, for a consumer that runs elsewhere."""
         env = {"ONEROSTER_BASE_URL": self.base_url, "ONEROSTER_TOKEN_URL": self.token_url,
                "ONEROSTER_CLIENT_ID": self.client_id,
                "ONEROSTER_CLIENT_SECRET": self.client_secret}
+        if self.version != "1.2":
+            env["ONEROSTER_VERSION"] = self.version
         if self.vendor_key:
             env["ONEROSTER_VENDOR_KEY"] = self.vendor_key
         return env
@@ -66,7 +69,7 @@ class Endpoints:
             "ONEROSTER_CLIENT_SECRET": self.client_secret,
             "ONEROSTER_OAUTH1_CONSUMER_KEY": self.client_id,
             "ONEROSTER_OAUTH1_CONSUMER_SECRET": self.client_secret,
-            "ONEROSTER_VERSION": "1.2",
+            "ONEROSTER_VERSION": self.version,
             "ONEROSTER_SCENARIO": scenario.name,
             "ONEROSTER_SYNC_PHASE": phase,
             "ONEROSTER_GRADEBOOK": scenario.gradebook,
@@ -101,35 +104,15 @@ def _copy_district(source: Path, workdir: Path) -> Path:
     return target
 
 
-def _now_stamp() -> str:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=1)
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _catch_up_clock(path: Path) -> None:
-    """Move the district's clock to the wall clock (never back), so what changes next is
-    stamped after anything a consumer may remember as its last sync time."""
-    conn = open_writer(path)
-    try:
-        jump_clock(conn, _now_stamp())
-    finally:
-        conn.close()
-
-
-def _tick(path: Path, store: Store, recording: Recording, days: int) -> None:
-    _catch_up_clock(path)
-    report = drift(store, days)
-    recording.event("tick", days=days, old_clock=report.old_clock, new_clock=report.new_clock,
-                    changed=report.records)
-
-
-def served_roster(store: Store, connection: Connection, settings: Settings
-                  ) -> dict[str, dict[str, str]]:
-    """sourcedId -> status of every record ``connection`` can read, per collection, asked of
-    a plain instance of the mock (so flavor rules and school scoping apply, and neither faults
-    nor the recorder see it): what the consumer's own roster is compared with."""
+def served_roster(store: Store, connection: Connection, settings: Settings,
+                  version: str = "1.2") -> dict[str, dict[str, str]]:
+    """sourcedId -> status of every record ``connection`` can read, per collection, in
+    OneRoster ``version``, asked of a plain instance of the mock (so flavor rules, its ids and
+    school scoping apply, and neither faults nor the recorder see it): what the consumer's
+    own roster is compared with."""
     app = create_app(store, [connection], settings)
-    base = settings.profile.prefixes["1.2"] + "/ims/oneroster/rostering/v1p2"
+    base = settings.profile.prefixes[version] + (
+        "/ims/oneroster/v1p1" if version == "1.1" else "/ims/oneroster/rostering/v1p2")
     roster: dict[str, dict[str, str]] = {}
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as client:
         answer = client.post(settings.profile.token_url_path,
@@ -156,31 +139,13 @@ def served_roster(store: Store, connection: Connection, settings: Settings
 def _connection(scenario: Scenario) -> Connection:
     vendor = f"vk-{secrets.token_hex(4)}:{secrets.token_urlsafe(12)}" if scenario.vendor_key \
         else None
+    # The command is always handed OAuth 1.0a keys (the client id and secret), so the
+    # connection accepts signed 1.1 requests as well as bearer tokens.
+    version = "1.1" if scenario.version == "1.1" else "any"
     return Connection(name="consumer", client_id=f"consumer-{secrets.token_hex(4)}",
                       client_secret=secrets.token_urlsafe(24),
-                      scopes=allowed_scopes("any", scenario.connection_type), version="any",
-                      connection_type=scenario.connection_type, vendor_key=vendor)
-
-
-def _run_command(command: Sequence[str], env: dict[str, str], time_limit: float,
-                 log: Path | None) -> tuple[int | None, bool, float]:
-    """(exit code, timed out, seconds). The command gets its own process group so a timeout
-    stops everything it started."""
-    began = time.monotonic()
-    with open(log, "ab") if log else open(os.devnull, "wb") as out:
-        try:
-            process = subprocess.Popen(list(command), env={**os.environ, **env}, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError as exc:
-            out.write(f"cannot start {command[0]}: {exc.strerror}\n".encode())
-            return 127, False, 0.0
-        try:
-            code = process.wait(timeout=time_limit)
-            return code, False, time.monotonic() - began
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return None, True, time.monotonic() - began
+                      scopes=allowed_scopes(version, scenario.connection_type), version=version,
+                      connection_type=scenario.connection_type, vendor_key=vendor, oauth1=True)
 
 
 def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
@@ -191,55 +156,86 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
         workdir = Path(work)
         path = _copy_district(district, workdir)
         if scenario.tick_days:
-            _catch_up_clock(path)
+            catch_up_clock(path)
+        log = options.log_file or workdir / "consumer.log"
         state_dir = workdir / "consumer-state"
         state_dir.mkdir()
         connection = _connection(scenario)
         profile = profile_for(scenario.flavor)
         port = free_port()
         origin = f"http://127.0.0.1:{port}"
-        endpoints = Endpoints(origin + profile.prefixes["1.2"], origin + profile.prefixes["1.1"],
+        endpoints = Endpoints(origin + profile.prefixes[scenario.version],
+                              origin + profile.prefixes["1.1"],
                               origin + profile.token_url_path, connection.client_id,
-                              connection.client_secret, connection.vendor_key)
+                              connection.client_secret, connection.vendor_key, scenario.version)
         recording = Recording(recording_path, {
             "scenario": scenario.name, "summary": scenario.summary, "flavor": scenario.flavor,
-            "version": "1.2", "origin": origin, "base_url": endpoints.base_url,
+            "version": scenario.version, "origin": origin, "base_url": endpoints.base_url,
             "token_url": endpoints.token_url, "max_limit": MAX_LIMIT,
             "max_concurrency": MAX_CONCURRENCY, "connection_type": scenario.connection_type,
             "gradebook": scenario.gradebook, "vendor_key": bool(connection.vendor_key),
+            "oauth1": {"signature_methods": list(OAUTH1_METHODS), "max_age": OAUTH1_MAX_AGE,
+                       "max_ahead": OAUTH1_MAX_AHEAD},
             "phases": list(scenario.phases), "quirks": scenario.quirks,
             "command": list(options.command) if options.command else None,
             "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
         store = Store(path)
         try:
-            settings = Settings(profile=profile, max_limit=MAX_LIMIT)
-            app = create_app(store, [connection], settings, recording=recording,
-                             faults=scenario.faults, on_drift=lambda: _tick(path, store, recording,
-                                                    scenario.tick_days or 1))
+            # Both methods: OneRoster 1.1 asks for HMAC-SHA256, and client libraries in use
+            # sign with HMAC-SHA1.
+            settings = Settings(profile=profile, max_limit=MAX_LIMIT, allow_oauth1_sha1=True)
+            connections = [connection]  # the mock looks it up here on every request
+            app = create_app(store, connections, settings, recording=recording,
+                             faults=scenario.faults, on_drift=lambda: tick(
+                                 path, store, recording, scenario.tick_days or 1))
             with serve_in_thread(app, port=port):
                 if options.announce:
                     options.announce(endpoints)
                 for index, phase in enumerate(scenario.phases):
                     recording.phase = phase
                     recording.event("phase")
-                    if index > 0 and scenario.tick_days:
-                        _tick(path, store, recording, scenario.tick_days)
+                    if index > 0:
+                        _between_runs(scenario, path, store, recording, connections)
                     env = endpoints.environment(scenario, phase, state_dir, options.result_file)
                     if options.command is None:
                         _wait(options)
                         recording.event("external", phase=phase)
                         continue
-                    code, timed_out, seconds = _run_command(options.command, env,
-                                                            options.time_limit,
-                                                            options.log_file)
-                    recording.event("command", exit_code=code, timed_out=timed_out,
-                                    seconds=round(seconds, 3), time_limit=options.time_limit)
-            recording.event("roster", records=served_roster(store, connection, settings))
+                    run = run_command(options.command, env, options.time_limit, log,
+                                      _secrets(connection))
+                    recording.event("command", exit_code=run.exit_code,
+                                    timed_out=run.timed_out, seconds=run.seconds,
+                                    time_limit=options.time_limit,
+                                    output_bytes=run.output_bytes, last_line=run.last_line)
+            # In the version the consumer read, since a flavor's ids may differ by version
+            # (Infinite Campus's 1.1 user ids); else the scenario's.
+            version = "1.1" if scenario.version == "1.1" or recording.versions == {"1.1"} \
+                else "1.2"
+            recording.event("roster", version=version,
+                            records=served_roster(store, connection, settings, version))
             recording.event("end")
         finally:
             recording.close()
             store.close()
     return recording_path
+
+
+def _between_runs(scenario: Scenario, path: Path, store: Store, recording: Recording,
+                  connections: list[Connection]) -> None:
+    """What the scenario changes before the consumer's next run."""
+    if scenario.tick_days:
+        tick(path, store, recording, scenario.tick_days)
+    if scenario.rollover:
+        rollover(path, store, recording)
+    if scenario.credentials_expire:
+        expire_credentials(connections, recording)
+
+
+def _secrets(connection: Connection) -> tuple[str, ...]:
+    """What must never reach a recording from the consumer's own output."""
+    vendor_secret = (connection.vendor_key or "").partition(":")[2]
+    return tuple(s for s in (connection.client_secret, connection.vendor_key, vendor_secret)
+                 if s)
 
 
 def _wait(options: RunOptions) -> None:

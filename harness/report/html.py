@@ -21,7 +21,8 @@ AREAS = {
     "LOAD": "The run", "SIZE": "The run",
     "CON-RUN": "The consumer's runs", "CON-AUTH": "Tokens", "CON-RATE": "Pacing",
     "CON-RETRY": "Pacing", "CON-CONC": "Pacing", "CON-PAGE": "Paging", "CON-QUERY": "Queries",
-    "CON-DELTA": "Delta sync", "CON-GRADE": "Grade passback", "CON-RESULT": "The roster",
+    "CON-DELTA": "Delta sync", "CON-YEAR": "School-year rollover", "CON-GRADE": "Grade passback",
+    "CON-RESULT": "The roster",
 }
 
 

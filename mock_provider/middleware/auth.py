@@ -27,6 +27,9 @@ from ..scopes import granted
 from ..tokens import Grant, TokenIssuer
 
 REALM = 'Bearer realm="oneroster"'
+# Where a middleware in front that rewrites the query (the page-cap fault) keeps the query the
+# client sent: a provider caps pages after checking the request, so the signature still holds.
+SIGNED_QUERY_KEY = "oneroster.signed_query"
 
 
 def _unauthorised(why: str) -> OneRosterError:
@@ -48,7 +51,7 @@ def _request_url(scope: Scope) -> str:
         host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope["path"]
-    query = scope.get("query_string", b"").decode("latin-1")
+    query = scope.get(SIGNED_QUERY_KEY, scope.get("query_string", b"")).decode("latin-1")
     return f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
 
 

@@ -5,12 +5,21 @@ never touched) and, per its ``FaultPlan``:
 
 * ``token_uses``: a bearer token stops working after that many requests, as if it expired:
   401 with ``WWW-Authenticate: Bearer error="invalid_token"``, from then on for that token;
+* ``nonce_refusal_every``: the OAuth 1.0a twin of an expired token: every Nth signed request
+  is refused with 401 "oauth_nonce was already used" (what a provider whose nonce store is
+  shared across servers answers after a replay it believes it saw), and that nonce stays
+  refused; a consumer survives by signing the request anew;
 * ``rate_limit_every``: every Nth request opens a window of ``retry_after`` seconds in which
   every request answers 429 with ``Retry-After`` (the seconds left, rounded up);
-* ``server_error_every``: every Nth request answers 503, every second one of those 500;
+* ``server_error_every``: every Nth request answers 503 with ``Retry-After: 0`` (the provider
+  says when to retry: at once), every second one of those 500 without ``Retry-After`` (the
+  consumer must back off on its own);
 * ``slow_every``: every Nth request is answered ``slow_seconds`` late;
 * ``page_cap``: ``limit`` is silently lowered to the cap, so pages are shorter than asked
   while ``Link`` and ``X-Total-Count`` stay true;
+* ``paging_headers=False``: answers carry neither ``X-Total-Count`` nor ``Link`` (both are
+  only recommended; some SIS send neither), so only a short or empty page ends a walk; the
+  count withheld is noted for the judge;
 * ``drift_after``: after that many pages past the first of any collection, ``on_drift`` is
   called once (the harness moves the district's clock: records change mid-walk);
 * ``fail_first_write``: the first grade-book write answers 503 without being applied;
@@ -31,10 +40,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import OneRosterError, error_body
+from ..oauth1 import parse_authorization
 from ..paths import version_of
+from .auth import SIGNED_QUERY_KEY
 from .recorder import NOTES_KEY
 
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
@@ -43,12 +54,14 @@ WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
 @dataclass(frozen=True)
 class FaultPlan:
     token_uses: int | None = None
+    nonce_refusal_every: int | None = None
     rate_limit_every: int | None = None
     retry_after: float = 1.0
     server_error_every: int | None = None
     slow_every: int | None = None
     slow_seconds: float = 0.5
     page_cap: int | None = None
+    paging_headers: bool = True
     drift_after: int | None = None
     fail_first_write: bool = False
     latency: float = 0.0
@@ -75,6 +88,8 @@ class Faults:
         self._lock = threading.Lock()
         self._count = 0
         self._token_uses: dict[str, int] = {}
+        self._signed = 0
+        self._refused_nonces: set[str] = set()
         self._window_ends = 0.0
         self._deeper_pages = 0
         self._drifted = False
@@ -103,6 +118,8 @@ class Faults:
             notes["fault"] = "drift"
             assert self.on_drift is not None
             await run_in_threadpool(self.on_drift)
+        if not self.plan.paging_headers:
+            send = _without_paging_headers(send, notes)
         await self.app(scope, receive, send)
 
     def _decide(self, scope: Scope) -> tuple[str, OneRosterError] | None:
@@ -115,6 +132,15 @@ class Faults:
                 return "write-failed", OneRosterError(
                     503, "server_busy", "the provider could not store this write; try again",
                     headers={"Retry-After": "0"})
+            nonce = _oauth1_nonce(scope)
+            if plan.nonce_refusal_every is not None and nonce is not None:
+                self._signed += 1
+                if nonce in self._refused_nonces or _every(self._signed,
+                                                           plan.nonce_refusal_every):
+                    self._refused_nonces.add(nonce)
+                    return "nonce-refused", OneRosterError(
+                        401, "unauthorisedrequest", "oauth_nonce was already used",
+                        headers={"WWW-Authenticate": 'OAuth realm="oneroster"'})
             token = _bearer(scope)
             if plan.token_uses is not None and token is not None:
                 used = self._token_uses.get(token, 0) + 1
@@ -133,10 +159,12 @@ class Faults:
                     429, "server_busy", f"too many requests; retry after {wait} s",
                     headers={"Retry-After": str(wait)})
             if _every(n, plan.server_error_every):
-                odd = (n // plan.server_error_every) % 2 == 0  # type: ignore[operator]
+                if (n // plan.server_error_every) % 2 == 0:  # type: ignore[operator]
+                    return "server-error", OneRosterError(
+                        500, "internal_server_error", "the provider failed to answer this request")
                 return "server-error", OneRosterError(
-                    500 if odd else 503, "internal_server_error" if odd else "server_busy",
-                    "the provider failed to answer this request")
+                    503, "server_busy", "the provider is busy; retry now",
+                    headers={"Retry-After": "0"})
         return None
 
     def _cap_page(self, scope: Scope, notes: dict) -> Scope:
@@ -153,7 +181,8 @@ class Faults:
             return scope
         notes["fault"] = "page-cap"
         items = [(k, v) for k, v in items if k != "limit"] + [("limit", str(cap))]
-        return {**scope, "query_string": urlencode(items).encode("latin-1")}
+        return {**scope, "query_string": urlencode(items).encode("latin-1"),
+                SIGNED_QUERY_KEY: scope.get("query_string", b"")}
 
     def _drift_due(self, scope: Scope) -> bool:
         if self.plan.drift_after is None or self.on_drift is None or scope["method"] != "GET":
@@ -177,9 +206,44 @@ class Faults:
         await send({"type": "http.response.body", "body": body})
 
 
-def _bearer(scope: Scope) -> str | None:
+PAGING_HEADERS = (b"x-total-count", b"link")
+
+
+def _without_paging_headers(send: Send, notes: dict) -> Send:
+    """``send`` with X-Total-Count and Link taken out of the answer (and out of the CORS
+    list that exposes them); what was withheld goes into the notes."""
+    async def stripped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            kept = []
+            for key, value in message.get("headers", []):
+                name = key.lower()
+                if name in PAGING_HEADERS:
+                    notes.setdefault("withheld", {})[name.decode()] = value.decode("latin-1")
+                elif name != b"access-control-expose-headers":
+                    kept.append((key, value))
+            message = {**message, "headers": kept}
+        await send(message)
+
+    return stripped
+
+
+def _authorization(scope: Scope) -> str:
     for key, value in scope["headers"]:
         if key.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").strip().partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return None
+            return value.decode("latin-1").strip()
+    return ""
+
+
+def _bearer(scope: Scope) -> str | None:
+    scheme, _, token = _authorization(scope).partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _oauth1_nonce(scope: Scope) -> str | None:
+    header = _authorization(scope)
+    if not header.lower().startswith("oauth "):
+        return None
+    try:
+        return parse_authorization(header).get("oauth_nonce") or None
+    except OneRosterError:
+        return None  # malformed: the auth layer refuses it with its own reason

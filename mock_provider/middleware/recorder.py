@@ -4,20 +4,26 @@ A recording is one JSON object per line, each with a ``type``:
 
 ``header``
     written once, first: ``format`` ("oneroster-harness-recording"), ``format_version`` (1),
-    plus whatever the caller knows about the run (scenario, flavor, base and token URLs, limits).
+    ``epoch`` (the wall clock, Unix seconds, when the recording began: ``start`` + ``epoch``
+    dates an exchange), plus whatever the caller knows about the run (scenario, flavor, base
+    and token URLs, limits).
 ``exchange``
     one request and its answer: ``seq``; ``start``/``end`` (seconds since the recording began,
     from the moment the request reached the server to the last byte of the answer);
     ``phase``; ``method``, ``path``, ``query`` (the raw query string, percent-decoded);
     ``auth`` ("bearer", "basic", "oauth1", "form", "other" or "none") and ``token`` (a label
     such as ``token-2`` standing for the bearer token sent, never the token itself);
+    ``oauth1`` for a signed request: its ``nonce``, ``timestamp``, ``signature_method`` and
+    ``version`` as sent (never the signature, which with the request would let a reader try
+    secrets offline, and never the consumer key);
     ``vendor_header`` (whether ``x-vendor-authorization`` was sent); ``body`` (a JSON request
     body, or for a token request its form fields with ``client_secret`` masked); ``status``;
     ``response_headers`` (those a consumer acts on: x-total-count, link, retry-after,
     www-authenticate, content-type); ``envelope``, ``ids`` and ``count`` (the key of a JSON
     answer, the sourcedIds in it and how many); ``code_minor`` and ``description`` for an
-    imsx_StatusInfo answer; ``issued`` and ``expires_in`` for a token answer; ``fault`` (what
-    the fault middleware did to this request, if anything).
+    imsx_StatusInfo answer (or a 1.1 warning beside the data); ``issued`` and ``expires_in``
+    for a token answer; ``fault`` (what the fault middleware did to this request, if
+    anything) and ``withheld`` (paging headers it kept from the consumer, with their values).
 ``event``
     something the harness did between exchanges: ``event`` names it (``phase``, ``tick``,
     ``command``, ``end``); ``at`` is when.
@@ -39,6 +45,9 @@ from urllib.parse import parse_qsl, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import OneRosterError
+from ..oauth1 import parse_authorization
+
 FORMAT = "oneroster-harness-recording"
 FORMAT_VERSION = 1
 NOTES_KEY = "oneroster.notes"  # the dict the fault middleware writes what it did into
@@ -46,6 +55,10 @@ MAX_BODY = 8 * 1024 * 1024  # larger request or response bodies are passed on, n
 KEPT_RESPONSE_HEADERS = ("x-total-count", "link", "retry-after", "www-authenticate",
                          "content-type")
 SECRET_FIELDS = frozenset({"client_secret", "password", "access_token", "refresh_token"})
+# The OAuth 1.0a parameters a judge reads (fresh nonces, timestamps, the method), by the
+# recording's names.
+KEPT_OAUTH1 = {"oauth_nonce": "nonce", "oauth_timestamp": "timestamp",
+               "oauth_signature_method": "signature_method", "oauth_version": "version"}
 
 
 class Recording:
@@ -56,11 +69,13 @@ class Recording:
         self._file: IO[str] = self.path.open("w", encoding="utf-8")
         self._lock = threading.Lock()
         self._began = time.monotonic()
+        epoch = time.time()
         self._seq = 0
         self._tokens: dict[str, str] = {}
+        self.versions: set[str] = set()  # the OneRoster versions the client's requests used
         self.phase = "full"
         self._write({"type": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
-                     **(header or {})})
+                     "epoch": round(epoch, 3), **(header or {})})
 
     def now(self) -> float:
         return round(time.monotonic() - self._began, 6)
@@ -77,9 +92,12 @@ class Recording:
                      **fields})
 
     def exchange(self, record: dict[str, Any]) -> None:
+        version = version_used(str(record.get("path", "")))
         with self._lock:
             record = {"type": "exchange", "seq": self._seq, **record}
             self._seq += 1
+            if version is not None:
+                self.versions.add(version)
         self._write(record)
 
     def close(self) -> None:
@@ -93,6 +111,16 @@ class Recording:
             if not self._file.closed:
                 self._file.write(line)
                 self._file.flush()
+
+
+def version_used(path: str) -> str | None:
+    """The OneRoster version a request path speaks ("1.1" or "1.2"), None for anything else
+    (token requests, discovery documents)."""
+    if "/ims/oneroster/" not in path or "/discovery/" in path:
+        return None
+    if "/v1p1/" in path or path.endswith("/v1p1"):
+        return "1.1"
+    return "1.2" if "/v1p2/" in path or path.endswith("/v1p2") else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -113,6 +141,15 @@ def _request_body(raw: bytes, content_type: str) -> Any:
         return json.loads(text)
     except ValueError:
         return {"unparsed": text[:200]}
+
+
+def _oauth1_facts(header: str) -> dict[str, str]:
+    """The kept parameters of an ``OAuth ...`` Authorization header ({} when malformed)."""
+    try:
+        params = parse_authorization(header)
+    except OneRosterError:
+        return {}
+    return {ours: params[theirs] for theirs, ours in KEPT_OAUTH1.items() if theirs in params}
 
 
 def _status_info(body: dict) -> dict[str, str]:
@@ -138,7 +175,9 @@ def _answer_facts(body: Any) -> dict[str, Any]:
     envelope, content = keys[0], body[keys[0]]
     records = content if isinstance(content, list) else [content]
     ids = [r.get("sourcedId") for r in records if isinstance(r, dict)]
-    return {"envelope": envelope, "ids": ids, "count": len(records)}
+    # A 1.1 answer may carry a warning beside the data (an unknown sort or selection field).
+    warning = _status_info(body) if "statusInfoSet" in body else {}
+    return {"envelope": envelope, "ids": ids, "count": len(records), **warning}
 
 
 class Recorder:
@@ -208,10 +247,14 @@ class Recorder:
             "status": status, "response_headers": answer_headers,
             "fault": notes.get("fault"),
         }
+        if notes.get("withheld"):
+            record["withheld"] = notes["withheld"]
         try:
             parsed = json.loads(answer) if answer else None
         except ValueError:
             parsed = None
+        if auth == "oauth1":
+            record["oauth1"] = _oauth1_facts(headers.get("authorization", ""))
         if isinstance(parsed, dict) and "access_token" in parsed:
             record["issued"] = self.recording.token_label(str(parsed["access_token"]))
             record["expires_in"] = parsed.get("expires_in")

@@ -12,7 +12,8 @@ def _delta_phase(j: Judgement) -> list[Recorded]:
 
 
 @consumer_check("OR-CON-DELTA-001", "The delta sync used dateLastModified filters",
-                "OneRoster 1.2 REST binding §3.5: filter=dateLastModified>'...'")
+                "OneRoster 1.2 REST binding §3.5: filter=dateLastModified>'...'",
+                rule_v11="OneRoster 1.1 §3 filter: filter=dateLastModified>'...'")
 def used_delta_filters(j: Judgement) -> Outcome:
     """In a delta sync the consumer asks only for what changed since its last sync:
     ``filter=dateLastModified>'<timestamp>'``. Re-reading everything works but costs the
@@ -20,6 +21,8 @@ def used_delta_filters(j: Judgement) -> Outcome:
     delta = _delta_phase(j)
     if "delta" not in j.header.get("phases", []):
         return skipped("the scenario has no delta sync")
+    if "delta" in j.refused_phases:
+        return skipped("the delta run's credentials were refused")
     filtered = [e for e in delta if "dateLastModified" in e.params.get("filter", "")]
     if not filtered:
         raise j.finding("no request of the delta sync filtered on dateLastModified",
@@ -28,7 +31,9 @@ def used_delta_filters(j: Judgement) -> Outcome:
 
 
 @consumer_check("OR-CON-DELTA-002", "The delta sync fetched every changed record",
-                "OneRoster 1.2: dateLastModified and status tobedeleted carry changes")
+                "OneRoster 1.2: dateLastModified and status tobedeleted carry changes",
+                rule_v11="OneRoster 1.1: dateLastModified and status tobedeleted carry "
+                "changes")
 def fetched_every_change(j: Judgement) -> Outcome:
     """Every record the district changed between the syncs (new students, withdrawals now
     ``tobedeleted``, schedule and name changes) must be read by the delta sync, for every

@@ -13,7 +13,9 @@ def _writes(j: Judgement) -> list[Recorded]:
 
 
 @consumer_check("OR-CON-GRADE-001", "Every grade-book write was accepted",
-                "OneRoster 1.2 Gradebook: line items and results; Infinite Campus rules")
+                "OneRoster 1.2 Gradebook: line items and results; Infinite Campus rules",
+                rule_v11="OneRoster 1.1 Gradebook: line items (category, gradingPeriod, "
+                "resultValueMin/Max) and results (score); Infinite Campus rules")
 def writes_accepted(j: Judgement) -> Outcome:
     """Line items and results must be valid: schema-valid bodies, a known class and an
     enrolled student, assign and due dates inside the class's term, a known line item. The
@@ -31,7 +33,8 @@ def writes_accepted(j: Judgement) -> Outcome:
 
 
 @consumer_check("OR-CON-GRADE-002", "Grades were passed back",
-                "OneRoster 1.2 Gradebook: PUT lineItems and results")
+                "OneRoster 1.2 Gradebook: PUT lineItems and results",
+                rule_v11="OneRoster 1.1 Gradebook: PUT lineItems and results")
 def grades_passed_back(j: Judgement) -> Outcome:
     """In a grade-passback scenario the consumer is expected to create line items and
     results; a sync that never writes a grade has not shown that passback works."""
@@ -47,7 +50,9 @@ def grades_passed_back(j: Judgement) -> Outcome:
 
 
 @consumer_check("OR-CON-GRADE-003", "Failed writes were retried idempotently",
-                "OneRoster 1.2 Gradebook: PUT with a client-chosen sourcedId is idempotent")
+                "OneRoster 1.2 Gradebook: PUT with a client-chosen sourcedId is idempotent",
+                rule_v11="OneRoster 1.1 Gradebook: PUT with a client-chosen sourcedId is "
+                "idempotent")
 def idempotent_retries(j: Judgement) -> Outcome:
     """A write that fails with a server error must be retried with the same sourcedId (a PUT
     to the same URL), so a retry never creates a second copy of an assignment or grade."""

@@ -17,7 +17,8 @@ def _covered(pages: list[Recorded]) -> tuple[int, int]:
         offset = int(page.params.get("offset", "0") or 0) if page.params.get(
             "offset", "0").isdigit() else 0
         spans.append((offset, offset + page.count))
-        total = int(page.header("x-total-count") or total)
+        # Where the provider sent no X-Total-Count, the count it withheld judges the walk.
+        total = int(page.truth("x-total-count") or total)
     reached = 0
     for start, end in sorted(spans):
         if start > reached:
@@ -27,7 +28,8 @@ def _covered(pages: list[Recorded]) -> tuple[int, int]:
 
 
 @consumer_check("OR-CON-PAGE-001", "Every collection it started was walked to the end",
-                "OneRoster 1.2 REST binding §3.4 paging; Link rel=next")
+                "OneRoster 1.2 REST binding §3.4 paging; Link rel=next",
+                rule_v11="OneRoster 1.1 §3 paging: limit and offset; Link rel=next")
 def walked_to_the_end(j: Judgement) -> Outcome:
     """A consumer that reads a collection must read all of it: follow ``Link: rel="next"``, or
     advance ``offset`` by the records actually received until an empty page. A page shorter
@@ -51,7 +53,8 @@ def walked_to_the_end(j: Judgement) -> Outcome:
 
 
 @consumer_check("OR-CON-PAGE-002", "Page sizes asked stay within the provider's maximum",
-                "OneRoster 1.2 REST binding §3.4 paging; Infinite Campus: at most 50,000")
+                "OneRoster 1.2 REST binding §3.4 paging; Infinite Campus: at most 50,000",
+                rule_v11="OneRoster 1.1 §3 paging: limit; Infinite Campus: at most 50,000")
 def page_size_within_maximum(j: Judgement) -> Outcome:
     """``limit`` must not exceed what the provider serves per page (50,000 on Infinite
     Campus); larger values are refused or silently cut."""

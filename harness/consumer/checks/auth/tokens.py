@@ -1,37 +1,46 @@
-"""Tokens (OR-CON-AUTH): obtained, reused until they expire, renewed once after a 401."""
+"""Bearer tokens (OR-CON-AUTH-001 to 003): obtained, reused until they expire, renewed once
+after a 401. Not applicable to a consumer that signs with OAuth 1.0a; the runs after the
+connection's credentials were refused are judged in ``refused`` instead."""
 
 from __future__ import annotations
 
-from ...engine import Outcome, passed, skipped
-from ..judge import Judgement, consumer_check
-from ..recording import Recorded
-from .support import listed
+from ....engine import Outcome, guard, passed, skipped
+from ...judge import Judgement, consumer_check
+from ...recording import Recorded
+from ..support import listed
 
 TOKEN_LOOP = 3  # token requests in a row, with no successful read between, make a loop
 
 
+def _bearer_only(j: Judgement) -> str | None:
+    return "not applicable: the consumer signs with OAuth 1.0a" if j.signs_with_oauth1 else None
+
+
 @consumer_check("OR-CON-AUTH-001", "Every OneRoster request carried a token it had obtained",
-                "1EdTech Security Framework: OAuth 2.0 client credentials, bearer tokens")
+                "1EdTech Security Framework: OAuth 2.0 client credentials, bearer tokens",
+                rule_v11="OneRoster 1.1 security: OAuth 2.0 client credentials and bearer "
+                "tokens (later 1.1 revisions, Infinite Campus), else OAuth 1.0a signatures")
+@guard(_bearer_only)
 def authenticated(j: Judgement) -> Outcome:
     """The consumer must obtain an access token from the token URL with its client id and
     secret, and send it as ``Authorization: Bearer <token>`` on every request. Failed token
     requests (wrong credentials, wrong grant) and requests without credentials are findings."""
-    failed_tokens = [e for e in j.token_requests if not e.ok]
+    tokens, data = j.live(j.token_requests), j.live(j.data)
+    failed_tokens = [e for e in tokens if not e.ok]
     if failed_tokens:
         raise j.finding(f"{len(failed_tokens)} token request(s) failed (status "
                         f"{failed_tokens[0].status})", *failed_tokens)
     issued = {e.issued for e in j.token_requests if e.issued}
-    bare = [e for e in j.data if e.auth in ("none", "other", "basic")]
-    unknown = [e for e in j.data if e.auth == "bearer" and e.token not in issued]
+    bare = [e for e in data if e.auth in ("none", "other", "basic")]
+    unknown = [e for e in data if e.auth == "bearer" and e.token not in issued]
     if bare:
         raise j.finding(f"{len(bare)} request(s) without a bearer token: {listed(bare)}", *bare)
     if unknown:
         raise j.finding(f"{len(unknown)} request(s) with a token the token URL never issued",
                         *unknown)
-    if not j.data:
+    if not data:
         raise j.finding("the consumer made no OneRoster request at all")
-    return passed(f"{len(j.token_requests)} token request(s), {len(j.data)} authorised "
-                   "request(s)")
+    return passed(f"{len(tokens)} token request(s), {len(data)} authorised request(s)")
 
 
 def _justified(j: Judgement, request: Recorded, previous: Recorded | None) -> bool:
@@ -47,29 +56,32 @@ def _justified(j: Judgement, request: Recorded, previous: Recorded | None) -> bo
 
 @consumer_check("OR-CON-AUTH-002", "The token was reused until it expired",
                 "1EdTech Security Framework §4: access tokens are reused for their lifetime")
+@guard(_bearer_only)
 def token_reused(j: Judgement) -> Outcome:
     """An access token is good for its ``expires_in``: fetch one, use it for every request,
     and fetch a new one only when it expires or the provider answers 401. A token per request
     (or per collection) loads the provider's token service and is refused by some SIS."""
     extra = []
     previous = None
-    for request in j.token_requests:
+    tokens = j.live(j.token_requests)
+    for request in tokens:
         if not _justified(j, request, previous):
             extra.append(request)
         previous = request
     if extra:
         raise j.finding(f"{len(extra)} token request(s) while the previous token was still "
-                        f"good ({len(j.token_requests)} in all)", *extra)
-    return passed(f"{len(j.token_requests)} token request(s), each one needed")
+                        f"good ({len(tokens)} in all)", *extra)
+    return passed(f"{len(tokens)} token request(s), each one needed")
 
 
 @consumer_check("OR-CON-AUTH-003", "After a 401 the consumer fetched a new token once",
                 "RFC 6750 §3.1 invalid_token: obtain a new token, then retry")
+@guard(_bearer_only)
 def recovered_from_401(j: Judgement) -> Outcome:
     """When a request is refused with 401 (the token expired or was revoked) the consumer must
     stop using that token, fetch a new one once and retry. Using the refused token again, or
     fetching tokens in a loop, is a finding."""
-    refusals = [e for e in j.data if e.status == 401 and e.token]
+    refusals = [e for e in j.live(j.data) if e.status == 401 and e.token]
     if not refusals:
         return skipped("no request was refused with 401")
     for refusal in refusals:
@@ -82,7 +94,7 @@ def recovered_from_401(j: Judgement) -> Outcome:
         if not renewed:
             raise j.finding("no new token was fetched after the 401", refusal)
     streak: list[Recorded] = []
-    for exchange in j.all:
+    for exchange in j.live(j.all):
         if exchange.is_token_request:
             streak.append(exchange)
             if len(streak) >= TOKEN_LOOP:
@@ -91,3 +103,4 @@ def recovered_from_401(j: Judgement) -> Outcome:
         elif exchange.is_oneroster and exchange.ok:
             streak = []
     return passed(f"{len(refusals)} 401(s), each followed by one new token")
+

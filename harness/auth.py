@@ -192,16 +192,26 @@ class ClientCredentials(httpx.Auth):
             style, response, refusal = other, second, again
         if refusal is not None and refusal.kind == "scope":
             narrower = self._narrower(scope, refusal)
-            if narrower is None:
+            if narrower is None and self.fallback_scope is None:
                 raise self._fail(refusal, scope=scope)
-            response, again = self._ask(style, narrower)
+            # Then no scope at all: RFC 6749 §3.3 lets the server apply its default scope
+            # (a 1.1 provider may know only its own scope names).
+            retries = list(dict.fromkeys(s for s in (narrower, None) if s != scope))
+            if not retries:
+                raise self._fail(refusal, scope=scope)
+            again: TokenRefusal | None = refusal
+            retry: str | None = None
+            for retry in retries:
+                response, again = self._ask(style, retry)
+                if again is None or again.kind != "scope":
+                    break
             if again is not None:
                 raise self._fail(again, f" (after {refusal.said} for {_shorts(scope)})",
-                                 narrower)
+                                 retry)
             self.notes.append(f"the token URL refused the scopes asked for ({refusal.said}); "
-                              f"asked again for {_shorts(narrower)} and got a token: checks "
+                              f"asked again for {_shorts(retry)} and got a token: checks "
                               "that need the others may be refused")
-            scope, refusal = narrower, None
+            scope, refusal = retry, None
         if refusal is not None:
             raise self._fail(refusal, scope=scope)
         self.client_auth, self.scope_asked = style, scope

@@ -1001,3 +1001,13 @@ def relative_hrefs_in(body: dict) -> dict | None:
     relative = re.sub(r'"href": "https?://[^"]*?/ims/oneroster/[^/"]+(?:/v1p[12])?', '"href": "',
                       text)
     return json.loads(relative) if relative != text else None
+
+
+def own_scope_names_only(form: dict[str, str], headers: dict[str, str]) -> Verdict:
+    """A token URL that knows only scope names of its own (as a 1.1 provider may): any
+    OneRoster scope URI asked for is refused without naming it; no scope at all gets its
+    default scope."""
+    if form.get("scope", "").strip():
+        return token_refusal(400, "invalid_scope",
+                             "The requested scope is invalid, unknown, or malformed.")
+    return None

@@ -42,6 +42,7 @@ from .broken_providers import (
     basic_refused,
     core_scope_only,
     form_refused,
+    own_scope_names_only,
     scope_required,
     token_refusal,
 )
@@ -120,6 +121,20 @@ def test_a_refused_wide_scope_list_is_narrowed_once_and_said(district: Path) -> 
     assert "asked again for roster-core.readonly and got a token" in note
 
 
+def test_a_provider_with_scope_names_of_its_own_gets_a_request_without_scope(
+        district: Path) -> None:
+    """Seen on an independent 1.1 provider: every OneRoster scope URI is refused with
+    invalid_scope, naming none; a request without scope gets its default scope."""
+    with serving(district, own_scope_names_only) as (url, gate), \
+            Target(url, f"{url}/oauth2/token", "h", "h-s3cret") as target:
+        summary = run_checks(target, select("OR-CORE"))
+    assert [bool(s.get("scope")) for s in gate.seen] == [True, True, False]
+    assert summary.conformant
+    assert summary.access is not None
+    [note] = summary.access.notes
+    assert "asked again for no scope and got a token" in note
+
+
 def test_scopes_the_refusal_names_are_dropped_and_the_rest_kept(district: Path) -> None:
     rostering_only = Connection(name="r", client_id="h", client_secret="h-s3cret",
                                 scopes=allowed_scopes("1.2", "unsupported"), version="1.2")
@@ -169,9 +184,10 @@ def test_a_scope_refusal_that_cannot_be_narrowed_stops_the_run_in_one_line(
     message = str(stopped.value)
     assert message.startswith('the token URL answered 400 invalid_scope "no OneRoster scope '
                               'is enabled for this client": the scope was refused (asked for '
-                              "roster-core.readonly)")
+                              "no scope)")
     assert "--scope" in message and "h-s3cret" not in message
-    assert len(gate.seen) == 2  # the first request and the one narrower retry
+    # the first request, the one narrower retry, and one with no scope (the default)
+    assert [s.get("scope", "") != "" for s in gate.seen] == [True, True, False]
 
 
 def test_the_plugin_asks_for_the_scope_given_and_stops_in_one_line_when_refused(

@@ -1011,3 +1011,15 @@ def own_scope_names_only(form: dict[str, str], headers: dict[str, str]) -> Verdi
         return token_refusal(400, "invalid_scope",
                              "The requested scope is invalid, unknown, or malformed.")
     return None
+
+
+def nested_class_rosters_not_offered(scope: dict) -> dict | tuple:
+    """A provider that does not serve /classes/{id}/students at all, whatever the token."""
+    if re.search(r"/classes/[^/]+/students$", scope["path"]):
+        body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
+                "imsx_description": "not found",
+                "imsx_CodeMinor": {"imsx_codeMinorField": [
+                    {"imsx_codeMinorFieldName": "TargetEndSystem",
+                     "imsx_codeMinorFieldValue": "unknownobject"}]}}
+        return 404, [(b"content-type", b"application/json")], json.dumps(body).encode()
+    return scope

@@ -30,6 +30,7 @@ from .broken_providers import (
     fields_ignored_on_single_records,
     html_for_other_methods,
     limits_taken_as_given,
+    nested_class_rosters_not_offered,
     nothing_after_the_one_stamp,
     offset_ignored,
     one_stamp_for_everyone,
@@ -245,3 +246,20 @@ def test_relative_hrefs_are_a_warning_of_their_own_not_a_broken_schema(district:
     warning = next(r for r in summary.results if r.id == "OR-SCHEMA-002")
     assert warning.items and all(": '/" in item for item in warning.items)
     assert warning.message.startswith(f"{len(warning.items)} of {len(warning.items)} hrefs")
+
+
+def test_a_read_the_provider_does_not_offer_says_nothing_about_scopes(district: Path) -> None:
+    """Seen on an independent 1.2 provider serving 22 of the 41 reads: a 404 to every token
+    is OR-DISC-001's 'not offered', not a scope-table finding."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=nested_class_rosters_not_offered)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-AUTH-011,OR-DISC-001"))
+    results = {r.id: r for r in summary.results}
+    assert results["OR-AUTH-011"].status == "passed", results["OR-AUTH-011"].message
+    # /classes/{id}/students and /schools/{id}/classes/{id}/students
+    assert "2 reads not offered (404/405/501) left out" in results["OR-AUTH-011"].message
+    assert "not offered: /classes/{classSourcedId}/students" in results["OR-DISC-001"].message

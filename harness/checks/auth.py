@@ -28,6 +28,7 @@ MAX_WAIT = 20.0  # seconds the checker waits for a token to expire, at most
 # Asked for in OR-AUTH-010: a scope no OneRoster version defines, a grant type no server has.
 UNKNOWN_SCOPE = "harness-unknown.readonly"
 UNKNOWN_GRANT = "harness_unknown_grant"
+NOT_OFFERED = (404, 405, 501)
 # OR-AUTH-011 takes at most this share of the requests left in the run's budget.
 SCOPE_TABLE_SHARE = 4
 SCOPE_TABLE_MIN = 10  # fewer requests than this would say nothing: skipped
@@ -321,15 +322,25 @@ def scope_table(ctx: Context) -> Outcome:
     asks = asks[:allowed]
     offenders = Offenders()
     reads = set()
+    answers = []
     for ask in asks:
         reads.add(ask.template)
-        name = scopes.short(ask.scope)
         exchange = target.get(ask.path, authorization=f"Bearer {tokens[ask.scope]}")
         if exchange.status == 401:  # the token, not its scope, was refused: a new one, once
             _, renewed = target.token_request(scope=ask.scope)
             if renewed is not None:
                 tokens[ask.scope] = renewed
                 exchange = target.get(ask.path, authorization=f"Bearer {renewed}")
+        answers.append((ask, exchange))
+    # A read the provider does not offer at all (404/405/501 to a token that may read it) is
+    # OR-DISC-001's business: a 404 then says nothing about scopes.
+    opened = {a.template for a, e in answers if a.opens and e.status == 200}
+    absent = {a.template for a, e in answers
+              if a.template not in opened and e.status in NOT_OFFERED}
+    for ask, exchange in answers:
+        name = scopes.short(ask.scope)
+        if ask.template in absent:
+            continue
         if ask.opens and exchange.status in (401, 403):
             offenders.add(f"GET {ask.template} with a token holding {name} (one of its "
                           f"scopes) {answered(exchange)}", exchange)
@@ -339,11 +350,13 @@ def scope_table(ctx: Context) -> Outcome:
         elif not ask.opens and (errors := status_payload_errors(exchange, version)):
             offenders.add(f"GET {ask.template}: the 403 is not a status payload: {errors[0]}",
                           exchange)
+    reads -= absent
     asked = f"{len(asks)} requests over {len(reads)} rostering reads"
     notes = "".join([
         f"; {planned - len(asks)} more left unasked (the run's budget)" if planned > len(asks)
         else "",
         f"; {len(left_out)} reads without ids left out" if left_out else "",
+        f"; {len(absent)} reads not offered (404/405/501) left out" if absent else "",
         f"; the token URL refused {', '.join(refused)} alone" if refused else ""])
     offenders.raise_if_any(lambda n: f"{n} of {asked} broke the scope table", notes)
     return passed(f"{asked}: each opened with any one of its scopes and refused with 403 to "

@@ -1023,3 +1023,17 @@ def nested_class_rosters_not_offered(scope: dict) -> dict | tuple:
                      "imsx_codeMinorFieldValue": "unknownobject"}]}}
         return 404, [(b"content-type", b"application/json")], json.dumps(body).encode()
     return scope
+
+
+def dotted_filters_refused(scope: dict) -> dict | tuple:
+    """A provider that filters plain fields only: a dotted or list field is refused with 400
+    and a status payload (as a certified 1.2 provider does)."""
+    for key, value in query_params(scope):
+        if key == "filter" and re.search(r"(\w+\.\w+|grades)\s*(=|!=|~|<|>)", value):
+            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
+                    "imsx_description": "unsupported filter field",
+                    "imsx_CodeMinor": {"imsx_codeMinorField": [
+                        {"imsx_codeMinorFieldName": "TargetEndSystem",
+                         "imsx_codeMinorFieldValue": "invalid_filter_field"}]}}
+            return 400, [(b"content-type", b"application/json")], json.dumps(body).encode()
+    return scope

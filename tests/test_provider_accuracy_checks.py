@@ -27,6 +27,7 @@ from .broken_providers import (
     case_sensitive_bearer,
     datetimes_only_as_served,
     delta_filter_at_finer_precision,
+    dotted_filters_refused,
     fields_ignored_on_single_records,
     html_for_other_methods,
     limits_taken_as_given,
@@ -263,3 +264,27 @@ def test_a_read_the_provider_does_not_offer_says_nothing_about_scopes(district: 
     # /classes/{id}/students and /schools/{id}/classes/{id}/students
     assert "2 reads not offered (404/405/501) left out" in results["OR-AUTH-011"].message
     assert "not offered: /classes/{classSourcedId}/students" in results["OR-DISC-001"].message
+
+
+def test_refused_filters_on_dotted_fields_are_a_warning_not_a_filter_failure(
+        district: Path) -> None:
+    """Seen on an independent 1.2 provider: school.sourcedId and grades refused with a clean
+    400. The spec's examples name plain fields, so OR-FILTER-001 does not judge those filters
+    and OR-FILTER-004 warns."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=dotted_filters_refused)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        # Seeds until a generated filter names a dotted field (bounded: a few tries).
+        for seed in range(1, 9):
+            summary = run_checks(target, select("OR-FILTER-001,OR-FILTER-004"), seed=seed)
+            results = {r.id: r for r in summary.results}
+            assert results["OR-FILTER-001"].status == "passed", results["OR-FILTER-001"].message
+            if "not judged" in results["OR-FILTER-001"].message:
+                break
+    assert "on dotted or list fields refused with a status payload, not judged" in \
+        results["OR-FILTER-001"].message
+    assert results["OR-FILTER-004"].status == "warning"
+    assert results["OR-FILTER-004"].message.startswith("2 of 2 filters on dotted or list")

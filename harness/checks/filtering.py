@@ -348,6 +348,7 @@ def generated_filters_agree(ctx: Context) -> Outcome:
     start = target.requests
     budget = min(FILTER_BUDGET, max(1, (target.max_requests - target.requests) // 4))
     failures = Offenders()
+    refused: list[str] = []  # filters on dotted or list fields refused with a status payload
     checked: dict[str, int] = {}
     stopped = False
     for pool, flt in generate_filters(pools, rng):
@@ -360,6 +361,9 @@ def generated_filters_agree(ctx: Context) -> Outcome:
             got = ctx.walk_pages(path, pool.collection, {"filter": text},
                              max_pages=FILTER_MAX_PAGES)
         except Finding as finding:
+            if _structured(flt, pool.cat) and _refused_cleanly(ctx, path, text):
+                refused.append(text)  # the spec is silent on these: OR-FILTER-004 warns
+                continue
             failures.add_finding(f"filter {text!r} on {path}", finding)
             continue
         readings = CONTAINS if any(p.op == "~" for p in flt.predicates) else CONTAINS[:1]
@@ -386,9 +390,27 @@ def generated_filters_agree(ctx: Context) -> Outcome:
         return Outcome("skipped", "the request budget left no room for generated filters")
     where = ", ".join(f"{n} on /{c}" for c, n in checked.items())
     note = " (stopped early: request budget)" if stopped else ""
+    if refused:
+        note += (f"; {len(refused)} on dotted or list fields refused with a status payload, "
+                 f"not judged (OR-FILTER-004): {few(refused)}")
     partial = "".join(p.walk.extent for p in pools.values())
     return passed(f"{total} generated filters ({where}) returned exactly the records they "
                   f"select{note}{partial}")
+
+
+def _structured(flt: Filter, cat: Catalogue) -> bool:
+    """Whether a filter names a dotted field or one over a list (``roles.role``,
+    ``school.sourcedId``, ``grades``): the spec's examples filter plain fields, and some
+    certified providers refuse these."""
+    return any("." in p.field or (p.field in cat.fields and cat.fields[p.field].many)
+               for p in flt.predicates)
+
+
+def _refused_cleanly(ctx: Context, path: str, text: str) -> bool:
+    """Whether the provider refuses the filter with a 4xx and its version's status payload."""
+    exchange = ctx.target.get(path, {"filter": text, "limit": 1})
+    return exchange.status is not None and 400 <= exchange.status < 500 and \
+        not status_payload_errors(exchange, ctx.version)
 
 
 @check("OR-FILTER-002", "A malformed filter answers 400 with a status payload",
@@ -471,3 +493,48 @@ def contains_ignores_case(ctx: Context) -> Outcome:
                       f"({few(sorted(wanted))}): ~ is case-sensitive", found[1].exchanges[0],
                       items=sorted(wanted))
     return passed(f"familyName~'{swapped}' finds the users named {name}", found[1].exchanges[0])
+
+
+STRUCTURED_PROBES = {"1.2": (("users", "roles.role", "roles"), ("enrollments", "class.sourcedId",
+                                                                  "class")),
+                     "1.1": (("users", "orgs.sourcedId", "orgs"), ("enrollments",
+                                                                   "class.sourcedId", "class"))}
+
+
+@check("OR-FILTER-004", "Filters on dotted and list fields are answered",
+       "OneRoster 1.2 REST binding §3.5 filtering (its examples name plain fields; dotted "
+       "fields over references and lists are not spelled out); 1.1 §3 the same",
+       severity="warning")
+def structured_filters_answered(ctx: Context) -> Outcome:
+    """Consumers filter enrollments by class (``class.sourcedId='…'``) and users by role
+    (1.2 ``roles.role='student'``, 1.1 ``orgs.sourcedId='…'``). The spec's filter grammar
+    allows a dotted field, but its examples name plain ones, and some certified providers
+    refuse them with 400; a consumer then has to walk everything. Each such filter, built
+    from a served value, should be answered 200 (OR-FILTER-001 judges whether the answer is
+    right). Warning only. Fix: resolve dotted fields through the reference or the list."""
+    offenders = Offenders()
+    asked = 0
+    for collection, name, source in STRUCTURED_PROBES[ctx.version]:
+        walk = ctx.walk(collection)
+        value = next((v for r in walk.records for v in _served(r.get(source), name)), None)
+        if value is None:
+            continue
+        text = f"{name}='{value}'"
+        exchange = ctx.target.get(f"/{collection}", {"filter": text, "limit": 1})
+        asked += 1
+        if exchange.status != 200:
+            offenders.add(f"/{collection}?filter={text} {answered(exchange)}", exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {asked} filters on dotted or list fields were "
+                                     "not answered")
+    if not asked:
+        return Outcome("skipped", "no served value to filter dotted fields by")
+    return passed(f"{asked} filters on dotted or list fields were answered")
+
+
+def _served(node: object, field: str) -> list[str]:
+    """The values a dotted field's last part takes in a served reference or list of them."""
+    leaf = field.rsplit(".", 1)[-1]
+    items = node if isinstance(node, list) else [node]
+    return [item[leaf] for item in items
+            if isinstance(item, dict) and isinstance(item.get(leaf), str)
+            and "'" not in item[leaf]]

@@ -54,7 +54,7 @@ BASE_PATHS = {"1.2": "/ims/oneroster/rostering/v1p2", "1.1": "/ims/oneroster/v1p
 GRADEBOOK_PATHS = {"1.2": "/ims/oneroster/gradebook/v1p2", "1.1": "/ims/oneroster/v1p1"}
 SERVICES = ("rostering", "gradebook")
 MAX_BODY = 64 * 1024 * 1024  # an answer is read up to this many bytes, then cut (a finding)
-MAX_RETRY_AFTER = 10.0  # seconds the checker waits out a 429 at most, per answer
+MAX_RETRY_AFTER = 60.0  # seconds the checker waits out a 429 at most, per answer
 THROTTLE_RETRIES = 3
 SERVER_ERROR_PAUSE = 0.5
 MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at once
@@ -66,6 +66,11 @@ _TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*')
 
 class TargetError(Abort):
     """The provider cannot be used at all (no token, nothing listening): a usage problem."""
+
+
+class RateLimited(Skip):
+    """The provider kept answering 429 after the checker waited as asked: the check that
+    asked is skipped (OR-LOAD-001 reports the rate limit)."""
 
 
 class BudgetExceeded(Skip):
@@ -186,7 +191,10 @@ class Target:
         base URL, when it answers 404 (no OneRoster rostering service there) or when the
         credentials are refused (401, 403, after one new token). Anything else, a timeout or
         a broken answer included, is left to the checks to judge."""
-        exchange = self.get(*PROBE)
+        try:
+            exchange = self.get(*PROBE)
+        except RateLimited:
+            return  # throttled: the checks wait their turn, OR-LOAD-001 reports it
         if exchange.status is None:
             if not any(exchange is unreached for unreached in self._unreached):
                 return  # it answered, badly (timed out, cut short): the checks say so
@@ -388,7 +396,12 @@ class Target:
                 renewed = True
                 self._token_refused(exchange)
                 continue
-            if status == 429 and throttled < THROTTLE_RETRIES:
+            if status == 429:
+                if throttled == THROTTLE_RETRIES:
+                    # Still throttled after waiting as asked: a check cannot conclude from
+                    # a 429 (OR-LOAD-001 reports the rate limit itself).
+                    raise RateLimited(f"the provider kept answering 429 to {method} {url} "
+                                      f"after {throttled} waits; the check could not conclude")
                 throttled += 1
                 wait = _retry_after(exchange.headers.get("retry-after"))
                 self._incident("rate-limited", exchange,

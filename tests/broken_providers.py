@@ -1037,3 +1037,11 @@ def dotted_filters_refused(scope: dict) -> dict | tuple:
                          "imsx_codeMinorFieldValue": "invalid_filter_field"}]}}
             return 400, [(b"content-type", b"application/json")], json.dumps(body).encode()
     return scope
+
+
+def sorts_always_throttled(scope: dict) -> dict | tuple:
+    """A provider whose rate limit never lets a sorted request through (HTML 429 body)."""
+    if any(key == "sort" for key, _ in query_params(scope)):
+        return 429, [(b"content-type", b"text/html"), (b"retry-after", b"0")], \
+            b"Too many requests, please try again later."
+    return scope

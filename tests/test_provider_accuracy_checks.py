@@ -39,6 +39,7 @@ from .broken_providers import (
     relative_hrefs_in,
     second_clause_ignored,
     second_org_without_primary,
+    sorts_always_throttled,
     status_payload_in_1_1_spelling,
     students_only,
     terms_at_a_grading_period,
@@ -288,3 +289,20 @@ def test_refused_filters_on_dotted_fields_are_a_warning_not_a_filter_failure(
         results["OR-FILTER-001"].message
     assert results["OR-FILTER-004"].status == "warning"
     assert results["OR-FILTER-004"].message.startswith("2 of 2 filters on dotted or list")
+
+
+def test_a_rate_limit_that_never_lifts_skips_the_check_instead_of_failing_it(
+        district: Path) -> None:
+    """Seen on an independent 1.2 provider (100 requests a minute): a check that still meets
+    429 after waiting as asked cannot conclude; OR-LOAD-001 reports the rate limit."""
+    connection = Connection(name="h", client_id="h", client_secret="h-secret",
+                            scopes=ALL_SCOPES_V12)
+    with Store(district) as store, \
+            live_server(Broken(create_app(store, [connection]),
+                               request=sorts_always_throttled)) as url, \
+            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
+        summary = run_checks(target, select("OR-SORT-002,OR-LOAD-001"))
+    results = {r.id: r for r in summary.results}
+    assert results["OR-SORT-002"].status == "skipped"
+    assert "kept answering 429" in results["OR-SORT-002"].message
+    assert results["OR-LOAD-001"].status == "warning"

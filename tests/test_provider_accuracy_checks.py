@@ -285,7 +285,7 @@ def test_refused_filters_on_dotted_fields_are_a_warning_not_a_filter_failure(
             assert results["OR-FILTER-001"].status == "passed", results["OR-FILTER-001"].message
             if "not judged" in results["OR-FILTER-001"].message:
                 break
-    assert "on dotted or list fields refused with a status payload, not judged" in \
+    assert "on dotted or list fields refused with a 4xx, not judged" in \
         results["OR-FILTER-001"].message
     assert results["OR-FILTER-004"].status == "warning"
     assert results["OR-FILTER-004"].message.startswith("2 of 2 filters on dotted or list")

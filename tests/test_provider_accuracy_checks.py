@@ -301,8 +301,12 @@ def test_a_rate_limit_that_never_lifts_skips_the_check_instead_of_failing_it(
             live_server(Broken(create_app(store, [connection]),
                                request=sorts_always_throttled)) as url, \
             Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-SORT-002,OR-LOAD-001"))
+        summary = run_checks(target, select("OR-SORT-002,OR-LOAD"))
     results = {r.id: r for r in summary.results}
     assert results["OR-SORT-002"].status == "skipped"
     assert "kept answering 429" in results["OR-SORT-002"].message
     assert results["OR-LOAD-001"].status == "warning"
+    # ...and every one of those 429s was an HTML page, not a status payload.
+    assert results["OR-LOAD-002"].status == "failed"
+    assert results["OR-LOAD-002"].message.startswith("3 of 3 429 answer(s) carry no status")
+    assert all("the body is not JSON (text/html)" in i for i in results["OR-LOAD-002"].items)

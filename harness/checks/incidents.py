@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..engine import Outcome, passed
 from .context import Context
-from .support import incidents_finding, run_phase_check
+from .support import Offenders, incidents_finding, run_phase_check, status_payload_errors
 
 
 @run_phase_check("OR-LOAD-001", "Rate limiting answers 429 with Retry-After",
@@ -26,6 +26,27 @@ def rate_limits_say_when(ctx: Context) -> Outcome:
                                 "Retry-After", bare)
     raise incidents_finding(f"{len(limited)} request(s) were rate-limited at the checker's pace "
                             "(each with Retry-After)", limited)
+
+
+@run_phase_check("OR-LOAD-002", "A 429 carries the status payload",
+                 "OneRoster 1.2 OpenAPI: 429 answers imsx_StatusInfoDType; 1.1: statusInfoSet")
+def rate_limits_say_why(ctx: Context) -> Outcome:
+    """Like every OneRoster error, a 429 answers the version's status payload (the 1.2
+    OpenAPI documents it for every operation), so a client parses it as it parses any other
+    refusal rather than meeting an HTML page from a gateway. Every 429 of the run without one
+    is listed. Fix: answer rate limits from the OneRoster error handler, with Retry-After."""
+    limited = ctx.incidents("rate-limited")
+    if not limited:
+        return passed("no request was rate-limited")
+    offenders = Offenders()
+    for incident in limited:
+        errors = status_payload_errors(incident.exchange, ctx.version)
+        if errors:
+            offenders.add(f"{incident.exchange.method} {incident.exchange.url}: {errors[0]}",
+                          incident.exchange)
+    offenders.raise_if_any(lambda n: f"{n} of {len(limited)} 429 answer(s) carry no status "
+                                     "payload")
+    return passed(f"{len(limited)} 429 answer(s), each with the status payload")
 
 
 @run_phase_check("OR-SIZE-001", "Answers stay within a size a client can read",

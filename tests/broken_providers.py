@@ -986,12 +986,7 @@ def datetimes_only_as_served(scope: dict) -> dict | tuple:
     fraction, Z): another ISO 8601 spelling of the same instant is refused."""
     for key, value in query_params(scope):
         if key == "filter" and re.search(r"(\.\d+Z|\+00:00)'", value):
-            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
-                    "imsx_description": "bad date-time",
-                    "imsx_CodeMinor": {"imsx_codeMinorField": [
-                        {"imsx_codeMinorFieldName": "TargetEndSystem",
-                         "imsx_codeMinorFieldValue": "invaliddata"}]}}
-            return 400, [(b"content-type", b"application/json")], json.dumps(body).encode()
+            return status_answer(400, "invaliddata", "bad date-time")
     return scope
 
 
@@ -1016,12 +1011,7 @@ def own_scope_names_only(form: dict[str, str], headers: dict[str, str]) -> Verdi
 def nested_class_rosters_not_offered(scope: dict) -> dict | tuple:
     """A provider that does not serve /classes/{id}/students at all, whatever the token."""
     if re.search(r"/classes/[^/]+/students$", scope["path"]):
-        body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
-                "imsx_description": "not found",
-                "imsx_CodeMinor": {"imsx_codeMinorField": [
-                    {"imsx_codeMinorFieldName": "TargetEndSystem",
-                     "imsx_codeMinorFieldValue": "unknownobject"}]}}
-        return 404, [(b"content-type", b"application/json")], json.dumps(body).encode()
+        return status_answer(404, "unknownobject", "not found")
     return scope
 
 
@@ -1030,12 +1020,7 @@ def dotted_filters_refused(scope: dict) -> dict | tuple:
     and a status payload (as a certified 1.2 provider does)."""
     for key, value in query_params(scope):
         if key == "filter" and re.search(r"(\w+\.\w+|grades)\s*(=|!=|~|<|>)", value):
-            body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
-                    "imsx_description": "unsupported filter field",
-                    "imsx_CodeMinor": {"imsx_codeMinorField": [
-                        {"imsx_codeMinorFieldName": "TargetEndSystem",
-                         "imsx_codeMinorFieldValue": "invalid_filter_field"}]}}
-            return 400, [(b"content-type", b"application/json")], json.dumps(body).encode()
+            return status_answer(400, "invalid_filter_field", "unsupported filter field")
     return scope
 
 
@@ -1045,3 +1030,13 @@ def sorts_always_throttled(scope: dict) -> dict | tuple:
         return 429, [(b"content-type", b"text/html"), (b"retry-after", b"0")], \
             b"Too many requests, please try again later."
     return scope
+
+
+def status_answer(status: int, code: str, description: str) -> tuple[int, list, bytes]:
+    """A whole 1.2 refusal with its imsx_StatusInfoDType, as a defect answers it itself."""
+    body = {"imsx_codeMajor": "failure", "imsx_severity": "error",
+            "imsx_description": description,
+            "imsx_CodeMinor": {"imsx_codeMinorField": [
+                {"imsx_codeMinorFieldName": "TargetEndSystem",
+                 "imsx_codeMinorFieldValue": code}]}}
+    return status, [(b"content-type", b"application/json")], json.dumps(body).encode()

@@ -68,14 +68,16 @@ def _ids(district: Path) -> tuple[str, str]:
     return org[0], period[0]
 
 
-def _run(district: Path, version: str = "1.2", **defect) -> RunSummary:
+def _run(district: Path, version: str = "1.2", only: str = f"{NEW},{NEIGHBOURS}",
+         seed: int = 42, limits: WalkLimits | None = None, **defect) -> RunSummary:
+    """The checks ``only`` against the mock with one defect (or none)."""
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
     with Store(district) as store:
         app = create_app(store, [connection])
         with live_server(Broken(app, **defect) if defect else app) as url, \
                 Target(url, f"{url}/oauth2/token", "h", "h-secret", version) as target:
-            return run_checks(target, select(f"{NEW},{NEIGHBOURS}"))
+            return run_checks(target, select(only), seed=seed, limits=limits)
 
 
 def _fired(summary: RunSummary) -> set[str]:
@@ -145,13 +147,7 @@ def test_a_delta_filter_that_cannot_be_judged_is_skipped_not_passed(district: Pa
 
 
 def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district: Path) -> None:
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=second_clause_ignored)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-FILTER-001"))
+    summary = _run(district, only="OR-FILTER-001", request=second_clause_ignored)
     result = summary.results[0]
     assert result.status == "failed"
     dropped = [item for item in result.items if " AND " in item.split(" on /")[0]]
@@ -161,26 +157,15 @@ def test_a_failing_compound_filter_names_the_clause_the_provider_drops(district:
 
 
 def test_a_short_collection_without_x_total_count_is_not_a_short_page(district: Path) -> None:
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]), drop_header=b"x-total-count",
-                               request=students_only)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-PAGE-005"))
+    summary = _run(district, only="OR-PAGE-005", drop_header=b"x-total-count",
+                   request=students_only)
     result = summary.results[0]
     assert (result.status, result.message) == (
         "passed", "limit=100 gave 60 of 60 users (by a walk of /users)")
 
 
 def test_every_invalid_paging_value_accepted_is_listed(district: Path) -> None:
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=limits_taken_as_given)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-PAGE-006"))
+    summary = _run(district, only="OR-PAGE-006", request=limits_taken_as_given)
     result = summary.results[0]
     assert result.message.startswith("2 of 5 invalid paging values were not refused")
     assert [i.split()[0] for i in result.items] == ["/orgs?limit=0", "/orgs?limit=-1"]
@@ -207,13 +192,8 @@ def test_a_1_2_status_payload_in_the_1_1_spelling_is_named_as_such(district: Pat
 def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district: Path) -> None:
     """Pages of 40 from a provider that ignores offset: the shared walks stop at the first
     repeated page instead of judging copies of the first 40 records."""
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]), request=offset_ignored)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-REF-003,OR-ID-002"),
-                             limits=WalkLimits(page_size=40, max_pages=10))
+    summary = _run(district, only="OR-REF-003,OR-ID-002", request=offset_ignored,
+                   limits=WalkLimits(page_size=40, max_pages=10))
     for result in summary.results:
         assert result.status in ("failed", "warning"), result
         assert "at offset 40 repeats 40 records already read on earlier pages: the provider " \
@@ -221,13 +201,7 @@ def test_a_walk_that_meets_the_same_records_again_is_a_finding_not_data(district
 
 
 def test_generated_filters_write_served_instants_other_iso_ways(district: Path) -> None:
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=datetimes_only_as_served)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-FILTER-001"))
+    summary = _run(district, only="OR-FILTER-001", request=datetimes_only_as_served)
     result = summary.results[0]
     assert result.status == "failed"
     assert result.items and all(("+00:00'" in item or ".000Z'" in item) and "answered 400" in item
@@ -235,12 +209,8 @@ def test_generated_filters_write_served_instants_other_iso_ways(district: Path) 
 
 
 def test_relative_hrefs_are_a_warning_of_their_own_not_a_broken_schema(district: Path) -> None:
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]), response=relative_hrefs_in)) \
-            as url, Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-SCHEMA,OR-DISC-001,OR-API-001,OR-CORE"))
+    summary = _run(district, only="OR-SCHEMA,OR-DISC-001,OR-API-001,OR-CORE",
+                   response=relative_hrefs_in)
     statuses = {r.id: r.status for r in summary.results}
     assert statuses == {"OR-SCHEMA-001": "passed", "OR-SCHEMA-002": "warning",
                         "OR-DISC-001": "passed", "OR-API-001": "passed",
@@ -253,13 +223,8 @@ def test_relative_hrefs_are_a_warning_of_their_own_not_a_broken_schema(district:
 def test_a_read_the_provider_does_not_offer_says_nothing_about_scopes(district: Path) -> None:
     """Seen on an independent 1.2 provider serving 22 of the 41 reads: a 404 to every token
     is OR-DISC-001's 'not offered', not a scope-table finding."""
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=nested_class_rosters_not_offered)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-AUTH-011,OR-DISC-001"))
+    summary = _run(district, only="OR-AUTH-011,OR-DISC-001",
+                   request=nested_class_rosters_not_offered)
     results = {r.id: r for r in summary.results}
     assert results["OR-AUTH-011"].status == "passed", results["OR-AUTH-011"].message
     # /classes/{id}/students and /schools/{id}/classes/{id}/students
@@ -272,19 +237,13 @@ def test_refused_filters_on_dotted_fields_are_a_warning_not_a_filter_failure(
     """Seen on an independent 1.2 provider: school.sourcedId and grades refused with a clean
     400. The spec's examples name plain fields, so OR-FILTER-001 does not judge those filters
     and OR-FILTER-004 warns."""
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=dotted_filters_refused)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        # Seeds until a generated filter names a dotted field (bounded: a few tries).
-        for seed in range(1, 9):
-            summary = run_checks(target, select("OR-FILTER-001,OR-FILTER-004"), seed=seed)
-            results = {r.id: r for r in summary.results}
-            assert results["OR-FILTER-001"].status == "passed", results["OR-FILTER-001"].message
-            if "not judged" in results["OR-FILTER-001"].message:
-                break
+    for seed in range(1, 9):  # until a generated filter names a dotted field (bounded)
+        summary = _run(district, only="OR-FILTER-001,OR-FILTER-004", seed=seed,
+                       request=dotted_filters_refused)
+        results = {r.id: r for r in summary.results}
+        assert results["OR-FILTER-001"].status == "passed", results["OR-FILTER-001"].message
+        if "not judged" in results["OR-FILTER-001"].message:
+            break
     assert "on dotted or list fields refused with a 4xx, not judged" in \
         results["OR-FILTER-001"].message
     assert results["OR-FILTER-004"].status == "warning"
@@ -295,13 +254,7 @@ def test_a_rate_limit_that_never_lifts_skips_the_check_instead_of_failing_it(
         district: Path) -> None:
     """Seen on an independent 1.2 provider (100 requests a minute): a check that still meets
     429 after waiting as asked cannot conclude; OR-LOAD-001 reports the rate limit."""
-    connection = Connection(name="h", client_id="h", client_secret="h-secret",
-                            scopes=ALL_SCOPES_V12)
-    with Store(district) as store, \
-            live_server(Broken(create_app(store, [connection]),
-                               request=sorts_always_throttled)) as url, \
-            Target(url, f"{url}/oauth2/token", "h", "h-secret") as target:
-        summary = run_checks(target, select("OR-SORT-002,OR-LOAD"))
+    summary = _run(district, only="OR-SORT-002,OR-LOAD", request=sorts_always_throttled)
     results = {r.id: r for r in summary.results}
     assert results["OR-SORT-002"].status == "skipped"
     assert "kept answering 429" in results["OR-SORT-002"].message

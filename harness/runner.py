@@ -18,6 +18,7 @@ Progress = Callable[[Check], None]
 # read of the one v1p1 document, the grade book's and resources' included.
 FAMILY_SERVICES: dict[str, dict[str, tuple[str, ...]]] = {
     "GB": {"1.2": ("gradebook",), "1.1": ("gradebook",)},
+    "FILTER": {"1.2": ("gradebook-reads",), "1.1": ("gradebook-reads",)},  # OR-FILTER-005
     "DISC": {"1.1": ("gradebook", "resources")},
     "API": {"1.1": ("gradebook", "resources")},
 }

@@ -1040,3 +1040,11 @@ def status_answer(status: int, code: str, description: str) -> tuple[int, list, 
                 {"imsx_codeMinorFieldName": "TargetEndSystem",
                  "imsx_codeMinorFieldValue": code}]}}
     return status, [(b"content-type", b"application/json")], json.dumps(body).encode()
+
+
+def scores_compared_as_text(scope: dict) -> dict | tuple:
+    """A provider that compares score as text: score<'9' also returns 10 to 89 (as '10' <
+    '9'). Simulated by asking the mock for score < 90 instead."""
+    return rewrite_query(scope, lambda params: {
+        **params, "filter": "score<'90'"} if params.get("filter") in ("score<'9'",
+                                                                      "score<'9.0'") else params)

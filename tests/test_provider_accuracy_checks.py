@@ -37,6 +37,7 @@ from .broken_providers import (
     one_stamp_for_everyone,
     parents_without_agents,
     relative_hrefs_in,
+    scores_compared_as_text,
     second_clause_ignored,
     second_org_without_primary,
     sorts_always_throttled,
@@ -263,3 +264,13 @@ def test_a_rate_limit_that_never_lifts_skips_the_check_instead_of_failing_it(
     assert results["OR-LOAD-002"].status == "failed"
     assert results["OR-LOAD-002"].message.startswith("3 of 3 429 answer(s) carry no status")
     assert all("the body is not JSON (text/html)" in i for i in results["OR-LOAD-002"].items)
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_numbers_in_filters_compare_as_numbers(district: Path, version: str) -> None:
+    assert _run(district, version, only="OR-FILTER-005").results[0].status == "passed"
+    broken = _run(district, version, only="OR-FILTER-005", request=scores_compared_as_text)
+    result = broken.results[0]
+    assert result.status == "failed"
+    assert [i.split(":")[0] for i in result.items] == ["filter score<'9'", "filter score<'9.0'"]
+    assert all("results not below" in i for i in result.items)

@@ -74,7 +74,8 @@ def _fired(summary: RunSummary) -> set[str]:
 
 
 def test_the_catalogue_has_the_querying_checks() -> None:
-    assert {"OR-FILTER-001", "OR-FILTER-002", "OR-FILTER-003", "OR-FILTER-004", "OR-SORT-001",
+    assert {"OR-FILTER-001", "OR-FILTER-002", "OR-FILTER-003", "OR-FILTER-004", "OR-FILTER-005",
+            "OR-SORT-001",
             "OR-SORT-002", "OR-FIELDS-001", "OR-FIELDS-002", "OR-FIELDS-003",
             "OR-FIELDS-004"} == MY_CHECKS
     for check_id in MY_CHECKS:

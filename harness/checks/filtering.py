@@ -33,7 +33,7 @@ from ..oneroster.filters import (
     read_values,
 )
 from ..oneroster.values import read_time
-from .context import Context, Walk, WalkLimits, answered
+from .context import Context, Walk, WalkLimits, answered, member
 from .support import check, code_minor, few, record_ids, status_payload_errors
 
 FILTER_QUERIES = 12  # generated filters per run
@@ -538,3 +538,84 @@ def _served(node: object, field: str) -> list[str]:
     return [item[leaf] for item in items
             if isinstance(item, dict) and isinstance(item.get(leaf), str)
             and "'" not in item[leaf]]
+
+
+NUMBER_PAGES = 5  # pages of /results read to build and judge the number filters
+
+
+def _scored(records: list[dict]) -> dict[str, float]:
+    return {r["sourcedId"]: float(r["score"]) for r in records
+            if isinstance(r.get("sourcedId"), str) and isinstance(r.get("score"), int | float)
+            and not isinstance(r.get("score"), bool)}
+
+
+def _results(ctx: Context, filter_text: str | None = None) -> Walk:
+    """/results of the grade-book service, page by page, sent as grade-book calls (so with
+    the vendor key a Campus connection needs); Finding when a page is not a results list."""
+    size = ctx.limits.page_size
+    walk = Walk("/results", [], [], [], complete=False)
+    while len(walk.exchanges) < NUMBER_PAGES:
+        params = {"limit": size, "offset": len(walk.records),
+                  **({"filter": filter_text} if filter_text else {})}
+        exchange = ctx.target.send("GET", "/results", params, service="gradebook")
+        page = member(exchange.json(), "results")
+        if exchange.status != 200 or not isinstance(page, list):
+            raise Finding(f"GET /results {answered(exchange)} without a 'results' list",
+                          exchange)
+        walk.starts.append(len(walk.records))
+        walk.exchanges.append(exchange)
+        walk.records += [r for r in page if isinstance(r, dict)]
+        if len(page) < size:
+            walk.complete = True
+            break
+    return walk
+
+
+@check("OR-FILTER-005", "Numbers in filters compare as numbers",
+       "OneRoster 1.2 REST binding §3.5 filtering: >, <, >=, <= on numbers and dates; "
+       "1.1 §3 the same", severity="error")
+def numbers_compare_as_numbers(ctx: Context) -> Outcome:
+    """``GET /results?filter=score<'9'`` must return exactly the results whose ``score`` is
+    below 9 as a number: ``100`` is not below ``9``, as it would be compared as text. The
+    values are taken from the provider's own scores (a one-digit one when there is one, and
+    the median), each also written with a decimal (``85.0``), and the answers compared with
+    the walk of /results. Skipped when the provider serves no scored results. Fix: compare
+    numeric fields as numbers, whatever way the value is written."""
+    try:
+        walk = _results(ctx)
+    except Finding as finding:
+        return Outcome("skipped", f"cannot read /results ({finding.message}): the provider "
+                                  "serves no grade book, or this connection may not read it")
+    scores = _scored(walk.records)
+    distinct = sorted(set(scores.values()))
+    if len(distinct) < 2:
+        return Outcome("skipped", "fewer than two different scores to filter by")
+    pivots = [distinct[len(distinct) // 2]]
+    pivots += [v for v in distinct if 0 < v < 10 and v != pivots[0]][:1]
+    if not any(0 < v < 10 for v in pivots) and any(v >= 10 for v in distinct):
+        pivots.append(9.0)  # "100" < "9" as text: the text reading shows here
+    offenders = Offenders()
+    asked = 0
+    for pivot in pivots:
+        for written in dict.fromkeys((f"{pivot:g}", f"{pivot:.1f}")):
+            text = f"score<'{written}'"
+            asked += 1
+            try:
+                got = _results(ctx, text)
+            except Finding as finding:
+                offenders.add_finding(f"filter {text}", finding)
+                continue
+            returned = _scored(got.records)
+            wrong = sorted(sid for sid, score in returned.items() if not score < pivot)
+            expected = {sid for sid, score in scores.items() if score < pivot}
+            missing = sorted(expected - set(returned)) if walk.complete and got.complete \
+                else []
+            if wrong or missing:
+                offenders.add(f"filter {text}: " + "; ".join(
+                    ([f"{len(wrong)} results not below {written}: {few(wrong)}"] if wrong
+                     else []) + ([f"{len(missing)} below it missing: {few(missing)}"]
+                                 if missing else [])), got.exchanges[0])
+    offenders.raise_if_any(lambda n: f"{n} of {asked} number filters on /results disagree "
+                                     "with the scores served")
+    return passed(f"{asked} number filters on /results returned exactly the results below "
+                  f"each value{walk.extent}")

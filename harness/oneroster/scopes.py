@@ -44,6 +44,8 @@ SERVICE_SCOPES: dict[str, dict[str, tuple[str, ...]]] = {
         "1.1": ("gradebook.readonly", "gradebook.createput", "gradebook.delete"),
     },
     "resources": {"1.2": ("resource.readonly",), "1.1": ("resource.readonly",)},
+    # Checks that only read grade-book records (the number filters on /results).
+    "gradebook-reads": {"1.2": ("gradebook.readonly",), "1.1": ("gradebook.readonly",)},
 }
 SERVICES = tuple(SERVICE_SCOPES)
 
@@ -81,7 +83,7 @@ def scopes_for(services: Iterable[str], version: str) -> tuple[str, ...]:
     for service in SERVICES:
         if service in services:
             chosen += [uri(n, version) for n in SERVICE_SCOPES[service][version]]
-    return tuple(chosen)
+    return tuple(dict.fromkeys(chosen))
 
 
 def named_in(text: str, asked: Iterable[str]) -> list[str]:

@@ -208,6 +208,13 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
             f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2/students", headers=bearer)
         assert students.status_code == 200
         assert students.headers["X-Total-Count"] == "60"
+        # The base URL it prints is the one check provider takes, as printed.
+        base = re.search(r"base URL:\s+(\S+)", banner)
+        assert base and base.group(1) == f"http://127.0.0.1:{port}"
+        assert main(["check", "provider", "--base-url", base.group(1), "--token-url",
+                     match.group(1), "--client-id", "vendor", "--client-secret",
+                     "vendor-secret", "--only", "OR-CORE-001", "--report-dir",
+                     str(tmp_path / "r")]) == 0
 
 
 @pytest.mark.slow

@@ -169,6 +169,10 @@ def _print_banner(console: Console, args: argparse.Namespace, options: ServeOpti
     origin = f"http://{args.host}:{args.port}"
     profile = options.profile
     console.print(f"district file: {district} ({args.flavor} flavor)")
+    bases = dict.fromkeys(f"{origin}{profile.prefixes[v]}" for v in ("1.2", "1.1"))
+    console.print(f"base URL:                {' (1.2), '.join(bases)}"
+                  + (" (1.1)" if len(bases) > 1 else "")
+                  + "  <- check provider --base-url (everything before /ims/oneroster)")
     console.print("OneRoster 1.2 rostering: "
                   f"{origin}{profile.prefixes['1.2']}/ims/oneroster/rostering/v1p2")
     console.print("OneRoster 1.2 grade book: "

@@ -31,3 +31,15 @@ def test_a_check_run_prints_whole_lines_in_a_log(capsys: pytest.CaptureFixture[s
     assert code == 0
     verdict = [line for line in out.splitlines() if line.startswith("CONFORMANT: ")]
     assert len(verdict) == 1 and verdict[0].endswith("1 passed, 0 failed, 0 warning, 0 skipped")
+
+
+@pytest.mark.parametrize("command", [["python3", "no/such/consumer.py"],
+                                     ["no-such-command-anywhere"]])
+def test_a_consumer_that_cannot_start_is_a_usage_error(
+        command: list[str], capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    code = main(["check", "consumer", "--scenario", "full-sync", "--report-dir",
+                 str(tmp_path / "r"), "--data-dir", str(tmp_path / "d"), "--", *command])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert f"the consumer command `{' '.join(command)}` exited with status" in err[0]
+    assert "before sending any request" in err[0] and "Traceback" not in err[0]

@@ -12,7 +12,7 @@ from ..model import RunSummary
 from ..report import write_all
 from ..report.console import print_summary
 from .judge import judge
-from .recording import load
+from .recording import Recording, load
 from .roster import Roster, RosterError, load_roster
 from .scenarios import Scenario
 from .session import Endpoints, RunOptions, run_scenario
@@ -62,16 +62,40 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
         recording = run_scenario(scenario, district, directory / RECORDING_NAME, RunOptions(
             plan.command, plan.time_limit, plan.result_file, log,
             None if plan.command else _announce(console)))
+        loaded = load(recording)
+        if plan.command:
+            _started_or_raise(loaded, what)
         roster, problem = None, None
         try:
             roster = _roster(plan.result_file)
         except RosterError as exc:  # the consumer's mistake: a finding, not a usage error
             problem = str(exc)
-        summary = judge(load(recording), roster, f"consumer, scenario {scenario.name}",
-                        problem)
+        summary = judge(loaded, roster, f"consumer, scenario {scenario.name}", problem)
         report(summary, directory, console)
         summaries.append(summary)
     return summaries
+
+
+class ConsumerDidNotStart(ValueError):
+    """The consumer command failed before it sent a single request: a usage problem (a typo
+    in the path, a missing module, an unknown command), not a verdict on the consumer."""
+
+
+# Shells answer 126 (not executable) and 127 (not found) for a command that cannot start.
+CANNOT_START = (126, 127)
+
+
+def _started_or_raise(recording: Recording, what: str) -> None:
+    """ConsumerDidNotStart when the command's first run failed without any request."""
+    runs = recording.events_named("command")
+    first = runs[0] if runs else None
+    if first is None or first.get("exit_code") in (0, None):
+        return
+    code = first["exit_code"]
+    if code in CANNOT_START or not recording.exchanges:
+        said = first.get("last_line") or "(it printed nothing)"
+        raise ConsumerDidNotStart(f"the consumer command `{what}` exited with status {code} "
+                                  f"before sending any request: {said}")
 
 
 def judge_recording(recording: Path, result_file: Path | None, report_dir: Path,

@@ -335,12 +335,20 @@ class Target:
         """GET with the run's credentials, or with ``authorization`` as given ("" for none)."""
         return self._exchange("GET", self.url(path, params), authorization=authorization)
 
-    def get_many(self, requests: Sequence[tuple[str, dict[str, Any] | None]]) -> list[Exchange]:
-        """Several GETs, at most ``concurrency`` at once; answers in the order asked."""
+    def get_many(self, requests: Sequence[tuple[str, dict[str, Any] | None]],
+                 service: str = "rostering") -> list[Exchange]:
+        """Several GETs to one service, at most ``concurrency`` at once; answers in the order
+        asked (grade-book reads carry the vendor key, as ``send`` does)."""
+        def one(request: tuple[str, dict[str, Any] | None]) -> Exchange:
+            path, params = request
+            if service == "rostering":
+                return self.get(path, params)
+            return self.send("GET", path, params, service=service)
+
         if self.concurrency == 1 or len(requests) < 2:
-            return [self.get(path, params) for path, params in requests]
+            return [one(request) for request in requests]
         with ThreadPoolExecutor(self.concurrency) as pool:
-            return list(pool.map(lambda request: self.get(*request), requests))
+            return list(pool.map(one, requests))
 
     def send(self, method: str, path: str, params: dict[str, Any] | None = None,
              json: Any = None, *, service: str = "rostering",

@@ -64,8 +64,8 @@ def answered(exchange: Exchange) -> str:
 
 
 def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] | None = None,
-               max_pages: int = WalkLimits.max_pages, page_size: int = WalkLimits.page_size
-               ) -> Walk:
+               max_pages: int = WalkLimits.max_pages, page_size: int = WalkLimits.page_size,
+               service: str = "rostering") -> Walk:
     """Every page of ``path`` (``page_size`` records each, growing offsets) up to
     ``max_pages``. A walk ends at X-Total-Count or, without that header, at the first empty
     page. Raises Finding when a page is not a 200 with the ``envelope`` list. With a target
@@ -76,7 +76,7 @@ def walk_pages(target: Target, path: str, envelope: str, params: dict[str, Any] 
         offset = len(walk.records)
         batch = _batch(target, walk, offset, max_pages, page_size)
         exchanges = target.get_many([(path, {**(params or {}), "limit": page_size,
-                                             "offset": o}) for o in batch])
+                                             "offset": o}) for o in batch], service)
         for asked, exchange in zip(batch, exchanges, strict=True):
             if asked != len(walk.records) or not _take(walk, exchange, envelope, asked,
                                                        page_size):
@@ -145,11 +145,11 @@ class Context:
         return self.first_pages[collection]
 
     def walk_pages(self, path: str, envelope: str, params: dict[str, Any] | None = None,
-                   max_pages: int | None = None) -> Walk:
+                   max_pages: int | None = None, service: str = "rostering") -> Walk:
         """``walk_pages`` with this run's page size (and page cap unless given)."""
         return walk_pages(self.target, path, envelope, params,
                           self.limits.max_pages if max_pages is None else max_pages,
-                          self.limits.page_size)
+                          self.limits.page_size, service)
 
     def walk(self, collection: str) -> Walk:
         """The whole of a core collection (orgs, academicSessions, courses, classes, users,

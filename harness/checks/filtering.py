@@ -33,7 +33,7 @@ from ..oneroster.filters import (
     read_values,
 )
 from ..oneroster.values import read_time
-from .context import Context, Walk, WalkLimits, answered, member
+from .context import Context, Walk, WalkLimits, answered
 from .support import check, code_minor, few, record_ids, status_payload_errors
 
 FILTER_QUERIES = 12  # generated filters per run
@@ -550,25 +550,11 @@ def _scored(records: list[dict]) -> dict[str, float]:
 
 
 def _results(ctx: Context, filter_text: str | None = None) -> Walk:
-    """/results of the grade-book service, page by page, sent as grade-book calls (so with
-    the vendor key a Campus connection needs); Finding when a page is not a results list."""
-    size = ctx.limits.page_size
-    walk = Walk("/results", [], [], [], complete=False)
-    while len(walk.exchanges) < NUMBER_PAGES:
-        params = {"limit": size, "offset": len(walk.records),
-                  **({"filter": filter_text} if filter_text else {})}
-        exchange = ctx.target.send("GET", "/results", params, service="gradebook")
-        page = member(exchange.json(), "results")
-        if exchange.status != 200 or not isinstance(page, list):
-            raise Finding(f"GET /results {answered(exchange)} without a 'results' list",
-                          exchange)
-        walk.starts.append(len(walk.records))
-        walk.exchanges.append(exchange)
-        walk.records += [r for r in page if isinstance(r, dict)]
-        if len(page) < size:
-            walk.complete = True
-            break
-    return walk
+    """/results of the grade-book service, walked as grade-book calls (so with the vendor
+    key a Campus connection needs)."""
+    return ctx.walk_pages("/results", "results",
+                          {"filter": filter_text} if filter_text else None,
+                          max_pages=NUMBER_PAGES, service="gradebook")
 
 
 @check("OR-FILTER-005", "Numbers in filters compare as numbers",

@@ -12,6 +12,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .refs import render_refs
@@ -23,11 +24,47 @@ from .tables import (
     RECORD_TABLES,
     SIDE_TABLES,
     columns,
+    expected_columns,
 )
 
 
 class StoreError(Exception):
     """The district file is missing, unfinished or not a district store."""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A row whose column does not hold what its JSON says (``version`` names the JSON)."""
+
+    table: str
+    sourced_id: str
+    column: str
+    expected: object
+    actual: object
+    version: str = "1.2"
+
+    def __str__(self) -> str:
+        return (f"{self.table} {self.sourced_id}: {self.column} is {self.actual!r}, its "
+                f"{self.version} JSON says {self.expected!r}")
+
+
+def verify_columns(conn: sqlite3.Connection) -> list[Mismatch]:
+    """Every record row whose indexed columns differ from what its 1.2 JSON (and its 1.1
+    JSON, where 1.1 carries the value) says, hidden rows included; empty when all agree."""
+    found: list[Mismatch] = []
+    for table in RECORD_TABLES:
+        names = [c for c in columns(table) if c not in ("hidden", "json12", "json11")]
+        select = ", ".join(names)
+        for row in conn.execute(f"SELECT {select}, json12, json11 FROM {table} ORDER BY seq"):
+            stored = dict(zip(names, row, strict=False))
+            v12 = json.loads(row[-2])
+            v11 = None if table in NOT_IN_V11 else json.loads(row[-1]) if row[-1] else v12
+            for column, values in expected_columns(table, v12, v11).items():
+                for version, value in zip(("1.2", "1.1"), values, strict=False):
+                    if stored[column] != value:
+                        found.append(Mismatch(table, str(stored["sourcedId"]), column, value,
+                                              stored[column], version))
+    return found
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -138,6 +175,10 @@ class Store:
             entry["sourcedIds"].append(sourced_id)  # type: ignore[union-attr]
         return manifest
 
+    def verify_columns(self) -> list[Mismatch]:
+        """See ``verify_columns``: the rows whose columns disagree with their JSON."""
+        return verify_columns(self.conn)
+
     def content_hash(self) -> str:
         """A SHA-256 over every table's rows in store order: equal iff the data is equal."""
         digest = hashlib.sha256()
@@ -150,5 +191,5 @@ class Store:
         return digest.hexdigest()
 
 
-__all__ = ["HEAD", "Store", "StoreError", "create_indexes", "create_schema", "insert_rows",
-           "render_refs"]
+__all__ = ["HEAD", "Mismatch", "Store", "StoreError", "create_indexes", "create_schema",
+           "insert_rows", "render_refs", "verify_columns"]

@@ -1,41 +1,113 @@
-"""The store's table layout, shared by the district builder (which fills rows in this order)
-and the store (which creates and reads the tables).
+"""The store's table layout, and where each indexed column's value comes from in the record.
 
 Every record table has the same head and tail columns; the middle columns are the values
-consumers page, filter and sort on, kept out of the JSON so SQLite can index them.
+consumers page, filter and sort on, kept beside the JSON so SQLite can index them.
 ``json11`` is NULL where the 1.1 form equals the 1.2 form.
+
+Each column is declared once, in ``RECORD_COLUMNS``, with the place in the stored 1.2 JSON its
+value is read from and the place in the stored 1.1 JSON that holds the same value. Everything
+else is a view of that declaration: the table's column order, ``record_row`` (which derives a
+row from a record), ``Store.verify_columns`` (which checks rows against their JSON) and the
+query layer's filter-field-to-column map. Adding an indexed column is one line here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 HEAD = ("sourcedId", "status", "dateLastModified", "hidden")
 TAIL = ("json12", "json11")
 
-RECORD_TABLES: dict[str, tuple[str, ...]] = {
-    "orgs": ("type", "identifier", "name", "parent_id"),
+
+@dataclass(frozen=True)
+class Column:
+    """One column beside a record's JSON.
+
+    Paths are dotted keys into the stored JSON, where a reference is ``{"@<code>": id}`` (see
+    ``mock_provider.refs``): ``parent.@o`` is the parent org's sourcedId; a number picks an
+    array element (``roles.0.role``).
+    """
+
+    name: str
+    # Where the 1.2 JSON keeps the value; the first path present wins. Empty: the JSON does
+    # not carry it at all, and whoever writes the record supplies it (a store-only column).
+    v12: tuple[str, ...]
+    # Where the 1.1 JSON keeps the same value, or None when 1.1 lacks it or words it another
+    # way (then 1.1 filters read the JSON, not the column).
+    v11: str | None
+    # Whether filters on the 1.2 field at ``v12[0]`` may be answered from this column.
+    filters: bool = True
+    # Where the 1.1 JSON keeps the value when the 1.2 JSON has it at none of ``v12``.
+    fallback11: str | None = None
+
+
+def both(name: str, path: str | None = None) -> Column:
+    """A column whose value sits at the same place in the 1.2 and the 1.1 JSON."""
+    return Column(name, (path or name,), path or name)
+
+
+def v12_only(name: str, *paths: str, filters: bool = True,
+             fallback11: str | None = None) -> Column:
+    return Column(name, paths or (name,), None, filters, fallback11)
+
+
+def store_only(name: str) -> Column:
+    return Column(name, (), None, False)
+
+
+HEAD_COLUMNS = (both("sourcedId"), both("status"), both("dateLastModified"))
+
+RECORD_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "orgs": (both("type"), both("identifier"), both("name"), both("parent_id", "parent.@o")),
     "academicSessions": (
-        "type", "title", "school_id", "parent_id", "schoolYear", "startDate", "endDate",
+        both("type"), both("title"),
+        store_only("school_id"),  # a session's school is not part of its JSON
+        both("parent_id", "parent.@s"), both("schoolYear"), both("startDate"), both("endDate"),
     ),
-    "courses": ("title", "courseCode", "school_id", "schoolYear_id"),
-    "classes": ("title", "classCode", "classType", "school_id", "course_id"),
+    "courses": (both("title"), both("courseCode"), both("school_id", "org.@o"),
+                both("schoolYear_id", "schoolYear.@s")),
+    "classes": (both("title"), both("classCode"), both("classType"),
+                both("school_id", "school.@o"), both("course_id", "course.@C")),
     "users": (
-        "role", "username", "email", "identifier", "givenName", "familyName", "school_id",
+        # The primary 1.2 role; 1.2 filters on every element of roles and 1.1's role uses
+        # another vocabulary, so no filter reads this column. A user left with no roles (a
+        # quirk, students only) keeps its role in 1.1, where student is the same word.
+        v12_only("role", "roles.0.role", filters=False, fallback11="role"),
+        both("username"), both("email"), both("identifier"), both("givenName"),
+        both("familyName"), v12_only("school_id", "primaryOrg.@o"),
     ),
     "enrollments": (
-        "role", "class_id", "school_id", "user_id", "primary_", "beginDate", "endDate",
+        both("role"), both("class_id", "class.@c"), both("school_id", "school.@o"),
+        both("user_id", "user.@u"), both("primary_", "primary"), both("beginDate"),
+        both("endDate"),
     ),
-    "demographics": ("birthDate", "sex"),
-    "categories": ("title", "class_id"),
-    "scoreScales": ("title", "class_id", "course_id"),
+    # 1.1 has no "other"/"unspecified" sex: the column keeps the 1.2 value.
+    "demographics": (both("birthDate"), v12_only("sex")),
+    "categories": (both("title"), store_only("class_id")),  # a category's class is not in it
+    "scoreScales": (v12_only("title"), v12_only("class_id", "class.@c"),
+                    v12_only("course_id", "course.@C")),
     "lineItems": (
-        "title", "class_id", "school_id", "category_id", "gradingPeriod_id", "assignDate",
-        "dueDate",
+        both("title"), both("class_id", "class.@c"), v12_only("school_id", "school.@o"),
+        both("category_id", "category.@g"),
+        Column("gradingPeriod_id", ("gradingPeriod.@s", "academicSession.@s"),
+               "gradingPeriod.@s"),
+        both("assignDate"), both("dueDate"),
     ),
-    "results": ("lineItem_id", "student_id", "class_id", "scoreStatus", "scoreDate"),
-    "resources": ("title", "vendorResourceId"),
-    "assessmentLineItems": ("title", "class_id", "parent_id"),
-    "assessmentResults": ("assessmentLineItem_id", "student_id", "scoreStatus", "scoreDate"),
+    "results": (both("lineItem_id", "lineItem.@l"), both("student_id", "student.@u"),
+                v12_only("class_id", "class.@c"), both("scoreStatus"), both("scoreDate")),
+    "resources": (both("title"), both("vendorResourceId")),
+    "assessmentLineItems": (v12_only("title"), v12_only("class_id", "class.@c"),
+                            v12_only("parent_id", "parentAssessmentLineItem.@a")),
+    "assessmentResults": (
+        v12_only("assessmentLineItem_id", "assessmentLineItem.@a"),
+        v12_only("student_id", "student.@u"), v12_only("scoreStatus"), v12_only("scoreDate"),
+    ),
 }
+
+RECORD_TABLES: dict[str, tuple[str, ...]] = {
+    table: tuple(c.name for c in cols) for table, cols in RECORD_COLUMNS.items()}
 
 # Side tables: many-to-many links that nested endpoints need (a class in several terms, a user
 # with roles in several orgs), and the record of which data-quality quirk hit which record.
@@ -76,3 +148,117 @@ def columns(table: str) -> tuple[str, ...]:
 
 
 ALL_TABLES = tuple(RECORD_TABLES) + tuple(SIDE_TABLES)
+
+
+# --- deriving columns from a record -------------------------------------------------------
+
+def dig(record: Any, path: str) -> Any:
+    """The value at a dotted ``path`` of a stored JSON object, or None where there is none."""
+    node = record
+    for key in path.split("."):
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list) and key.isdigit():
+            node = node[int(key)] if int(key) < len(node) else None
+        else:
+            return None
+        if node is None:
+            return None
+    return node
+
+
+def _first(record: Any, paths: tuple[str, ...]) -> Any:
+    for path in paths:
+        value = dig(record, path)
+        if value is not None:
+            return value
+    return None
+
+
+def _fast_expr(path: str) -> str | None:
+    """Python source reading ``path`` from ``o`` when every step is a dict key, else None."""
+    keys = path.split(".")
+    if any(key.isdigit() for key in keys):
+        return None
+    expr = f"o.get({keys[0]!r})"
+    for key in keys[1:]:
+        expr = f"({expr} or _E).get({key!r})"
+    return expr
+
+
+_E: dict = {}
+RowMaker = Callable[[dict, "dict | None", int, str, "str | None", Mapping[str, Any]], tuple]
+
+
+def _value(col: Column, v12: dict, v11: dict | None) -> Any:
+    """The column's value as the record's JSON says it (``v11`` None: same as ``v12``)."""
+    value = _first(v12, col.v12)
+    if value is None and col.fallback11 is not None:
+        value = dig(v12 if v11 is None else v11, col.fallback11)
+    return value
+
+
+def _slow_maker(table: str) -> RowMaker:
+    cols = HEAD_COLUMNS + RECORD_COLUMNS[table]
+
+    def make(o: dict, o11: dict | None, hidden: int, text12: str, text11: str | None,
+             stored: Mapping[str, Any]) -> tuple:
+        values = [stored.get(c.name) if not c.v12 else _value(c, o, o11) for c in cols]
+        return (*values[:3], hidden, *values[3:], text12, text11)
+
+    return make
+
+
+def _compile(table: str) -> RowMaker:
+    """A row maker for ``table`` as one generated expression: the builder calls it for every
+    record, so it must cost about what a hand-written tuple does. Records the fast path
+    cannot read (an array step, an unexpected type) go to the generic walk."""
+    exprs: list[str] = []
+    cols = HEAD_COLUMNS + RECORD_COLUMNS[table]
+    for col in cols:
+        fast = [_fast_expr(p) for p in col.v12]
+        if not col.v12:
+            exprs.append(f"x.get({col.name!r})")
+        elif col.fallback11 is not None:
+            exprs.append(f"_value(_COLS[{len(exprs)}], o, o11)")
+        elif None in fast or len(fast) > 1:
+            exprs.append(f"_first(o, {col.v12!r})")
+        else:
+            exprs.append(fast[0])  # type: ignore[arg-type]
+    body = ", ".join([*exprs[:3], "h", *exprs[3:], "t12", "t11"])
+    source = (f"def make(o, o11, h, t12, t11, x):\n"
+              f"    try:\n        return ({body})\n"
+              f"    except (AttributeError, TypeError):\n"
+              f"        return slow(o, o11, h, t12, t11, x)\n")
+    scope = {"_E": _E, "_first": _first, "_value": _value, "_COLS": cols,
+             "slow": _slow_maker(table)}
+    exec(compile(source, f"<row maker {table}>", "exec"), scope)
+    return scope["make"]  # type: ignore[no-any-return]
+
+
+_MAKERS: dict[str, RowMaker] = {table: _compile(table) for table in RECORD_COLUMNS}
+_NOTHING: Mapping[str, Any] = {}
+
+
+def record_row(table: str, record: dict, text12: str, text11: str | None = None,
+               hidden: int = 0, stored: Mapping[str, Any] | None = None,
+               record11: dict | None = None) -> tuple:
+    """The table row of a record: head and indexed columns read from its 1.2 JSON ``record``
+    (``text12`` serialized; ``text11`` the 1.1 text when it differs, ``record11`` its object),
+    store-only columns from ``stored``. The one place a row is made from a record."""
+    return _MAKERS[table](record, record11, hidden, text12, text11, stored or _NOTHING)
+
+
+def expected_columns(table: str, v12: dict, v11: dict | None) -> dict[str, tuple[Any, ...]]:
+    """Per column read from JSON: the values the record's JSON says it must hold (the 1.2
+    value, then the 1.1 value where 1.1 carries it; ``v11`` None when the table has no 1.1
+    form)."""
+    expected: dict[str, tuple[Any, ...]] = {}
+    for col in HEAD_COLUMNS + RECORD_COLUMNS[table]:
+        if not col.v12:
+            continue
+        values = (_value(col, v12, v11),)
+        if v11 is not None and col.v11 is not None:
+            values += (dig(v11, col.v11),)
+        expected[col.name] = values
+    return expected

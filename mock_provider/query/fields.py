@@ -54,7 +54,7 @@ from specs import schema_v11, schema_v12
 
 from ..errors import OneRosterError
 from ..refs import REF_KINDS
-from ..tables import NOT_IN_V11, RECORD_TABLES
+from ..tables import HEAD, HEAD_COLUMNS, NOT_IN_V11, RECORD_COLUMNS
 from .values import canonical_time
 
 # table -> (1.2 schema, 1.1 schema)
@@ -75,46 +75,29 @@ SCHEMAS: dict[str, tuple[str, str | None]] = {
     "assessmentResults": ("AssessmentResultDType", None),
 }
 
-# Filter fields whose value the store also keeps in a column (so SQLite can use an index).
-# users.role is deliberately absent: it holds the PRIMARY 1.2 role only, while 1.2 filters on
-# every element of roles and 1.1's role uses another vocabulary.
-_HEAD_COLUMNS = {"sourcedId": "sourcedId", "status": "status",
-                 "dateLastModified": "dateLastModified"}
+
+
+def _field_name(path: str) -> str:
+    """The filter field a stored-JSON path holds: ``parent.@o`` is ``parent.sourcedId``."""
+    return ".".join("sourcedId" if key.startswith("@") else key for key in path.split("."))
+
+
+def _column_map(table: str, version: str) -> dict[str, str]:
+    """Filter field -> the column holding its value, a view of ``tables.RECORD_COLUMNS``."""
+    found: dict[str, str] = {}
+    for col in HEAD_COLUMNS + RECORD_COLUMNS[table]:
+        path = col.v12[0] if version == "1.2" and col.v12 else col.v11 if version == "1.1" \
+            else None
+        if path is not None and col.filters:
+            found[_field_name(path)] = col.name
+    return found
+
+
+# Filter fields of 1.2 whose value the store also keeps in a column (so SQLite can use an
+# index), head columns aside.
 COLUMNS: dict[str, dict[str, str]] = {
-    "orgs": {"type": "type", "identifier": "identifier", "name": "name",
-             "parent.sourcedId": "parent_id"},
-    "academicSessions": {"type": "type", "title": "title", "parent.sourcedId": "parent_id",
-                         "schoolYear": "schoolYear", "startDate": "startDate",
-                         "endDate": "endDate"},
-    "courses": {"title": "title", "courseCode": "courseCode", "org.sourcedId": "school_id",
-                "schoolYear.sourcedId": "schoolYear_id"},
-    "classes": {"title": "title", "classCode": "classCode", "classType": "classType",
-                "school.sourcedId": "school_id", "course.sourcedId": "course_id"},
-    "users": {"username": "username", "email": "email", "identifier": "identifier",
-              "givenName": "givenName", "familyName": "familyName",
-              "primaryOrg.sourcedId": "school_id"},
-    "enrollments": {"role": "role", "class.sourcedId": "class_id",
-                    "school.sourcedId": "school_id", "user.sourcedId": "user_id",
-                    "primary": "primary_", "beginDate": "beginDate", "endDate": "endDate"},
-    "demographics": {"birthDate": "birthDate", "sex": "sex"},
-    "categories": {"title": "title"},
-    "scoreScales": {"title": "title", "class.sourcedId": "class_id",
-                    "course.sourcedId": "course_id"},
-    "lineItems": {"title": "title", "class.sourcedId": "class_id",
-                  "school.sourcedId": "school_id", "category.sourcedId": "category_id",
-                  "gradingPeriod.sourcedId": "gradingPeriod_id", "assignDate": "assignDate",
-                  "dueDate": "dueDate"},
-    "results": {"lineItem.sourcedId": "lineItem_id", "student.sourcedId": "student_id",
-                "class.sourcedId": "class_id", "scoreStatus": "scoreStatus",
-                "scoreDate": "scoreDate"},
-    "assessmentLineItems": {"title": "title", "class.sourcedId": "class_id",
-                            "parentAssessmentLineItem.sourcedId": "parent_id"},
-    "assessmentResults": {"assessmentLineItem.sourcedId": "assessmentLineItem_id",
-                          "student.sourcedId": "student_id", "scoreStatus": "scoreStatus",
-                          "scoreDate": "scoreDate"},
-}
-# The column keeps the 1.2 value where 1.1 differs: 1.1 has no "other"/"unspecified" sex.
-_NOT_COLUMN_V11 = {("demographics", "sex")}
+    table: {f: c for f, c in _column_map(table, "1.2").items() if c not in HEAD}
+    for table in RECORD_COLUMNS}
 
 # The 1.1 schema has one generic GUIDRef; what it points at comes from the 1.2 property of the
 # same name, or from here for properties 1.2 dropped.
@@ -283,17 +266,13 @@ def catalog(table: str, version: str) -> FieldCatalog:
             raise ValueError(f"cannot tell what {table}.{'.'.join(path)} refers to")
         return target
 
-    columns = {**_HEAD_COLUMNS, **COLUMNS.get(table, {})}
-    known_columns = set(RECORD_TABLES[table]) | set(_HEAD_COLUMNS)
+    columns = _column_map(table, version)
     fields: dict[str, Field] = {}
     for found in _walk_schema(schema, ref_target):
         # A GUIDRef's type is present exactly when its sourcedId is.
         source = found.name.rsplit(".", 1)[0] + ".sourcedId" if found.constant else found.name
         column = columns.get(source)
-        if column is not None and not found.multi and (version == "1.2" or (
-                table, source) not in _NOT_COLUMN_V11):
-            if column not in known_columns:
-                raise ValueError(f"{table} has no column {column!r}")
+        if column is not None and not found.multi:
             found = Field(found.name, found.kind, found.path, found.multi, found.json_path,
                           found.elem_path, f'"{table}"."{column}"', found.constant)
         fields[found.name] = found

@@ -175,18 +175,27 @@ def _first(record: Any, paths: tuple[str, ...]) -> Any:
     return None
 
 
-def _fast_expr(path: str) -> str | None:
-    """Python source reading ``path`` from ``o`` when every step is a dict key, else None."""
+def _fast_expr(path: str) -> str:
+    """Python source reading ``path`` from ``o``: a top-level key with ``get``, deeper steps
+    by subscript (a reference's one key is always there). A missing outer key or an
+    unexpected type raises, and the row maker then sends the record to the generic walk."""
     keys = path.split(".")
-    if any(key.isdigit() for key in keys):
-        return None
-    expr = f"o.get({keys[0]!r})"
-    for key in keys[1:]:
-        expr = f"({expr} or _E).get({key!r})"
+    if len(keys) == 1:
+        return f"o.get({keys[0]!r})"
+    return "o" + "".join(f"[{int(key)}]" if key.isdigit() else f"[{key!r}]" for key in keys)
+
+
+def _column_expr(col: Column) -> str:
+    if not col.v12:
+        return f"x.get({col.name!r})"
+    expr = _fast_expr(col.v12[-1])
+    if col.fallback11 is not None:
+        expr = f"(v if (v := {expr}) is not None else (o11 or o).get({col.fallback11!r}))"
+    for path in reversed(col.v12[:-1]):
+        expr = f"(v if (v := {_fast_expr(path)}) is not None else {expr})"
     return expr
 
 
-_E: dict = {}
 RowMaker = Callable[[dict, "dict | None", int, str, "str | None", Mapping[str, Any]], tuple]
 
 
@@ -212,31 +221,21 @@ def _slow_maker(table: str) -> RowMaker:
 def _compile(table: str) -> RowMaker:
     """A row maker for ``table`` as one generated expression: the builder calls it for every
     record, so it must cost about what a hand-written tuple does. Records the fast path
-    cannot read (an array step, an unexpected type) go to the generic walk."""
-    exprs: list[str] = []
-    cols = HEAD_COLUMNS + RECORD_COLUMNS[table]
-    for col in cols:
-        fast = [_fast_expr(p) for p in col.v12]
-        if not col.v12:
-            exprs.append(f"x.get({col.name!r})")
-        elif col.fallback11 is not None:
-            exprs.append(f"_value(_COLS[{len(exprs)}], o, o11)")
-        elif None in fast or len(fast) > 1:
-            exprs.append(f"_first(o, {col.v12!r})")
-        else:
-            exprs.append(fast[0])  # type: ignore[arg-type]
+    cannot read (a missing reference, an empty array, an unexpected type) go to the generic
+    walk, which gives the same values."""
+    exprs = [_column_expr(col) for col in HEAD_COLUMNS + RECORD_COLUMNS[table]]
     body = ", ".join([*exprs[:3], "h", *exprs[3:], "t12", "t11"])
     source = (f"def make(o, o11, h, t12, t11, x):\n"
               f"    try:\n        return ({body})\n"
-              f"    except (AttributeError, TypeError):\n"
+              f"    except (AttributeError, KeyError, IndexError, TypeError):\n"
               f"        return slow(o, o11, h, t12, t11, x)\n")
-    scope = {"_E": _E, "_first": _first, "_value": _value, "_COLS": cols,
-             "slow": _slow_maker(table)}
+    scope = {"slow": _slow_maker(table)}
     exec(compile(source, f"<row maker {table}>", "exec"), scope)
     return scope["make"]  # type: ignore[no-any-return]
 
 
-_MAKERS: dict[str, RowMaker] = {table: _compile(table) for table in RECORD_COLUMNS}
+# table -> its row maker ``(record, record11, hidden, text12, text11, stored) -> row``.
+ROW_MAKERS: dict[str, RowMaker] = {table: _compile(table) for table in RECORD_COLUMNS}
 _NOTHING: Mapping[str, Any] = {}
 
 
@@ -246,7 +245,7 @@ def record_row(table: str, record: dict, text12: str, text11: str | None = None,
     """The table row of a record: head and indexed columns read from its 1.2 JSON ``record``
     (``text12`` serialized; ``text11`` the 1.1 text when it differs, ``record11`` its object),
     store-only columns from ``stored``. The one place a row is made from a record."""
-    return _MAKERS[table](record, record11, hidden, text12, text11, stored or _NOTHING)
+    return ROW_MAKERS[table](record, record11, hidden, text12, text11, stored or _NOTHING)
 
 
 def expected_columns(table: str, v12: dict, v11: dict | None) -> dict[str, tuple[Any, ...]]:

@@ -542,7 +542,7 @@ def test_a_failing_tick_changes_nothing(scratch: Server, monkeypatch: pytest.Mon
     written: list[int] = []
 
     def broken(self, schools):  # runs after every other kind of change was written
-        written.append(sum(len(ids) for ids in self._records.values()))
+        written.append(sum(len(ids) for ids in self.out.changed.values()))
         raise RuntimeError("simulated failure in the middle of a tick")
 
     monkeypatch.setattr(changes._Tick, "add_teacher", broken)

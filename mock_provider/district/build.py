@@ -20,16 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..store import create_indexes, create_schema, insert_rows
+from ..editor import RecordEditor, Rows, insert_rows
+from ..store import create_indexes, create_schema
 from ..tables import ALL_TABLES
 from .calendar import ACTIVE_SCHOOL_YEAR, CLOCK_START, school_calendar
 from .names import catalog, city_name, login_part
 from .people import StaffFactory
 from .quirks import QUIRKS
-from .records import dumps, new_id, ref, timestamp
+from .records import new_id, ref, timestamp
 from .resources import emit_resources
 from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
-from .zone import DistrictContext, Rows, _emit_user, build_zone
+from .zone import DistrictContext, _emit_user, build_zone
 
 # Bump when generated content changes, so cached district files are rebuilt.
 GENERATOR_VERSION = 4
@@ -93,10 +94,7 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
         365 * 86400)
     ctx = DistrictContext(spec.seed, domain, state, district_id, school_ids, spec.school_year,
                           clock_epoch, spec.quirks)
-    rows: Rows = {}
-
-    def emit(table: str, row: tuple) -> None:
-        rows.setdefault(table, []).append(row)
+    out = RecordEditor()
 
     cal = school_calendar(spec.school_year)
     dlm_base = calendar.timegm(cal.year.start.timetuple()) - 90 * 86400
@@ -110,8 +108,7 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
     district = {"sourcedId": district_id, "status": "active", "dateLastModified": modified,
                 "name": name, "type": "district", "identifier": identifier,
                 "children": [ref("org", school_ids[s.number]) for s in plan.schools]}
-    emit("orgs", (district_id, "active", modified, 0, "district", identifier, name, None,
-                  dumps(district), None))
+    out.add("orgs", district)
     used: set[str] = set()
     for school in plan.schools:
         sid = school_ids[school.number]
@@ -119,15 +116,14 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
         number = str(school.number)
         if "leading-zero-ids" in spec.quirks:
             number = number.zfill(4)
-            emit("quirks", ("leading-zero-ids", "orgs", sid))
+            out.link("quirks", "leading-zero-ids", "orgs", sid)
         modified = dlm()
         obj = {"sourcedId": sid, "status": "active", "dateLastModified": modified,
                "name": school_name, "type": "school", "identifier": number,
                "parent": ref("org", district_id)}
-        emit("orgs", (sid, "active", modified, 0, "school", number, school_name, district_id,
-                      dumps(obj), None))
+        out.add("orgs", obj)
 
-    resources = emit_resources(emit, random.Random(f"{spec.seed}:district:resources"),
+    resources = emit_resources(out, random.Random(f"{spec.seed}:district:resources"),
                                rng_ids, dlm)
     ctx = replace(ctx, resources=resources)
     office = StaffFactory(random.Random(f"{spec.seed}:district:staff"), rng_ids, catalog(),
@@ -137,8 +133,8 @@ def _district_rows(spec: DistrictSpec, plan: DistrictPlan) -> tuple[DistrictCont
         office.make("districtAdministrator", district_id)
     office.make("systemAdministrator", district_id)
     for person in office.made:
-        _emit_user(emit, person, dlm())
-    return ctx, rows
+        _emit_user(out, person, dlm())
+    return ctx, out.rows
 
 
 def _build_zone_shard(args: tuple[DistrictContext, ZonePlan, str]) -> str:

@@ -36,13 +36,13 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 
-from ..tables import RECORD_TABLES
-from ..writer import Appender, in_transaction
+from ..editor import RecordEditor
+from ..writer import in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part
 from .newcomers import Newcomers
 from .people import StaffFactory
-from .records import dumps, enrollment_row, new_id, timestamp
+from .records import enrollment, new_id, timestamp
 
 MAX_DAYS = 366
 # Changes per active student of a school per simulated week; a tick counts at most MAX_WEEKS.
@@ -241,11 +241,9 @@ class _Tick:
         self.cal = school_calendar(int(self.meta.get("school_year") or self.new_clock[:4]))
         self.report = TickReport(self.old_clock, self.new_clock, days)
         self._written = 0
-        self._appender = Appender(conn)
-        self._records: dict[str, dict[str, None]] = {}
-        self._added: dict[str, int] = {}
+        self.out = RecordEditor(conn, self.stamp)
         self._schools: dict[str, _School] = {}
-        self.people = Newcomers(conn, self.rng, self.cal, self.domain, self.stamp, self.insert)
+        self.people = Newcomers(conn, self.rng, self.cal, self.domain, self.out)
         self.touched: set[str] = set()
 
     # --- writing -------------------------------------------------------------------------
@@ -255,48 +253,13 @@ class _Tick:
         self._written += 1
         return timestamp(min(self.old_epoch + self._written, self.new_epoch - 1))
 
-    def _note(self, table: str, sourced_id: str) -> None:
-        self._records.setdefault(table, {})[sourced_id] = None
-
-    def insert(self, table: str, row: tuple) -> None:
-        """Insert one row in the table's column order; record tables get the next ``seq``."""
-        self._appender.insert(table, row)  # side tables too: never insert them again here
-        if table in RECORD_TABLES:
-            self._note(table, row[0])
-            if row[3] == 0:
-                self._added[table] = self._added.get(table, 0) + 1
-
-    def update(self, table: str, sourced_id: str, fields: dict[str, object],
-               columns: dict[str, object] | None = None) -> None:
-        """Set JSON ``fields`` (in 1.2 and, when stored apart, 1.1) and their ``columns``, with a
-        new dateLastModified. A field the record does not carry stays absent."""
-        json12, json11 = self.conn.execute(
-            f"SELECT json12, json11 FROM {table} WHERE sourcedId = ?", (sourced_id,)).fetchone()
-        dlm = self.stamp()
-        texts = []
-        for text in (json12, json11):
-            if text is None:
-                texts.append(None)
-                continue
-            obj = json.loads(text)
-            obj["dateLastModified"] = dlm
-            for key, value in fields.items():
-                if key in obj:
-                    obj[key] = value
-            texts.append(dumps(obj))
-        sets = {"dateLastModified": dlm, **(columns or {}), "json12": texts[0], "json11": texts[1]}
-        assignments = ", ".join(f"{name} = ?" for name in sets)
-        self.conn.execute(f"UPDATE {table} SET {assignments} WHERE sourcedId = ?",
-                          (*sets.values(), sourced_id))
-        self._note(table, sourced_id)
-
     def add_enrollment(self, user_id: str, klass: _Class, school_id: str, role: str,
                        primary: str | None) -> str:
         eid = new_id(self.rng)
         dlm = self.stamp()
         begin = max(self.today, klass.start)
-        self.insert("enrollments", enrollment_row(eid, dlm, user_id, klass.sourced_id,
-                                                  school_id, role, primary, begin, klass.end))
+        self.out.add("enrollments", enrollment(eid, dlm, user_id, klass.sourced_id, school_id,
+                                               role, primary, begin, klass.end))
         if role == "student":
             klass.students += 1
         return eid
@@ -418,17 +381,14 @@ class _Tick:
         for sid in self.rng.sample(free, min(count, len(free))):
             self.touched.add(sid)
             active.remove(sid)
-            self.update("users", sid, {"status": "tobedeleted", "enabledUser": "false"},
-                        {"status": "tobedeleted"})
+            self.out.tombstone("users", sid, enabledUser="false")
             if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
                                  (sid,)).fetchone():
-                self.update("demographics", sid, {"status": "tobedeleted"},
-                            {"status": "tobedeleted"})
+                self.out.tombstone("demographics", sid)
             dropped = []
             school = self.school(school_id)
             for eid, class_id in self.student_enrollments(sid):
-                self.update("enrollments", eid, {"status": "tobedeleted"},
-                            {"status": "tobedeleted"})
+                self.out.tombstone("enrollments", eid)
                 if class_id in school.by_id:
                     school.by_id[class_id].students -= 1
                 dropped.append(eid)
@@ -455,7 +415,7 @@ class _Tick:
                 continue
             eid, current, other = self.rng.choice(options)
             self.touched.add(sid)
-            self.update("enrollments", eid, {"status": "tobedeleted"}, {"status": "tobedeleted"})
+            self.out.tombstone("enrollments", eid)
             current.students -= 1
             added = self.add_enrollment(sid, other, school_id, "student", None)
             self.report.schedule_changes.append(
@@ -483,8 +443,7 @@ class _Tick:
                 candidate = f"{local.replace(old_part, new_part, 1)}@{domain}"
                 if new_part and not self.people.taken("email", candidate):
                     new_email = candidate
-            self.update("users", sid, {"familyName": new, "email": new_email},
-                        {"familyName": new, "email": new_email})
+            self.out.set_fields("users", sid, {"familyName": new, "email": new_email})
             self.report.name_changes.append(NameChange(sid, old, new, email, new_email))
 
     def add_teacher(self, schools: list[str]) -> None:
@@ -514,14 +473,13 @@ class _Tick:
 
     def finish(self) -> None:
         counts = json.loads(self.meta.get("counts") or "{}")
-        for table, added in self._added.items():
+        for table, added in self.out.added.items():
             counts[table] = counts.get(table, 0) + added
         ticks = int(self.meta.get("ticks") or 0) + 1
         for key, value in (("clock", self.new_clock), ("counts", json.dumps(counts)),
                            ("ticks", str(ticks))):
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                              (key, value))
-        self.report.records = {table: list(ids) for table, ids in self._records.items()}
+            self.out.set_meta(key, value)
+        self.report.records = {table: list(ids) for table, ids in self.out.changed.items()}
 
 
 __all__ = ["MAX_DAYS", "NameChange", "NewStudent", "NewTeacher", "ScheduleChange",

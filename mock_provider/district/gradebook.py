@@ -6,17 +6,15 @@ have results, as in a real grade book early in the year.
 
 from __future__ import annotations
 
+import bisect
 import calendar as _calendar
 import datetime as dt
 import random
-from collections.abc import Callable
 
+from ..editor import RecordEditor
 from .calendar import SchoolCalendar
-from .records import dumps, flag, new_id, ref, ref_id, ref_json, timestamp
+from .records import flag, new_id, ref, ref_json, timestamp
 from .schedule import Section
-
-Row = tuple
-Emit = Callable[[str, Row], None]
 
 CATEGORIES_SECONDARY = (("Homework", 0.2), ("Quizzes", 0.3), ("Tests", 0.5))
 CATEGORIES_ELEMENTARY = (("Classwork", 0.4), ("Assessments", 0.6))
@@ -37,7 +35,7 @@ def _epoch(day: dt.date, hour: int = 0, minute: int = 0) -> int:
 
 
 def emit_gradebook(
-    emit: Emit,
+    out: RecordEditor,
     rng: random.Random,
     rng_ids: random.Random,
     section: Section,
@@ -59,7 +57,7 @@ def emit_gradebook(
         obj = {"sourcedId": cid, "status": "active", "dateLastModified": dlm, "title": title,
                "weight": weight}
         v11 = {"sourcedId": cid, "status": "active", "dateLastModified": dlm, "title": title}
-        emit("categories", (cid, "active", dlm, 0, title, class_id, dumps(obj), dumps(v11)))
+        out.add("categories", obj, v11, class_id=class_id)
     scale_ref = None
     if secondary:
         sid = new_id(rng_ids)
@@ -71,8 +69,7 @@ def emit_gradebook(
             "scoreScaleValue": [{"itemValueLHS": lhs, "itemValueRHS": rhs}
                                 for lhs, rhs in LETTER_SCALE],
         }
-        emit("scoreScales", (sid, "active", dlm, 0, "Letter Grade", class_id, section.course_id,
-                             dumps(obj), None))
+        out.add("scoreScales", obj)
         scale_ref = ref("scoreScale", sid)
 
     first_term = section.terms[0]
@@ -107,33 +104,34 @@ def emit_gradebook(
         v11 = {**common, "category": ref("category", cid),
                "gradingPeriod": ref("academicSession", quarter_ids[quarter_index]),
                "resultValueMin": 0.0, "resultValueMax": max_score}
-        emit("lineItems", (lid, "active", dlm, 0, title, class_id, ref_id(school_ref), cid,
-                           quarter_ids[quarter_index], common["assignDate"], common["dueDate"],
-                           dumps(obj), dumps(v11)))
+        out.add("lineItems", obj, v11)
         if due_at + 86400 > clock_epoch:
             continue
-        _emit_results(emit, rng, rng_ids, section, lid, class_ref, due_day, max_score,
+        _emit_results(out, rng, rng_ids, section, lid, class_ref, due_day, max_score,
                       clock_epoch)
 
 
-def _emit_results(emit: Emit, rng: random.Random, rng_ids: random.Random, section: Section,
+def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random, section: Section,
                   line_item_id: str, class_ref: dict[str, str], due_day: dt.date,
                   max_score: float, clock_epoch: int) -> None:
-    # Results are the most numerous records of all, so their JSON is templated; every value is
-    # an id, a date, a number or one of a few fixed strings, none of which needs escaping.
+    # Results are the most numerous records of all, so their JSON texts are templated from the
+    # same values as the record (ids, dates, numbers, a few fixed strings: nothing to escape).
+    line_item_ref = ref("lineItem", line_item_id)
     line_item_json = ref_json("lineItem", line_item_id)
     class_json = ref_json("class", section.sourced_id)
     random_ = rng.random
+    # A result is scored 0-5 days after the due date at 15:00 (never later than an hour before
+    # the clock): six possible stamps, worked out once per line item.
+    stamps = [timestamp(min(_epoch(due_day + dt.timedelta(days=k), 15), clock_epoch - 3600))
+              for k in range(6)]
     for student in section.students:
         joined = section.late_joiners.get(student.sourced_id)
         if joined is not None and joined > due_day:
             continue
         rid = new_id(rng_ids)
         draw = random_() * 100
-        status = next(s for s, w in zip(STATUSES, STATUS_WEIGHTS, strict=True) if draw < w)
-        score_day = due_day + dt.timedelta(days=int(random_() * 6))
-        scored_at = min(_epoch(score_day, 15), clock_epoch - 3600)
-        dlm = timestamp(scored_at)
+        status = STATUSES[bisect.bisect_right(STATUS_WEIGHTS, draw)]  # first w above draw
+        dlm = stamps[int(random_() * 6)]
         score_date = dlm[:10]
         score = 0.0
         if status in ("fully graded", "submitted", "partially graded"):
@@ -150,5 +148,7 @@ def _emit_results(emit: Emit, rng: random.Random, rng_ids: random.Random, sectio
                 f'"missing":"{flag(status == "not submitted")}"}}')
         v11 = (f'{head},"scoreStatus":"{status}","score":{score!r},'
                f'"scoreDate":"{score_date}"{comment}}}')
-        emit("results", (rid, "active", dlm, 0, line_item_id, student.sourced_id,
-                         section.sourced_id, status, score_date, text, v11))
+        record = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
+                  "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
+                  "class": class_ref, "scoreStatus": status, "scoreDate": score_date}
+        out.add("results", record, text=text, text11=v11)

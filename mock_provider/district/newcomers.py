@@ -7,9 +7,9 @@ new parents or guardians linked as ``agents`` both ways, each in the generator's
 identifiers a tick's new teacher needs.
 
 Everything is drawn from the caller's one Random stream, in a fixed order, and written through
-the caller's ``stamp`` (the next ``dateLastModified``) and ``insert`` (one row in a table's
-column order), so each caller keeps its own stamping and bookkeeping rules and its output stays
-deterministic. Enrolling the newcomers in classes is the caller's part.
+the caller's record editor (whose ``stamp`` gives the next ``dateLastModified``), so each caller
+keeps its own stamping rule and tally and its output stays deterministic. Enrolling the
+newcomers in classes is the caller's part.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
-from collections.abc import Callable
 
+from ..editor import RecordEditor
 from .calendar import SchoolCalendar
 from .names import catalog, login_part
 from .people import Person, _first_name, _phone, _sex, demographics
-from .records import dumps, new_id
+from .records import new_id
 from .zone import _emit_user
 
 GUARDIAN_ROLES = ("parent", "guardian", "relative")
@@ -33,14 +33,15 @@ class Newcomers:
     transaction. ``cal`` is the school year the birth dates are drawn for."""
 
     def __init__(self, conn: sqlite3.Connection, rng: random.Random, cal: SchoolCalendar,
-                 domain: str, stamp: Callable[[], str],
-                 insert: Callable[[str, tuple], None]) -> None:
+                 domain: str, out: RecordEditor) -> None:
+        if out.stamp is None:
+            raise ValueError("newcomers need an editor that stamps dateLastModified")
         self.conn = conn
         self.rng = rng
         self.cal = cal
         self.domain = domain
-        self.stamp = stamp
-        self.insert = insert
+        self.out = out
+        self.stamp = out.stamp
         self._numbers: dict[str, int] = {}
         self._prefixes: dict[str, str] = {}
         self._state: str | None = None
@@ -108,10 +109,7 @@ class Newcomers:
 
     def emit_person(self, person: Person) -> None:
         """A new user with its school roles, in the generator's exact 1.2 and 1.1 forms."""
-        rows: list[tuple[str, tuple]] = []
-        _emit_user(lambda table, row: rows.append((table, row)), person, self.stamp())
-        for table, row in rows:
-            self.insert(table, row)
+        _emit_user(self.out, person, self.stamp())
 
     def add_student(self, school_id: str, grade: str) -> tuple[Person, list[Person]]:
         """A new active student of ``grade`` at ``school_id`` with demographics and one or two
@@ -145,9 +143,8 @@ class Newcomers:
         obj = {"sourcedId": kid.sourced_id, "status": "active", "dateLastModified": dlm, **demo}
         v11 = None
         if demo["sex"] not in ("male", "female"):
-            v11 = dumps({k: v for k, v in obj.items() if k != "sex"})
-        self.insert("demographics", (kid.sourced_id, "active", dlm, 0, demo["birthDate"],
-                                     demo["sex"], dumps(obj), v11))
+            v11 = {k: v for k, v in obj.items() if k != "sex"}
+        self.out.add("demographics", obj, v11)
         return kid, adults
 
     def make_guardians(self, kid: Person, family: str, school_id: str) -> list[Person]:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 
+from ..editor import dumps
 from ..refs import ref, ref_id, ref_json
 
-__all__ = ["dumps", "enrollment_row", "flag", "new_id", "ref", "ref_id", "ref_json",
-           "timestamp"]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-
-
-def dumps(obj: object) -> str:
-    return _dumps(obj)
+__all__ = ["dumps", "enrollment", "flag", "new_id", "ref", "ref_id", "ref_json", "timestamp"]
 
 
 _VARIANT = "89ab89ab89ab89ab"
@@ -46,10 +39,9 @@ def flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def enrollment_row(eid: str, dlm: str, user_id: str, class_id: str, school_id: str, role: str,
-                   primary: str | None, begin: str, end: str) -> tuple:
-    """An active enrollment written after generation (a tick, a rollover): the ``enrollments``
-    row in column order, its 1.2 JSON included."""
+def enrollment(eid: str, dlm: str, user_id: str, class_id: str, school_id: str, role: str,
+               primary: str | None, begin: str, end: str) -> dict[str, object]:
+    """An active enrollment written after generation (a tick, a rollover), in its 1.2 form."""
     obj: dict[str, object] = {
         "sourcedId": eid, "status": "active", "dateLastModified": dlm,
         "user": ref("user", user_id), "class": ref("class", class_id),
@@ -59,5 +51,4 @@ def enrollment_row(eid: str, dlm: str, user_id: str, class_id: str, school_id: s
         obj["primary"] = primary
     obj["beginDate"] = begin
     obj["endDate"] = end
-    return (eid, "active", dlm, 0, role, class_id, school_id, user_id, primary, begin, end,
-            dumps(obj), None)
+    return obj

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from .records import dumps, new_id
+from ..editor import RecordEditor
+from .records import new_id
 
 DEPARTMENTS = ("English", "Math", "Science", "Social", "PE", "Arts", "Languages", "Technology",
                "Homeroom")
@@ -19,7 +20,7 @@ SUBJECT_TITLES = {"English": "Reading and Writing", "Math": "Mathematics", "Scie
                   "Homeroom": "Elementary Core"}
 
 
-def emit_resources(emit: Callable[[str, tuple], None], rng: random.Random,
+def emit_resources(out: RecordEditor, rng: random.Random,
                    rng_ids: random.Random, dlm: Callable[[], str]) -> dict[str, tuple[str, str]]:
     """Emit the catalogue; returns department -> (student edition id, teacher edition id)."""
     by_department: dict[str, tuple[str, str]] = {}
@@ -35,8 +36,7 @@ def emit_resources(emit: Callable[[str, tuple], None], rng: random.Random,
                    "title": title, "roles": roles, "importance": importance,
                    "vendorResourceId": f"{vendor.upper()}-{number:03d}-{edition[0]}",
                    "vendorId": vendor, "applicationId": f"{vendor}-reader"}
-            emit("resources", (rid, "active", modified, 0, title, obj["vendorResourceId"],
-                               dumps(obj), None))
+            out.add("resources", obj)
             ids.append(rid)
         by_department[department] = (ids[0], ids[1])
     return by_department

@@ -48,14 +48,14 @@ import datetime as dt
 import json
 import random
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..writer import Appender, in_transaction
+from ..editor import RecordEditor
+from ..writer import in_transaction
 from .calendar import school_calendar
 from .changes import parse_clock
 from .newcomers import Newcomers
-from .records import dumps, enrollment_row, new_id, ref, ref_id, timestamp
+from .records import enrollment, new_id, ref, ref_id, timestamp
 from .sizes import GRADES_K12, SchoolPlan, plan_district
 from .zone import _session_rows
 
@@ -166,7 +166,7 @@ class _Rollover:
         self.report = RolloverReport(self.old_clock, self.new_clock, self.old_year,
                                      self.new_year)
         self._written = 0
-        self._appender = Appender(conn)
+        self.out = RecordEditor(conn, self.stamp)
         # Filled while copying: old id -> new id, and the new classes per school.
         self.course_map: dict[str, str] = {}
         self.class_map: dict[str, str] = {}
@@ -183,41 +183,6 @@ class _Rollover:
     def stamp(self) -> str:
         self._written += 1
         return timestamp(min(self.old_epoch + self._written, self.new_epoch))
-
-    def insert(self, table: str, row: tuple) -> None:
-        self._appender.insert(table, row)
-
-    def rewrite(self, table: str, sourced_id: str, edit: Callable[[dict, str], None],
-                columns: dict[str, object] | None = None) -> None:
-        """Apply ``edit(obj, version)`` to both stored JSON forms, with a new dateLastModified,
-        and set ``columns`` beside them."""
-        json12, json11 = self.conn.execute(
-            f"SELECT json12, json11 FROM {table} WHERE sourcedId = ?", (sourced_id,)).fetchone()
-        dlm = self.stamp()
-        texts: list[str | None] = []
-        for version, text in (("1.2", json12), ("1.1", json11)):
-            if text is None:
-                texts.append(None)
-                continue
-            obj = json.loads(text)
-            obj["dateLastModified"] = dlm
-            edit(obj, version)
-            texts.append(dumps(obj))
-        sets = {"dateLastModified": dlm, **(columns or {}), "json12": texts[0], "json11": texts[1]}
-        assignments = ", ".join(f"{name} = ?" for name in sets)
-        self.conn.execute(f"UPDATE {table} SET {assignments} WHERE sourcedId = ?",
-                          (*sets.values(), sourced_id))
-
-    @staticmethod
-    def copy_json(text: str | None, changes: dict[str, object]) -> str | None:
-        """A stored JSON text with ``changes`` applied in place (keys keep their order)."""
-        if text is None:
-            return None
-        obj = json.loads(text)
-        for key, value in changes.items():
-            if key in obj:
-                obj[key] = value
-        return dumps(obj)
 
     # --- the rollover --------------------------------------------------------------------
 
@@ -275,7 +240,7 @@ class _Rollover:
             "AND sourcedId IN (SELECT id FROM temp.rollover_sessions) "
             "ORDER BY startDate, seq", (school_id,))]
         term_index = {tid: i for i, tid in enumerate(old_terms)}
-        year_id, term_ids, _ = _session_rows(self.insert, self.cal, school_id, self.rng,
+        year_id, term_ids, _ = _session_rows(self.out, self.cal, school_id, self.rng,
                                              self.stamp, 0)
         self.report.sessions += 1 + len(self.cal.terms) + len(self.cal.quarters)
 
@@ -288,10 +253,7 @@ class _Rollover:
             dlm = self.stamp()
             changes = {"sourcedId": cid, "dateLastModified": dlm,
                        "schoolYear": ref("academicSession", year_id)}
-            obj = json.loads(text)
-            self.insert("courses", (cid, "active", dlm, 0, obj.get("title"),
-                                    obj.get("courseCode"), school_id, year_id,
-                                    self.copy_json(text, changes), self.copy_json(text11, changes)))
+            self.out.add_copy("courses", text, text11, changes)
             self.report.courses += 1
 
         old_classes = [row for row in conn.execute(
@@ -326,11 +288,9 @@ class _Rollover:
             metadata = dict(obj["metadata"])
             metadata["harness:crossListedWith"] = self.class_map.get(linked, linked)
             changes["metadata"] = metadata
-        self.insert("classes", (class_id, "active", dlm, 0, obj.get("title"),
-                                obj.get("classCode"), obj.get("classType"), school_id, course_id,
-                                self.copy_json(text, changes), self.copy_json(text11, changes)))
+        self.out.add_copy("classes", text, text11, changes)
         for i in indices:
-            self.insert("class_terms", (class_id, term_ids[i]))
+            self.out.link("class_terms", class_id, term_ids[i])
         self.report.classes += 1
         klass = _NewClass(class_id, course_id, tuple(obj.get("grades") or ()),
                           self.cal.terms[indices[0]].start.isoformat(),
@@ -347,10 +307,7 @@ class _Rollover:
             "AND status = 'active' ORDER BY seq", (old_id,)).fetchall():
             cid, dlm = new_id(self.rng), self.stamp()
             changes = {"sourcedId": cid, "dateLastModified": dlm}
-            title = json.loads(cat_text).get("title")
-            self.insert("categories", (cid, "active", dlm, 0, title, class_id,
-                                       self.copy_json(cat_text, changes),
-                                       self.copy_json(cat_text11, changes)))
+            self.out.add_copy("categories", cat_text, cat_text11, changes, class_id=class_id)
             self.report.categories += 1
         for scale_text, scale_text11 in conn.execute(
             "SELECT json12, json11 FROM scoreScales WHERE class_id = ? AND hidden = 0 "
@@ -358,19 +315,15 @@ class _Rollover:
             sid, dlm = new_id(self.rng), self.stamp()
             changes = {"sourcedId": sid, "dateLastModified": dlm,
                        "course": ref("course", course_id), "class": ref("class", class_id)}
-            title = json.loads(scale_text).get("title")
-            self.insert("scoreScales", (sid, "active", dlm, 0, title, class_id, course_id,
-                                        self.copy_json(scale_text, changes),
-                                        self.copy_json(scale_text11, changes)))
+            self.out.add_copy("scoreScales", scale_text, scale_text11, changes)
             self.report.score_scales += 1
         return klass
 
     def enroll(self, user_id: str, klass: _NewClass, school_id: str, role: str,
                primary: str | None) -> None:
         eid, dlm = new_id(self.rng), self.stamp()
-        self.insert("enrollments", enrollment_row(eid, dlm, user_id, klass.sourced_id,
-                                                  school_id, role, primary, klass.begin,
-                                                  klass.end))
+        self.out.add("enrollments", enrollment(eid, dlm, user_id, klass.sourced_id, school_id,
+                                               role, primary, klass.begin, klass.end))
         if role == "student":
             klass.students += 1
 
@@ -493,22 +446,16 @@ class _Rollover:
                         orgs.append(org_id)
                 obj["orgs"] = [ref("org", o) for o in orgs]
 
-        columns = {} if new_school == old_school else {"school_id": new_school}
-        self.rewrite("users", sid, edit, columns)
+        self.out.update("users", sid, edit)
         if new_school != old_school:
             self.conn.execute("UPDATE user_orgs SET org_id = ? WHERE user_id = ? AND org_id = ? "
                               "AND role = 'student'", (new_school, sid, old_school))
 
     def graduate(self, sid: str) -> None:
-        def leave(obj: dict, version: str) -> None:
-            obj["status"] = "tobedeleted"
-            if "enabledUser" in obj:
-                obj["enabledUser"] = "false"
-
-        self.rewrite("users", sid, leave, {"status": "tobedeleted"})
+        self.out.tombstone("users", sid, enabledUser="false")
         if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
                              (sid,)).fetchone():
-            self.rewrite("demographics", sid, leave, {"status": "tobedeleted"})
+            self.out.tombstone("demographics", sid)
         self.report.graduated += 1
 
     def admit_kindergarten(self, schools: list[str],
@@ -522,7 +469,7 @@ class _Rollover:
             if grade == first and school_id is not None:
                 cohorts[school_id] = cohorts.get(school_id, 0) + 1
         people = Newcomers(self.conn, self.rng, self.cal, self.meta.get("domain") or "example.org",
-                           self.stamp, self.insert)
+                           self.out)
         for school_id in schools:
             if not self.offers(school_id, first):
                 continue
@@ -549,9 +496,7 @@ class _Rollover:
             "academicSessions": "sourcedId IN (SELECT id FROM temp.rollover_sessions)",
         }
         for table in HIDDEN_TABLES:
-            cursor = conn.execute(f"UPDATE {table} SET hidden = 1 WHERE hidden = 0 AND "
-                                  f"{where[table]}")
-            self.report.hidden[table] = cursor.rowcount
+            self.report.hidden[table] = self.out.hide(table, where[table])
         for name in ("sessions", "courses", "classes"):
             conn.execute(f"DROP TABLE temp.rollover_{name}")
 
@@ -561,8 +506,7 @@ class _Rollover:
         rollovers = int(self.meta.get("rollovers") or 0) + 1
         for key, value in (("school_year", str(self.new_year)), ("clock", self.new_clock),
                            ("counts", json.dumps(counts)), ("rollovers", str(rollovers))):
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                              (key, value))
+            self.out.set_meta(key, value)
 
 
 __all__ = ["RolloverConflict", "RolloverError", "RolloverReport", "advance_year"]

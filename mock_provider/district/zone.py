@@ -1,5 +1,5 @@
 """Everything inside one feeder zone, generated from the zone's own random streams and returned
-as store rows (see ``mock_provider.tables`` for the column order).
+as store rows (records go through ``mock_provider.editor.RecordEditor``, which derives them).
 
 Each entity kind draws from its own stream (``Random(f"{seed}:{zone}:{kind}")``), so adding a
 field to one kind does not reshuffle the others, and zones can be built in any order or process.
@@ -13,16 +13,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..editor import RecordEditor, Rows
 from .calendar import SchoolCalendar, school_calendar
 from .gradebook import emit_gradebook
 from .names import catalog
 from .people import ROLE_V11, Person, StaffFactory, demographics, make_students_and_families
 from .quirks import apply_people_quirks, apply_section_quirks
-from .records import dumps, new_id, ref, ref_id, ref_json, timestamp
+from .records import new_id, ref, ref_id, ref_json, timestamp
 from .schedule import SchoolSchedule, Section, build_school_schedule
 from .sizes import SchoolPlan, ZonePlan
-
-Rows = dict[str, list[tuple]]
 
 
 @dataclass(frozen=True)
@@ -58,10 +57,7 @@ class _Clock:
 
 
 def build_zone(ctx: DistrictContext, zone: ZonePlan) -> Rows:
-    rows: Rows = {}
-
-    def emit(table: str, row: tuple) -> None:
-        rows.setdefault(table, []).append(row)
+    out = RecordEditor()
 
     def stream(kind: str) -> random.Random:
         return random.Random(f"{ctx.seed}:{zone.index}:{kind}")
@@ -95,28 +91,27 @@ def build_zone(ctx: DistrictContext, zone: ZonePlan) -> Rows:
         for schedule in schedules:
             quirk_hits += apply_section_quirks(rng_quirks, ctx.quirks, schedule.sections)
     for hit in quirk_hits:
-        emit("quirks", hit)
+        out.link("quirks", *hit)
 
     rng_enroll = stream("enrollments")
     rng_grades = stream("gradebook")
     for schedule in schedules:
-        _emit_school(emit, ctx, schedule, cal, previous, rng_ids, rng_enroll, rng_grades, when)
+        _emit_school(out, ctx, schedule, cal, previous, rng_ids, rng_enroll, rng_grades, when)
 
     rng_demo = stream("demographics")
     for person in families.students:
-        _emit_user(emit, person, when())
+        _emit_user(out, person, when())
         demo = demographics(rng_demo, person, cal, ctx.state)
         dlm = when()
         obj = {"sourcedId": person.sourced_id, "status": person.status, "dateLastModified": dlm,
                **demo}
         v11 = None
         if demo["sex"] not in ("male", "female"):
-            v11 = dumps({k: v for k, v in obj.items() if k != "sex"})
-        emit("demographics", (person.sourced_id, person.status, dlm, 0, demo["birthDate"],
-                              demo["sex"], dumps(obj), v11))
+            v11 = {k: v for k, v in obj.items() if k != "sex"}
+        out.add("demographics", obj, v11)
     for person in staff.made + families.guardians + families.relatives:
-        _emit_user(emit, person, when())
-    return rows
+        _emit_user(out, person, when())
+    return out.rows
 
 
 def _share_teachers(schedules: list[SchoolSchedule], school_ids: dict[int, str],
@@ -138,9 +133,9 @@ def _share_teachers(schedules: list[SchoolSchedule], school_ids: dict[int, str],
             section.teachers.append((teacher, False))
 
 
-def _session_rows(emit: Callable[[str, tuple], None], cal: SchoolCalendar, school_id: str,
-                  rng_ids: random.Random, when: _Clock, hidden: int) -> tuple[str, list[str],
-                                                                               list[str]]:
+def _session_rows(out: RecordEditor, cal: SchoolCalendar, school_id: str,
+                  rng_ids: random.Random, when: Callable[[], str],
+                  hidden: int) -> tuple[str, list[str], list[str]]:
     year_id = new_id(rng_ids)
     term_ids = [new_id(rng_ids) for _ in cal.terms]
     quarter_ids = [new_id(rng_ids) for _ in cal.quarters]
@@ -158,9 +153,7 @@ def _session_rows(emit: Callable[[str, tuple], None], cal: SchoolCalendar, schoo
         if children:
             obj["children"] = [ref("academicSession", c) for c in children]
         obj["schoolYear"] = school_year
-        emit("academicSessions", (sid, "active", dlm, hidden, span.kind, span.title, school_id,
-                                  parent, school_year, obj["startDate"], obj["endDate"],
-                                  dumps(obj), None))
+        out.add("academicSessions", obj, hidden=hidden, school_id=school_id)
 
     session(year_id, cal.year, None, term_ids)
     for t, term in enumerate(cal.terms):
@@ -170,49 +163,51 @@ def _session_rows(emit: Callable[[str, tuple], None], cal: SchoolCalendar, schoo
     return year_id, term_ids, quarter_ids
 
 
-def _emit_school(emit, ctx: DistrictContext, schedule: SchoolSchedule, cal: SchoolCalendar,
+def _emit_school(out: RecordEditor, ctx: DistrictContext, schedule: SchoolSchedule,
+                 cal: SchoolCalendar,
                  previous: SchoolCalendar, rng_ids: random.Random, rng_enroll: random.Random,
                  rng_grades: random.Random, when: _Clock) -> None:
     school = schedule.school
     school_id = ctx.school_ids[school.number]
     school_ref = ref("org", school_id)
-    year_id, term_ids, quarter_ids = _session_rows(emit, cal, school_id, rng_ids, when, 0)
-    prev_year_id, prev_term_ids, _ = _session_rows(emit, previous, school_id, rng_ids, when, 1)
+    year_id, term_ids, quarter_ids = _session_rows(out, cal, school_id, rng_ids, when, 0)
+    prev_year_id, prev_term_ids, _ = _session_rows(out, previous, school_id, rng_ids, when, 1)
 
     def editions(course) -> tuple[str | None, str | None]:
         return ctx.resources.get(course.department, (None, None))
 
     first_section: dict[str, Section] = {}
     for course, course_id in schedule.courses.items():
-        _emit_course(emit, course, course_id, year_id, school_ref, when(), 0,
+        _emit_course(out, course, course_id, year_id, school_ref, when(), 0,
                      editions(course)[0])
     for section in schedule.sections:
         first_section.setdefault(section.course_id, section)
         student_edition, teacher_edition = editions(section.course)
-        _emit_class(emit, section, school, school_ref, term_ids, when(), 0, student_edition)
+        _emit_class(out, section, school, school_ref, term_ids, when(), 0, student_edition)
         for teacher, primary in section.teachers:
             if primary and teacher_edition and teacher_edition not in teacher.resources:
                 teacher.resources.append(teacher_edition)
-        _emit_enrollments(emit, section, school_ref, cal, rng_enroll, rng_ids, when, 0)
-        emit_gradebook(emit, rng_grades, rng_ids, section, ref("class", section.sourced_id),
+        _emit_enrollments(out, section, school_ref, cal, rng_enroll, rng_ids, when, 0)
+        emit_gradebook(out, rng_grades, rng_ids, section, ref("class", section.sourced_id),
                        school_ref, cal, quarter_ids, ctx.clock_epoch, school.secondary)
 
     # Last year's courses and one section of each with its teacher, hidden until a rollover
     # simulation needs them.
     for course, course_id in schedule.courses.items():
         old_course_id = new_id(rng_ids)
-        _emit_course(emit, course, old_course_id, prev_year_id, school_ref, when(), 1,
+        _emit_course(out, course, old_course_id, prev_year_id, school_ref, when(), 1,
                      editions(course)[0])
         model = first_section[course_id]
         old = Section(new_id(rng_ids), model.course, old_course_id, model.number, model.terms,
                       teachers=[model.teachers[0]], period=model.period, room=model.room)
-        _emit_class(emit, old, school, school_ref, prev_term_ids, when(), 1,
+        _emit_class(out, old, school, school_ref, prev_term_ids, when(), 1,
                     editions(old.course)[0])
-        _emit_enrollments(emit, old, school_ref, previous, rng_enroll, rng_ids, when, 1)
+        _emit_enrollments(out, old, school_ref, previous, rng_enroll, rng_ids, when, 1)
 
 
-def _emit_course(emit, course, course_id: str, year_id: str, school_ref: dict[str, str],
-                 dlm: str, hidden: int, resource: str | None = None) -> None:
+def _emit_course(out: RecordEditor, course, course_id: str, year_id: str,
+                 school_ref: dict[str, str], dlm: str, hidden: int,
+                 resource: str | None = None) -> None:
     obj = {
         "sourcedId": course_id, "status": "active", "dateLastModified": dlm,
         "title": course.title, "schoolYear": ref("academicSession", year_id),
@@ -221,11 +216,10 @@ def _emit_course(emit, course, course_id: str, year_id: str, school_ref: dict[st
     }
     if resource:
         obj["resources"] = [ref("resource", resource)]
-    emit("courses", (course_id, "active", dlm, hidden, course.title, course.code,
-                     ref_id(school_ref), year_id, dumps(obj), None))
+    out.add("courses", obj, hidden=hidden)
 
 
-def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str, str],
+def _emit_class(out: RecordEditor, section: Section, school: SchoolPlan, school_ref: dict[str, str],
                 term_ids: list[str], dlm: str, hidden: int, resource: str | None = None) -> None:
     class_id = section.sourced_id
     class_type = "homeroom" if section.course.department == "Homeroom" else "scheduled"
@@ -242,18 +236,18 @@ def _emit_class(emit, section: Section, school: SchoolPlan, school_ref: dict[str
     })
     if resource:
         obj["resources"] = [ref("resource", resource)]
-    emit("classes", (class_id, "active", dlm, hidden, section.title, section.code,
-                     class_type, ref_id(school_ref), section.course_id, dumps(obj), None))
+    out.add("classes", obj, hidden=hidden)
     for t in section.terms:
-        emit("class_terms", (class_id, term_ids[t]))
+        out.link("class_terms", class_id, term_ids[t])
 
 
-def _emit_enrollments(emit, section: Section, school_ref: dict[str, str], cal: SchoolCalendar,
-                      rng: random.Random, rng_ids: random.Random, when: _Clock,
+def _emit_enrollments(out: RecordEditor, section: Section, school_ref: dict[str, str],
+                      cal: SchoolCalendar, rng: random.Random, rng_ids: random.Random, when: _Clock,
                       hidden: int) -> None:
-    # Enrollments are the most numerous rostering record, so their JSON is templated; every
-    # value is an id, a date or an enum, none of which needs escaping.
+    # Enrollments are the most numerous rostering record, so their JSON text is templated from
+    # the same values as the record (every one an id, a date or an enum: nothing to escape).
     class_json = ref_json("class", section.sourced_id)
+    class_ref = ref("class", section.sourced_id)
     school_id = ref_id(school_ref)
     school_json = ref_json("org", school_id)
     begin = cal.terms[section.terms[0]].start
@@ -268,8 +262,14 @@ def _emit_enrollments(emit, section: Section, school_ref: dict[str, str], cal: S
                 f'"user":{ref_json("user", person.sourced_id)},"class":{class_json},'
                 f'"school":{school_json},"role":"{role}"{primary_json},'
                 f'"beginDate":"{start_text}","endDate":"{end}"}}')
-        emit("enrollments", (eid, "active", dlm, hidden, role, section.sourced_id, school_id,
-                             person.sourced_id, primary, start_text, end, text, None))
+        record = {"sourcedId": eid, "status": "active", "dateLastModified": dlm,
+                  "user": ref("user", person.sourced_id), "class": class_ref,
+                  "school": school_ref, "role": role}
+        if primary is not None:
+            record["primary"] = primary
+        record["beginDate"] = start_text
+        record["endDate"] = end
+        out.add("enrollments", record, hidden=hidden, text=text)
 
     for teacher, primary in section.teachers:
         enrollment(teacher, "teacher", "true" if primary else "false", begin)
@@ -283,7 +283,7 @@ def _emit_enrollments(emit, section: Section, school_ref: dict[str, str], cal: S
         enrollment(student, "student", None, start)
 
 
-def _emit_user(emit, person: Person, dlm: str) -> None:
+def _emit_user(out: RecordEditor, person: Person, dlm: str) -> None:
     pid = person.sourced_id
     obj: dict[str, object] = {"sourcedId": pid, "status": person.status, "dateLastModified": dlm}
     v11: dict[str, object] = dict(obj)
@@ -320,9 +320,6 @@ def _emit_user(emit, person: Person, dlm: str) -> None:
         obj["grades"] = v11["grades"] = person.grades
     if person.resources:
         obj["resources"] = [ref("resource", r) for r in person.resources]
-    school_id = person.primary_org if person.roles else None
-    emit("users", (pid, person.status, dlm, 0, primary_role, person.username, person.email,
-                   person.number, person.given, person.family, school_id, dumps(obj),
-                   dumps(v11)))
+    out.add("users", obj, v11)
     for role, role_type, org in person.roles:
-        emit("user_orgs", (pid, org, role, role_type))
+        out.link("user_orgs", pid, org, role, role_type)

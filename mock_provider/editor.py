@@ -17,11 +17,12 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .tables import RECORD_COLUMNS, RECORD_TABLES, ROW_MAKERS, columns, record_row
+from .tables import HEAD, RECORD_COLUMNS, RECORD_TABLES, ROW_MAKERS, columns, record_row
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 Rows = dict[str, list[tuple]]
+_HIDDEN = HEAD.index("hidden")
 Edit = Callable[[dict, str], None]
 
 
@@ -128,7 +129,7 @@ class RecordEditor:
         insert_rows(self.conn, table, [row], self._last_seq[table])
         self._last_seq[table] += 1
         self.changed.setdefault(table, {})[row[0]] = None
-        if row[3] == 0:
+        if row[_HIDDEN] == 0:
             self.added[table] = self.added.get(table, 0) + 1
 
     # --- changing stored records ---------------------------------------------------------
@@ -144,6 +145,11 @@ class RecordEditor:
         if self.stamp is None:
             raise RuntimeError("no dateLastModified given and the editor has no stamp")
         return self.stamp()
+
+    def exists(self, table: str, sourced_id: str) -> bool:
+        """Whether a record of that sourcedId is stored, hidden or not."""
+        return self._conn().execute(f"SELECT 1 FROM {table} WHERE sourcedId = ?",
+                                    (sourced_id,)).fetchone() is not None
 
     def update(self, table: str, sourced_id: str, edit: Edit, when: str | None = None) -> None:
         """Apply ``edit(obj, version)`` to the record's stored 1.2 and (when kept apart) 1.1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,18 +74,6 @@ def create_schema(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {cols})")
     for table in SIDE_TABLES:
         conn.execute(f"CREATE TABLE {table} ({', '.join(columns(table))})")
-
-
-def insert_rows(conn: sqlite3.Connection, table: str, rows: Iterable[tuple],
-                seq_base: int | None = None) -> None:
-    """Insert rows in the table's column order; record rows get ``seq`` from ``seq_base + 1``
-    on when it is given (so separately built parts of a district never collide)."""
-    cols = columns(table)
-    if seq_base is not None and table in RECORD_TABLES:
-        cols = ("seq", *cols)
-        rows = ((seq_base + i, *row) for i, row in enumerate(rows, start=1))
-    marks = ", ".join("?" * len(cols))
-    conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
 
 
 def create_indexes(conn: sqlite3.Connection) -> None:
@@ -192,4 +180,4 @@ class Store:
 
 
 __all__ = ["HEAD", "Mismatch", "Store", "StoreError", "create_indexes", "create_schema",
-           "insert_rows", "render_refs", "verify_columns"]
+           "render_refs", "verify_columns"]

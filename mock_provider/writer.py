@@ -1,7 +1,8 @@
 """Writing to a finished district file while it is being served.
 
 The served ``Store`` holds a read-only connection. Changes (the simulated clock's ticks, later
-grade-book writes) go through a separate writer connection to the same file. The file runs in
+grade-book writes) go through a separate writer connection to the same file, and records
+through ``mock_provider.editor.RecordEditor``. The file runs in
 WAL mode, so readers keep answering from the last committed state while a write is under way
 and see the whole change at once when it commits; with ``synchronous = FULL`` a committed change
 survives a crash or a power cut.
@@ -13,9 +14,6 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-
-from .store import insert_rows
-from .tables import RECORD_TABLES
 
 T = TypeVar("T")
 
@@ -71,23 +69,4 @@ def in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection]
     return result
 
 
-class Appender:
-    """Inserts rows inside one write transaction; record rows get the next ``seq`` of their
-    table, so appended records come after everything already stored, in insertion order."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self._last_seq: dict[str, int] = {}
-
-    def insert(self, table: str, row: tuple) -> None:
-        if table not in RECORD_TABLES:
-            insert_rows(self.conn, table, [row])
-            return
-        if table not in self._last_seq:
-            self._last_seq[table] = self.conn.execute(
-                f"SELECT coalesce(max(seq), 0) FROM {table}").fetchone()[0]
-        insert_rows(self.conn, table, [row], self._last_seq[table])
-        self._last_seq[table] += 1
-
-
-__all__ = ["BUSY_TIMEOUT_MS", "Appender", "in_transaction", "open_writer"]
+__all__ = ["BUSY_TIMEOUT_MS", "in_transaction", "open_writer"]

@@ -382,8 +382,7 @@ class _Tick:
             self.touched.add(sid)
             active.remove(sid)
             self.out.tombstone("users", sid, enabledUser="false")
-            if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
-                                 (sid,)).fetchone():
+            if self.out.exists("demographics", sid):
                 self.out.tombstone("demographics", sid)
             dropped = []
             school = self.school(school_id)

@@ -453,8 +453,7 @@ class _Rollover:
 
     def graduate(self, sid: str) -> None:
         self.out.tombstone("users", sid, enabledUser="false")
-        if self.conn.execute("SELECT 1 FROM demographics WHERE sourcedId = ?",
-                             (sid,)).fetchone():
+        if self.out.exists("demographics", sid):
             self.out.tombstone("demographics", sid)
         self.report.graduated += 1
 

@@ -16,9 +16,10 @@ What a PUT does, in order:
    names the first error's path and message.
 4. Rules (422, 403): see ``rules.py``.
 5. Storage, all in one ``BEGIN IMMEDIATE`` transaction on the writer connection, committed
-   before the response: both JSON forms (incoming GUIDRefs stored as compact refs) and the
-   indexed columns from the same values; a new record gets ``seq = max(seq) + 1``, a replaced
-   one keeps its seq. A rejected write changes nothing.
+   before the response: both JSON forms (incoming GUIDRefs stored as compact refs), written
+   through ``mock_provider.editor.RecordEditor`` (which derives the indexed columns from them);
+   a new record gets ``seq = max(seq) + 1``, a replaced one keeps its seq. A rejected write
+   changes nothing.
 
 The other version's form is derived: 1.1 line items get ``gradingPeriod`` (the 1.2
 ``gradingPeriod``, else ``academicSession``, else the class's grading period or term holding
@@ -59,10 +60,11 @@ from jsonschema.exceptions import best_match
 
 from specs import schema_v11, schema_v12, validator
 
-from ..district.records import dumps, timestamp
+from ..district.records import timestamp
+from ..editor import RecordEditor
 from ..errors import OneRosterError
 from ..refs import ref
-from ..tables import RECORD_TABLES, columns
+from ..tables import RECORD_TABLES
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 
@@ -474,50 +476,13 @@ def _forms(req: WriteRequest, record: dict[str, Any],
     return j12, j11
 
 
-def _middle(req: WriteRequest, j12: dict[str, Any], facts: dict[str, Any]) -> tuple:
-    """The indexed columns between the head and the JSON, from the same values as the JSON."""
-    table = req.table
-
-    def rid(name: str) -> str | None:
-        value = j12.get(name)
-        return next(iter(value.values())) if isinstance(value, dict) else None
-
-    if table == "lineItems":
-        return (j12.get("title"), rid("class"), rid("school"), rid("category"),
-                rid("gradingPeriod") or rid("academicSession"), j12.get("assignDate"),
-                j12.get("dueDate"))
-    if table == "results":
-        return (rid("lineItem"), rid("student"), rid("class") or facts.get("class_id"),
-                j12.get("scoreStatus"), j12.get("scoreDate"))
-    if table == "categories":
-        return (j12.get("title"), facts.get("class_id"))
-    if table == "assessmentLineItems":
-        return (j12.get("title"), rid("class"), rid("parentAssessmentLineItem"))
-    if table == "assessmentResults":
-        return (rid("assessmentLineItem"), rid("student"), j12.get("scoreStatus"),
-                j12.get("scoreDate"))
-    return (j12.get("title"), rid("class"), rid("course"))
-
-
-def _upsert(conn: sqlite3.Connection, table: str, row: tuple, exists: bool) -> None:
-    cols = columns(table)
-    if exists:
-        sets = ", ".join(f"{c} = ?" for c in cols[1:])
-        conn.execute(f"UPDATE {table} SET {sets} WHERE sourcedId = ?", (*row[1:], row[0]))
-        return
-    seq = conn.execute(f"SELECT coalesce(max(seq), 0) + 1 FROM {table}").fetchone()[0]
-    marks = ", ".join("?" * (len(cols) + 1))
-    conn.execute(f"INSERT INTO {table} (seq, {', '.join(cols)}) VALUES ({marks})", (seq, *row))
-
-
-def _ensure_uncategorized(conn: sqlite3.Connection, class_id: str, now: str) -> None:
+def _ensure_uncategorized(out: RecordEditor, class_id: str, now: str) -> None:
     sid = uncategorized_id(class_id)
-    if conn.execute("SELECT 1 FROM categories WHERE sourcedId = ?", (sid,)).fetchone():
+    if out.exists("categories", sid):
         return
     obj = {"sourcedId": sid, "status": "active", "dateLastModified": now,
            "title": UNCATEGORIZED}
-    _upsert(conn, "categories", (sid, "active", now, 0, UNCATEGORIZED, class_id, dumps(obj),
-                                 None), exists=False)
+    out.add("categories", obj, class_id=class_id)
 
 
 def _existing(conn: sqlite3.Connection, req: WriteRequest) -> tuple | None:
@@ -569,13 +534,17 @@ def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]
         checker.reference("class")
         checker.reference("course")
         facts = {}
+    out = RecordEditor(conn)
     if auto_category is not None:
-        _ensure_uncategorized(conn, auto_category.removeprefix("uncategorized-"), now)
+        _ensure_uncategorized(out, auto_category.removeprefix("uncategorized-"), now)
     j12, j11 = _forms(req, record, facts)
-    text12 = dumps(j12)
-    text11 = None if j11 is None or j11 == j12 else dumps(j11)
-    row = (req.sourced_id, "active", now, 0, *_middle(req, j12, facts), text12, text11)
-    _upsert(conn, req.table, row, exists=existing is not None)
+    v11 = None if j11 is None or j11 == j12 else j11
+    # A category's class is not part of its JSON: it stays the one it was created under.
+    stored = {"class_id": facts["class_id"]} if req.table == "categories" else {}
+    if existing is None:
+        out.add(req.table, j12, v11, **stored)
+    else:
+        out.replace(req.table, j12, v11, **stored)
     return existing is None
 
 
@@ -585,12 +554,12 @@ def delete_record(conn: sqlite3.Connection, req: WriteRequest, cascade: bool = F
     if existing is None or existing[0] or not existing[1]:
         raise OneRosterError(404, "unknownobject", f"Unknown Object: no {req.table} record "
                                                    f"with sourcedId {req.sourced_id!r}")
-    conn.execute(f"DELETE FROM {req.table} WHERE sourcedId = ?", (req.sourced_id,))
+    out = RecordEditor(conn)
+    out.delete(req.table, "sourcedId = ?", (req.sourced_id,))
     if cascade and req.table == "lineItems":
-        conn.execute("DELETE FROM results WHERE lineItem_id = ?", (req.sourced_id,))
+        out.delete("results", "lineItem_id = ?", (req.sourced_id,))
     if cascade and req.table == "assessmentLineItems":
-        conn.execute("DELETE FROM assessmentResults WHERE assessmentLineItem_id = ?",
-                     (req.sourced_id,))
+        out.delete("assessmentResults", "assessmentLineItem_id = ?", (req.sourced_id,))
 
 
 # --- bulk POST ------------------------------------------------------------------------------

@@ -44,26 +44,53 @@ class Mismatch:
     version: str = "1.2"
 
     def __str__(self) -> str:
+        if self.column in ("json12", "json11"):
+            return f"{self.table} {self.sourced_id}: {self.column} is not {self.expected}: " \
+                   f"{self.actual!r}"
         return (f"{self.table} {self.sourced_id}: {self.column} is {self.actual!r}, its "
                 f"{self.version} JSON says {self.expected!r}")
 
 
 def verify_columns(conn: sqlite3.Connection) -> list[Mismatch]:
     """Every record row whose indexed columns differ from what its 1.2 JSON (and its 1.1
-    JSON, where 1.1 carries the value) says, hidden rows included; empty when all agree."""
+    JSON, where 1.1 carries the value) says, hidden rows included; empty when all agree. A
+    row whose JSON does not parse counts as a mismatch of that JSON column. Raises StoreError
+    when the file's tables are not a district store's."""
     found: list[Mismatch] = []
-    for table in RECORD_TABLES:
-        names = [c for c in columns(table) if c not in ("hidden", "json12", "json11")]
-        select = ", ".join(names)
-        for row in conn.execute(f"SELECT {select}, json12, json11 FROM {table} ORDER BY seq"):
-            stored = dict(zip(names, row, strict=False))
-            v12 = json.loads(row[-2])
-            v11 = None if table in NOT_IN_V11 else json.loads(row[-1]) if row[-1] else v12
-            for column, values in expected_columns(table, v12, v11).items():
-                for version, value in zip(("1.2", "1.1"), values, strict=False):
-                    if stored[column] != value:
-                        found.append(Mismatch(table, str(stored["sourcedId"]), column, value,
-                                              stored[column], version))
+    try:
+        for table in RECORD_TABLES:
+            found += _verify_table(conn, table)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read the district tables ({exc})") from exc
+    return found
+
+
+def _parsed(text: object) -> dict | None:
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _verify_table(conn: sqlite3.Connection, table: str) -> list[Mismatch]:
+    found: list[Mismatch] = []
+    names = [c for c in columns(table) if c not in ("hidden", "json12", "json11")]
+    has_v11 = table not in NOT_IN_V11
+    for row in conn.execute(f"SELECT {', '.join(names)}, json12, json11 FROM {table} "
+                            "ORDER BY seq"):
+        stored = dict(zip(names, row, strict=False))
+        sid = str(stored["sourcedId"])
+        v12 = _parsed(row[-2])
+        v11 = _parsed(row[-1]) if row[-1] is not None else v12
+        if v12 is None or (row[-1] is not None and v11 is None):
+            column, text = ("json12", row[-2]) if v12 is None else ("json11", row[-1])
+            found.append(Mismatch(table, sid, column, "a JSON object", str(text)[:60]))
+            continue
+        for column, values in expected_columns(table, v12, v11 if has_v11 else None).items():
+            for version, value in zip(("1.2", "1.1"), values, strict=False):
+                if stored[column] != value:
+                    found.append(Mismatch(table, sid, column, value, stored[column], version))
     return found
 
 
@@ -165,7 +192,14 @@ class Store:
 
     def verify_columns(self) -> list[Mismatch]:
         """See ``verify_columns``: the rows whose columns disagree with their JSON."""
-        return verify_columns(self.conn)
+        try:
+            return verify_columns(self.conn)
+        except StoreError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def record_count(self) -> int:
+        """Every record stored, hidden ones included."""
+        return sum(self.count(table, include_hidden=True) for table in RECORD_TABLES)
 
     def content_hash(self) -> str:
         """A SHA-256 over every table's rows in store order: equal iff the data is equal."""

@@ -72,6 +72,10 @@ def add_generate_parser(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--csv-version", choices=("1.1", "1.2"), default="1.2")
     generate.add_argument("--delta-since", type=_since, default=None, metavar="DATE",
                           help="export only records changed after DATE (a delta file set)")
+    generate.add_argument("--verify", action="store_true",
+                          help="generate nothing: check that every record's indexed columns "
+                          "in the existing district file (--out, else the cached one) agree "
+                          "with its JSON; exit 1 listing each disagreement")
 
 
 def district_spec(args: argparse.Namespace) -> DistrictSpec:
@@ -111,7 +115,31 @@ def prepare_district(args: argparse.Namespace, console: Console) -> BuildResult:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def cmd_verify(args: argparse.Namespace, console: Console) -> int:
+    """``generate --verify``: the file's columns against its JSON, one line when they agree."""
+    if args.csv:
+        raise UsageError("--verify checks a district file; it does not export: drop --csv")
+    path = Path(args.out) if args.out else district_path(district_spec(args), data_dir(args))
+    if not path.exists():
+        raise UsageError(f"no district file at {path} to verify")
+    with Store(path) as store:
+        mismatches = store.verify_columns()
+        records = store.record_count()
+    for mismatch in mismatches:
+        console.print(str(mismatch), markup=False)
+    if mismatches:
+        rows = len({(m.table, m.sourced_id) for m in mismatches})
+        noun = "mismatch" if len(mismatches) == 1 else "mismatches"
+        console.print(f"columns disagree: {len(mismatches)} {noun} in {rows} of {records:,} "
+                      f"records ({path})", markup=False)
+        return 1
+    console.print(f"columns agree: {records:,} records checked ({path})", markup=False)
+    return 0
+
+
 def cmd_generate(args: argparse.Namespace, console: Console) -> int:
+    if args.verify:
+        return cmd_verify(args, console)
     if args.delta_since and not args.csv:
         raise UsageError("--delta-since applies to a CSV export: add --csv DIR")
     spec = district_spec(args)
@@ -149,4 +177,5 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
 
 
 __all__ = ["DEFAULT_DATA_DIR", "add_district_options", "add_generate_parser", "cmd_generate",
+           "cmd_verify",
            "data_dir", "district_spec", "prepare_district"]

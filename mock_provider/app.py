@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,7 +30,7 @@ from .routes.oauth import token_endpoint
 from .routes.operations import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
 from .routes.rostering import Endpoint, base_url, rostering_routes, routes_for
 from .settings import Settings
-from .state import MockState, shared
+from .state import MockState, mock_state, shared
 from .store import Store
 from .tokens import TokenIssuer
 
@@ -136,12 +137,32 @@ def build_routes(settings: Settings, token: Endpoint) -> list[BaseRoute]:
     ]
 
 
+def _lifespan(close_store: bool) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            # The writer is the app's own; the store only when the app was given it to keep.
+            state = mock_state(app)
+            state.close()
+            if close_store:
+                state.store.close()
+
+    return lifespan
+
+
 def create_app(store: Store, connections: list[Connection], settings: Settings | None = None,
                tokens: TokenIssuer | None = None, admin_token: str | None = None, *,
                recording: Recording | None = None, faults: FaultPlan | None = None,
-               on_drift: Callable[[], object] | None = None) -> Starlette:
+               on_drift: Callable[[], object] | None = None,
+               close_store: bool = False) -> Starlette:
     """The mock. ``recording`` records every exchange (outermost, so it sees the faults);
-    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does."""
+    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does.
+
+    When the server shuts down, the app closes its grade-book writer, and ``store`` too when
+    ``close_store`` (the store was opened for this app alone; a caller serving one store from
+    several apps in turn keeps it open and closes it itself)."""
     settings = settings or Settings()
     # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
     tokens = tokens if tokens is not None else TokenIssuer()
@@ -162,6 +183,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         middleware=middleware,
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
                             Exception: _server_error},
+        lifespan=_lifespan(close_store),
     )
     install_functions(store.conn)
     app.state.mock = MockState(store=store, settings=settings,

@@ -121,7 +121,8 @@ def build_app(options: ServeOptions, config: ConfigFile | None = None,
     store = Store(options.district)
     return create_app(store, config.connections, settings,
                       TokenIssuer(signing_key=key), admin_token=options.admin_token,
-                      recording=recording, faults=faults, on_drift=lambda: drift(store))
+                      recording=recording, faults=faults, on_drift=lambda: drift(store),
+                      close_store=True)
 
 
 def drift(store: Store, days: int = DRIFT_DAYS) -> TickReport:

@@ -123,13 +123,15 @@ class Store:
         self.path = Path(path)
         if not self.path.is_file():
             raise StoreError(f"no district file at {self.path}")
+        self.conn = sqlite3.connect(self.path, check_same_thread=False)
         try:
-            self.conn = sqlite3.connect(self.path, check_same_thread=False)
             self.conn.execute("PRAGMA query_only = ON")
             meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         except sqlite3.DatabaseError as exc:
+            self.conn.close()
             raise StoreError(f"{self.path} is not a district store ({exc})") from exc
         if meta.get("complete") != "1":
+            self.conn.close()
             raise StoreError(f"{self.path} is an unfinished district build")
         self.meta: dict[str, str] = meta
         # Collection sizes remembered by query.page.fetch_page for this connection.

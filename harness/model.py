@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-SEVERITIES = ("error", "warning")
 STATUSES = ("passed", "failed", "warning", "skipped")
 
 

@@ -134,8 +134,9 @@ class Store:
             self.conn.close()
             raise StoreError(f"{self.path} is an unfinished district build")
         self.meta: dict[str, str] = meta
-        # Collection sizes remembered by query.page.fetch_page for this connection.
-        self.counts: dict = {}
+        # Collection sizes remembered by query.page.fetch_page for this connection (named apart
+        # from ``counts()``, which it once shadowed).
+        self.page_counts: dict = {}
 
     def close(self) -> None:
         self.conn.close()

@@ -272,3 +272,9 @@ def test_generate_verify_refuses_a_missing_or_corrupt_file(tmp_path: Path, cli) 
         assert code == 2 and out == ""
         assert len(err.strip().splitlines()) == 1 and words in err, err
     assert not (tmp_path / "absent.sqlite").exists(), "--verify never generates"
+
+
+def test_store_counts_are_the_served_sizes_the_file_records(quirky: Path) -> None:
+    with Store(quirky) as store:
+        assert store.counts() == json.loads(store.meta["counts"])
+        assert store.record_count() > sum(store.counts().values()), "hidden records count too"

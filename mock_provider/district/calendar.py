@@ -33,9 +33,6 @@ class SchoolCalendar:
     terms: tuple[Span, Span]
     quarters: tuple[Span, Span, Span, Span]
 
-    def quarters_of(self, term_index: int) -> tuple[Span, Span]:
-        return self.quarters[2 * term_index], self.quarters[2 * term_index + 1]
-
 
 def school_calendar(school_year: int) -> SchoolCalendar:
     """The calendar of the school year that ends in ``school_year`` (2027 for 2026-27)."""

@@ -23,7 +23,6 @@ from .fields import Field, FieldCatalog, values_of
 from .values import ascii_lower, canonical_time, compare, parse_number, time_holds
 
 OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "~")
-LOGICAL = ("AND", "OR")
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*", re.ASCII)
 _OPERATOR_CHARS = re.compile(r"[!=<>~]+")

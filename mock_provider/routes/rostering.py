@@ -126,7 +126,7 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.counts, translate)
+                                  state.store.page_counts, translate)
         texts = profile.transform_records(request, version, op.table, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]

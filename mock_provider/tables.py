@@ -13,6 +13,7 @@ query layer's filter-field-to-column map. Adding an indexed column is one line h
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +149,10 @@ def columns(table: str) -> tuple[str, ...]:
 
 
 ALL_TABLES = tuple(RECORD_TABLES) + tuple(SIDE_TABLES)
+
+# A fingerprint of the layout above, part of every district file's cache key: a file built
+# before a column or index was added (or a column's source changed) is never served as current.
+LAYOUT = hashlib.sha256(repr((RECORD_COLUMNS, SIDE_TABLES, INDEXES)).encode()).hexdigest()[:6]
 
 
 # --- deriving columns from a record -------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..editor import RecordEditor, Rows, insert_rows
 from ..store import create_indexes, create_schema
-from ..tables import ALL_TABLES
+from ..tables import ALL_TABLES, LAYOUT
 from .calendar import ACTIVE_SCHOOL_YEAR, CLOCK_START, school_calendar
 from .names import catalog, city_name, login_part
 from .people import StaffFactory
@@ -32,7 +32,8 @@ from .resources import emit_resources
 from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, _emit_user, build_zone
 
-# Bump when generated content changes, so cached district files are rebuilt.
+# Bump when generated content changes, so cached district files are rebuilt (a change to the
+# store's table layout does that by itself: its fingerprint is part of the key).
 GENERATOR_VERSION = 4
 # Records of zone k are numbered from (k + 1) * ZONE_SEQ_SPAN; far more than a zone holds.
 ZONE_SEQ_SPAN = 10_000_000
@@ -52,7 +53,8 @@ class DistrictSpec:
     def key(self) -> str:
         quirks = ",".join(sorted(self.quirks)) or "none"
         tag = hashlib.sha256(quirks.encode()).hexdigest()[:8] if self.quirks else "none"
-        return f"s{self.seed}-n{self.students}-y{self.school_year}-q{tag}-g{GENERATOR_VERSION}"
+        return (f"s{self.seed}-n{self.students}-y{self.school_year}-q{tag}-g{GENERATOR_VERSION}"
+                f"-t{LAYOUT}")
 
 
 @dataclass(frozen=True)

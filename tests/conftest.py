@@ -14,6 +14,7 @@ ones stay cheaper than the cheap ones under every profile.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,12 +71,14 @@ def districts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_store(districts_dir: Path) -> Store:
+def tiny_store(districts_dir: Path) -> Iterator[Store]:
     """One high school, 60 students: the ``tiny`` size."""
-    return Store(make_district(districts_dir, 42, 60))
+    with Store(make_district(districts_dir, 42, 60)) as store:
+        yield store
 
 
 @pytest.fixture(scope="session")
-def zoned_store(districts_dir: Path) -> Store:
+def zoned_store(districts_dir: Path) -> Iterator[Store]:
     """A K-12 district with elementary, middle and high schools (several buildings)."""
-    return Store(make_district(districts_dir, 42, 4_000))
+    with Store(make_district(districts_dir, 42, 4_000)) as store:
+        yield store

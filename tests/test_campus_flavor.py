@@ -34,7 +34,7 @@ def campus(districts_dir: Path) -> Iterator[str]:
                    scopes=allowed_scopes("any", "unsupported"), connection_type="unsupported"),
     ]
     settings = Settings(profile=profile_for("infinite-campus", APP))
-    with live_server(create_app(store, connections, settings)) as url:
+    with live_server(create_app(store, connections, settings, close_store=True)) as url:
         yield url
 
 

@@ -102,7 +102,7 @@ def district(districts_dir: Path) -> Path:
 def _serve(district: Path, **defect) -> Iterator[Target]:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
-    app = create_app(Store(district), [connection])
+    app = create_app(Store(district), [connection], close_store=True)
     with live_server(Defect(app, **defect) if defect else app) as url:
         target = Target(url, f"{url}/oauth2/token", "h", "h-secret")
         VALID_TOKEN["value"] = f"Bearer {target.token()}"
@@ -180,7 +180,7 @@ def test_an_unreachable_provider_is_one_line_without_the_secret(
 def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
     connection = Connection(name="h", client_id="h", client_secret="h-secret",
                             scopes=ALL_SCOPES_V12)
-    app = Slow(create_app(Store(district), [connection]), 0.3)
+    app = Slow(create_app(Store(district), [connection], close_store=True), 0.3)
     with live_server(app) as url:
         # A request timeout shorter than the answer: a finding, never a hang or a crash.
         impatient = Target(url, f"{url}/oauth2/token", "h", "h-secret", timeout=0.1)

@@ -39,6 +39,11 @@ def refs(value: object) -> Iterator[dict]:
             yield from refs(item)
 
 
+def _hash(path: Path) -> str:
+    with Store(path) as store:
+        return store.content_hash()
+
+
 def all_records(store: Store, version: str = "1.2") -> dict[str, dict[str, dict]]:
     return {table: {r["sourcedId"]: r for r in store.iter_records(table, version, BASE,
                                                                   include_hidden=True)}
@@ -51,9 +56,9 @@ def zoned(zoned_store: Store) -> dict[str, dict[str, dict]]:
 
 
 def test_same_seed_and_size_give_the_same_district_byte_for_byte(tmp_path: Path) -> None:
-    first = Store(make_district(tmp_path / "a", 7, 60)).content_hash()
-    second = Store(make_district(tmp_path / "b", 7, 60)).content_hash()
-    other_seed = Store(make_district(tmp_path / "c", 8, 60)).content_hash()
+    first = _hash(make_district(tmp_path / "a", 7, 60))
+    second = _hash(make_district(tmp_path / "b", 7, 60))
+    other_seed = _hash(make_district(tmp_path / "c", 8, 60))
     assert first == second
     assert first != other_seed
 
@@ -63,24 +68,24 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     serial = make_district(tmp_path / "serial", 5, 7_500, workers=1)
     parallel = make_district(tmp_path / "parallel", 5, 7_500, workers=2)
     assert len(plan_district(7_500).zones) == 2
-    assert Store(serial).content_hash() == Store(parallel).content_hash()
+    assert _hash(serial) == _hash(parallel)
     # Identities stay unique across zones, which are generated independently.
-    conn = Store(serial).conn
-    for column in ("username", "email", "identifier"):
-        duplicates = conn.execute(f"SELECT {column} FROM users GROUP BY {column} "
-                                  "HAVING count(*) > 1").fetchall()
-        assert duplicates == [], column
+    with Store(serial) as store:
+        for column in ("username", "email", "identifier"):
+            duplicates = store.conn.execute(f"SELECT {column} FROM users GROUP BY {column} "
+                                            "HAVING count(*) > 1").fetchall()
+            assert duplicates == [], column
 
 
 def test_quirks_do_not_reshuffle_the_conformant_records(tmp_path: Path) -> None:
-    plain = Store(make_district(tmp_path, 9, 60))
-    quirky = Store(make_district(tmp_path, 9, 60, frozenset({"long-codes"})))
-    touched = set(quirky.quirk_manifest()["long-codes"]["sourcedIds"])
-    plain_classes = {r["sourcedId"]: r for r in plain.iter_records("classes")}
-    for record in quirky.iter_records("classes"):
-        if record["sourcedId"] not in touched:
-            assert record == plain_classes[record["sourcedId"]]
-    assert plain.count("users") == quirky.count("users")
+    with Store(make_district(tmp_path, 9, 60)) as plain, \
+            Store(make_district(tmp_path, 9, 60, frozenset({"long-codes"}))) as quirky:
+        touched = set(quirky.quirk_manifest()["long-codes"]["sourcedIds"])
+        plain_classes = {r["sourcedId"]: r for r in plain.iter_records("classes")}
+        for record in quirky.iter_records("classes"):
+            if record["sourcedId"] not in touched:
+                assert record == plain_classes[record["sourcedId"]]
+        assert plain.count("users") == quirky.count("users")
 
 
 @pytest.mark.parametrize("size", ["tiny", "small", "medium", "large", "xl"])

@@ -42,7 +42,7 @@ def server(districts_dir: Path) -> Iterator[tuple[str, Store]]:
         Connection(name="roster", client_id="roster", client_secret="roster-secret",
                    scopes=ROSTER_ONLY, connection_type="unsupported"),
     ]
-    with live_server(create_app(store, connections)) as url:
+    with live_server(create_app(store, connections, close_store=True)) as url:
         yield url, store
 
 
@@ -132,7 +132,8 @@ def test_campus_wants_the_vendor_header_on_grade_book_calls(districts_dir: Path)
     store = Store(make_district(districts_dir, 42, 60))
     lms = Connection(name="lms", client_id="lms", client_secret="lms-secret",
                      scopes=ALL_SCOPES_V12, vendor_key="vk:vs")
-    app = create_app(store, [lms], Settings(profile=profile_for("infinite-campus", "d")))
+    app = create_app(store, [lms], Settings(profile=profile_for("infinite-campus", "d")),
+                     close_store=True)
     with live_server(app) as url:
         token = httpx.post(f"{url}/campus/oauth2/token?appName=d",
                            data={"grant_type": "client_credentials"},

@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -44,7 +45,7 @@ def test_parallel_puts_through_two_workers_leave_one_record_per_id(tmp_path: Pat
             banner = "".join(server.stdout.readline() for _ in range(2))
             path = tmp_path / re.search(r"district file: (\S+)", banner).group(1)
             token = _wait_for(url)
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
                 line_item, klass = conn.execute(
                     "SELECT sourcedId, class_id FROM lineItems LIMIT 1").fetchone()
                 student = conn.execute("SELECT user_id FROM enrollments WHERE class_id = ? "
@@ -72,7 +73,7 @@ def test_parallel_puts_through_two_workers_leave_one_record_per_id(tmp_path: Pat
             assert {code for _, code in outcomes} <= {200, 201}
             created = Counter(sid for sid, code in outcomes if code == 201)
             assert created == {f"mw-{i}": 1 for i in range(4)}
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
                 rows = conn.execute("SELECT sourcedId, count(*) FROM results WHERE sourcedId "
                                     "LIKE 'mw-%' GROUP BY sourcedId").fetchall()
             assert sorted(rows) == [(f"mw-{i}", 1) for i in range(4)]

@@ -47,7 +47,8 @@ def test_without_a_provider_the_catalogue_is_skipped(tmp_path: Path) -> None:
 def test_a_broken_provider_fails_the_matching_test(tmp_path: Path, districts_dir: Path) -> None:
     connection = Connection(name="v", client_id="v", client_secret="v-secret",
                             scopes=ALL_SCOPES_V12)
-    app = create_app(Store(make_district(districts_dir, 42, 60)), [connection])
+    app = create_app(Store(make_district(districts_dir, 42, 60)), [connection],
+                     close_store=True)
     with live_server(Defect(app, drop_header=b"x-total-count")) as url:
         done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
                        "--oneroster-token-url", f"{url}/oauth2/token",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -153,8 +154,9 @@ def _sortable(table: str, version: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def quirky(districts_dir: Path) -> Corpus:
-    return Corpus(Store(make_district(districts_dir, 42, 60, frozenset(QUIRKS))).conn)
+def quirky(districts_dir: Path) -> Iterator[Corpus]:
+    with Store(make_district(districts_dir, 42, 60, frozenset(QUIRKS))) as store:
+        yield Corpus(store.conn)
 
 
 def _compact(record: dict) -> str:
@@ -204,7 +206,7 @@ def _bend(rng: random.Random, table: str, record: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def odd(quirky: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+def odd(quirky: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     path = tmp_path_factory.mktemp("odd") / "odd.sqlite"
     conn = sqlite3.connect(path)
     rng = random.Random(1234)
@@ -225,7 +227,8 @@ def odd(quirky: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Corpus:
             conn.execute(f"UPDATE {table} SET {column} = CASE WHEN json_type(json12, '{path}') "
                          f"= 'text' THEN json_extract(json12, '{path}') END")
     conn.commit()
-    return Corpus(conn)
+    yield Corpus(conn)
+    conn.close()
 
 
 # --- the properties -----------------------------------------------------------------------
@@ -348,8 +351,9 @@ _INSTANTS = ["2026-03-01T23:30:00-05:00", "2026-03-02T00:30:00+02:00", "2026-03-
              "2026-03-01T14:00:00-10:00", "2026-03-02", "2026-03-01", "garbage"]
 
 
-def test_date_times_with_offsets_across_midnight() -> None:
+def test_date_times_with_offsets_across_midnight(request: pytest.FixtureRequest) -> None:
     conn = sqlite3.connect(":memory:")
+    request.addfinalizer(conn.close)
     conn.execute(f"CREATE TABLE users (seq INTEGER PRIMARY KEY, {', '.join(columns('users'))})")
     for seq, value in enumerate(_INSTANTS, 1):
         record = {"sourcedId": f"u{seq}", "dateLastModified": value}
@@ -428,9 +432,11 @@ def test_where_sql_binds_every_value() -> None:
     assert params == ["a'b", "2025-12-30", "2025-12-31T23:00:00.000000Z"]
 
 
-def test_install_functions_on_a_fresh_connection(quirky: Corpus) -> None:
+def test_install_functions_on_a_fresh_connection(quirky: Corpus,
+                                                 request: pytest.FixtureRequest) -> None:
     conn = sqlite3.connect(f"file:{quirky.conn.execute('PRAGMA database_list').fetchone()[2]}"
                            "?mode=ro", uri=True)
+    request.addfinalizer(conn.close)
     sql, params = where_sql(parse_filter("dateLastModified>'2000-01-01'"),
                             catalog("orgs", "1.2"))
     with pytest.raises(sqlite3.OperationalError, match="oneroster_time"):

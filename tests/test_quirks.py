@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,9 @@ SHOWS: dict[str, tuple[str, Callable[[list[dict]], set[str]]]] = {
 
 
 @pytest.fixture(scope="module")
-def quirky_store(districts_dir: Path) -> Store:
-    return Store(make_district(districts_dir, 42, 4_000, frozenset(QUIRKS)))
+def quirky_store(districts_dir: Path) -> Iterator[Store]:
+    with Store(make_district(districts_dir, 42, 4_000, frozenset(QUIRKS))) as store:
+        yield store
 
 
 def test_every_quirk_has_a_detector() -> None:

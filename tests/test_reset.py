@@ -16,20 +16,26 @@ from .live_server import live_server
 ADMIN = "reset-admin-token"
 
 
+def _hash(path: Path) -> str:
+    with Store(path) as store:
+        return store.content_hash()
+
+
 def test_reset_undoes_ticks_and_rollovers(tmp_path: Path) -> None:
     spec = DistrictSpec(seed=11, students=60, size="custom")
     served_path, pristine_path = tmp_path / "served.sqlite", tmp_path / "pristine.sqlite"
     build_district(spec, served_path)
     build_district(spec, pristine_path)
-    generated = Store(pristine_path).content_hash()
+    generated = _hash(pristine_path)
     store = Store(served_path)
     connection = Connection(name="c", client_id="c", client_secret="c-secret",
                             scopes=ALL_SCOPES_V12)
-    with live_server(create_app(store, [connection], admin_token=ADMIN)) as url:
+    with live_server(create_app(store, [connection], admin_token=ADMIN,
+                                close_store=True)) as url:
         admin = {"Authorization": f"Bearer {ADMIN}"}
         assert httpx.post(f"{url}/admin/tick?days=7", headers=admin).status_code == 200
         assert httpx.post(f"{url}/admin/rollover", headers=admin).status_code == 200
-        assert Store(served_path).content_hash() != generated
+        assert _hash(served_path) != generated
         token = httpx.post(f"{url}/oauth2/token", data={"grant_type": "client_credentials"},
                            auth=("c", "c-secret")).json()["access_token"]
         bearer = {"Authorization": f"Bearer {token}"}
@@ -41,7 +47,7 @@ def test_reset_undoes_ticks_and_rollovers(tmp_path: Path) -> None:
         assert reset.status_code == 200, reset.text
         assert reset.json()["clock"] == "2026-11-02T07:00:00Z"
         assert reset.json()["schoolYear"] == 2027
-        assert Store(served_path).content_hash() == generated
+        assert _hash(served_path) == generated
         assert {t["schoolYear"] for t in httpx.get(terms, headers=bearer).json()[
             "academicSessions"]} == {"2027"}
         assert httpx.get(f"{url}/admin/clock", headers=admin).json() == {
@@ -53,5 +59,5 @@ def test_reset_undoes_ticks_and_rollovers(tmp_path: Path) -> None:
 def test_reset_is_absent_when_admin_is_off(tmp_path: Path) -> None:
     path = tmp_path / "d.sqlite"
     build_district(DistrictSpec(seed=11, students=60, size="custom"), path)
-    with live_server(create_app(Store(path), [])) as url:
+    with live_server(create_app(Store(path), [], close_store=True)) as url:
         assert httpx.post(f"{url}/admin/reset").status_code == 404

@@ -34,7 +34,7 @@ def served(districts_dir: Path) -> Iterator[tuple[httpx.Client, Store, dict[str,
            "sourcedId": conn.execute("SELECT sourcedId FROM resources").fetchone()[0]}
     lms = Connection(name="lms", client_id="lms", client_secret="lms-secret",
                      scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
-    with live_server(create_app(store, [lms])) as url:
+    with live_server(create_app(store, [lms], close_store=True)) as url:
         token = httpx.post(f"{url}/oauth2/token", data={"grant_type": "client_credentials"},
                            auth=("lms", "lms-secret")).json()["access_token"]
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:

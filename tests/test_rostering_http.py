@@ -44,7 +44,7 @@ def server(districts_dir: Path) -> Iterator[tuple[str, Store]]:
         Connection(name="signer", client_id="signer", client_secret="signer-secret",
                    scopes=ALL_SCOPES_V11, version="1.1", oauth1=True),
     ]
-    with live_server(create_app(store, connections)) as url:
+    with live_server(create_app(store, connections, close_store=True)) as url:
         yield url, store
 
 

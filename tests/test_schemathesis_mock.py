@@ -38,7 +38,7 @@ def mock(districts_dir: Path) -> Iterator[tuple[str, dict[str, str]]]:
     store = Store(make_district(districts_dir, 42, 60))
     connection = Connection(name="st", client_id="st", client_secret="st-secret",
                             scopes=ALL_SCOPES_V12)
-    with live_server(create_app(store, [connection])) as url:
+    with live_server(create_app(store, [connection], close_store=True)) as url:
         token = httpx.post(f"{url}/oauth2/token", data={"grant_type": "client_credentials"},
                            auth=("st", "st-secret")).json()["access_token"]
         yield url + "/ims/oneroster/rostering/v1p2", {"Authorization": f"Bearer {token}"}

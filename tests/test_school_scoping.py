@@ -25,7 +25,7 @@ def scoped(districts_dir: Path) -> Iterator[tuple[httpx.Client, Store, str, str]
         "SELECT identifier FROM orgs WHERE type = 'school' ORDER BY seq LIMIT 2")]
     connection = Connection(name="one-school", client_id="one", client_secret="one-secret",
                             scopes=ALL_SCOPES_V12, schools=frozenset({mine}))
-    with live_server(create_app(store, [connection])) as url:
+    with live_server(create_app(store, [connection], close_store=True)) as url:
         token = httpx.post(f"{url}/oauth2/token", data={"grant_type": "client_credentials"},
                            auth=("one", "one-secret")).json()["access_token"]
         with httpx.Client(base_url=url + V12,

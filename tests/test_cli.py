@@ -85,6 +85,14 @@ def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> N
     assert_usage_error(done, "invalid choice: 'huge'")
 
 
+def test_version_prints_the_installed_version_and_exits_0(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("oneroster-harness")
+    done = subprocess.run([str(script), "--version"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"oneroster-harness \d+\.\d+\.\d+\S*\n", done.stdout), done.stdout
+
+
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
     first = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
     assert first.returncode == 0, first.stderr

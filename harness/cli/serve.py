@@ -7,6 +7,7 @@ import argparse
 import os
 import secrets
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,9 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
                        choices=FAULT_SCENARIOS,
                        help="misbehave as in that consumer scenario: "
                        + ", ".join(FAULT_SCENARIOS))
+    serve.add_argument("--fresh", action="store_true",
+                       help="start from the generated district: undo ticks, rollovers and "
+                       "grade-book writes a previous serve left in the district file")
     serve.add_argument("--record", default=None, metavar="FILE",
                        help="record every exchange (NDJSON, secrets masked) for "
                        "'check consumer --recording FILE'")
@@ -125,7 +129,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     if (args.record or args.faults) and args.workers > 1:
         raise UsageError("--record and --faults need one server process; drop --workers")
     _check_port_free(args.host, args.port)
-    result = prepare_district(args, console)
+    result = prepare_district(args, console, keep_changes=True)
+    if result.changes is not None and args.fresh:
+        _reset_to_generated(result.path)
     options = with_credentials(ServeOptions(
         district=result.path, config=Path(args.config) if args.config else None,
         client_id=args.client_id, client_secret=args.client_secret, max_limit=args.max_limit,
@@ -140,6 +146,12 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(str(exc)) from None
     connections = config.connections
     _print_banner(console, args, options, connections, result.path)
+    if result.changes is not None:
+        said = (f"--fresh: back to the generated district (it had {result.changes.describe()})"
+                if args.fresh else
+                f"changed since generation: {result.changes.describe()}; served as it is "
+                "(--fresh starts from the generated district)")
+        console.print(said, markup=False, highlight=False)
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -161,6 +173,24 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
             recording.close()
             console.print(f"recording: {args.record}", markup=False, highlight=False)
     return 0
+
+
+def _reset_to_generated(path: Path) -> None:
+    """Undo what happened to the district file since generation, in one transaction (as the
+    reset route does), so another process reading it never sees half a district."""
+    from mock_provider.district.reset import ResetError, reset_district
+    from mock_provider.writer import open_writer
+
+    try:
+        conn = open_writer(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from None
+    try:
+        reset_district(conn, path)
+    except ResetError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    finally:
+        conn.close()
 
 
 def _print_banner(console: Console, args: argparse.Namespace, options: ServeOptions,

@@ -118,6 +118,8 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
     assert folder.returncode == 0, folder.stderr
     assert (tmp_path / "csv" / "manifest.csv").is_file()
     assert (tmp_path / "csv" / "roles.csv").is_file()
+    for name in ("resources", "classResources", "courseResources", "userResources"):
+        assert (tmp_path / "csv" / f"{name}.csv").is_file(), name
     zipped = run("generate", "--out", "d.sqlite", "--csv", "out.zip", "--csv-version", "1.1",
                  "--delta-since", "2026-10-01", cwd=tmp_path)
     assert zipped.returncode == 0, zipped.stderr

@@ -20,6 +20,7 @@ from harness.consumer.session import served_roster
 from harness.target import MAX_CONCURRENCY
 from mock_provider.config import ConfigError
 from mock_provider.connections import Connection
+from mock_provider.district import BuildResult
 from mock_provider.gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SWITCHABLE
 from mock_provider.middleware.recorder import Recording
 from mock_provider.serve import (
@@ -145,13 +146,7 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     connections = config.connections
-    _print_banner(console, args, options, connections, result.path)
-    if result.changes is not None:
-        said = (f"--fresh: back to the generated district (it had {result.changes.describe()})"
-                if args.fresh else
-                f"changed since generation: {result.changes.describe()}; served as it is "
-                "(--fresh starts from the generated district)")
-        console.print(said, markup=False, highlight=False)
+    _print_banner(console, args, options, connections, result)
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -194,11 +189,18 @@ def _reset_to_generated(path: Path) -> None:
 
 
 def _print_banner(console: Console, args: argparse.Namespace, options: ServeOptions,
-                  connections: list[Connection], district: Path) -> None:
-    """Where the mock answers and with which credentials."""
+                  connections: list[Connection], district: BuildResult) -> None:
+    """Where the mock answers and with which credentials; first, which district it serves
+    and, when that has changed since generation, how."""
     origin = f"http://{args.host}:{args.port}"
     profile = options.profile
-    console.print(f"district file: {district} ({args.flavor} flavor)")
+    console.print(f"district file: {district.path} ({args.flavor} flavor)")
+    if district.changes is not None:
+        said = (f"--fresh: back to the generated district (it had {district.changes.describe()})"
+                if args.fresh else
+                f"changed since generation: {district.changes.describe()}; served as it is "
+                "(--fresh starts from the generated district)")
+        console.print(said, markup=False, highlight=False)
     bases = dict.fromkeys(f"{origin}{profile.prefixes[v]}" for v in ("1.2", "1.1"))
     console.print(f"base URL:                {' (1.2), '.join(bases)}"
                   + (" (1.1)" if len(bases) > 1 else "")

@@ -420,6 +420,11 @@ def test_delta_checks(tmp_path: Path) -> None:
     assert unfiltered["OR-CON-DELTA-001"] == "failed"
     missed = delta_script(filtered=True, sees_change=False).verdicts(tmp_path)
     assert missed["OR-CON-DELTA-002"] == "failed"  # classes were never synced: not asked for
+    # A full sync that read no collection has no changes to miss: nothing judged.
+    idle = Script(phases=["full", "delta"]).token()
+    idle.phase = "delta"
+    idle.event("tick", changed={"users": ["u9"]})
+    assert idle.verdicts(tmp_path)["OR-CON-DELTA-002"] == "skipped"
 
 
 def test_roster_comparison(tmp_path: Path) -> None:

@@ -322,8 +322,10 @@ def ensure_district(spec: DistrictSpec, path: str | Path, progress: Progress | N
         return BuildResult(path, True, time.perf_counter() - started, json.loads(meta["counts"]),
                            changes if changes.any else None)
     generated = generated_path(path)
-    if generated.exists() and changes_of(read_meta(generated)).any:
-        # Ours alone and never served, so nobody's writes are lost; it is rebuilt below.
+    beside = read_meta(generated) if generated.exists() else {}
+    if beside.get("key") == spec.key and changes_of(beside).any:
+        # Our own copy of this district, never served, so nobody's writes are lost: rebuilt
+        # below. Anything else under that name is refused below, never deleted.
         for stale in (generated, Path(f"{generated}-wal"), Path(f"{generated}-shm")):
             stale.unlink(missing_ok=True)
     result = ensure_district(spec, generated, progress, workers)

@@ -242,12 +242,17 @@ def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
 
 
 V11_USERS = "/ims/oneroster/v1p1/users"
+# Infinite Campus's 1.1 base names v1p1 in its prefix; only the path after /ims/oneroster says
+# which version a request spoke (a 1.2 client pointed at that base still spoke 1.2).
+CAMPUS_V11 = "/campus/api/oneroster/v1p1/district"
 
 
 @pytest.mark.parametrize("paths, version", [
     ((USERS,), "1.2"),
     ((V11_USERS,), "1.1"),
     ((V11_USERS, USERS), "1.1 and 1.2"),
+    ((CAMPUS_V11 + USERS,), "1.2"),
+    ((CAMPUS_V11 + V11_USERS,), "1.1"),
 ])
 def test_the_summary_names_the_versions_the_consumer_used(tmp_path: Path, paths: tuple,
                                                            version: str) -> None:

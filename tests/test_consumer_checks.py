@@ -435,3 +435,29 @@ def test_unreadable_recordings_are_one_line_errors(tmp_path: Path, text: str,
     path.write_text(text)
     with pytest.raises(RecordingError, match=message):
         load(path)
+
+
+# A consumer that reads each collection in one big page sends too few requests to meet a
+# fault scenario's scheduled misbehaviour (found with a published 1.1 library asking
+# limit=10000): without OR-CON-RUN-002 it passed rate-limit having shown nothing.
+@pytest.mark.parametrize("scenario, faults, verdict", [
+    ("rate-limit", [], "failed"),
+    ("rate-limit", [("rate-limit", 429)], "passed"),
+    ("token-expiry", [("nonce-refused", 401)], "passed"),  # the OAuth 1.0a twin counts
+    ("flaky", [("server-error", 503)], "failed"),  # the 500 without Retry-After never came
+    ("flaky", [("server-error", 503), ("server-error", 500)], "passed"),
+    ("full-sync", [], "skipped"),  # nothing scheduled to meet
+])
+def test_a_fault_scenario_whose_fault_never_reached_the_consumer_proves_nothing(
+        tmp_path: Path, scenario: str, faults: list, verdict: str) -> None:
+    script = Script(scenario=scenario).token()
+    for fault, status in faults:
+        script.get(status=status, fault=fault)
+    script.get(count=5, total=5).event("command", exit_code=0)
+    verdicts = script.verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-002"] == verdict
+    if verdict == "failed":
+        path = tmp_path / "recording.ndjson"
+        message = next(r.message for r in judge(load(path)).results
+                       if r.id == "OR-CON-RUN-002")
+        assert "shows nothing about " + scenario in message

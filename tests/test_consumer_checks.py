@@ -353,6 +353,10 @@ def test_a_new_school_year_must_be_read_and_the_old_one_dropped(tmp_path: Path) 
     verdicts = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
                                                     "c1": "tobedeleted"}})
     assert verdicts["OR-CON-YEAR-001"] == verdicts["OR-CON-YEAR-002"] == "passed"
+    # Its second run re-read everything without a dateLastModified filter: after a rollover
+    # that is right (old-year records vanish without tobedeleted), not a lazy delta. Found
+    # with a published 1.1 library that re-syncs in full every run.
+    assert verdicts["OR-CON-DELTA-001"] == "skipped"
     assert rolled_over(["n1"]).verdicts(tmp_path)["OR-CON-YEAR-001"] == "failed"
     assert good.verdicts(tmp_path)["OR-CON-YEAR-002"] == "skipped"  # no roster handed back
     kept = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",

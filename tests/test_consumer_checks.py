@@ -465,3 +465,10 @@ def test_a_fault_scenario_whose_fault_never_reached_the_consumer_proves_nothing(
         message = next(r.message for r in judge(load(path)).results
                        if r.id == "OR-CON-RUN-002")
         assert "shows nothing about " + scenario in message
+
+
+def test_a_run_that_failed_on_the_first_fault_is_left_to_run_001(tmp_path: Path) -> None:
+    script = Script(scenario="flaky").token().get(status=503, fault="server-error")
+    verdicts = script.event("command", exit_code=1).verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-001"] == "failed"
+    assert verdicts["OR-CON-RUN-002"] == "skipped"  # the 500 never came: it had given up

@@ -56,6 +56,11 @@ def scenario_was_met(j: Judgement) -> Outcome:
     scenario = SCENARIOS.get(str(j.header.get("scenario")))
     if scenario is None or not scenario.must_meet:
         return skipped("the scenario has no scheduled fault to meet")
+    runs = [r for r in j.recording.events_named("command")
+            if r.get("phase") not in j.refused_phases]
+    if any(r.get("timed_out") or r.get("exit_code") != 0 for r in runs):
+        # It already failed (perhaps on the first fault it met, before the next could come).
+        return skipped("a run failed: OR-CON-RUN-001 judges it")
     missing = [wanted for wanted in scenario.must_meet if not _met(j, wanted)]
     if missing:
         words = " or ".join(FAULT_WORDS.get(w, w) for w in missing[0].split("|"))

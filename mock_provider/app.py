@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from specs import openapi
 
+from .bodies import BodyError
 from .connections import Connection
 from .errors import OneRosterError, error_body
 from .middleware.auth import BearerAuth
@@ -68,6 +69,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         error = OneRosterError(exc.status_code, "invaliddata", str(exc.detail))
     return _error_response(request, error)
+
+
+async def _body_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BodyError)
+    # The rest of an oversized body is not read: closing the connection saves draining it.
+    headers = {"Connection": "close"} if exc.status == 413 else None
+    return _error_response(request, OneRosterError(exc.status, "invaliddata", exc.message,
+                                                   headers=headers))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -161,7 +170,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         routes=[*build_routes(settings, token), *admin_routes()],
         middleware=middleware,
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
-                            Exception: _server_error},
+                            BodyError: _body_error, Exception: _server_error},
     )
     install_functions(store.conn)
     app.state.mock = MockState(store=store, settings=settings,

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from specs import openapi
 
@@ -57,15 +57,42 @@ async def _oneroster_error(request: Request, exc: Exception) -> Response:
     return _error_response(request, exc)
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _methods_of(routes: list[BaseRoute], scope: dict) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= _methods_of(route.routes, {**scope, **child})
+        elif isinstance(route, Route):
+            methods |= set(route.methods or ())
+    return methods
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: a path's GET, PUT and DELETE are separate
+    routes, and Starlette's own ``Allow`` names only the first one it met."""
+    scope = {"type": "http", "path": request.scope["path"], "method": request.method,
+             "root_path": request.scope.get("app_root_path", "")}
+    methods = _methods_of(request.app.routes, scope)
+    known = {method: i for i, method in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: (known.get(m, len(known)), m)))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         error = OneRosterError(404, "unknownobject",
                                f"Unknown Object: no endpoint at {request.url.path}")
     elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
         error = OneRosterError(405, "invaliddata",
-                               f"method {request.method} is not allowed on {request.url.path}",
-                               headers=dict(exc.headers or {}))
+                               f"method {request.method} is not allowed on {request.url.path} "
+                               f"(allowed: {allowed})", headers={"Allow": allowed})
     else:
         error = OneRosterError(exc.status_code, "invaliddata", str(exc.detail))
     return _error_response(request, error)

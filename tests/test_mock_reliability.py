@@ -6,6 +6,7 @@ runs on its own fresh district, because some of these writes would otherwise cha
 from __future__ import annotations
 
 import logging
+import re
 import select
 import socket
 import sqlite3
@@ -362,3 +363,60 @@ def test_the_title_check_is_an_index_lookup_even_on_an_old_district_file(
             "title = ? AND status = 'active' AND hidden = 0 AND sourcedId != ? LIMIT 1",
             ("c", "t", "s")))
     assert "lineItems_class_id_title (class_id=? AND title=?)" in plan, plan
+
+
+# --- 405, Link ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PATCH", f"{G12}/results/r-1", "GET, HEAD, PUT, DELETE"),
+    ("POST", f"{G12}/lineItems/li-1", "GET, HEAD, PUT, DELETE"),
+    ("PUT", f"{G12}/lineItems", "GET, HEAD"),
+    ("PATCH", f"{V11}/categories/c-1", "GET, HEAD, PUT, DELETE"),
+    ("PUT", f"{G12}/classes/c-1/lineItems", "GET, HEAD, POST"),
+    ("DELETE", "/ims/oneroster/rostering/v1p2/users/u-1", "GET, HEAD"),
+    ("GET", "/oauth2/token", "POST"),
+])
+def test_a_405_names_every_method_the_path_has(env: Env, method: str, path: str,
+                                               allowed: str) -> None:
+    response = env.api.request(method, path)
+    _status_info(response, 405, f"method {method} is not allowed", allowed)
+    assert response.headers["Allow"] == allowed
+
+
+def _links(response: httpx.Response) -> dict[str, str]:
+    return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"',
+                                                response.headers["Link"])}
+
+
+def test_link_repeats_only_understood_parameters_on_the_servers_own_origin(env: Env) -> None:
+    path = "/ims/oneroster/rostering/v1p2/users"
+    query = {"limit": "5", "offset": "5", "filter": "roles.role='student'", "sort": "familyName",
+             "orderBy": "desc", "fields": "sourcedId,familyName", "junk": "x" * 3000,
+             "callback": "<script>"}
+    response = env.api.get(path, params=query, headers={"Host": "evil.example:666"})
+    assert response.status_code == 200, response.text
+    links = _links(response)
+    assert set(links) == {"first", "prev", "next", "last"}
+    for url in links.values():
+        assert url.startswith(f"{env.url}{path}?"), url
+        assert "junk" not in url and "callback" not in url and "evil" not in url
+        assert "filter=roles.role%3D%27student%27" in url and "sort=familyName" in url
+        assert "orderBy=desc" in url and "fields=sourcedId%2CfamilyName" in url
+    assert "limit=5&offset=10" in links["next"]
+    # Following the Link gives the page it names.
+    following = env.api.get(links["next"]).json()["users"]
+    direct = env.api.get(path, params={**query, "offset": "10"}).json()["users"]
+    assert following == direct
+
+
+def test_a_link_longer_than_its_cap_is_left_out(env: Env) -> None:
+    """A 9 KB filter would repeat in four URLs; the page still answers, with its total."""
+    long_filter = f"familyName!='{'x' * 9000}'"
+    response = env.api.get("/ims/oneroster/rostering/v1p2/users",
+                           params={"filter": long_filter, "limit": "2"})
+    assert response.status_code == 200, response.text[:300]
+    assert "Link" not in response.headers
+    assert int(response.headers["X-Total-Count"]) > 2
+    short = env.api.get("/ims/oneroster/rostering/v1p2/users", params={"limit": "2"})
+    assert len(short.headers["Link"]) <= 8 * 1024

@@ -113,6 +113,20 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _error_response(request, error)
 
 
+REPLACED = {"description": "Replaced: a PUT to an existing sourcedId stores the new record and "
+                           "answers 200 with no body, as Infinite Campus and Google do (this "
+                           "mock's update_status; 201, as on create, when it is 201)"}
+
+
+def _document_replace_status(doc: dict) -> None:
+    """The published documents list only 201 for a PUT; the copy this mock serves also lists
+    the 200 it answers when a PUT replaces a record."""
+    for item in doc.get("paths", {}).values():
+        put = item.get("put")
+        if put is not None:
+            put.setdefault("responses", {}).setdefault("200", dict(REPLACED))
+
+
 def _discovery(request: Request, service: str) -> Response:
     """A service's OpenAPI document, localised to this server and its token URL."""
     doc = openapi(service)
@@ -122,6 +136,8 @@ def _discovery(request: Request, service: str) -> Response:
     for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
         for flow in scheme.get("flows", {}).values():
             flow["tokenUrl"] = token_url
+    if shared(request).settings.update_status == 200:
+        _document_replace_status(doc)
     return Response(json.dumps(doc, ensure_ascii=False), media_type="application/json")
 
 

@@ -420,3 +420,36 @@ def test_a_link_longer_than_its_cap_is_left_out(env: Env) -> None:
     assert int(response.headers["X-Total-Count"]) > 2
     short = env.api.get("/ims/oneroster/rostering/v1p2/users", params={"limit": "2"})
     assert len(short.headers["Link"]) <= 8 * 1024
+
+
+# --- PUT that replaces --------------------------------------------------------------------------
+
+
+def test_a_put_that_replaces_answers_what_the_served_document_lists(env: Env) -> None:
+    """201 on create; on replace 200 with no body (Infinite Campus's and Google's reading),
+    which the gradebook document this mock serves lists beside the published 201; with
+    update_status = 201 a replace answers 201 and the document lists only 201."""
+    discovery = f"{G12}/discovery/imsorv1p2_gradebook_openapi3_v1p0.json"
+    url = f"{G12}/lineItems/rel-replace"
+    created = env.api.put(url, json={"lineItem": env.line_item("rel-replace")})
+    assert (created.status_code, created.content) == (201, b"")
+    replaced = env.api.put(url, json={"lineItem": env.line_item("rel-replace", title="Again")})
+    assert (replaced.status_code, replaced.content) == (200, b"")
+    assert env.api.get(url).json()["lineItem"]["title"] == "Again"
+    puts = [item["put"] for item in env.api.get(discovery).json()["paths"].values()
+            if "put" in item]
+    assert len(puts) == 6
+    assert all({"200", "201"} <= set(put["responses"]) for put in puts)
+    assert all("content" not in put["responses"]["200"] for put in puts)
+
+    state = mock_state(env.app)
+    original = state.settings
+    state.settings = Settings(update_status=201)
+    try:
+        again = env.api.put(url, json={"lineItem": env.line_item("rel-replace", title="Third")})
+        assert (again.status_code, again.content) == (201, b"")
+        puts = [item["put"] for item in env.api.get(discovery).json()["paths"].values()
+                if "put" in item]
+        assert all("200" not in put["responses"] and "201" in put["responses"] for put in puts)
+    finally:
+        state.settings = original

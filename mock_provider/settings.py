@@ -13,7 +13,8 @@ from .profiles import Profile, standard
 
 UPDATE_STATUSES = (200, 201)
 # The grade-book settings a config file's [gradebook] table and serve's options may set.
-GRADEBOOK_SETTINGS = ("disabled_rules", "max_title_length", "update_status")
+GRADEBOOK_SETTINGS = ("disabled_rules", "max_title_length", "update_status", "max_put_body",
+                      "max_post_body")
 
 
 class SettingsError(ConfigValueError):

@@ -33,6 +33,7 @@ MAX_DEPTH = 64
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.S)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_DIGITS = re.compile(r"[0-9]{1,30}")
 JSON_MEDIA = "application/json"
 
 
@@ -51,7 +52,8 @@ def too_large(limit: int) -> BodyError:
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, at most ``limit`` bytes; BodyError 413 as soon as it is longer."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    # fullmatch, not isdigit: a latin-1 header may hold "²", which isdigit accepts and int refuses
+    if _DIGITS.fullmatch(declared) and int(declared) > limit:
         raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -63,7 +65,8 @@ async def read_body(request: Request, limit: int) -> bytes:
             chunks.append(chunk)
     except ClientDisconnect:
         # Nobody is left to answer; the one line says what happened.
-        log.warning("client hung up during the body of %s %s after %d bytes",
+        # (%r: a path with an encoded line break still logs one line)
+        log.warning("client hung up during the body of %s %r after %d bytes",
                     request.method, request.url.path, size)
         raise BodyError(400, "the client closed the connection before the body ended") from None
     return b"".join(chunks)
@@ -77,7 +80,7 @@ def require_json(request: Request) -> None:
     """BodyError 415 unless the body is declared as JSON (or not declared at all)."""
     media = media_type(request)
     if media and media != JSON_MEDIA and not media.endswith("+json"):
-        raise BodyError(415, f"the request body must be {JSON_MEDIA}, not {media}")
+        raise BodyError(415, f"the request body must be {JSON_MEDIA}, not {media[:80]}")
 
 
 def _depth(text: str) -> int:

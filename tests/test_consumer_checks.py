@@ -242,12 +242,17 @@ def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
 
 
 V11_USERS = "/ims/oneroster/v1p1/users"
+# Infinite Campus's 1.1 base names v1p1 in its prefix; only the path after /ims/oneroster says
+# which version a request spoke (a 1.2 client pointed at that base still spoke 1.2).
+CAMPUS_V11 = "/campus/api/oneroster/v1p1/district"
 
 
 @pytest.mark.parametrize("paths, version", [
     ((USERS,), "1.2"),
     ((V11_USERS,), "1.1"),
     ((V11_USERS, USERS), "1.1 and 1.2"),
+    ((CAMPUS_V11 + USERS,), "1.2"),
+    ((CAMPUS_V11 + V11_USERS,), "1.1"),
 ])
 def test_the_summary_names_the_versions_the_consumer_used(tmp_path: Path, paths: tuple,
                                                            version: str) -> None:
@@ -348,6 +353,10 @@ def test_a_new_school_year_must_be_read_and_the_old_one_dropped(tmp_path: Path) 
     verdicts = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
                                                     "c1": "tobedeleted"}})
     assert verdicts["OR-CON-YEAR-001"] == verdicts["OR-CON-YEAR-002"] == "passed"
+    # Its second run re-read everything without a dateLastModified filter: after a rollover
+    # that is right (old-year records vanish without tobedeleted), not a lazy delta. Found
+    # with a published 1.1 library that re-syncs in full every run.
+    assert verdicts["OR-CON-DELTA-001"] == "skipped"
     assert rolled_over(["n1"]).verdicts(tmp_path)["OR-CON-YEAR-001"] == "failed"
     assert good.verdicts(tmp_path)["OR-CON-YEAR-002"] == "skipped"  # no roster handed back
     kept = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
@@ -430,3 +439,36 @@ def test_unreadable_recordings_are_one_line_errors(tmp_path: Path, text: str,
     path.write_text(text)
     with pytest.raises(RecordingError, match=message):
         load(path)
+
+
+# A consumer that reads each collection in one big page sends too few requests to meet a
+# fault scenario's scheduled misbehaviour (found with a published 1.1 library asking
+# limit=10000): without OR-CON-RUN-002 it passed rate-limit having shown nothing.
+@pytest.mark.parametrize("scenario, faults, verdict", [
+    ("rate-limit", [], "failed"),
+    ("rate-limit", [("rate-limit", 429)], "passed"),
+    ("token-expiry", [("nonce-refused", 401)], "passed"),  # the OAuth 1.0a twin counts
+    ("flaky", [("server-error", 503)], "failed"),  # the 500 without Retry-After never came
+    ("flaky", [("server-error", 503), ("server-error", 500)], "passed"),
+    ("full-sync", [], "skipped"),  # nothing scheduled to meet
+])
+def test_a_fault_scenario_whose_fault_never_reached_the_consumer_proves_nothing(
+        tmp_path: Path, scenario: str, faults: list, verdict: str) -> None:
+    script = Script(scenario=scenario).token()
+    for fault, status in faults:
+        script.get(status=status, fault=fault)
+    script.get(count=5, total=5).event("command", exit_code=0)
+    verdicts = script.verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-002"] == verdict
+    if verdict == "failed":
+        path = tmp_path / "recording.ndjson"
+        message = next(r.message for r in judge(load(path)).results
+                       if r.id == "OR-CON-RUN-002")
+        assert "shows nothing about " + scenario in message
+
+
+def test_a_run_that_failed_on_the_first_fault_is_left_to_run_001(tmp_path: Path) -> None:
+    script = Script(scenario="flaky").token().get(status=503, fault="server-error")
+    verdicts = script.event("command", exit_code=1).verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-001"] == "failed"
+    assert verdicts["OR-CON-RUN-002"] == "skipped"  # the 500 never came: it had given up

@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .tables import HEAD, RECORD_COLUMNS, RECORD_TABLES, ROW_MAKERS, columns, record_row
+from .tables import ALL_TABLES, HEAD, RECORD_COLUMNS, RECORD_TABLES, ROW_MAKERS, columns, record_row
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
@@ -210,6 +210,16 @@ class RecordEditor:
         """Remove matching records outright (a grade-book DELETE); how many went."""
         return self._conn().execute(f"DELETE FROM {table} WHERE {where}",
                                     tuple(params)).rowcount
+
+    def replace_all(self, schema: str) -> None:
+        """Every record, link and metadata entry replaced by those of the district attached
+        as ``schema`` (built with the same layout, so rows copy column for column)."""
+        if not schema.isidentifier():
+            raise ValueError(f"not a schema name: {schema!r}")
+        conn = self._conn()
+        for table in (*ALL_TABLES, "meta"):
+            conn.execute(f"DELETE FROM main.{table}")
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
 
     def set_meta(self, key: str, value: str) -> None:
         self._conn().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

@@ -14,7 +14,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from ..tables import ALL_TABLES
+from ..editor import RecordEditor
 from ..writer import in_transaction
 from .build import DistrictSpec, build_district
 from .quirks import parse_quirks
@@ -49,12 +49,7 @@ def reset_district(conn: sqlite3.Connection, path: Path) -> dict:
     build_district(spec, fresh, workers=1)
     conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
     try:
-        def replace_all(c: sqlite3.Connection) -> None:
-            for table in (*ALL_TABLES, "meta"):
-                c.execute(f"DELETE FROM main.{table}")
-                c.execute(f"INSERT INTO main.{table} SELECT * FROM fresh.{table}")
-
-        in_transaction(conn, replace_all)
+        in_transaction(conn, lambda c: RecordEditor(c).replace_all("fresh"))
     finally:
         conn.execute("DETACH DATABASE fresh")
         with contextlib.suppress(OSError):

@@ -1,9 +1,10 @@
 """The one way records are written to a store: ``RecordEditor``.
 
-Every writer (the district builder, the tick, the rollover, reset's metadata, grade-book
-writes) hands the editor records, never rows: it serializes them, derives the indexed columns
-with ``tables.record_row`` and writes the row. So a record's columns, its 1.2 JSON and its 1.1
-JSON agree by construction, and ``Store.verify_columns`` checks that they still do.
+Every writer (the district builder, the tick, the rollover, reset, grade-book writes) hands
+the editor records, never rows: it serializes them, derives the indexed columns with
+``tables.record_row`` (its compiled row makers) and writes the row. So a record's columns, its
+1.2 JSON and its 1.1 JSON agree by construction, and ``Store.verify_columns`` checks that they
+still do.
 
 Without a connection the editor collects rows per table for a bulk load (the builder writes a
 zone's rows in one ``executemany``); with one it writes at once, giving each new record the

@@ -12,6 +12,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import httpx
@@ -339,7 +340,7 @@ def test_the_title_check_is_an_index_lookup_even_on_an_old_district_file(
     built before the (class_id, title) index gets it on the first write."""
     path = tmp_path_factory.mktemp("old-file") / "district.sqlite"
     build_district(DistrictSpec(seed=42, students=60, size="tiny"), path)
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("DROP INDEX lineItems_class_id_title")
         conn.execute("CREATE INDEX lineItems_class_id ON lineItems (class_id)")
     store = Store(path)
@@ -357,7 +358,7 @@ def test_the_title_check_is_an_index_lookup_even_on_an_old_district_file(
     finally:
         mock_state(app).close()
         store.close()
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn, conn:
         plan = " ".join(row[-1] for row in conn.execute(
             "EXPLAIN QUERY PLAN SELECT sourcedId FROM lineItems WHERE class_id = ? AND "
             "title = ? AND status = 'active' AND hidden = 0 AND sourcedId != ? LIMIT 1",

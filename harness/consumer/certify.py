@@ -61,7 +61,9 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
                       markup=False, highlight=False)
         recording = run_scenario(scenario, district, directory / RECORDING_NAME, RunOptions(
             plan.command, plan.time_limit, plan.result_file, log,
-            None if plan.command else _announce(console)))
+            None if plan.command else _announce(console),
+            show_inspector=lambda url: console.print(f"  inspector: {url}", markup=False,
+                                                     highlight=False)))
         loaded = load(recording)
         if plan.command:
             _started_or_raise(loaded, what)

@@ -31,6 +31,7 @@ from . import district_view
 from .access import check_access
 from .core import PREFIX, Inspector
 from .live import curl_command, event_stream
+from .watch import detail_view
 
 HERE = Path(__file__).parent
 STATIC = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
@@ -114,7 +115,8 @@ async def exchange(request: Request) -> Response:
     record = inspector.feed.record(int(text)) if text.isdigit() else None
     if record is None:
         raise OneRosterError(404, "unknownobject", f"no exchange {text} is kept any more")
-    detail = inspector.feed.detail(record["seq"])
+    kept = inspector.feed.detail(record["seq"])
+    detail = detail_view(kept, inspector.labels) if kept is not None else None
     return JSONResponse({"record": record, "detail": detail,
                          "curl": curl_command(record, detail) if detail else None})
 

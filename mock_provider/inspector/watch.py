@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..middleware.recorder import (
     NOTES_KEY,
-    answer_facts,
+    TokenLabels,
     masked_authorization,
     masked_json,
     read_body,
@@ -123,8 +123,6 @@ class Watch:
             answer = b"".join(chunks)
             if watched:
                 detail = self._detail(scope, raw, content_type, answer_headers, answer, size)
-                if record["count"] is None and status == 200:
-                    record["count"] = _count_from_body(answer, size)
             token_issued = (is_form and status == 200 and scope["method"] == "POST"
                             and path == inspector.token_path)
             inspector.observe(record, detail, token_request=is_form and path ==
@@ -151,6 +149,9 @@ class Watch:
     def _detail(self, scope: Scope, raw: bytes, content_type: str,
                 answer_headers: list[tuple[bytes, bytes]], answer: bytes,
                 size: int) -> dict[str, Any]:
+        """What is kept of a watched exchange. Only the headers are masked now (cheap, and a
+        token's label must follow the order tokens were first seen); the bodies are kept as
+        bytes and masked when someone opens the exchange (see ``detail_view``)."""
         labels = self.inspector.labels
         request_headers = {}
         for key, value in scope["headers"]:
@@ -159,32 +160,47 @@ class Watch:
             request_headers[name] = (masked_authorization(text, labels)
                                      if name == "authorization"
                                      else "***" if name in SECRET_HEADERS else text)
-        body = request_body(raw, content_type)
-        if isinstance(body, dict | list):
-            body = masked_json(body, labels)
-        answer_text = answer.decode("utf-8", "replace")
-        try:
-            answer_body: Any = masked_json(json.loads(answer), labels) if size <= DETAIL_BODY \
-                else None
-        except ValueError:
-            answer_body = None
-        if answer_body is not None:
-            answer_text = json.dumps(answer_body, indent=2, ensure_ascii=False)
-        elif size > DETAIL_BODY:
-            answer_text += f"\n... ({size - DETAIL_BODY} more bytes not kept)"
+        if FORM in content_type.lower() and b"access_token" in answer[:4096]:
+            # A token answer: label the token now, in the order it was issued.
+            masked_json(_json_or_none(answer), labels)
         host = request_headers.get("host") or "127.0.0.1"
         query = scope.get("query_string", b"").decode("latin-1")
         return {
             "url": f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
                    + (f"?{query}" if query else ""),
             "request_headers": request_headers,
-            "request_body": body,
+            "request_raw": raw, "content_type": content_type,
             "answer_headers": {k.decode("latin-1").lower(): ("***" if k.lower() == b"set-cookie"
                                                             else v.decode("latin-1"))
                                for k, v in answer_headers},
-            "answer_body": answer_text,
+            "answer_raw": answer,
             "answer_bytes": size,
         }
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def detail_view(detail: dict[str, Any], labels: TokenLabels) -> dict[str, Any]:
+    """A kept exchange as the page shows it: bodies parsed, every secret masked."""
+    body = request_body(detail["request_raw"], detail["content_type"])
+    if isinstance(body, dict | list):
+        body = masked_json(body, labels)
+    answer: bytes = detail["answer_raw"]
+    size = detail["answer_bytes"]
+    parsed = _json_or_none(answer) if size <= DETAIL_BODY else None
+    if parsed is not None:
+        answer_text = json.dumps(masked_json(parsed, labels), indent=2, ensure_ascii=False)
+    else:
+        answer_text = answer.decode("utf-8", "replace")
+        if size > DETAIL_BODY:
+            answer_text += f"\n... ({size - DETAIL_BODY} more bytes not kept)"
+    kept = {k: v for k, v in detail.items() if k not in ("request_raw", "answer_raw")}
+    return {**kept, "request_body": body, "answer_body": answer_text}
 
 
 def _page_size(query: str, total: int | None, notes: dict[str, Any]) -> int | None:
@@ -201,13 +217,4 @@ def _page_size(query: str, total: int | None, notes: dict[str, Any]) -> int | No
     return max(0, min(limit, total - int(offset_text)))
 
 
-def _count_from_body(answer: bytes, size: int) -> int | None:
-    if size > DETAIL_BODY or not answer:
-        return None
-    try:
-        return answer_facts(json.loads(answer)).get("count")
-    except ValueError:
-        return None
-
-
-__all__ = ["Watch"]
+__all__ = ["Watch", "detail_view"]

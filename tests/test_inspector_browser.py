@@ -210,6 +210,8 @@ def test_switching_rate_limit_on_makes_429s_appear(server: str, page: Any) -> No
         limited = page.locator("#traffic tbody tr:visible", has_text="rate-limit").first
         limited.wait_for(timeout=2000)
         assert "429" in limited.inner_text()
+        # Refused before the auth middleware saw it, and still put down to its connection.
+        assert limited.locator("td").nth(1).inner_text() == "lms"
     finally:
         page.goto(f"{server}/inspector/faults")
         page.check("#scenario-off")

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import OneRosterError
 from ..middleware.recorder import (
     NOTES_KEY,
     TokenLabels,
@@ -26,6 +27,7 @@ from ..middleware.recorder import (
     read_body,
     request_body,
 )
+from ..oauth1 import parse_authorization
 
 if TYPE_CHECKING:
     from .core import Inspector
@@ -136,7 +138,8 @@ class Watch:
         total_text = _header(answer_headers, b"x-total-count") or withheld.get("x-total-count")
         total = int(total_text) if total_text and total_text.isdigit() else None
         connection = grant.connection_name if grant is not None else (
-            self.inspector.connection_named(client_id) if client_id else None)
+            self.inspector.connection_named(client_id) if client_id
+            else self._sender(scope["headers"]))
         record: dict[str, Any] = {
             "at": round(at, 3), "ms": round(took, 1), "connection": connection,
             "method": scope["method"], "path": scope["path"], "query": unquote(query),
@@ -145,6 +148,22 @@ class Watch:
             "count": _page_size(query, total, notes) if status == 200 else None,
         }
         return record
+
+    def _sender(self, headers: list[tuple[bytes, bytes]]) -> str | None:
+        """The connection behind a request that was refused before the auth middleware named
+        it (a fault answered it first, or its token had expired): by the bearer token it
+        sent, or by the consumer key of its OAuth 1.0a signature."""
+        header = _header(headers, b"authorization") or ""
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip() and self.inspector.tokens:
+            return self.inspector.tokens.connection_of(credentials.strip())
+        if scheme.lower() == "oauth":
+            try:
+                key = parse_authorization(header).get("oauth_consumer_key")
+            except OneRosterError:
+                return None
+            return self.inspector.connection_named(key) if key else None
+        return None
 
     def _detail(self, scope: Scope, raw: bytes, content_type: str,
                 answer_headers: list[tuple[bytes, bytes]], answer: bytes,

@@ -55,11 +55,20 @@ def _need_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`oneroster-harness serve` with two connections, inspector on; yields its origin."""
-    _need_browser()
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where serve runs: its connections file, its district, the reports it lists."""
     work = tmp_path_factory.mktemp("inspector")
     (work / "connections.toml").write_text(CONFIG, encoding="utf-8")
+    (work / "reports" / "provider-mock").mkdir(parents=True)
+    (work / "reports" / "provider-mock" / "report.html").write_text(
+        "<!doctype html><title>r</title><h1>OneRoster 1.2 conformance: the mock</h1>", "utf-8")
+    return work
+
+
+@pytest.fixture(scope="module")
+def server(work: Path) -> Iterator[str]:
+    """`oneroster-harness serve` with two connections, inspector on; yields its origin."""
+    _need_browser()
     port = free_port()
     command = [sys.executable, "-m", "harness", "serve", "--port", str(port), "--size", "tiny",
                "--config", "connections.toml"]
@@ -233,3 +242,25 @@ def test_connections_shows_each_credential_expiry_with_a_countdown(server: str,
     assert "rostering only" in roster.inner_text() and "never" in roster.inner_text()
     tokens_issued = int(lms.locator("td.num").first.inner_text())
     assert tokens_issued >= 1
+
+
+def test_syncs_shows_a_walk_read_against_its_total(server: str, page: Any) -> None:
+    bearer = {"Authorization": f"Bearer {_token(server, 'roster-client', 'roster-secret')}"}
+    total = None
+    for offset in (0, 50, 100):
+        answer = httpx.get(f"{server}{ROSTERING}/users", headers=bearer,
+                           params={"limit": 50, "offset": offset, "sort": "familyName"})
+        total = int(answer.headers["x-total-count"])
+    page.goto(f"{server}/inspector/syncs")
+    section = page.locator("section", has=page.locator("h2", has_text="roster-app"))
+    walk = section.locator("tbody tr", has_text="sort=familyName")
+    cells = walk.locator("td").all_inner_texts()
+    assert cells[2] == cells[3] == str(total)  # read all of X-Total-Count
+    assert cells[4] == "complete" and cells[5] == cells[6] == "0"
+    assert cells[7] == f"50 x 2, {total - 100}"
+
+
+def test_reports_links_each_check_run(server: str, page: Any) -> None:
+    page.goto(f"{server}/inspector/reports")
+    page.click("text=provider-mock")
+    assert page.locator("h1").inner_text() == "OneRoster 1.2 conformance: the mock"

@@ -190,8 +190,11 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             # sign with HMAC-SHA1.
             settings = Settings(profile=profile, max_limit=MAX_LIMIT, allow_oauth1_sha1=True)
             connections = [connection]  # the mock looks it up here on every request
+            faulty = not scenario.faults.empty
             inspector = Inspector(InspectorOptions(
-                actions=False, reports_dir=recording_path.parent.parent)) \
+                actions=False, reports_dir=recording_path.parent.parent,
+                fault_scenarios={scenario.name: (scenario.summary, scenario.faults)}
+                if faulty else {}, fault_scenario=scenario.name if faulty else None)) \
                 if options.show_inspector else None
             app = create_app(store, connections, settings, recording=recording,
                              faults=scenario.faults, on_drift=lambda: tick(

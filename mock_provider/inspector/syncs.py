@@ -1,7 +1,8 @@
 """Syncs: how each connection walks each collection, page by page.
 
 A walk is a run of GETs on one collection path with the same filter, sort and fields,
-starting at offset 0; a request at offset 0 starts the next walk. Each page is set against the
+starting at offset 0; a request at offset 0 starts the next walk, and the page shows the latest
+walk of each (with how many there were). Each page is set against the
 walk so far: an offset past the records already read is a gap (records never read), one
 before it an overlap (records read twice). Records read are compared with ``X-Total-Count``.
 Per connection, token renewals and 429s: a 429 is waited out when the connection's next
@@ -10,13 +11,11 @@ request came no sooner than its ``Retry-After``.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 PAGING_KEYS = frozenset({"limit", "offset"})
-KEEP_WALKS = 30  # finished walks kept per connection
 
 
 @dataclass
@@ -24,6 +23,7 @@ class Walk:
     path: str
     query: str  # what selects the records: filter, sort, fields (no limit or offset)
     started: float
+    number: int = 1  # the how-manieth walk of this path and selection
     pages: int = 0
     read: int = 0
     total: int | None = None
@@ -53,8 +53,8 @@ class Walk:
 
 @dataclass
 class ConnectionSyncs:
-    walks: dict[tuple[str, str], Walk] = field(default_factory=dict)  # the walks under way
-    finished: deque[Walk] = field(default_factory=lambda: deque(maxlen=KEEP_WALKS))
+    # The latest walk of each path and selection (an earlier one ends when the next begins).
+    walks: dict[tuple[str, str], Walk] = field(default_factory=dict)
     token_requests: int = 0
     rate_limited: int = 0
     waited_out: int = 0
@@ -67,8 +67,8 @@ class ConnectionSyncs:
         return max(0, self.token_requests - 1)
 
     def all_walks(self) -> list[Walk]:
-        """Every walk kept, newest first."""
-        return sorted([*self.walks.values(), *self.finished], key=lambda w: -w.last)
+        """The latest walk of each path and selection, the most recently read first."""
+        return sorted(self.walks.values(), key=lambda w: -w.last)
 
 
 def _selection(query: str) -> tuple[str, int | None, int | None]:
@@ -130,9 +130,8 @@ class Syncs:
             return
         offset = offset or 0
         if walk is None or (offset == 0 and walk.pages):
-            if walk is not None:
-                syncs.finished.append(walk)
-            walk = syncs.walks[key] = Walk(record["path"], selection, record["at"])
+            number = walk.number + 1 if walk is not None else 1
+            walk = syncs.walks[key] = Walk(record["path"], selection, record["at"], number)
         if offset > walk.next_offset:
             walk.gaps += offset - walk.next_offset
         elif offset < walk.next_offset:

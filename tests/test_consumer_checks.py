@@ -277,6 +277,36 @@ def test_a_consumer_that_made_no_request_is_named_by_the_offered_version(tmp_pat
     assert judge(load(path)).version == "1.1"
 
 
+def test_checks_with_no_traffic_to_judge_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    """A consumer that exited 0 without a request (or a recording without traffic): nothing
+    was judged, so nothing passed; and it is not conformant (AUTH-001 wants requests)."""
+    path = tmp_path / "recording.ndjson"
+    Script(connection_type="unsupported").at(2.5).event("command", exit_code=0).verdicts(
+        tmp_path)
+    summary = judge(load(path))
+    results = {r.id: r for r in summary.results}
+    assert {i for i, r in results.items() if r.status == "passed"} == {"OR-CON-RUN-001"}
+    for check, why in {
+        "OR-CON-AUTH-002": "the consumer asked for no token",
+        "OR-CON-CONC-001": "the consumer sent no request",
+        "OR-CON-PAGE-001": "the consumer read no collection",
+        "OR-CON-PAGE-002": "the consumer sent no OneRoster request",
+        "OR-CON-QUERY-001": "the consumer read nothing (no GET request)",
+        "OR-CON-QUERY-002": "the consumer sent no OneRoster request",
+        "OR-CON-GRADE-005": "the consumer sent no OneRoster request",
+    }.items():
+        assert (results[check].status, results[check].message) == ("skipped", why), check
+    assert results["OR-CON-AUTH-001"].status == "failed" and not summary.conformant
+    # The report's duration is the session's (its last event at 2.5 s), not the judging's.
+    assert summary.seconds == 2.5
+
+
+def test_the_duration_is_the_recorded_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "recording.ndjson"
+    good_walk().at(7.25).event("end").verdicts(tmp_path)
+    assert judge(load(path)).seconds == 7.25
+
+
 def test_a_11_warning_about_a_query_is_a_finding(tmp_path: Path) -> None:
     script = Script().token().get(path=V11_USERS, query="fields=nope&limit=100", count=5,
                                   total=5, code_minor="invalid_selection_field",
@@ -399,6 +429,11 @@ def test_delta_checks(tmp_path: Path) -> None:
     assert unfiltered["OR-CON-DELTA-001"] == "failed"
     missed = delta_script(filtered=True, sees_change=False).verdicts(tmp_path)
     assert missed["OR-CON-DELTA-002"] == "failed"  # classes were never synced: not asked for
+    # A full sync that read no collection has no changes to miss: nothing judged.
+    idle = Script(phases=["full", "delta"]).token()
+    idle.phase = "delta"
+    idle.event("tick", changed={"users": ["u9"]})
+    assert idle.verdicts(tmp_path)["OR-CON-DELTA-002"] == "skipped"
 
 
 def test_roster_comparison(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ def fetched_every_change(j: Judgement) -> Outcome:
     if not ticks:
         return skipped("the district did not change between syncs")
     synced = {e.envelope for e in j.data if e.phase == "full" and e.ok and e.envelope}
+    if not synced:
+        return skipped("the full sync read no collection, so no change was there to miss")
     seen = {i for e in j.data if e.phase == "delta" and e.ok for i in e.ids}
     missed: dict[str, list[str]] = {}
     for tick in ticks:

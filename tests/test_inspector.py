@@ -204,3 +204,10 @@ def test_the_recording_never_holds_inspector_pages(district: Path, tmp_path: Pat
     paths = [json.loads(line).get("path") for line in
              (tmp_path / "r.ndjson").read_text("utf-8").splitlines()]
     assert "/openapi.json" in paths and not any(p and "inspector" in p for p in paths)
+
+
+def test_on_loopback_a_request_for_another_host_name_is_refused(district: Path) -> None:
+    with served(district) as (client, _):
+        assert client.get("/inspector/traffic", headers={"Host": "localhost"}).status_code == 200
+        rebound = client.get("/inspector/traffic", headers={"Host": "attacker.example:8000"})
+        assert rebound.status_code == 403 and "loopback" in rebound.text

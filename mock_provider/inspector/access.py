@@ -39,8 +39,15 @@ def _supplied(header: str) -> str | None:
 
 
 def check_access(request: Request, admin_token: str | None) -> None:
-    """Nothing when the request may see the inspector; 401 with a Basic challenge if not."""
+    """Nothing when the request may see the inspector; 401 with a Basic challenge if not.
+    Without an admin token (served on loopback) the request must also name a loopback host,
+    so a web page whose name was re-pointed at 127.0.0.1 cannot read or drive it."""
     if admin_token is None:
+        host = request.headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if not is_loopback(name):
+            raise OneRosterError(403, "forbidden", f"the inspector answers only requests "
+                                 f"addressed to a loopback host, not {host[:80]!r}")
         return
     supplied = _supplied(request.headers.get("authorization", ""))
     if supplied is None or not admin_token_matches(supplied, admin_token):

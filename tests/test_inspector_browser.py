@@ -264,3 +264,29 @@ def test_reports_links_each_check_run(server: str, page: Any) -> None:
     page.goto(f"{server}/inspector/reports")
     page.click("text=provider-mock")
     assert page.locator("h1").inner_text() == "OneRoster 1.2 conformance: the mock"
+
+
+def test_every_page_fits_1280_wide_and_labels_every_control(server: str, page: Any) -> None:
+    for where in ("traffic", "syncs", "connections", "district?school=", "faults", "reports"):
+        page.goto(f"{server}/inspector/{where}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280, where
+        unlabelled = page.evaluate("""[...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')].filter(c => !c.labels.length)
+            .map(c => c.id || c.name)""")
+        assert unlabelled == [], (where, unlabelled)
+    page.goto(f"{server}/inspector/district")
+    first_school = page.locator("section", has=page.locator("#schools-title")).locator("a").first
+    first_school.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#classes-title:has-text(' of ')")
+    klass = page.locator("section", has=page.locator("#classes-title")).locator("a").first
+    klass.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#roster-title:has-text(' of ')")
+    assert page.locator("section", has=page.locator("#roster-title")).locator(
+        "tbody tr").count() >= 1
+    name = page.locator("section", has=page.locator("#roster-title")).locator(
+        "tbody tr td").first.inner_text()
+    page.fill("#q", name.split()[-1].upper())  # a family name, in any case
+    page.keyboard.press("Enter")
+    assert name in page.locator("#found").inner_text()

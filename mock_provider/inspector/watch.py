@@ -115,6 +115,10 @@ class Watch:
 
         try:
             await self.app(inner, replay, capture)
+        except Exception:
+            # The app's last-resort handler, outside this middleware, answers it with a 500.
+            status = status or 500
+            raise
         finally:
             took = (time.monotonic() - began) * 1000
             grant = scope["state"].get("grant")

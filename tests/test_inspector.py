@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,8 @@ import pytest
 
 from harness.cli import build_parser
 from harness.cli.serve import _inspector
-from harness.embedded import serve_in_thread
+from harness.consumer.live import verdicts_so_far
+from harness.embedded import free_port, serve_in_thread
 from mock_provider.app import create_app
 from mock_provider.connections import default_connection
 from mock_provider.inspector import Inspector, InspectorOptions, is_loopback
@@ -38,12 +40,14 @@ def district(districts_dir: Path) -> Path:
 
 @contextmanager
 def served(district: Path, options: InspectorOptions | None = None,
-           recording: Recording | None = None) -> Iterator[tuple[httpx.Client, Inspector]]:
+           recording: Recording | None = None, port: int | None = None
+           ) -> Iterator[tuple[httpx.Client, Inspector]]:
     inspector = Inspector(options)
     with Store(district) as store:
         app = create_app(store, [default_connection("cid", SECRET)], inspector=inspector,
                          recording=recording)
-        with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        with serve_in_thread(app, port=port) as url, \
+                httpx.Client(base_url=url, timeout=10) as client:
             yield client, inspector
 
 
@@ -211,3 +215,29 @@ def test_on_loopback_a_request_for_another_host_name_is_refused(district: Path) 
         assert client.get("/inspector/traffic", headers={"Host": "localhost"}).status_code == 200
         rebound = client.get("/inspector/traffic", headers={"Host": "attacker.example:8000"})
         assert rebound.status_code == 403 and "loopback" in rebound.text
+
+
+def test_syncs_shows_the_consumer_verdicts_on_the_recording_so_far(district: Path,
+                                                                    tmp_path: Path) -> None:
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    path = tmp_path / "recording.ndjson"
+    recording = Recording(path, {"scenario": "serve", "version": "1.2", "origin": origin,
+                                 "base_url": origin, "token_url": origin + "/oauth2/token",
+                                 "max_limit": 50_000, "phases": ["full"]})
+    options = InspectorOptions(verdicts=partial(verdicts_so_far, path))
+    with served(district, options, recording, port) as (client, _):
+        bearer = _bearer(client)
+        client.get(USERS, params={"limit": 100}, headers=bearer)
+        client.get(USERS, params={"limit": 100, "offset": 100}, headers=bearer)
+        page = client.get("/inspector/syncs").text
+    recording.close()
+    assert 'id="verdicts"' in page and "OR-CON-PAGE-001" in page
+    assert "CONFORMANT" in page  # the verdict line, as check consumer prints it
+    plain = client_page_without_recording(district)
+    assert "--record FILE" in plain and 'id="verdicts"' not in plain
+
+
+def client_page_without_recording(district: Path) -> str:
+    with served(district) as (client, _):
+        return client.get("/inspector/syncs").text

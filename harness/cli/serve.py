@@ -10,11 +10,13 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from harness.consumer.live import verdicts_so_far
 from harness.consumer.scenarios import FAULT_SCENARIOS, SCENARIOS
 from harness.consumer.session import served_roster
 from harness.target import MAX_CONCURRENCY
@@ -250,7 +252,8 @@ def _inspector(args: argparse.Namespace, options: ServeOptions
     return Inspector(InspectorOptions(
         admin_token=None if loopback else options.admin_token,
         reports_dir=Path(args.reports_dir), fault_scenarios=scenarios,
-        fault_scenario=args.faults)), None
+        fault_scenario=args.faults,
+        verdicts=partial(verdicts_so_far, Path(args.record)) if args.record else None)), None
 
 
 def _print_inspector(console: Console, args: argparse.Namespace, inspector: Inspector | None,

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,7 @@ from mock_provider.store import Store, copy_district
 from ..embedded import free_port, serve_in_thread
 from .changes import catch_up_clock, expire_credentials, rollover, tick
 from .command import run_command
+from .live import verdicts_so_far
 from .scenarios import MAX_CONCURRENCY, Scenario
 
 ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
@@ -183,7 +185,8 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             inspector = Inspector(InspectorOptions(
                 actions=False, reports_dir=recording_path.parent.parent,
                 fault_scenarios={scenario.name: (scenario.summary, scenario.faults)}
-                if faulty else {}, fault_scenario=scenario.name if faulty else None)) \
+                if faulty else {}, fault_scenario=scenario.name if faulty else None,
+                verdicts=partial(verdicts_so_far, recording_path))) \
                 if options.show_inspector else None
             app = create_app(store, connections, settings, recording=recording,
                              faults=scenario.faults, on_drift=lambda: tick(

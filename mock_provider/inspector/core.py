@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,13 +28,17 @@ PREFIX = "/inspector"
 class InspectorOptions:
     """``admin_token``: when set, every page needs it (a host other than loopback);
     ``actions``: whether the pages may tick, roll over, reset and switch faults (off while
-    ``check consumer`` runs its scenario); ``fault_scenarios``: name -> (summary, plan)."""
+    ``check consumer`` runs its scenario); ``fault_scenarios``: name -> (summary, plan);
+    ``verdicts``: judges the recording so far (given by the harness, which owns the judge)."""
 
     admin_token: str | None = None
     actions: bool = True
     reports_dir: Path = Path("reports")
     fault_scenarios: Mapping[str, tuple[str, FaultPlan]] = field(default_factory=dict)
     fault_scenario: str | None = None  # the scenario switched on at start
+    # The consumer verdicts on the traffic so far (from the recording), for the Syncs page;
+    # None where nothing is recorded.
+    verdicts: Callable[[], dict[str, Any]] | None = None
 
 
 class Inspector:

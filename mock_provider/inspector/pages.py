@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
@@ -135,7 +136,9 @@ async def syncs(request: Request) -> Response:
     inspector = _inspector(request)
     names = [c.name for c in inspector.connections]
     names += [n for n in inspector.syncs.connections() if n not in names]
-    return _page(request, inspector, "syncs.html.j2",
+    judge = inspector.options.verdicts
+    verdicts = await run_in_threadpool(judge) if judge is not None else None
+    return _page(request, inspector, "syncs.html.j2", verdicts=verdicts,
                  connections=[(name, inspector.syncs.of(name)) for name in names])
 
 

@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from ..connections import Connection
 from ..district.changes import MAX_DAYS, read_clock
 from ..errors import OneRosterError, error_body
+from ..middleware.faults import FaultPlan
 from ..routes.admin import run_reset, run_rollover, run_tick
 from . import district_view
 from .access import check_access
@@ -237,14 +238,9 @@ async def faults(request: Request) -> Response:
             raise OneRosterError(400, "invaliddata", f"no fault scenario {name!r}; choose one "
                                  f"of {', '.join(inspector.options.fault_scenarios)} or off")
         return RedirectResponse(f"{PREFIX}/faults", status_code=303)
-    plan = inspector.faults.plan
-    switched = {k: v for k, v in vars(plan).items() if v not in (None, False, 0, 0.0)
-                and not (k == "paging_headers" and v is True)
-                and not (k in ("retry_after", "slow_seconds")
-                         and getattr(plan, {"retry_after": "rate_limit_every",
-                                            "slow_seconds": "slow_every"}[k]) is None)}
-    if not plan.paging_headers:
-        switched["paging_headers"] = False
+    plan, default = inspector.faults.plan, FaultPlan()
+    # What the plan in force changes, as the fault middleware's settings name it.
+    switched = {k: v for k, v in vars(plan).items() if v != getattr(default, k)}
     return _page(request, inspector, "faults.html.j2",
                  scenarios=inspector.options.fault_scenarios, current=inspector.faults.name,
                  switched=switched)

@@ -32,7 +32,7 @@ from ..oauth1 import parse_authorization
 if TYPE_CHECKING:
     from .core import Inspector
 
-DETAIL_BODY = 256 * 1024  # answer bytes kept for the detail view; the rest is cut
+DETAIL_BODY = 256 * 1024  # body bytes kept for the detail view (200 of them at most)
 SECRET_HEADERS = frozenset({"x-vendor-authorization", "cookie", "set-cookie"})
 FORM = "application/x-www-form-urlencoded"
 
@@ -192,7 +192,8 @@ class Watch:
             "url": f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
                    + (f"?{query}" if query else ""),
             "request_headers": request_headers,
-            "request_raw": raw, "content_type": content_type,
+            "request_raw": raw[:DETAIL_BODY], "request_bytes": len(raw),
+            "content_type": content_type,
             "answer_headers": {k.decode("latin-1").lower(): ("***" if k.lower() == b"set-cookie"
                                                             else v.decode("latin-1"))
                                for k, v in answer_headers},
@@ -210,7 +211,9 @@ def _json_or_none(raw: bytes) -> Any:
 
 def detail_view(detail: dict[str, Any], labels: TokenLabels) -> dict[str, Any]:
     """A kept exchange as the page shows it: bodies parsed, every secret masked."""
-    body = request_body(detail["request_raw"], detail["content_type"])
+    body: Any = request_body(detail["request_raw"], detail["content_type"])
+    if detail["request_bytes"] > DETAIL_BODY:
+        body = f"({detail['request_bytes']} bytes; the first {DETAIL_BODY} are kept)"
     if isinstance(body, dict | list):
         body = masked_json(body, labels)
     answer: bytes = detail["answer_raw"]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,22 @@ def test_every_page_fits_1280_wide_and_labels_every_control(server: str, page: A
     page.fill("#q", name.split()[-1].upper())  # a family name, in any case
     page.keyboard.press("Enter")
     assert name in page.locator("#found").inner_text()
+
+
+def test_traffic_keeps_up_with_a_burst_of_parallel_requests(server: str, page: Any) -> None:
+    _open_live(page, server)
+    bearer = {"Authorization": f"Bearer {_token(server)}"}
+
+    def walk(worker: int) -> list[int]:
+        with httpx.Client(base_url=server, headers=bearer) as client:
+            return [client.get(f"{ROSTERING}/users", params={
+                "limit": 5, "offset": worker * 100 + n, "fields": "sourcedId"}).status_code
+                for n in range(100)]
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = [s for batch in pool.map(walk, range(4)) for s in batch]
+    assert statuses == [200] * 400
+    page.wait_for_function("[...document.querySelectorAll('#traffic tbody tr')].filter("
+                           "r => r.textContent.includes('fields=sourcedId')).length >= 400",
+                           timeout=5000)
+    assert "lost" not in page.locator("#live").inner_text()

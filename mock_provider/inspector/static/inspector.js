@@ -74,19 +74,33 @@
     history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
   }
 
-  function addRecord(record) {
-    if (body.querySelector('tr[data-seq="' + record.seq + '"]')) return;
-    const tr = row(record);
-    tr.hidden = !matches(record, filters());
-    body.insertBefore(tr, body.firstChild);
-    while (body.rows.length > MAX_ROWS) body.deleteRow(body.rows.length - 1);
+  const shownSeqs = new Set();
+  let waiting = [];
+
+  // Records are added a frame at a time, in one DOM insertion, so a burst of hundreds a
+  // second costs the page one layout per frame rather than one per record.
+  function flush() {
+    const f = filters();
+    const fragment = document.createDocumentFragment();
+    for (const record of waiting.reverse()) {
+      if (shownSeqs.has(record.seq)) continue;
+      shownSeqs.add(record.seq);
+      const tr = row(record);
+      tr.hidden = !matches(record, f);
+      fragment.appendChild(tr);
+    }
+    waiting = [];
+    body.insertBefore(fragment, body.firstChild);
+    while (body.rows.length > MAX_ROWS) {
+      shownSeqs.delete(Number(body.rows[body.rows.length - 1].dataset.seq));
+      body.deleteRow(body.rows.length - 1);
+    }
+    applyFilters();
   }
 
-  let pending = false;
-  function refreshCount() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(function () { pending = false; applyFilters(); });
+  function addRecord(record) {
+    if (!waiting.length) requestAnimationFrame(flush);
+    waiting.push(record);
   }
 
   function pretty(value) {
@@ -119,8 +133,8 @@
 
   if (body) {
     const initial = JSON.parse(document.getElementById("initial").textContent);
-    for (const record of initial.reverse()) addRecord(record);
-    applyFilters();
+    waiting = initial.reverse();
+    flush();
     form.addEventListener("submit", function (event) { event.preventDefault(); applyFilters(); });
     form.addEventListener("input", applyFilters);
     form.addEventListener("change", applyFilters);
@@ -158,7 +172,7 @@
       seen += 1;
       lost = data.dropped;
       live.textContent = "live · " + seen + " new" + (lost ? " · " + lost + " lost (browser too slow)" : "");
-      if (body) { addRecord(data.record); refreshCount(); }
+      if (body) addRecord(data.record);
     });
   }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from .core import PREFIX, Inspector
 from .live import curl_command, event_stream
 from .watch import detail_view
 
+log = logging.getLogger("mock_provider.inspector")
 HERE = Path(__file__).parent
 STATIC = {"inspector.js": "text/javascript", "inspector.css": "text/css"}
 MAX_FORM = 16 * 1024
@@ -295,6 +297,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                                                           headers=dict(exc.headers or {})))
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("the inspector failed on %s", request.url.path)
+    return await _oneroster_error(request, OneRosterError(
+        500, "internal_server_error", "the inspector failed to show this page"))
+
+
 def inspector_app(inspector: Inspector) -> Starlette:
     """The pages under ``/inspector``, as their own app (the mock's middleware, its recorder
     among them, never sees them)."""
@@ -306,7 +314,8 @@ def inspector_app(inspector: Inspector) -> Starlette:
         Route("/faults", faults, methods=["GET", "POST"]), Route("/reports", reports),
         Route("/reports/{file:path}", report_file), Route("/static/{name}", static),
     ]), Route(PREFIX, home)], exception_handlers={
-        OneRosterError: _oneroster_error, HTTPException: _http_error})
+        OneRosterError: _oneroster_error, HTTPException: _http_error,
+        Exception: _server_error})
     app.state.inspector = inspector
     return app
 

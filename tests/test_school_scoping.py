@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from harness.runner import run_checks, select
+from harness.target import Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.refs import render_refs
@@ -211,6 +213,24 @@ def test_a_connection_that_sees_the_district_is_served_the_stored_records(env: E
     body = render_refs('{"users":[' + ",".join(stored[offset:offset + 100]) + "]}", version,
                        env.url)
     assert answer.content == body.encode()
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_the_checker_follows_every_reference_of_a_scoped_connection(env: Env,
+                                                                    version: str) -> None:
+    """OR-REF-001 follows each reference and expects it served: the scoped view agrees with it
+    (and OR-GB-004 can replace the category it writes)."""
+    target = Target(env.url, f"{env.url}/oauth2/token", "one", "one-secret", version)
+    try:
+        summary = run_checks(target, select("OR-REF,OR-GB-004"))
+    finally:
+        target.close()
+    statuses = {r.id: (r.status, r.message) for r in summary.results}
+    expected = {"OR-REF-001", "OR-REF-002", "OR-REF-003", "OR-REF-004", "OR-REF-005",
+                "OR-GB-004"} - ({"OR-REF-003"} if version == "1.1" else set())  # one 1.1 role
+    assert {c for c, (status, _) in statuses.items() if status == "passed"} == expected, \
+        statuses
+    assert int(statuses["OR-REF-001"][1].split()[0]) > 1_000  # references were followed
 
 
 # --- writes ---------------------------------------------------------------------------------

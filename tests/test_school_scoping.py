@@ -19,6 +19,8 @@ from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
+from mock_provider.query.fields import catalog
+from mock_provider.query.filter import matches, parse_filter
 from mock_provider.refs import render_refs
 from mock_provider.state import mock_state
 from mock_provider.store import Store
@@ -196,6 +198,36 @@ def test_references_outside_the_school_are_left_out_and_no_others(env: Env) -> N
         == untouched
     district = env.scoped.get(f"{V12}/orgs", params={"filter": "type='district'"}).json()
     assert [c["sourcedId"] for c in district["orgs"][0]["children"]] == [school]
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_filters_judge_the_records_as_served(env: Env, version: str) -> None:
+    """A filter on a reference the connection is not served finds nothing through it (else
+    `agents.sourcedId~'...'` would spell out an id it cannot read, one character at a time)."""
+    base = V12 if version == "1.2" else V11
+    users = catalog("users", version)
+    served = _walk(env.scoped, base, "users")
+    school, other = env.school_id(env.mine), env.school_id(env.other)
+    outside = env.store.conn.execute(
+        "SELECT j.value ->> '@u' FROM users u, json_each(u.json12, '$.agents') j "
+        "WHERE u.sourcedId IN (SELECT user_id FROM user_orgs WHERE org_id = ?) AND "
+        "(j.value ->> '@u') NOT IN (SELECT user_id FROM user_orgs WHERE org_id = ?)",
+        (school, school)).fetchone()[0]
+    orgs = "roles.org.sourcedId" if version == "1.2" else "orgs.sourcedId"
+    filters = [f"{orgs}='{other}'", f"{orgs}!='{school}'", f"{orgs}='{school}'",
+               f"agents.sourcedId='{outside}'", f"agents.sourcedId~'{outside[:8]}'",
+               "agents.sourcedId!='nobody'", "agents.sourcedId~'a'"]
+    if version == "1.2":
+        filters += [f"primaryOrg.sourcedId='{other}'", f"primaryOrg.sourcedId!='{school}'",
+                    "primaryOrg.type='org'", "roles.role='parent'",
+                    "roles.roleType!='secondary'"]
+    for text in filters:
+        expected = {u["sourcedId"] for u in served if matches(parse_filter(text), u, users)}
+        answer = env.scoped.get(f"{base}/users", params={"filter": text, "limit": PAGE})
+        assert answer.status_code == 200, answer.text
+        assert {u["sourcedId"] for u in answer.json()["users"]} == expected, text
+    assert not env.scoped.get(f"{base}/users", params={
+        "filter": f"agents.sourcedId='{outside}'"}).json()["users"]
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.1"])

@@ -8,7 +8,15 @@ import sqlite3
 
 from .fields import catalog
 from .params import CollectionQuery
-from .sql import TIME_FUNCTION, Translate, install_functions, order_sql, sort_expr, where_sql
+from .sql import (
+    TIME_FUNCTION,
+    Translate,
+    Visible,
+    install_functions,
+    order_sql,
+    sort_expr,
+    where_sql,
+)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -68,19 +76,20 @@ def _anchors(conn: sqlite3.Connection, source: str, where: str, params: list,
 
 def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
                base_where: str = "hidden = 0", base_params: tuple = (),
-               counts: dict | None = None,
-               translate: Translate | None = None) -> tuple[int, list[str]]:
+               counts: dict | None = None, translate: Translate | None = None,
+               visible: Visible | None = None) -> tuple[int, list[str]]:
     """(size of the filtered collection, the page's stored JSON texts in order).
 
     ``base_where`` scopes the collection (a route's nesting, a role), ANDed with the filter;
     the texts still carry compact refs (``refs.render_refs`` expands them). ``counts``, one
-    dict per connection, remembers totals between pages. ``translate`` goes to ``where_sql``
-    (a flavor's filter values that differ from the stored ones)."""
+    dict per connection, remembers totals between pages. ``translate`` and ``visible`` go to
+    ``where_sql`` (a flavor's filter values that differ from the stored ones; references a
+    school-scoped caller is not served)."""
     cat = catalog(table, version)
     clauses = [f"({base_where})"] if base_where.strip() else []
     params = list(base_params)
     if query.filter is not None:
-        sql, values = where_sql(query.filter, cat, translate)
+        sql, values = where_sql(query.filter, cat, translate, visible)
         clauses.append(sql)
         params.extend(values)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""

@@ -19,7 +19,7 @@ from ..refs import render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
-from .scoping import reader_conditions, school_scope, scoped_texts
+from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"
@@ -126,7 +126,7 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.counts, translate)
+                                  state.store.counts, translate, ref_visibility(request))
         texts = _served_records(request, version, op, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]

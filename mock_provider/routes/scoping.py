@@ -13,6 +13,7 @@ import sqlite3
 
 from starlette.requests import Request
 
+from ..query.sql import Visible
 from ..refs import REF_KINDS, compact_refs, without_refs
 from ..state import shared
 
@@ -154,3 +155,23 @@ def scoped_texts(request: Request, texts: list[str]) -> list[str]:
         return texts
     return [without_refs(text, dropped) if dropped.intersection(found) else text
             for text, found in zip(texts, refs, strict=True)]
+
+
+def ref_visibility(request: Request) -> Visible | None:
+    """For ``query.sql.where_sql``: the condition that the caller may read a referenced
+    record, so filters judge records as ``scoped_texts`` serves them (a filter on a reference
+    it is not served must not find, or spell out, the id); None for a connection that sees the
+    whole district."""
+    if not _school_names(request):
+        return None
+
+    def visible(code: str, ref_id: str) -> tuple[str, list] | None:
+        table = _REF_TABLES[code]
+        if table not in _CONDITIONS:
+            return None
+        clauses, params = reader_conditions(request, table)
+        # Unqualified columns in the clauses name the referenced row (the innermost table).
+        return (f"EXISTS (SELECT 1 FROM {table} AS referenced WHERE referenced.sourcedId = "
+                f"{ref_id} AND {' AND '.join(clauses)})", list(params))
+
+    return visible

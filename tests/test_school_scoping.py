@@ -228,6 +228,11 @@ def test_filters_judge_the_records_as_served(env: Env, version: str) -> None:
         assert {u["sourcedId"] for u in answer.json()["users"]} == expected, text
     assert not env.scoped.get(f"{base}/users", params={
         "filter": f"agents.sourcedId='{outside}'"}).json()["users"]
+    if version == "1.2":  # and a sort puts a reference left out with the missing values
+        by_org = env.scoped.get(f"{base}/users", params={"sort": "primaryOrg.sourcedId",
+                                                         "limit": PAGE}).json()["users"]
+        assert [u["sourcedId"] for u in by_org] == [u["sourcedId"] for u in sorted(
+            served, key=lambda u: u.get("primaryOrg", {}).get("sourcedId", ""))]
 
 
 @pytest.mark.parametrize("version", ["1.2", "1.1"])

@@ -14,7 +14,7 @@ from .sql import (
     Visible,
     install_functions,
     order_sql,
-    sort_expr,
+    sort_key,
     where_sql,
 )
 
@@ -109,6 +109,7 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
                "LIMIT ? OFFSET ?")
         return total, [row[0] for row in _rows(
             conn, sql, [*params, start, query.limit, query.offset % ANCHOR_EVERY])]
+    key_params: list = []
     if query.sort is None:
         sql = (f"SELECT {cat.doc} FROM {source}{where} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
@@ -116,12 +117,13 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
         # Sort only (key, seq) pairs and fetch the JSON of the page's rows afterwards, so the
         # sorter never carries record texts.
         direction = " DESC" if query.descending else ""
+        key, key_params = sort_key(query.sort, cat, visible)
         sql = (f"SELECT {cat.doc} FROM (SELECT {source}.\"seq\" AS page_seq, "
-               f"{sort_expr(query.sort, cat)} AS page_key FROM {source}{where} "
+               f"{key} AS page_key FROM {source}{where} "
                f"ORDER BY page_key{direction}, page_seq LIMIT ? OFFSET ?) AS page "
                f"JOIN {source} ON {source}.\"seq\" = page.page_seq "
                f"ORDER BY page.page_key{direction}, page.page_seq")
-    return total, [row[0] for row in _rows(conn, sql, params + page)]
+    return total, [row[0] for row in _rows(conn, sql, key_params + params + page)]
 
 
 def select_fields(text: str, fields: tuple[str, ...] | None) -> str:

@@ -269,6 +269,15 @@ def sort_expr(sort: str, catalog: FieldCatalog) -> str:
     return _single(field, catalog)
 
 
+def sort_key(sort: str, catalog: FieldCatalog,
+             visible: Visible | None = None) -> tuple[str, list]:
+    """``sort_expr`` with its parameters, a reference the caller is not served sorting as a
+    missing value."""
+    expr = sort_expr(sort, catalog)
+    readable, params = _single_visible(catalog.fields[sort], catalog, visible)
+    return (f"CASE WHEN {readable} THEN {expr} END", params) if readable else (expr, [])
+
+
 def order_sql(sort: str | None, descending: bool, catalog: FieldCatalog) -> str:
     """An ORDER BY clause: the sort field, then store order so pages are stable."""
     seq = f'"{catalog.table}"."seq"'

@@ -122,36 +122,33 @@ def without_refs(text: str, dropped: AbstractSet[tuple[str, str]]) -> str:
     serialized form; callers skip texts that hold none of ``dropped`` (see compact_refs)."""
 
     def gone(value: object) -> bool:
-        if not (isinstance(value, dict) and len(value) == 1):
+        # Called on every object of the record: the length test rules out nearly all.
+        if type(value) is not dict or len(value) != 1:
             return False
-        key, sid = next(iter(value.items()))
-        return (isinstance(key, str) and key[:1] == "@" and isinstance(sid, str)
-                and (key[1:], sid) in dropped)
+        ((key, sid),) = value.items()
+        return key[:1] == "@" and type(sid) is str and (key[1:], sid) in dropped
 
-    def holds_gone(value: object) -> bool:
-        return isinstance(value, dict) and any(gone(v) for v in value.values())
-
-    def prune(value: object) -> None:
-        if isinstance(value, list):
-            for item in value:
-                prune(item)
-            return
-        if not isinstance(value, dict):
-            return
-        for key in list(value):
-            item = value[key]
-            if gone(item):
-                del value[key]
-            elif isinstance(item, list):
-                kept = [i for i in item if not gone(i) and not holds_gone(i)]
-                if item and not kept:
-                    del value[key]
+    def prune(obj: dict) -> None:
+        for key, value in list(obj.items()):
+            kind = type(value)
+            if kind is dict:
+                if gone(value):
+                    del obj[key]
                 else:
-                    value[key] = kept
-                    prune(kept)
-            else:
-                prune(item)
+                    prune(value)
+            elif kind is list:
+                kept = [item for item in value if not gone(item) and not (
+                    type(item) is dict and any(gone(v) for v in item.values()))]
+                if len(kept) != len(value):
+                    if kept:
+                        obj[key] = kept
+                    else:
+                        del obj[key]
+                for item in kept:
+                    if type(item) is dict:
+                        prune(item)
 
     record = json.loads(text)
-    prune(record)
+    if type(record) is dict:
+        prune(record)
     return _STORE_FORM(record)

@@ -4,9 +4,11 @@ id exists."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,6 +315,20 @@ def test_a_put_on_another_schools_id_answers_as_for_an_unknown_id(env: Env, base
     assert env.store.conn.execute("SELECT json12 FROM lineItems WHERE sourcedId = ?",
                                   (theirs,)).fetchone()[0] == before
     assert env.scoped.get(f"{base}/lineItems/{never}").status_code == 404
+
+
+def test_a_put_on_a_hidden_id_answers_as_for_an_unknown_id(env: Env) -> None:
+    """A record hidden from everyone (last year's grade book after a rollover) is outside
+    every connection's view, the whole district's included."""
+    hidden = env.store.conn.execute(
+        "SELECT sourcedId FROM lineItems WHERE school_id = ? AND hidden = 0 ORDER BY seq DESC",
+        (env.school_id(env.mine),)).fetchone()[0]
+    with contextlib.closing(sqlite3.connect(env.store.path)) as writer, writer:
+        writer.execute("UPDATE lineItems SET hidden = 1 WHERE sourcedId = ?", (hidden,))
+    body = {"lineItem": _my_line_item_body(env, "Hidden")}
+    put = env.everything.put(f"{G12}/lineItems/{hidden}", json=body)
+    _same_answer(put, hidden, env.everything.get(f"{G12}/lineItems/{hidden}"), hidden)
+    assert put.status_code == 404
 
 
 def test_a_put_naming_another_schools_record_answers_as_for_an_unknown_one(env: Env) -> None:

@@ -7,7 +7,8 @@ and academic session; 201 with the sourcedId pairs.
 Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
 "updated"), 204 for a DELETE. Refusals are the spec error bodies: 400 malformed, 401/403 for
-credentials, scopes and rostering-only connections, 404 unknown record (DELETE), 422 rule.
+credentials, scopes and rostering-only connections, 404 unknown record (DELETE, and a PUT
+on an id the caller cannot see: ``gradebook.writes.put_record``), 422 rule.
 
 The flavor's profile turns ids sent in its served forms into stored ones before the checks
 (``Profile.stored_write``: a Campus 1.1 student ``s200123``), and a refusal names ids as the

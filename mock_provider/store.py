@@ -18,11 +18,11 @@ from .refs import render_refs
 from .tables import (
     ALL_TABLES,
     HEAD,
-    INDEXES,
     NOT_IN_V11,
     RECORD_TABLES,
     SIDE_TABLES,
     columns,
+    index_statements,
 )
 
 
@@ -58,10 +58,8 @@ def create_indexes(conn: sqlite3.Connection) -> None:
         # (hidden, seq) order: serves `hidden = 0 ORDER BY seq` pages and counts from the
         # index alone, so deep offsets skip index entries instead of record pages.
         conn.execute(f"CREATE INDEX {table}_hidden ON {table} (hidden)")
-    for table, indexes in INDEXES.items():
-        for cols in indexes:
-            name = f"{table}_{'_'.join(cols)}"
-            conn.execute(f"CREATE INDEX {name} ON {table} ({', '.join(cols)})")
+    for statement in index_statements():
+        conn.execute(statement)
 
 
 class Store:
@@ -150,5 +148,22 @@ class Store:
         return digest.hexdigest()
 
 
-__all__ = ["HEAD", "Store", "StoreError", "create_indexes", "create_schema", "insert_rows",
-           "render_refs"]
+def copy_district(source: str | Path, target: str | Path) -> Path:
+    """A private copy of a district file (SQLite's backup: consistent even while the source is
+    being written), for a run that writes to its district and must leave the source as it
+    was."""
+    target = Path(target)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+__all__ = ["HEAD", "Store", "StoreError", "copy_district", "create_indexes", "create_schema",
+           "insert_rows", "render_refs"]

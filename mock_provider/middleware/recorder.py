@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..bodies import BodyError, loads_strict
 from ..errors import OneRosterError
 from ..oauth1 import parse_authorization
 
@@ -118,9 +119,12 @@ def version_used(path: str) -> str | None:
     (token requests, discovery documents)."""
     if "/ims/oneroster/" not in path or "/discovery/" in path:
         return None
-    if "/v1p1/" in path or path.endswith("/v1p1"):
+    # Only what follows /ims/oneroster says the version: a flavor's prefix may name another
+    # (Infinite Campus serves its 1.1 base under .../oneroster/v1p1/<district>).
+    tail = "/" + path.split("/ims/oneroster/", 1)[1] + "/"
+    if tail.startswith("/v1p1/"):
         return "1.1"
-    return "1.2" if "/v1p2/" in path or path.endswith("/v1p2") else None
+    return "1.2" if "/v1p2/" in tail else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -138,8 +142,8 @@ def _request_body(raw: bytes, content_type: str) -> Any:
     if "x-www-form-urlencoded" in content_type:
         return _masked_form(text)
     try:
-        return json.loads(text)
-    except ValueError:
+        return loads_strict(text)  # a hostile body must not crash the recording
+    except BodyError:
         return {"unparsed": text[:200]}
 
 

@@ -94,6 +94,18 @@ def _school_names(request: Request) -> frozenset[str] | None:
     return getattr(getattr(grant, "connection", None), "schools", None)
 
 
+def _limited_tables(request: Request) -> frozenset[str] | None:
+    """The tables whose references the caller may not all read, or None when it reads every
+    record the district serves: a school list limits every table with a school; a flavor's
+    rule on who is shared (Campus's rostering-only connections get no guardians) limits
+    users."""
+    if _school_names(request):
+        return frozenset(_CONDITIONS)
+    if shared(request).settings.profile.user_condition(request):
+        return frozenset({"users"})
+    return None
+
+
 def reader_conditions(request: Request, table: str,
                       per_id: bool = False) -> tuple[list[str], tuple[str, ...]]:
     """The SQL conditions (and parameters) every record of ``table`` the caller reads must
@@ -136,11 +148,13 @@ def _readable(request: Request, table: str, ids: set[str]) -> set[str]:
 
 
 def scoped_texts(request: Request, texts: list[str]) -> list[str]:
-    """Stored record texts as the caller may see them: for a school-scoped connection, the
-    references to records it cannot read are left out (``refs.without_refs``: a user's roles
-    in other schools' orgs and its primaryOrg there, agents it cannot read, the district's
-    other children). Connections that see the whole district get the texts unchanged."""
-    if not _school_names(request):
+    """Stored record texts as the caller may see them: for a school-scoped connection (or one
+    a flavor shares only some users with), the references to records it cannot read are left
+    out (``refs.without_refs``: a user's roles in other schools' orgs and its primaryOrg
+    there, agents it cannot read, the district's other children). Connections that see the
+    whole district get the texts unchanged."""
+    limited = _limited_tables(request)
+    if limited is None:
         return texts
     refs = [compact_refs(text) for text in texts]
     wanted: dict[str, set[str]] = {}
@@ -149,7 +163,7 @@ def scoped_texts(request: Request, texts: list[str]) -> list[str]:
     dropped: set[tuple[str, str]] = set()
     for code, ids in wanted.items():
         table = _REF_TABLES[code]
-        if table in _CONDITIONS:  # else a district-wide catalogue (resources): all readable
+        if table in limited:  # else all readable (resources are a district-wide catalogue)
             dropped.update((code, sid) for sid in ids - _readable(request, table, ids))
     if not dropped:
         return texts
@@ -162,12 +176,13 @@ def ref_visibility(request: Request) -> Visible | None:
     record, so filters judge records as ``scoped_texts`` serves them (a filter on a reference
     it is not served must not find, or spell out, the id); None for a connection that sees the
     whole district."""
-    if not _school_names(request):
+    limited = _limited_tables(request)
+    if limited is None:
         return None
 
     def visible(code: str, ref_id: str) -> tuple[str, list] | None:
         table = _REF_TABLES[code]
-        if table not in _CONDITIONS:
+        if table not in limited:
             return None
         clauses, params = reader_conditions(request, table)
         # Unqualified columns in the clauses name the referenced row (the innermost table).

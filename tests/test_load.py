@@ -1,0 +1,221 @@
+"""``oneroster-harness load``: sync nights on Locust against the mock and against broken
+providers on loopback, judged for correctness under load. Locust patches the standard library
+with gevent when imported, so every night runs in a subprocess (as the command itself runs its
+load process): nothing here imports Locust."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.embedded import free_port
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+
+from .broken_providers import (
+    Broken,
+    QueryDefect,
+    pages_overlap,
+    server_errors_after,
+    throttled_without_retry_after,
+)
+from .conftest import make_district
+from .live_server import live_server
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMIT = 60  # seconds any one load process may take here
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "harness", "load", *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)}
+
+
+def _load(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(_command(*args), capture_output=True, text=True, env=_env(),
+                          timeout=LIMIT, cwd=ROOT)
+
+
+def _verdicts(report_dir: Path) -> dict[str, str]:
+    data = json.loads((report_dir / "results.json").read_text())
+    return {r["id"]: r["status"] for r in data["results"]}
+
+
+@pytest.fixture(scope="module")
+def district(districts_dir: Path) -> Path:
+    return make_district(districts_dir, 42, 60)
+
+
+@pytest.mark.slow
+def test_a_night_against_the_mock_holds_up_and_writes_every_report(tmp_path: Path,
+                                                                   district: Path) -> None:
+    reports = tmp_path / "reports"
+    done = _load("--mock", "--users", "4", "--duration", "6", "--page-size", "25",
+                 "--students", "60", "--data-dir", str(district.parent),
+                 "--report-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert set(verdicts) == {f"OR-NIGHT-00{n}" for n in range(1, 8)}
+    assert set(verdicts.values()) == {"passed"}, verdicts
+    # junit.xml as `check` writes it: one testcase per verdict, none failed.
+    suite = ET.parse(reports / "junit.xml").getroot()
+    assert suite.get("tests") == "7" and suite.get("failures") == "0"
+    night = json.loads((reports / "night.json").read_text())
+    kinds = {s["kind"] for s in night["log"]["syncs"] if s["finished"]}
+    assert kinds == {"full-sync", "delta-sync", "help-desk", "grade-passback"}
+    users_walks = [w for s in night["log"]["syncs"] for w in s["walks"]
+                   if s["kind"] == "full-sync" and w["collection"] == "users" and w["finished"]]
+    assert users_walks and all(w["distinct"] == w["total"] > 25 for w in users_walks)
+    # Locust's own statistics, one row per operation.
+    stats = (reports / "locust_stats.csv").read_text()
+    for operation in ("users page", "users by email", "results/{id}", "users delta page"):
+        assert f",{operation}," in stats
+    assert (reports / "locust_stats_history.csv").stat().st_size > 0
+    # The HTML page draws its charts itself: inline SVG, nothing fetched from a network.
+    html = (reports / "report.html").read_text()
+    assert html.count("<svg") >= 6 and "<polyline" in html
+    assert "<script" not in html and 'src="http' not in html and "<link" not in html
+    for title in ("Requests per second", "p95 response time per operation",
+                  "Errors per second", "Syncs"):
+        assert title in html
+    assert "CONFORMANT" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_distributed_night_runs_on_a_master_and_two_workers(tmp_path: Path,
+                                                              district: Path) -> None:
+    port = str(free_port())
+    reports = tmp_path / "reports"
+    master = subprocess.Popen(
+        _command("--master", "--expect-workers", "2", "--master-port", port, "--worker-wait",
+                 "30", "--mock", "--users", "4", "--duration", "6", "--students", "60",
+                 "--data-dir", str(district.parent), "--report-dir", str(reports)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=ROOT)
+    workers = [subprocess.Popen(
+        _command("--worker", "--master-host", "127.0.0.1", "--master-port", port),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(), cwd=ROOT)
+        for _ in range(2)]
+    try:
+        out, _ = master.communicate(timeout=LIMIT)
+        worker_outs = [w.communicate(timeout=20)[0] for w in workers]
+    finally:
+        for process in (master, *workers):
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=5)
+    assert master.returncode == 0, out
+    assert [w.returncode for w in workers] == [0, 0], worker_outs
+    assert set(_verdicts(reports).values()) == {"passed"}
+    night = json.loads((reports / "night.json").read_text())
+    assert night["mode"] == "master"
+    vendors = {s["vendor"] for s in night["log"]["syncs"]}
+    # Each worker numbers its vendors from its own index: both workers' vendors reported.
+    assert len(vendors) == 4 and {v.rsplit("-", 1)[1] for v in vendors} == {"1", "2"}
+
+
+def _broken_night(tmp_path: Path, district: Path, wrap: Callable, *extra: str
+                  ) -> tuple[subprocess.CompletedProcess, Path]:
+    connection = Connection(name="vendor", client_id="vendor", client_secret="vendor-secret",
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+    store = Store(district)
+    reports = tmp_path / "reports"
+    try:
+        with live_server(wrap(create_app(store, [connection]))) as url:
+            done = _load("--base-url", url, "--token-url", f"{url}/oauth2/token",
+                         "--client-id", "vendor", "--client-secret", "vendor-secret",
+                         "--report-dir", str(reports), *extra)
+    finally:
+        store.close()
+    return done, reports
+
+
+@pytest.mark.slow
+def test_pages_that_repeat_a_record_fail_the_records_verdict(tmp_path: Path,
+                                                             district: Path) -> None:
+    done, reports = _broken_night(
+        tmp_path, district, lambda app: QueryDefect(app, request=pages_overlap("users")),
+        "--users", "2", "--duration", "4", "--page-size", "20")
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert verdicts["OR-NIGHT-002"] == "failed"
+    assert {k for k, v in verdicts.items() if v == "failed"} == {"OR-NIGHT-002"}
+    items = next(r for r in json.loads((reports / "results.json").read_text())["results"]
+                 if r["id"] == "OR-NIGHT-002")["items"]
+    # The second page starts one record early: that record is read twice, in every walk.
+    assert items and all(i.startswith(("full-sync-", "delta-sync-")) and
+                         i.endswith(" users: 1 record read twice (e.g. " f"{i[-37:-1]})")
+                         for i in items), items
+
+
+@pytest.mark.slow
+def test_server_errors_after_a_while_fail_the_5xx_verdict(tmp_path: Path,
+                                                          district: Path) -> None:
+    done, reports = _broken_night(
+        tmp_path, district, lambda app: Broken(app, request=server_errors_after(30)),
+        "--users", "1", "--duration", "4")
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert verdicts["OR-NIGHT-004"] == "failed"
+    # Retried, the walks still reach their end and read each record once.
+    assert verdicts["OR-NIGHT-001"] == verdicts["OR-NIGHT-002"] == "passed"
+    failures = (reports / "locust_failures.csv").read_text()
+    assert "500" in failures
+
+
+@pytest.mark.slow
+def test_a_429_without_retry_after_fails_the_throttling_verdict(tmp_path: Path,
+                                                                district: Path) -> None:
+    done, reports = _broken_night(
+        tmp_path, district, lambda app: Broken(app, request=throttled_without_retry_after(15)),
+        "--users", "1", "--duration", "3")
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert verdicts["OR-NIGHT-006"] == "failed"
+    assert verdicts["OR-NIGHT-004"] == "passed"
+
+
+# --- usage errors: one line, exit 2, before any load process starts ---------------------------
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--worker"], "--worker needs --master-host"),
+    (["--worker", "--master-host", "h", "--mock"], "a worker takes the plan from its master; "
+     "drop --mock"),
+    (["--master-host", "h"], "--master-host is for --worker"),
+    (["--expect-workers", "2", "--mock"], "--expect-workers applies to --master"),
+    (["--users", "2"], "give --base-url (or --mock"),
+    (["--base-url", "http://127.0.0.1:9"], "give --token-url, --client-id, --client-secret"),
+    (["--mock", "--base-url", "http://127.0.0.1:9"], "drop --base-url"),
+    (["--profile", "missing.toml"], "cannot read the profile missing.toml"),
+])
+def test_bad_options_are_one_line_and_exit_2(argv: list[str], message: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["load", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert "locust" not in sys.modules and "gevent" not in sys.modules
+
+
+def test_a_bad_profile_names_its_key(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    profile = tmp_path / "night.toml"
+    profile.write_text("[night]\nduration = 60\n[vendors.full-sync]\ncount = 2\n"
+                       "concurrency = 9\n")
+    assert main(["load", "--mock", "--profile", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "[vendors.full-sync].concurrency is at most 5" in err
+    profile.write_text("[night]\nduration = 60\nuntil = 'dawn'\n[vendors.full-sync]\n")
+    assert main(["load", "--mock", "--profile", str(profile), "--users", "3"]) == 2
+    assert "--users is for runs without a profile" in capsys.readouterr().err

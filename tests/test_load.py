@@ -5,6 +5,7 @@ load process): nothing here imports Locust."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from harness.cli import main
 from harness.embedded import free_port
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
+from mock_provider.middleware.faults import FaultPlan
 from mock_provider.store import Store
 
 from .broken_providers import (
@@ -94,6 +96,29 @@ def test_a_night_against_the_mock_holds_up_and_writes_every_report(tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_a_profile_night_on_serve_workers_ends_when_every_sync_finished(tmp_path: Path,
+                                                                        district: Path) -> None:
+    profile = tmp_path / "night.toml"
+    profile.write_text("[night]\nduration = 40\nuntil = 'finished'\nwindow = 30\n"
+                       "ramp_up = 1\n[vendors.full-sync]\ncount = 3\npage_size = 40\n"
+                       "[vendors.grade-passback]\ncount = 1\n"
+                       "[mock]\nworkers = 2\nstudents = 60\n")
+    reports = tmp_path / "reports"
+    done = _load("--mock", "--profile", str(profile), "--data-dir", str(district.parent),
+                 "--report-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(serve --workers 2)" in done.stdout
+    night = json.loads((reports / "night.json").read_text())
+    assert night["stopped_because"] == "every vendor's sync finished"
+    # One sync each, every one inside the window; each vendor with its own connection.
+    syncs = night["log"]["syncs"]
+    assert sorted(s["vendor"] for s in syncs) == [
+        "full-sync-1", "full-sync-2", "full-sync-3", "grade-passback-1"]
+    assert all(s["finished"] for s in syncs)
+    assert set(_verdicts(reports).values()) == {"passed"}
+
+
+@pytest.mark.slow
 def test_a_distributed_night_runs_on_a_master_and_two_workers(tmp_path: Path,
                                                               district: Path) -> None:
     port = str(free_port())
@@ -125,14 +150,15 @@ def test_a_distributed_night_runs_on_a_master_and_two_workers(tmp_path: Path,
     assert len(vendors) == 4 and {v.rsplit("-", 1)[1] for v in vendors} == {"1", "2"}
 
 
-def _broken_night(tmp_path: Path, district: Path, wrap: Callable, *extra: str
+def _broken_night(tmp_path: Path, district: Path, wrap: Callable, *extra: str,
+                  token_lifetime: int = 3600, faults: FaultPlan | None = None
                   ) -> tuple[subprocess.CompletedProcess, Path]:
     connection = Connection(name="vendor", client_id="vendor", client_secret="vendor-secret",
-                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11)
+                            scopes=ALL_SCOPES_V12 | ALL_SCOPES_V11, token_lifetime=token_lifetime)
     store = Store(district)
     reports = tmp_path / "reports"
     try:
-        with live_server(wrap(create_app(store, [connection]))) as url:
+        with live_server(wrap(create_app(store, [connection], faults=faults))) as url:
             done = _load("--base-url", url, "--token-url", f"{url}/oauth2/token",
                          "--client-id", "vendor", "--client-secret", "vendor-secret",
                          "--report-dir", str(reports), *extra)
@@ -184,6 +210,64 @@ def test_a_429_without_retry_after_fails_the_throttling_verdict(tmp_path: Path,
     verdicts = _verdicts(reports)
     assert verdicts["OR-NIGHT-006"] == "failed"
     assert verdicts["OR-NIGHT-004"] == "passed"
+
+
+class InFlight:
+    """Counts the OneRoster requests being answered at once (each answered ``latency`` late,
+    so a vendor's parallel requests overlap) and the bearer tokens they carried."""
+
+    def __init__(self, app, latency: float = 0.05) -> None:
+        self.app, self.latency = app, latency
+        self.now = self.most = 0
+        self.tokens: set[bytes] = set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or "/ims/oneroster/" not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        self.tokens.add(dict(scope["headers"]).get(b"authorization", b""))
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(self.latency)
+            await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+@pytest.mark.slow
+def test_a_vendor_keeps_five_requests_in_flight_and_renews_its_token(tmp_path: Path,
+                                                                      district: Path) -> None:
+    seen: list[InFlight] = []
+
+    def counted(app):
+        seen.append(InFlight(app))
+        return seen[-1]
+
+    # One full-sync vendor walks six collections side by side; its token lives 2 s.
+    done, reports = _broken_night(tmp_path, district, counted, "--users", "1", "--duration",
+                                  "5", "--page-size", "10", token_lifetime=2)
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert verdicts["OR-NIGHT-003"] == "skipped"  # no grade-passback vendor
+    assert {v for k, v in verdicts.items() if k != "OR-NIGHT-003"} == {"passed"}
+    assert seen[0].most == 5
+    assert len(seen[0].tokens) >= 2  # renewed before it ran out, never refused for it
+
+
+@pytest.mark.slow
+def test_retry_after_is_honoured_and_429s_that_carry_it_pass(tmp_path: Path,
+                                                             district: Path) -> None:
+    done, reports = _broken_night(
+        tmp_path, district, lambda app: app, "--users", "1", "--duration", "4",
+        faults=FaultPlan(rate_limit_every=40, retry_after=1.0))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((reports / "results.json").read_text())["results"]
+    throttling = next(r for r in results if r["id"] == "OR-NIGHT-006")
+    assert throttling["status"] == "passed"
+    assert throttling["message"].endswith("429 answers, each with Retry-After")
+    # Waiting the second out, the vendor meets a handful of 429s, not a storm of them.
+    assert int(throttling["message"].split()[0]) <= 12
 
 
 # --- usage errors: one line, exit 2, before any load process starts ---------------------------

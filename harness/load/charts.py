@@ -50,7 +50,7 @@ def _nice(top: float) -> float:
     if top <= 0:
         return 1.0
     scale = 10 ** len(str(int(top))) / 10
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 8, 10):  # quarters of these make round ticks
         if step * scale >= top:
             return step * scale
     return 10 * scale

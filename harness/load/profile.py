@@ -135,6 +135,13 @@ def _number(table: dict[str, Any], key: str, where: str, smallest: float) -> flo
     return float(value)
 
 
+def _whole(table: dict[str, Any], key: str, where: str, smallest: int) -> int:
+    value = _number(table, key, where, smallest)
+    if value != int(value):
+        raise ProfileError(f"{where}.{key} must be a whole number, got {value:g}")
+    return int(value)
+
+
 def _unknown(table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
     extra = sorted(set(table) - set(known))
     if extra:
@@ -147,14 +154,9 @@ def _vendors(kind: str, table: Any) -> Vendors:
         raise ProfileError(f"{where} must be a table")
     keys = _KIND_KEYS[kind]
     _unknown(table, ("count", *keys), where)
-    count = int(_number(table, "count", where, 0)) if "count" in table else 1
-    settings: dict[str, int] = {}
-    for key, (_, smallest) in keys.items():
-        if key in table:
-            value = _number(table, key, where, smallest)
-            if value != int(value):
-                raise ProfileError(f"{where}.{key} must be a whole number, got {value:g}")
-            settings[key] = int(value)
+    count = _whole(table, "count", where, 0) if "count" in table else 1
+    settings = {key: _whole(table, key, where, smallest)
+                for key, (_, smallest) in keys.items() if key in table}
     if settings.get("concurrency", 1) > MAX_IN_FLIGHT:
         raise ProfileError(f"{where}.concurrency is at most {MAX_IN_FLIGHT} (Infinite Campus "
                            "asks each connection for no more)")

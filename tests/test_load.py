@@ -6,6 +6,7 @@ load process): nothing here imports Locust."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import subprocess
@@ -268,6 +269,49 @@ def test_retry_after_is_honoured_and_429s_that_carry_it_pass(tmp_path: Path,
     assert throttling["message"].endswith("429 answers, each with Retry-After")
     # Waiting the second out, the vendor meets a handful of 429s, not a storm of them.
     assert int(throttling["message"].split()[0]) <= 12
+
+
+class TokenClients:
+    """Keeps the client id of every token request (HTTP Basic)."""
+
+    def __init__(self, app) -> None:
+        self.app, self.clients = app, set()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/oauth2/token"):
+            basic = dict(scope["headers"]).get(b"authorization", b"")[6:]
+            self.clients.add(base64.b64decode(basic).decode().split(":")[0])
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.slow
+def test_a_connections_file_gives_each_kind_its_own_credentials(tmp_path: Path,
+                                                               district: Path) -> None:
+    connections = [Connection(name=n, client_id=n, client_secret=f"{n}-secret",
+                              scopes=ALL_SCOPES_V12) for n in ("lms", "delta")]
+    file = tmp_path / "connections.toml"
+    file.write_text("".join(f'[[connection]]\nname = "{c.name}"\nclient_id = "{c.client_id}"\n'
+                            f'client_secret = "{c.client_secret}"\nkind = "{kind}"\n'
+                            for c, kind in zip(connections, ("full-sync", "delta-sync"),
+                                               strict=True)))
+    store = Store(district)
+    try:
+        app = TokenClients(create_app(store, connections))
+        with live_server(app) as url:
+            done = _load("--base-url", url, "--token-url", f"{url}/oauth2/token",
+                         "--connections", str(file), "--users", "2", "--duration", "3",
+                         "--report-dir", str(tmp_path / "reports"))
+    finally:
+        store.close()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert app.clients == {"lms", "delta"}
+    file.write_text('[[connection]]\nclient_id = "lms"\nclient_secret = "s"\n'
+                    'kind = "full-sync"\n')
+    refused = _load("--base-url", "http://127.0.0.1:9", "--token-url", "http://127.0.0.1:9/t",
+                    "--connections", str(file), "--users", "2")
+    assert refused.returncode == 2
+    assert refused.stderr.endswith("has no connection for the delta-sync vendors (give one "
+                                   "with that kind, or one without a kind)\n")
 
 
 # --- usage errors: one line, exit 2, before any load process starts ---------------------------

@@ -15,11 +15,13 @@ import os
 import subprocess
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 
 from harness.connect import OptionsError, TargetOptions, check_options
+from harness.load.connections import read_connections
 from harness.load.plan import PLAN_VARIABLE, Plan
 from harness.load.profile import KINDS, Night, ProfileError, quick_night, read_night
 
@@ -50,6 +52,10 @@ def add_load_parser(commands: argparse._SubParsersAction) -> None:
     load.add_argument("--token-url", help="the OAuth 2.0 token URL")
     load.add_argument("--client-id")
     load.add_argument("--client-secret")
+    load.add_argument("--connections", default=None, metavar="FILE",
+                      help="one set of credentials per vendor ([[connection]] tables with "
+                      "client_id, client_secret and an optional kind) instead of "
+                      "--client-id/--client-secret")
     load.add_argument("--version", choices=("1.2", "1.1"), default="1.2")
     load.add_argument("--timeout", type=positive_int, default=30,
                       help="seconds to wait for one answer (default 30)")
@@ -92,7 +98,8 @@ def _port(text: str) -> int:
 
 def _target_given(args: argparse.Namespace) -> list[str]:
     return [f"--{name.replace('_', '-')}" for name in (
-        "base_url", "token_url", "client_id", "client_secret") if getattr(args, name)]
+        "base_url", "token_url", "client_id", "client_secret", "connections")
+        if getattr(args, name)]
 
 
 def _check_roles(args: argparse.Namespace) -> None:
@@ -194,17 +201,30 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
             else:
                 if args.mock_workers:
                     raise UsageError("--mock-workers applies to --mock")
-                check_options(options)
-                assert args.base_url and args.token_url
                 plan = Plan(args.base_url, args.token_url, args.version, night,
-                            {"*": [(args.client_id, args.client_secret)]},
-                            float(args.timeout), args.base_url)
+                            _credentials(args, options, night), float(args.timeout),
+                            args.base_url)
         except OptionsError as exc:
             raise UsageError(str(exc)) from None
         console.print(f"vendors: {', '.join(f'{v.count} {v.kind}' for v in night.vendors)}",
                       markup=False, highlight=False)
         sys.stdout.flush()
         return _run(_child(mode, args, plan), plan)
+
+
+def _credentials(args: argparse.Namespace, options: TargetOptions,
+                 night: Night) -> dict[str, list[tuple[str, str]]]:
+    """Each kind's client credentials: the file's, or the one pair given."""
+    if not args.connections:
+        check_options(options)
+        return {"*": [(args.client_id, args.client_secret)]}
+    if args.client_id or args.client_secret:
+        raise UsageError("give --connections or --client-id/--client-secret, not both")
+    check_options(replace(options, client_id="-", client_secret="-"))
+    try:
+        return read_connections(Path(args.connections), night)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _mock_plan(args: argparse.Namespace, night: Night, console: Console,

@@ -81,6 +81,10 @@ def test_a_night_against_the_mock_holds_up_and_writes_every_report(tmp_path: Pat
     users_walks = [w for s in night["log"]["syncs"] for w in s["walks"]
                    if s["kind"] == "full-sync" and w["collection"] == "users" and w["finished"]]
     assert users_walks and all(w["distinct"] == w["total"] > 25 for w in users_walks)
+    # What the district serves, read once before the night, is what each full sync read.
+    assert night["district"]["users"] == users_walks[0]["distinct"]
+    assert set(night["district"]) == {"orgs", "academicSessions", "courses", "classes",
+                                      "users", "enrollments"}
     # Locust's own statistics, one row per operation.
     stats = (reports / "locust_stats.csv").read_text()
     for operation in ("users page", "users by email", "results/{id}", "users delta page"):
@@ -149,6 +153,16 @@ def test_a_distributed_night_runs_on_a_master_and_two_workers(tmp_path: Path,
     vendors = {s["vendor"] for s in night["log"]["syncs"]}
     # Each worker numbers its vendors from its own index: both workers' vendors reported.
     assert len(vendors) == 4 and {v.rsplit("-", 1)[1] for v in vendors} == {"1", "2"}
+
+
+@pytest.mark.slow
+def test_a_worker_without_a_master_gives_up_in_one_line() -> None:
+    port = str(free_port())  # nothing listens there
+    done = _load("--worker", "--master-host", "127.0.0.1", "--master-port", port,
+                 "--worker-wait", "1")
+    assert done.returncode == 2
+    assert done.stderr == (f"oneroster-harness load: error: no master answered at "
+                           f"127.0.0.1:{port} within 1 s\n")
 
 
 def _broken_night(tmp_path: Path, district: Path, wrap: Callable, *extra: str,

@@ -103,6 +103,16 @@ def test_records_read_twice_or_never_fail_the_records_verdict() -> None:
         "full-sync-1 users: 2 of the 10 records of X-Total-Count never read")
 
 
+def test_against_the_mock_a_full_sync_must_read_what_the_district_serves() -> None:
+    log, started = _night_log()
+    night = quick_night(2, 60)
+    assert {r.id: r.status for r in judge(log, night, started, 2, {"users": 10})
+            }["OR-NIGHT-002"] == "passed"
+    short = {r.id: r for r in judge(log, night, started, 2, {"users": 12})}["OR-NIGHT-002"]
+    assert short.items == ("full-sync-1 users: 10 distinct records read, the district serves "
+                           "12",)
+
+
 def test_a_walk_that_failed_and_a_sync_late_for_the_window_fail_their_verdicts() -> None:
     log, started = _night_log(finished=False, error="answered 404")
     log.syncs["full-sync-1#1"].error = "users: answered 404"

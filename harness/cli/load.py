@@ -84,8 +84,8 @@ def add_load_parser(commands: argparse._SubParsersAction) -> None:
     distributed.add_argument("--master-host", default=None, metavar="HOST",
                              help="with --worker: the master's address")
     distributed.add_argument("--worker-wait", type=positive_int, default=60, metavar="SECONDS",
-                             help="with --master: how long to wait for the workers "
-                             "(default 60)")
+                             help="how long a master waits for its workers, or a worker for "
+                             "its master (default 60)")
     add_district_options(load)
 
 
@@ -146,7 +146,8 @@ def _child(mode: str, args: argparse.Namespace, plan: Plan | None) -> list[str]:
     command = [sys.executable, "-m", "harness.load", "--mode", mode,
                "--master-port", str(args.master_port)]
     if mode == "worker":
-        return [*command, "--master-host", args.master_host]
+        return [*command, "--master-host", args.master_host, "--worker-wait",
+                str(args.worker_wait)]
     command += ["--report-dir", str(args.report_dir)]
     if mode == "master":
         command += ["--master-bind-host", args.master_bind_host, "--expect-workers",
@@ -239,15 +240,16 @@ def _mock_plan(args: argparse.Namespace, night: Night, console: Console,
     workers = args.mock_workers or int(wanted.get("workers", 1))
     district = prepare_district(args, console).path
     try:
-        mock = stack.enter_context(mock_district(night, district, workers,
-                                                 _district_flags(args)))
+        mock = stack.enter_context(mock_district(
+            night, district, workers, _district_flags(args), args.version,
+            Path(args.report_dir) / "mock-serve.log"))
     except RuntimeError as exc:
         raise UsageError(f"the mock did not start: {exc}") from None
     console.print(f"mock district: {district} at {mock.base_url}"
                   + (f" (serve --workers {workers})" if workers > 1 else ""),
                   markup=False, highlight=False)
     return Plan(mock.base_url, mock.token_url, args.version, night, mock.credentials,
-                float(args.timeout), f"embedded mock ({district.name})")
+                float(args.timeout), f"embedded mock ({district.name})", mock.served)
 
 
 __all__ = ["add_load_parser", "cmd_load", "night_for"]

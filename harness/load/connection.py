@@ -79,8 +79,11 @@ class VendorConnection:
         self.vendor = vendor
         self.ledger = ledger
         self.on_request = on_request
+        # Idle connections are dropped after 2 s, before a server's keep-alive (uvicorn's
+        # is 5 s) closes them under a request that is just being sent.
         self._client = httpx.Client(timeout=timeout, follow_redirects=False,
-                                    limits=httpx.Limits(max_connections=concurrency))
+                                    limits=httpx.Limits(max_connections=concurrency,
+                                                        keepalive_expiry=2.0))
         self.credentials = ClientCredentials(token_url, client_id, client_secret,
                                              client=self._client, scope=scope)
         self._gate = _gate(client_id, concurrency)

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
     console = Console(highlight=False, soft_wrap=True, width=200)
     try:
         if args.mode == "worker":
-            run_worker(args.master_host, args.master_port)
+            run_worker(args.master_host, args.master_port, args.worker_wait)
             console.print("worker: the master ended the night")
             return 0
         plan = plan_from_environment()
@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
 def _report(plan, outcome: Outcome, report_dir: Path, stamp: str, mode: str,
             console: Console) -> int:
     night = plan.night
-    results = judge(outcome.log, night, outcome.started, night.users)
+    results = judge(outcome.log, night, outcome.started, night.users, plan.district)
     summary = summary_of(results, plan.target, plan.version, outcome.seconds, stamp, night)
     kinds = Counter(s.kind for s in outcome.log.syncs.values())
     details = {
@@ -76,7 +76,7 @@ def _report(plan, outcome: Outcome, report_dir: Path, stamp: str, mode: str,
         "vendors": {v.kind: v.count for v in night.vendors}, "window": night.sync_window,
         "mode": mode, "syncs_by_kind": dict(kinds),
         "csv_files": [p.name for p in outcome.csv_files],
-        "troubles": outcome.log.troubles.counts}
+        "troubles": outcome.log.troubles.counts, "district": plan.district}
     paths = write_reports(summary, outcome.log, outcome.timeline, report_dir, details)
     finished = sum(1 for s in outcome.log.syncs.values() if s.finished)
     records = sum(s.records for s in outcome.log.syncs.values())

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import httpx
 
+from harness.consumer.session import served_roster
 from harness.embedded import free_port, serve_in_thread
-from mock_provider.app import create_app
+from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
 from mock_provider.store import Store
 
-from .profile import Night
+from .profile import FULL_SYNC_COLLECTIONS, Night
 
 START_SECONDS = 120.0  # how long ``serve --workers`` may take to answer (it may build nothing)
 
@@ -32,6 +33,14 @@ class MockDistrict:
     base_url: str
     token_url: str
     credentials: dict[str, list[tuple[str, str]]]
+    served: dict[str, int]  # records of each core collection the district serves
+
+
+def served_counts(store: Store, connection: Connection, version: str) -> dict[str, int]:
+    """What a full sync must read, asked of a quiet instance of the mock before the night."""
+    roster = served_roster(store, connection, Settings(), version)
+    return {name: len(records) for name, records in roster.items()
+            if name in FULL_SYNC_COLLECTIONS}
 
 
 def connections_for(night: Night) -> list[Connection]:
@@ -69,21 +78,26 @@ def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
 
 @contextmanager
 def mock_district(night: Night, district: Path, workers: int = 1,
-                  district_flags: tuple[str, ...] = ()) -> Iterator[MockDistrict]:
+                  district_flags: tuple[str, ...] = (), version: str = "1.2",
+                  log: Path | None = None) -> Iterator[MockDistrict]:
     """The district served with a connection per vendor of ``night``; ``district_flags``
-    name the same district again for ``serve`` (it reuses the file)."""
+    name the same district again for ``serve`` (it reuses the file), whose output goes to
+    ``log`` (a worker that dies under the load says so there)."""
     connections = connections_for(night)
-    if workers == 1:
-        store = Store(district)
-        try:
+    store = Store(district)
+    try:
+        served = served_counts(store, connections[0], version)
+        if workers == 1:
             with serve_in_thread(create_app(store, connections)) as url:
-                yield MockDistrict(url, f"{url}/oauth2/token", _pairs(connections))
-        finally:
-            store.close()
-        return
+                yield MockDistrict(url, f"{url}/oauth2/token", _pairs(connections), served)
+            return
+    finally:
+        store.close()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="load-mock-") as tmp:
-        config, log = Path(tmp) / "connections.toml", Path(tmp) / "serve.log"
+        config = Path(tmp) / "connections.toml"
+        log = log or Path(tmp) / "serve.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(_config_text(connections), encoding="utf-8")
         config.chmod(0o600)
         with log.open("wb") as out:
@@ -94,7 +108,7 @@ def mock_district(night: Night, district: Path, workers: int = 1,
             try:
                 url = f"http://127.0.0.1:{port}"
                 _wait_until_up(process, f"{url}/ims/oneroster/rostering/v1p2/orgs", log)
-                yield MockDistrict(url, f"{url}/oauth2/token", _pairs(connections))
+                yield MockDistrict(url, f"{url}/oauth2/token", _pairs(connections), served)
             finally:
                 process.terminate()
                 try:

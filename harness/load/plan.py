@@ -25,6 +25,9 @@ class Plan:
     credentials: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     timeout: float = 10.0
     target: str = ""  # what the reports call the provider
+    # Against the mock: how many records of each core collection the district serves (read
+    # by one quiet client before the night), what each full sync must read.
+    district: dict[str, int] = field(default_factory=dict)
 
     def pair(self, kind: str, slot: int) -> tuple[str, str]:
         pool = self.credentials.get(kind) or self.credentials["*"]
@@ -34,7 +37,8 @@ class Plan:
         return json.dumps({
             "base_url": self.base_url, "token_url": self.token_url, "version": self.version,
             "night": self.night.to_dict(), "timeout": self.timeout, "target": self.target,
-            "credentials": {k: [list(p) for p in v] for k, v in self.credentials.items()}})
+            "credentials": {k: [list(p) for p in v] for k, v in self.credentials.items()},
+            "district": self.district})
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -42,7 +46,7 @@ class Plan:
         return cls(data["base_url"], data["token_url"], data["version"],
                    Night.from_dict(data["night"]),
                    {k: [(a, b) for a, b in v] for k, v in data["credentials"].items()},
-                   data["timeout"], data["target"])
+                   data["timeout"], data["target"], data.get("district", {}))
 
 
 def plan_from_environment() -> Plan | None:

@@ -9,6 +9,7 @@ each statistics report, and a last time when they stop.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,13 +159,21 @@ def _drive(plan: Plan, report_dir: Path, environment: Environment, runner, log: 
     return Outcome(log, timeline, started, seconds, reason, csv_files)
 
 
-def run_worker(master_host: str, port: int) -> None:
-    """Serve a master until it quits (its plan arrives as a message)."""
+def run_worker(master_host: str, port: int, wait_seconds: float = 60.0) -> None:
+    """Serve a master until it quits (its plan arrives as a message); NightError when no
+    master answers within ``wait_seconds``."""
     locust_runners.WORKER_REPORT_INTERVAL = 1.0  # the master's charts get a point a second
+    # Locust asks every CONNECT_TIMEOUT seconds, this many times, then gives up.
+    locust_runners.CONNECT_RETRY_COUNT = max(1, math.ceil(
+        wait_seconds / locust_runners.CONNECT_TIMEOUT)) - 1
     ledger = Ledger()
     CONTEXT.ledger = ledger
     environment = Environment(user_classes=list(USER_CLASSES.values()))
-    runner = environment.create_worker_runner(master_host, port)
+    try:
+        runner = environment.create_worker_runner(master_host, port)
+    except ConnectionError:
+        raise NightError(f"no master answered at {master_host}:{port} within "
+                         f"{wait_seconds:g} s") from None
 
     def on_plan(environment: Environment, msg, **_) -> None:
         CONTEXT.plan = Plan.from_json(msg.data["plan"])

@@ -2,8 +2,9 @@
 ``RunSummary`` the checker writes, so results.json and junit.xml read like ``check``'s.
 
 * OR-NIGHT-001 every walk of a collection reached its end;
-* OR-NIGHT-002 no record missing or read twice against X-Total-Count, and every help-desk
-  lookup found the person it looked for;
+* OR-NIGHT-002 no record missing or read twice against X-Total-Count (against the mock, each
+  full sync read what the district serves), and every help-desk lookup found the person it
+  looked for;
 * OR-NIGHT-003 every acknowledged grade write read back as written;
 * OR-NIGHT-004 no 5xx; OR-NIGHT-005 no timeouts (nor broken connections);
 * OR-NIGHT-006 every 429 carried Retry-After;
@@ -62,7 +63,7 @@ def _walks(log: NightLog) -> CheckResult:
                    f"{len(bad)} walks failed ({done} reached their end)")
 
 
-def _records(log: NightLog) -> CheckResult:
+def _records(log: NightLog, district: dict[str, int]) -> CheckResult:
     bad, walks, lookups = [], 0, 0
     for s in log.syncs.values():
         lookups += s.lookups
@@ -71,6 +72,10 @@ def _records(log: NightLog) -> CheckResult:
             if not w.finished:
                 continue
             walks += 1
+            served = district.get(w.collection) if s.kind == "full-sync" else None
+            if served is not None and w.distinct != served:
+                bad.append(f"{s.vendor} {w.collection}: {w.distinct} distinct records read, "
+                           f"the district serves {served}")
             if w.repeats:
                 bad.append(f"{s.vendor} {w.collection}: {_records_n(w.repeats)} read twice "
                            f"(e.g. {', '.join(w.repeated[:3])})")
@@ -145,10 +150,12 @@ def _window(log: NightLog, night: Night, started: float, vendors: int) -> CheckR
                    f"{len(bad)} of {vendors} vendors missed the {window:g} s window")
 
 
-def judge(log: NightLog, night: Night, started: float, vendors: int) -> tuple[CheckResult, ...]:
-    """Every verdict of the night (``started``: when it began, epoch seconds)."""
+def judge(log: NightLog, night: Night, started: float, vendors: int,
+          district: dict[str, int] | None = None) -> tuple[CheckResult, ...]:
+    """Every verdict of the night (``started``: when it began, epoch seconds; ``district``:
+    against the mock, the records each core collection serves)."""
     return (
-        _walks(log), _records(log), _writes(log),
+        _walks(log), _records(log, district or {}), _writes(log),
         _trouble(log, "OR-NIGHT-004", ("server_errors",), "no 5xx answers",
                  "{n} answers were 5xx"),
         _trouble(log, "OR-NIGHT-005", ("timeouts", "transport_errors"),

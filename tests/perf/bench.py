@@ -124,6 +124,8 @@ def load_size(size: str, syncs: int, workdir: Path) -> dict:
     first = min(s["started"] for s in syncs_seen)
     seconds = max(s["finished"] for s in finished) - first if finished else None
     records = sum(w["read"] for s in finished for w in s["walks"])
+    failed = {r["id"]: r["message"] for r in json.loads(
+        (reports / "results.json").read_text())["results"] if r["status"] == "failed"}
     with (reports / "locust_stats.csv").open() as handle:
         total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
     return {"size": size, "server_workers": 2, "full_syncs": syncs,
@@ -132,6 +134,7 @@ def load_size(size: str, syncs: int, workdir: Path) -> dict:
             "records_per_second": round(records / seconds) if seconds else None,
             "p95_page_ms": int(float(total["95%"])), "p50_page_ms": int(float(total["50%"])),
             "requests": int(total["Request Count"]), "exit_code": done.returncode,
+            "failed": failed,
             "wall_seconds": round(wall, 1)}
 
 
@@ -288,6 +291,8 @@ def main() -> int:
                       f"{night['seconds']} s, {night['records_per_second']:,} records/s, "
                       f"p95 page {night['p95_page_ms']} ms (p50 {night['p50_page_ms']} ms), "
                       f"exit code {night['exit_code']}")
+        for check_id, message in night["failed"].items():
+            console.print(f"  {check_id} failed: {message}", markup=False, highlight=False)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(out.read_text()) if out.exists() else {}

@@ -97,7 +97,7 @@ def test_a_night_against_the_mock_holds_up_and_writes_every_report(tmp_path: Pat
     for title in ("Requests per second", "p95 response time per operation",
                   "Errors per second", "Syncs"):
         assert title in html
-    assert "CONFORMANT" in done.stdout
+    assert "HELD UP: embedded mock (" in done.stdout
 
 
 @pytest.mark.slow
@@ -189,6 +189,7 @@ def test_pages_that_repeat_a_record_fail_the_records_verdict(tmp_path: Path,
         tmp_path, district, lambda app: QueryDefect(app, request=pages_overlap("users")),
         "--users", "2", "--duration", "4", "--page-size", "20")
     assert done.returncode == 1, done.stdout + done.stderr
+    assert "DID NOT HOLD UP: http://127.0.0.1:" in done.stdout
     verdicts = _verdicts(reports)
     assert verdicts["OR-NIGHT-002"] == "failed"
     assert {k for k, v in verdicts.items() if v == "failed"} == {"OR-NIGHT-002"}

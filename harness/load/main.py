@@ -12,9 +12,11 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
-from harness.model import utc_now
-from harness.report.console import print_summary
+from harness.model import RunSummary, utc_now
+from harness.report.console import STATUS_STYLES
 
 from .plan import plan_from_environment
 from .report import write_reports
@@ -83,10 +85,28 @@ def _report(plan, outcome: Outcome, report_dir: Path, stamp: str, mode: str,
     console.print(f"night over after {outcome.seconds:.1f} s ({outcome.stopped_because}): "
                   f"{finished} of {len(outcome.log.syncs)} syncs finished, {records:,} "
                   "records read")
-    print_summary(summary, console)
+    _print_verdicts(summary, console)
     console.print("reports: " + ", ".join(str(p) for p in [*paths.values(),
                                                            *outcome.csv_files]))
     return 0 if summary.conformant else 1
+
+
+def _print_verdicts(summary: RunSummary, console: Console) -> None:
+    table = Table(title=Text(f"Sync night: {summary.target}"))
+    for column in ("id", "verdict", "status"):
+        table.add_column(column)
+    for result in summary.results:
+        table.add_row(Text(result.id), Text(result.title),
+                      Text(result.status, style=STATUS_STYLES.get(result.status, "")))
+    console.print(table)
+    for result in summary.failed:
+        console.print(f"{result.id} failed: {result.message}", style="red", markup=False,
+                      highlight=False)
+    counts = ", ".join(f"{n} {status}" for status, n in summary.counts().items() if n)
+    verdict = "HELD UP" if summary.conformant else "DID NOT HOLD UP"
+    console.print(f"{verdict}: {summary.target} (OneRoster {summary.version}) under the sync "
+                  f"night - {counts}", style="bold green" if summary.conformant else "bold red",
+                  markup=False, highlight=False)
 
 
 __all__ = ["main"]

@@ -143,6 +143,8 @@ def _drive(plan: Plan, report_dir: Path, environment: Environment, runner, log: 
     runner.start(night.users, spawn_rate=spawn_rate)
     try:
         reason = _watch(plan, log, drain, started, timeline, environment, sample_every)
+    except KeyboardInterrupt:
+        reason = "interrupted (Ctrl+C)"  # judged and reported all the same
     finally:
         runner.stop()
         if after_stop is not None:

@@ -101,6 +101,21 @@ def test_a_night_against_the_mock_holds_up_and_writes_every_report(tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_a_night_in_oneroster_1_1_reads_and_writes_the_1_1_paths(tmp_path: Path,
+                                                                 district: Path) -> None:
+    reports = tmp_path / "reports"
+    done = _load("--mock", "--version", "1.1", "--users", "4", "--duration", "3",
+                 "--students", "60", "--data-dir", str(district.parent),
+                 "--report-dir", str(reports))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(_verdicts(reports).values()) == {"passed"}
+    stats = (reports / "locust_stats.csv").read_text()
+    assert ",lineItems/{id}," in stats and ",users by username," in stats
+    night = json.loads((reports / "night.json").read_text())
+    assert any(s["read_back"] for s in night["log"]["syncs"] if s["kind"] == "grade-passback")
+
+
+@pytest.mark.slow
 def test_a_profile_night_on_serve_workers_ends_when_every_sync_finished(tmp_path: Path,
                                                                         district: Path) -> None:
     profile = tmp_path / "night.toml"

@@ -174,3 +174,16 @@ def test_a_chart_scales_its_lines_into_the_plot() -> None:
     assert end == f"{chart.right:.1f},{chart.top:.1f}"  # 40 is the axis's round top
     assert [t.label for t in chart.y_ticks] == ["0", "10", "20", "30", "40"]
     assert line_chart("Errors", "failures/s", {}).empty
+
+
+def test_explain_knows_every_verdict_of_the_night(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+    from harness.load.verdicts import TITLES
+
+    assert main(["explain", "or-night-002"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OR-NIGHT-002 (error): No record missing or repeated")
+    assert "X-Total-Count" in out
+    assert main(["explain"]) == 0
+    listed = capsys.readouterr().out
+    assert all(check_id in listed for check_id in TITLES)

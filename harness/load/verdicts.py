@@ -37,6 +37,38 @@ RULES = {
 }
 
 
+# What ``explain OR-NIGHT-nnn`` prints: what the verdict means and what to do about it.
+EXPLANATIONS = {
+    "OR-NIGHT-001": "Each vendor walks its collections page by page (limit and offset) to the "
+    "end. A walk that stops short, because a page kept failing after four retries or came "
+    "back without its records, leaves the consumer's roster incomplete for the night. Look at "
+    "the failing answers in locust_failures.csv and at the provider's logs for that time.",
+    "OR-NIGHT-002": "A walk must read every record once: the distinct sourcedIds read must "
+    "equal X-Total-Count, with none read twice. Pages that shift while many clients read (an "
+    "offset counted over a list that changes, an unstable sort) repeat some records and skip "
+    "others. Sort pages by a stable key (sourcedId) and count X-Total-Count from the same "
+    "snapshot. Help-desk lookups by e-mail and username must find the person looked up; "
+    "against the mock, each full sync must read what the district serves.",
+    "OR-NIGHT-003": "Each grade-passback vendor PUTs line items and results, then reads each "
+    "acknowledged write back. A write acknowledged (2xx) that reads back missing or changed "
+    "was lost; a write refused under load (4xx) is a grade that never reached the grade "
+    "book. Commit before answering, and answer 5xx with Retry-After when busy.",
+    "OR-NIGHT-004": "A 5xx under load is a sync that must retry and may miss its window, even "
+    "when the retry works. Find the failing operations in locust_failures.csv and size the "
+    "provider for the district's night; when it is busy, answer 429 or 503 with Retry-After.",
+    "OR-NIGHT-005": "A request that got no answer within --timeout seconds, or whose connection "
+    "broke, stalls a vendor's sync. Look at the p99 chart in report.html for the operations "
+    "that slowed down as vendors joined.",
+    "OR-NIGHT-006": "A 429 must say when to come back (Retry-After, RFC 6585 §4): without it "
+    "every consumer guesses, and most guess too early. The vendors honour Retry-After and back "
+    "off 1, 2, 4, 8 s without it.",
+    "OR-NIGHT-007": "Each vendor's first sync must finish inside the sync window (the "
+    "profile's window, default the duration), counted from the start of the night; a sync "
+    "that failed or was still running at the end missed it. The Syncs chart shows how many "
+    "ran at once and when they finished.",
+}
+
+
 def _result(check_id: str, failures: list[str], passed: str, failed: str,
             skipped: str | None = None) -> CheckResult:
     if skipped is not None:
@@ -170,4 +202,4 @@ def summary_of(results: tuple[CheckResult, ...], target: str, version: str, seco
                       profile=f"sync-night ({night.source})" if night.source else "sync-night")
 
 
-__all__ = ["TITLES", "first_syncs", "judge", "summary_of"]
+__all__ = ["EXPLANATIONS", "RULES", "TITLES", "first_syncs", "judge", "summary_of"]

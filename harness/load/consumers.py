@@ -17,7 +17,7 @@ from gevent.pool import Group
 from locust import User, constant, task
 
 from .connection import Refused, VendorConnection
-from .ledger import Ledger
+from .ledger import Ledger, Sync
 from .plan import Plan
 from .profile import KINDS
 from .syncs import Provider, delta_sync, full_sync, grade_passback, help_desk, since
@@ -113,7 +113,7 @@ class Vendor(User):
             self.watermark = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started - 60))
         gevent.sleep(plan.night.pause)
 
-    def run_once(self, record) -> None:
+    def run_once(self, record: Sync) -> None:
         conn, provider, vendors = self.connection, self.provider, self.vendors
         if self.kind == "full-sync":
             full_sync(conn, provider, record, together, vendors.get("page_size"))

@@ -18,7 +18,7 @@ from rich.text import Text
 from harness.model import RunSummary, utc_now
 from harness.report.console import STATUS_STYLES
 
-from .plan import plan_from_environment
+from .plan import Plan, plan_from_environment
 from .report import write_reports
 from .session import NightError, Outcome, run_local, run_master, run_worker
 from .verdicts import judge, summary_of
@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
     return _report(plan, outcome, report_dir, stamp, args.mode, console)
 
 
-def _report(plan, outcome: Outcome, report_dir: Path, stamp: str, mode: str,
+def _report(plan: Plan, outcome: Outcome, report_dir: Path, stamp: str, mode: str,
             console: Console) -> int:
     night = plan.night
     results = judge(outcome.log, night, outcome.started, night.users, plan.district)

@@ -4,6 +4,7 @@ syncs and charts over time, one self-contained page. Locust's own CSV files sit 
 
 from __future__ import annotations
 
+import bisect
 import json
 from functools import cache
 from pathlib import Path
@@ -33,13 +34,14 @@ def _environment() -> Environment:
 
 def sync_counts(log: NightLog, times: list[float], started: float) -> Series:
     """Syncs in progress and finished at each of ``times`` (seconds since the start)."""
+    begun = sorted(s.started for s in log.syncs.values())
+    ended = sorted(s.finished for s in log.syncs.values() if s.finished is not None)
     progress, finished = [], []
     for at in times:
         moment = started + at
-        begun = [s for s in log.syncs.values() if s.started <= moment]
-        done = [s for s in begun if s.finished is not None and s.finished <= moment]
-        progress.append((at, float(len(begun) - len(done))))
-        finished.append((at, float(len(done))))
+        done = bisect.bisect_right(ended, moment)
+        progress.append((at, float(bisect.bisect_right(begun, moment) - done)))
+        finished.append((at, float(done)))
     return {"in progress": progress, "finished": finished}
 
 
@@ -68,16 +70,23 @@ def charts(timeline: Timeline, log: NightLog) -> list[Chart]:
 
 
 def _vendor_rows(log: NightLog, started: float) -> list[dict[str, Any]]:
+    """One row per vendor (a night may hold thousands of short syncs): its first sync, and
+    how all of them went."""
     rows = []
     for vendor, syncs in log.vendors().items():
-        for s in syncs:
-            seconds = s.finished - s.started if s.finished else None
-            rows.append({
-                "vendor": vendor, "kind": s.kind, "number": s.number,
-                "start": s.started - started, "seconds": seconds, "records": s.records,
-                "state": "failed" if s.error else "finished" if s.finished else "running",
-                "error": s.error or "", "writes": s.writes_acknowledged,
-                "read_back": s.read_back, "lookups": s.lookups})
+        first = syncs[0]
+        errors = [s.error for s in syncs if s.error]
+        rows.append({
+            "vendor": vendor, "kind": first.kind, "syncs": len(syncs),
+            "finished": sum(1 for s in syncs if s.finished), "failed": len(errors),
+            "first_start": first.started - started,
+            "first_seconds": first.finished - first.started if first.finished else None,
+            "records": sum(s.records for s in syncs),
+            "lookups": sum(s.lookups for s in syncs),
+            "writes": sum(s.writes_acknowledged for s in syncs),
+            "read_back": sum(s.read_back for s in syncs),
+            "state": "failed" if first.error else "finished" if first.finished else "running",
+            "error": errors[-1] if errors else ""})
     return rows
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import gevent
 from locust import runners as locust_runners
 from locust.env import Environment
+from locust.runners import Runner
 from locust.stats import CSV_STATS_INTERVAL_SEC, StatsCSVFileWriter
 
 from .consumers import CONTEXT, USER_CLASSES
@@ -59,8 +61,8 @@ def _all_synced(log: NightLog, vendors: int) -> bool:
     return len(firsts) >= vendors and all(s.finished or s.error for s in firsts)
 
 
-def _watch(plan: Plan, log: NightLog, drain, started: float, timeline: Timeline,
-           environment: Environment, sample_every: float) -> str:
+def _watch(plan: Plan, log: NightLog, drain: Callable[[], None], started: float,
+           timeline: Timeline, environment: Environment, sample_every: float) -> str:
     """Until the night is over: its duration, or every first sync finished."""
     night = plan.night
     next_sample = started + sample_every
@@ -78,12 +80,13 @@ def _watch(plan: Plan, log: NightLog, drain, started: float, timeline: Timeline,
     return f"the {night.duration:g} s duration ran out"
 
 
-def _csv_writer(environment: Environment, report_dir: Path) -> tuple[StatsCSVFileWriter, list]:
+def _csv_writer(environment: Environment, report_dir: Path
+                ) -> tuple[StatsCSVFileWriter, gevent.Greenlet, list[Path]]:
+    """Locust's own CSV writer, rewriting its files every second until killed."""
     base = str(report_dir / CSV_PREFIX)
     writer = StatsCSVFileWriter(environment, list(PERCENTILES), base, full_history=True)
-    greenlet = gevent.spawn(writer)
     names = ["_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv"]
-    return writer, [greenlet, [Path(base + n) for n in names]]
+    return writer, gevent.spawn(writer), [Path(base + n) for n in names]
 
 
 def run_local(plan: Plan, report_dir: Path) -> Outcome:
@@ -132,10 +135,11 @@ def run_master(plan: Plan, report_dir: Path, bind_host: str, port: int, workers:
                   sample_every=1.0, after_stop=after_stop)
 
 
-def _drive(plan: Plan, report_dir: Path, environment: Environment, runner, log: NightLog,
-           drain, sample_every: float, after_stop=None) -> Outcome:
+def _drive(plan: Plan, report_dir: Path, environment: Environment, runner: Runner,
+           log: NightLog, drain: Callable[[], None], sample_every: float,
+           after_stop: Callable[[], None] | None = None) -> Outcome:
     report_dir.mkdir(parents=True, exist_ok=True)
-    writer, (csv_greenlet, csv_files) = _csv_writer(environment, report_dir)
+    writer, csv_greenlet, csv_files = _csv_writer(environment, report_dir)
     night = plan.night
     started = time.time()
     timeline = Timeline(started)

@@ -187,3 +187,22 @@ def test_explain_knows_every_verdict_of_the_night(capsys: pytest.CaptureFixture[
     assert main(["explain"]) == 0
     listed = capsys.readouterr().out
     assert all(check_id in listed for check_id in TITLES)
+
+
+def test_the_readme_load_commands_parse() -> None:
+    import re
+    import shlex
+
+    from harness.cli import build_parser
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.S)).replace("\\\n", " ")
+    commands = [shlex.split(line, comments=True) for line in lines.splitlines()
+                if "oneroster-harness load" in line]
+    assert len(commands) >= 7  # mock, any URL, a profile, one machine (3), across machines
+    for words in commands:
+        args = words[words.index("load"):]
+        parsed = build_parser().parse_args([a for a in args if a != "&"])
+        assert parsed.command == "load"
+        if parsed.profile:
+            assert (ROOT / parsed.profile).is_file() or parsed.profile == "night.toml"

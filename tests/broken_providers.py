@@ -1092,3 +1092,18 @@ def throttled_without_retry_after(every: int) -> Callable[[dict], dict | tuple]:
         return scope
 
     return throttle
+
+
+class SometimesSlow:
+    """A provider whose every ``every``-th OneRoster answer is ``seconds`` late (a lock held
+    by another client's request), the others on time."""
+
+    def __init__(self, app, every: int, seconds: float) -> None:
+        self.app, self.every, self.seconds = app, every, seconds
+        self.seen = itertools.count(1)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"] and \
+                next(self.seen) % self.every == 0:
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)

@@ -27,6 +27,7 @@ from mock_provider.store import Store
 from .broken_providers import (
     Broken,
     QueryDefect,
+    SometimesSlow,
     pages_overlap,
     server_errors_after,
     throttled_without_retry_after,
@@ -229,6 +230,19 @@ def test_server_errors_after_a_while_fail_the_5xx_verdict(tmp_path: Path,
     assert verdicts["OR-NIGHT-001"] == verdicts["OR-NIGHT-002"] == "passed"
     failures = (reports / "locust_failures.csv").read_text()
     assert "500" in failures
+
+
+@pytest.mark.slow
+def test_answers_later_than_the_timeout_fail_the_timeouts_verdict(tmp_path: Path,
+                                                                  district: Path) -> None:
+    done, reports = _broken_night(
+        tmp_path, district, lambda app: SometimesSlow(app, every=25, seconds=2.5),
+        "--users", "1", "--duration", "4", "--timeout", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdicts = _verdicts(reports)
+    assert verdicts["OR-NIGHT-005"] == "failed"
+    # Retried, the walks still reach their end.
+    assert verdicts["OR-NIGHT-001"] == verdicts["OR-NIGHT-002"] == "passed"
 
 
 @pytest.mark.slow

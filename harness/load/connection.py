@@ -89,9 +89,6 @@ class VendorConnection:
         self._gate = _gate(client_id, concurrency)
         self._token_since: float | None = None
         self.closed = False
-        self.tokens = 0  # tokens fetched: the first, then each renewal
-        self.in_flight = 0
-        self.most_in_flight = 0
 
     def close(self) -> None:
         self.closed = True  # what fails from now on fails because the night ended
@@ -119,20 +116,19 @@ class VendorConnection:
             self.ledger.trouble("token_failures", f"{self.vendor}: {exc}")
             raise Refused(str(exc)) from None
         if not had:
-            self.tokens += 1
             self._token_since = time.monotonic()
 
     def send(self, method: str, url: str, name: str, *, params: dict | None = None,
              json: Any = None) -> Answer:
         """One request, retried on 429 (after Retry-After, or a growing pause without one),
-        on 5xx and on timeouts; Refused when it still fails."""
+        on 5xx, on timeouts and broken connections; Refused when it still fails, or at once
+        for any other 4xx. Waits happen outside the five slots."""
         problem = ""
         for attempt in range(RETRIES + 1):
+            backoff = min(2.0 ** attempt, 8.0)  # without Retry-After: 1, 2, 4, 8 s
             self._renew_if_due()
             self._token()
             with self._gate:
-                self.in_flight += 1
-                self.most_in_flight = max(self.most_in_flight, self.in_flight)
                 started = time.perf_counter()
                 try:
                     response = self._client.request(method, url, params=params, json=json,
@@ -141,27 +137,26 @@ class VendorConnection:
                 except (httpx.HTTPError, OSError) as exc:
                     if self.closed:  # not the provider's doing: the night ended
                         raise Refused("the night ended") from None
-                    elapsed = (time.perf_counter() - started) * 1000
-                    self.on_request(method, name, elapsed, 0, exc)
-                    if isinstance(exc, httpx.TimeoutException):
-                        self.ledger.trouble("timeouts", f"{method} {url}")
-                        problem = "timed out"
-                        continue
-                    self.ledger.trouble("transport_errors", f"{method} {url}: {exc}")
-                    problem = f"failed: {exc}"
-                    time.sleep(min(2.0 ** attempt, 8.0))
-                    continue
-                finally:
-                    self.in_flight -= 1
-            elapsed = (time.perf_counter() - started) * 1000
+                    response, failure = None, exc
+                elapsed = (time.perf_counter() - started) * 1000
+            if response is None:
+                self.on_request(method, name, elapsed, 0, failure)
+                if isinstance(failure, httpx.TimeoutException):
+                    self.ledger.trouble("timeouts", f"{method} {url}")
+                    problem = "timed out"
+                    continue  # the timeout was the wait
+                self.ledger.trouble("transport_errors", f"{method} {url}: {failure}")
+                problem = f"failed: {failure}"
+                time.sleep(backoff)
+                continue
             status = response.status_code
-            failure = None if status < 400 else Refused(f"{status} {method} {name}")
-            self.on_request(method, name, elapsed, len(body), failure)
+            self.on_request(method, name, elapsed, len(body),
+                            None if status < 400 else Refused(f"{status} {method} {name}"))
             if status == 401:
                 # ClientCredentials already renewed once and retried: still refused.
-                raise Refused(f"401 for {method} {url} with a fresh token")
+                raise Refused(f"{method} {name} answered 401 with a fresh token")
             if 400 <= status < 500 and status != 429:
-                raise Refused(f"answered {status}{_said(response)}")
+                raise Refused(f"{method} {name} answered {status}{_said(response)}")
             if status == 429 or status >= 500:
                 wait = retry_after(response.headers)
                 if status == 429:
@@ -171,8 +166,7 @@ class VendorConnection:
                 else:
                     self.ledger.trouble("server_errors", f"{status} {method} {url}")
                 problem = f"answered {status}"
-                # Without Retry-After, back off on our own: 1, 2, 4, 8 s.
-                time.sleep(min(wait if wait is not None else 2.0 ** attempt, MAX_RETRY_AFTER))
+                time.sleep(min(wait if wait is not None else backoff, MAX_RETRY_AFTER))
                 continue
             try:
                 parsed = response.json() if body else None

@@ -177,7 +177,7 @@ def test_a_worker_without_a_master_gives_up_in_one_line() -> None:
     done = _load("--worker", "--master-host", "127.0.0.1", "--master-port", port,
                  "--worker-wait", "1")
     assert done.returncode == 2
-    assert done.stderr == (f"oneroster-harness load: error: no master answered at "
+    assert done.stderr == (f"oneroster-harness: error: no master answered at "
                            f"127.0.0.1:{port} within 1 s\n")
 
 
@@ -391,3 +391,27 @@ def test_a_bad_profile_names_its_key(tmp_path: Path,
     profile.write_text("[night]\nduration = 60\nuntil = 'dawn'\n[vendors.full-sync]\n")
     assert main(["load", "--mock", "--profile", str(profile), "--users", "3"]) == 2
     assert "--users is for runs without a profile" in capsys.readouterr().err
+
+
+def test_a_wrong_secret_or_an_unwritable_report_dir_is_one_line_before_the_night(
+        tmp_path: Path, district: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    connection = Connection(name="vendor", client_id="vendor", client_secret="vendor-secret",
+                            scopes=ALL_SCOPES_V12)
+    store = Store(district)
+    try:
+        with live_server(create_app(store, [connection])) as url:
+            flags = ["load", "--base-url", url, "--token-url", f"{url}/oauth2/token",
+                     "--client-id", "vendor", "--users", "1", "--duration", "1"]
+            assert main([*flags, "--client-secret", "wrong",
+                         "--report-dir", str(tmp_path / "r")]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("oneroster-harness: error: ") and err.count("\n") == 1
+            assert "invalid_client" in err and "wrong" not in err
+            blocker = tmp_path / "a-file"
+            blocker.write_text("")
+            assert main([*flags, "--client-secret", "vendor-secret",
+                         "--report-dir", str(blocker / "reports")]) == 2
+            assert "cannot write reports to" in capsys.readouterr().err
+    finally:
+        store.close()
+    assert "locust" not in sys.modules and "gevent" not in sys.modules

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.auth import ClientCredentials, CredentialsError
 from harness.connect import OptionsError, TargetOptions, check_options
 from harness.load.connections import read_connections
 from harness.load.plan import PLAN_VARIABLE, Plan
@@ -207,10 +208,35 @@ def cmd_load(args: argparse.Namespace, console: Console) -> int:
                             args.base_url)
         except OptionsError as exc:
             raise UsageError(str(exc)) from None
+        _writable(Path(args.report_dir))
+        if not args.mock:
+            _first_contact(plan)
         console.print(f"vendors: {', '.join(f'{v.count} {v.kind}' for v in night.vendors)}",
                       markup=False, highlight=False)
         sys.stdout.flush()
         return _run(_child(mode, args, plan), plan)
+
+
+def _writable(report_dir: Path) -> None:
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write reports to {report_dir}: {exc.strerror or exc}"
+                         ) from None
+
+
+def _first_contact(plan: Plan) -> None:
+    """One token for each set of credentials before the night: a wrong URL or secret is one
+    line now, not a night of failed syncs."""
+    pairs = dict.fromkeys(pair for pool in plan.credentials.values() for pair in pool)
+    for client_id, secret in pairs:
+        flow = ClientCredentials(plan.token_url, client_id, secret, timeout=plan.timeout)
+        try:
+            flow.token()
+        except CredentialsError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            flow.close()
 
 
 def _credentials(args: argparse.Namespace, options: TargetOptions,

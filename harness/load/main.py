@@ -23,7 +23,7 @@ from .report import write_reports
 from .session import NightError, Outcome, run_local, run_master, run_worker
 from .verdicts import judge, summary_of
 
-PROG = "oneroster-harness load"
+PROG = "oneroster-harness"  # errors read as the command line's own
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -169,6 +169,9 @@ def test_a_distributed_night_runs_on_a_master_and_two_workers(tmp_path: Path,
     vendors = {s["vendor"] for s in night["log"]["syncs"]}
     # Each worker numbers its vendors from its own index: both workers' vendors reported.
     assert len(vendors) == 4 and {v.rsplit("-", 1)[1] for v in vendors} == {"1", "2"}
+    # The master's statistics and charts hold what the workers' vendors sent.
+    assert ",users page," in (reports / "locust_stats.csv").read_text()
+    assert night["timeline"]["operations"]["GET users page"]
 
 
 @pytest.mark.slow
@@ -415,3 +418,15 @@ def test_a_wrong_secret_or_an_unwritable_report_dir_is_one_line_before_the_night
     finally:
         store.close()
     assert "locust" not in sys.modules and "gevent" not in sys.modules
+
+
+def test_without_locust_the_command_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.cli.load as load_command
+
+    monkeypatch.setattr(load_command.importlib.util, "find_spec",
+                        lambda name: None if name == "locust" else object())
+    assert main(["load", "--mock"]) == 2
+    assert capsys.readouterr().err == (
+        "oneroster-harness: error: load runs on Locust, which is not installed: "
+        "pip install 'oneroster-harness[load]'\n")

@@ -249,6 +249,22 @@ def test_answers_later_than_the_timeout_fail_the_timeouts_verdict(tmp_path: Path
 
 
 @pytest.mark.slow
+def test_pages_capped_below_the_size_asked_are_walked_to_the_end(tmp_path: Path,
+                                                                 district: Path) -> None:
+    # The spec lets a provider serve fewer records than `limit` asks: the walk goes on to
+    # X-Total-Count instead of taking the short page for the last one.
+    done, reports = _broken_night(tmp_path, district, lambda app: app, "--users", "1",
+                                  "--duration", "3", "--page-size", "50",
+                                  faults=FaultPlan(page_cap=7))
+    assert done.returncode == 0, done.stdout + done.stderr
+    night = json.loads((reports / "night.json").read_text())
+    users = [w for s in night["log"]["syncs"] for w in s["walks"]
+             if w["collection"] == "users" and w["finished"]]
+    assert users and all(w["distinct"] == w["total"] == 139 and w["pages"] == 20
+                         for w in users)
+
+
+@pytest.mark.slow
 def test_a_429_without_retry_after_fails_the_throttling_verdict(tmp_path: Path,
                                                                 district: Path) -> None:
     done, reports = _broken_night(

@@ -58,10 +58,12 @@ def _record(answer: Answer, key: str) -> dict[str, Any]:
     return found
 
 
-def walk(conn: VendorConnection, url: str, key: str, name: str, walk: Walk, page_size: int,
+def walk(conn: VendorConnection, url: str, key: str, name: str, into: Walk, page_size: int,
          params: dict[str, str] | None = None) -> None:
-    """Read a collection page by page to its end (a short page, or X-Total-Count reached),
-    noting each sourcedId read twice. A failure ends the walk with ``error`` set."""
+    """Read a collection page by page to its end, noting each sourcedId read twice. The end:
+    X-Total-Count reached (a provider may cap pages below the size asked: shorter pages go
+    on), or without it a short page; an empty page always. A failure ends the walk with
+    ``error`` set."""
     seen: set[str] = set()
     offset = 0
     try:
@@ -70,29 +72,33 @@ def walk(conn: VendorConnection, url: str, key: str, name: str, walk: Walk, page
                 **(params or {}), "limit": str(page_size), "offset": str(offset)})
             records = _records(answer, key)
             total = answer.total()
-            if walk.pages == 0:
-                walk.total = total
-            walk.last_total = total
-            walk.pages += 1
+            if into.pages == 0:
+                into.total = total
+            into.last_total = total
+            into.pages += 1
             for record in records:
                 sourced_id = str(record.get("sourcedId"))
                 if sourced_id in seen:
-                    walk.repeats += 1
-                    if len(walk.repeated) < EXAMPLES:
-                        walk.repeated.append(sourced_id)
+                    into.repeats += 1
+                    if len(into.repeated) < EXAMPLES:
+                        into.repeated.append(sourced_id)
                 seen.add(sourced_id)
-            walk.read += len(records)
-            walk.distinct = len(seen)
+            into.read += len(records)
+            into.distinct = len(seen)
             offset += len(records)
-            if len(records) < page_size or (total is not None and offset >= total):
-                walk.finished = True
+            if not records or (offset >= total if total is not None
+                               else len(records) < page_size):
+                into.finished = True
                 return
-        walk.error = f"still not at the end after {MAX_PAGES} pages"
+        into.error = f"still not at the end after {MAX_PAGES} pages"
     except Refused as exc:
-        walk.error = str(exc)
+        into.error = str(exc)
 
 
-def _walk_all(conn: VendorConnection, sync: Sync, together: Together, jobs: list[tuple]) -> None:
+Job = tuple[str, str, str, int, dict[str, str] | None]  # url, key, operation, page size, query
+
+
+def _walk_all(conn: VendorConnection, sync: Sync, together: Together, jobs: list[Job]) -> None:
     walks = []
     for url, key, name, page_size, params in jobs:
         sync.walks.append(Walk(key))

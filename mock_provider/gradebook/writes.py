@@ -59,11 +59,12 @@ from jsonschema.exceptions import best_match
 
 from specs import schema_v11, schema_v12, validator
 
+from ..bodies import BodyError, loads_strict
 from ..district.provenance import count_write
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
-from ..tables import RECORD_TABLES, columns
+from ..tables import RECORD_TABLES, columns, index_statements
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 
@@ -173,16 +174,12 @@ class WriteRequest:
         return self.scopes.get(table, ("", ()))
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _enveloped(raw: bytes, key: str) -> Any:
     """What a JSON body holds under its one envelope key, or a 400 naming the shape problem."""
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise malformed("json_body", f"the request body is not JSON ({exc})") from None
+        body = loads_strict(raw)
+    except BodyError as exc:
+        raise malformed("json_body", exc.message) from None
     if not isinstance(body, dict):
         raise malformed("json_body", f"the request body is a JSON {type(body).__name__}, "
                                      "not an object")
@@ -758,7 +755,16 @@ class GradebookWriter:
     def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self.lock:
             if self._conn is None:
-                self._conn = open_writer(self.path)
+                conn = open_writer(self.path)
+                # A file built before an index was added gets it now, so the write checks
+                # stay look-ups there too (nothing happens when it is there).
+                try:
+                    in_transaction(conn, lambda c: [c.execute(s) for s in
+                                                    index_statements(if_not_exists=True)])
+                except BaseException:
+                    conn.close()
+                    raise
+                self._conn = conn
 
             def counted(conn: sqlite3.Connection) -> T:
                 done = work(conn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -86,14 +86,35 @@ def _warnings_json(warnings: list[tuple[str, str]]) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
-def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
-    origin = f"{request.url.scheme}://{request.url.netloc}"
+# Query parameters a collection understands (query.params): the only ones a Link repeats.
+PAGE_PARAMETERS = ("filter", "sort", "orderBy", "fields")
+# Past this a Link is left out (X-Total-Count still says how far to page): a long filter
+# repeated in four URLs makes header lines some HTTP clients refuse.
+MAX_LINK = 8 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def server_origin(request: Request) -> str:
+    """Scheme, host and port of the socket this request reached (the address the mock was
+    told to serve on), not the client's ``Host`` header."""
+    server = request.scope.get("server")
+    scheme = request.url.scheme
+    if not server or server[1] is None:
+        return f"{scheme}://{request.url.netloc}"
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
+def _link_header(request: Request, query: CollectionQuery, total: int) -> str | None:
+    """first/prev/next/last from the understood parameters only; None when longer than
+    MAX_LINK."""
+    base = f"{server_origin(request)}{quote(request.url.path, safe='/:@')}"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in PAGE_PARAMETERS]
 
     def url(offset: int) -> str:
-        items = [(k, v) for k, v in request.query_params.multi_items()
-                 if k not in ("offset", "limit")]
-        items += [("limit", str(query.limit)), ("offset", str(offset))]
-        return f"<{origin}{request.url.path}?{urlencode(items)}>"
+        items = [*kept, ("limit", str(query.limit)), ("offset", str(offset))]
+        return f"<{base}?{urlencode(items)}>"
 
     limit, offset = query.limit, query.offset
     links = [f'{url(0)}; rel="first"']
@@ -103,7 +124,8 @@ def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
         links.append(f'{url(offset + limit)}; rel="next"')
     last = ((total - 1) // limit) * limit if total else 0
     links.append(f'{url(last)}; rel="last"')
-    return ", ".join(links)
+    header = ", ".join(links)
+    return header if len(header) <= MAX_LINK else None
 
 
 def collection_endpoint(op: Operation, version: str) -> Endpoint:
@@ -135,8 +157,10 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
         body = profile.transform_body(request, version, body + "}")
         encoded = render_refs(body, version, base_url(request, version)).encode()
-        headers = {"X-Total-Count": str(total), "Link": _link_header(request, query, total),
-                   "Access-Control-Expose-Headers": EXPOSED}
+        headers = {"X-Total-Count": str(total), "Access-Control-Expose-Headers": EXPOSED}
+        link = _link_header(request, query, total)
+        if link is not None:
+            headers["Link"] = link
         state.pages.put(key, (encoded, headers))
         return Response(encoded, media_type=JSON, headers=headers)
 

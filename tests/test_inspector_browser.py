@@ -243,6 +243,11 @@ def test_connections_shows_each_credential_expiry_with_a_countdown(server: str,
     assert "rostering only" in roster.inner_text() and "never" in roster.inner_text()
     tokens_issued = int(lms.locator("td.num").first.inner_text())
     assert tokens_issued >= 1
+    page.wait_for_selector("#live.on")
+    _token(server)  # the page follows the traffic without being reloaded
+    page.wait_for_function(
+        "Number(document.querySelector('#connections tbody tr td.num').textContent) == "
+        f"{tokens_issued + 1}", timeout=5000)
 
 
 def test_syncs_shows_a_walk_read_against_its_total(server: str, page: Any) -> None:

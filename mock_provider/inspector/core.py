@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from ..tokens import TokenIssuer
 
 PREFIX = "/inspector"
+VERDICTS_EVERY = 10.0  # seconds a judgement of the recording is reused (judging costs CPU)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Inspector:
         self.tokens: TokenIssuer | None = None
         self.token_path = "/oauth2/token"
         self.pages: ASGIApp = _not_bound
+        self._verdicts: tuple[float, dict[str, Any]] | None = None
+        self._judging = threading.Lock()
 
     def bind(self, state: MockState, connections: Sequence[Connection], tokens: TokenIssuer,
              token_path: str) -> None:
@@ -70,6 +75,18 @@ class Inspector:
         self.tokens = tokens
         self.token_path = token_path
         self.pages = inspector_app(self)
+
+    def verdicts(self) -> dict[str, Any] | None:
+        """The consumer verdicts on the recording so far, judged at most every
+        VERDICTS_EVERY seconds however often pages ask (call it off the event loop)."""
+        judge = self.options.verdicts
+        if judge is None:
+            return None
+        with self._judging:
+            now = time.monotonic()
+            if self._verdicts is None or now - self._verdicts[0] >= VERDICTS_EVERY:
+                self._verdicts = (now, judge())
+            return self._verdicts[1]
 
     def connection_named(self, client_id: str) -> str | None:
         return next((c.name for c in self.connections if c.client_id == client_id), None)

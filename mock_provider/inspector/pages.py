@@ -139,8 +139,7 @@ async def syncs(request: Request) -> Response:
     inspector = _inspector(request)
     names = [c.name for c in inspector.connections]
     names += [n for n in inspector.syncs.connections() if n not in names]
-    judge = inspector.options.verdicts
-    verdicts = await run_in_threadpool(judge) if judge is not None else None
+    verdicts = await run_in_threadpool(inspector.verdicts)
     return _page(request, inspector, "syncs.html.j2", verdicts=verdicts,
                  connections=[(name, inspector.syncs.of(name)) for name in names])
 

@@ -173,13 +173,33 @@
       lost = data.dropped;
       live.textContent = "live · " + seen + " new" + (lost ? " · " + lost + " lost (browser too slow)" : "");
       if (body) addRecord(data.record);
+      followTraffic();
     });
   }
 
+  // --- Pages that follow the traffic (Syncs, Connections) ---------------------------------
+  // Their content is fetched again, at most every two seconds while exchanges arrive, and
+  // swapped in place: scroll position and open details stay as they were.
+  const main = document.getElementById("main");
+  let refreshDue = false;
+  async function refresh() {
+    const answer = await fetch(location.href, {cache: "no-store"});
+    if (!answer.ok) return;
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    const opened = [...main.querySelectorAll("details")].map(d => d.open);
+    main.replaceChildren(...fresh.getElementById("main").childNodes);
+    main.querySelectorAll("details").forEach((d, i) => { d.open = opened[i] || false; });
+    tickCountdowns();
+  }
+  function followTraffic() {
+    if (main.dataset.refresh !== "on" || refreshDue) return;
+    refreshDue = true;
+    setTimeout(function () { refreshDue = false; refresh(); }, 2000);
+  }
+
   // --- Countdowns ----------------------------------------------------------------------------
-  const countdowns = document.querySelectorAll(".countdown[data-ends]");
   function tickCountdowns() {
-    for (const span of countdowns) {
+    for (const span of document.querySelectorAll(".countdown[data-ends]")) {
       let left = Math.floor((Date.parse(span.dataset.ends) - Date.now()) / 1000);
       if (left <= 0) { span.textContent = "(expired)"; continue; }
       const d = Math.floor(left / 86400); left -= d * 86400;
@@ -188,5 +208,8 @@
       span.textContent = "(" + d + " d " + h + " h " + m + " min " + (left - m * 60) + " s left)";
     }
   }
-  if (countdowns.length) { tickCountdowns(); setInterval(tickCountdowns, 1000); }
+  if (document.querySelector(".countdown[data-ends]")) {
+    tickCountdowns();
+    setInterval(tickCountdowns, 1000);
+  }
 })();

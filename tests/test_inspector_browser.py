@@ -222,6 +222,8 @@ def test_switching_rate_limit_on_makes_429s_appear(server: str, page: Any) -> No
         assert "429" in limited.inner_text()
         # Refused before the auth middleware saw it, and still put down to its connection.
         assert limited.locator("td").nth(1).inner_text() == "lms"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "rate-limit-traffic.png"))
     finally:
         page.goto(f"{server}/inspector/faults")
         page.check("#scenario-off")

@@ -19,6 +19,7 @@ from specs import openapi
 from .bodies import BodyError
 from .connections import Connection
 from .errors import OneRosterError, error_body
+from .inspector import Inspector, Watch
 from .middleware.auth import BearerAuth
 from .middleware.faults import FaultPlan, Faults
 from .middleware.recorder import Recorder, Recording
@@ -208,9 +209,11 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
                tokens: TokenIssuer | None = None, admin_token: str | None = None, *,
                recording: Recording | None = None, faults: FaultPlan | None = None,
                on_drift: Callable[[], object] | None = None,
-               close_store: bool = False) -> Starlette:
-    """The mock. ``recording`` records every exchange (outermost, so it sees the faults);
-    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does.
+               inspector: Inspector | None = None, close_store: bool = False) -> Starlette:
+    """The mock. ``recording`` records every exchange (outside the faults, so it sees them);
+    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does;
+    ``inspector`` serves the pages at /inspector and watches everything else (outermost), and
+    its Faults page switches the faults while serving.
 
     When the server shuts down, the app closes its grade-book writer, and ``store`` too when
     ``close_store`` (the store was opened for this app alone; a caller serving one store from
@@ -224,10 +227,17 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
                              protected_prefixes=protected,
                              public_parts=tuple(f"{base}/discovery/"
                                                 for base in SERVICE_BASES.values()))]
-    if faults is not None and not faults.empty:
+    switch = inspector.faults if inspector is not None else None
+    if switch is not None and faults is not None and not faults.empty and switch.plan.empty:
+        switch.set(switch.name or "scenario", faults)
+    if switch is not None:
+        middleware.insert(0, Middleware(Faults, plan=switch, on_drift=on_drift))
+    elif faults is not None and not faults.empty:
         middleware.insert(0, Middleware(Faults, plan=faults, on_drift=on_drift))
     if recording is not None:
         middleware.insert(0, Middleware(Recorder, recording=recording))
+    if inspector is not None:
+        middleware.insert(0, Middleware(Watch, inspector=inspector))
     token = _token(token_endpoint(connections, tokens))
     app = Starlette(
         # The /admin routes are always mounted and answer 404 unless admin_token is set.
@@ -240,6 +250,8 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     install_functions(store.conn)
     app.state.mock = MockState(store=store, settings=settings,
                                pages=PageCache(settings.page_cache), admin_token=admin_token)
+    if inspector is not None:
+        inspector.bind(app.state.mock, connections, tokens, settings.profile.token_path)
     return app
 
 

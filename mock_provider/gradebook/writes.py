@@ -492,14 +492,25 @@ def _existing(conn: sqlite3.Connection, req: WriteRequest) -> tuple | None:
         (*scope_params, req.sourced_id)).fetchone()
 
 
+def _unknown_record(req: WriteRequest) -> OneRosterError:
+    """The answer for a sourcedId the caller cannot see, as a GET of it gives."""
+    return OneRosterError(404, "unknownobject", f"Unknown Object: no {req.table} record with "
+                                                f"sourcedId {req.sourced_id!r}")
+
+
 def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]) -> bool:
     """Check and store one PUT inside the caller's transaction; True when it created the
-    record. Raises OneRosterError (nothing written) when the write is refused."""
+    record. Raises OneRosterError (nothing written) when the write is refused.
+
+    A sourcedId taken by a record the caller cannot see (hidden, or outside its schools) is
+    checked as a new record would be, so every refusal reads as for an id never used; only
+    a write that would then be stored is refused, 404 unknownobject as a GET of it answers
+    (rule ``sourcedid_not_hidden``)."""
     now = write_time(conn)
     existing = _existing(conn, req)
-    if existing is not None and (existing[0] or not existing[1]):
-        raise broken("sourcedid_not_hidden", f"sourcedId {req.sourced_id} belongs to a "
-                                             f"{req.kind.key} outside this connection's view")
+    unseen = existing is not None and bool(existing[0] or not existing[1])
+    if unseen:
+        existing = None
     server = {"sourcedId": req.sourced_id, "status": "active", "dateLastModified": now}
     record = {**server, **{k: v for k, v in sent.items() if k not in server}}
     auto_category = None
@@ -532,6 +543,8 @@ def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]
         checker.reference("class")
         checker.reference("course")
         facts = {}
+    if unseen:
+        raise _unknown_record(req)
     out = RecordEditor(conn)
     if auto_category is not None:
         _ensure_uncategorized(out, auto_category.removeprefix("uncategorized-"), now)
@@ -550,8 +563,7 @@ def delete_record(conn: sqlite3.Connection, req: WriteRequest, cascade: bool = F
     """Remove one record inside the caller's transaction; 404 when there is none to see."""
     existing = _existing(conn, req)
     if existing is None or existing[0] or not existing[1]:
-        raise OneRosterError(404, "unknownobject", f"Unknown Object: no {req.table} record "
-                                                   f"with sourcedId {req.sourced_id!r}")
+        raise _unknown_record(req)
     out = RecordEditor(conn)
     out.delete(req.table, "sourcedId = ?", (req.sourced_id,))
     if cascade and req.table == "lineItems":

@@ -7,8 +7,9 @@ and academic session; 201 with the sourcedId pairs.
 Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
 "updated"), 204 for a DELETE. Refusals are the spec error bodies: 400 malformed, 401/403 for
-credentials, scopes and rostering-only connections, 404 unknown record (DELETE), 413 a body
-over ``settings.max_put_body`` / ``max_post_body``, 415 a body declared as something other than
+credentials, scopes and rostering-only connections, 404 unknown record (DELETE, and a PUT
+on an id the caller cannot see: ``gradebook.writes.put_record``), 413 a body over
+``settings.max_put_body`` / ``max_post_body``, 415 a body declared as something other than
 JSON, 422 rule (bodies are read by ``mock_provider.bodies``).
 
 The flavor's profile turns ids sent in its served forms into stored ones before the checks

@@ -19,7 +19,7 @@ from ..refs import render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
-from .scoping import school_scope
+from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"
@@ -65,20 +65,20 @@ def _check_parent(request: Request, op: Operation) -> None:
 
 
 def _where(op: Operation, request: Request) -> tuple[str, tuple]:
-    clauses = ["hidden = 0"]
+    clauses, scope_params = reader_conditions(request, op.table)
     params: tuple = ()
     if op.where:
-        clauses.append(op.where)
+        clauses.insert(1, op.where)
         params = tuple(request.path_params[name] for name in op.params)
-    scope_sql, scope_params = school_scope(request, op.table)
-    if scope_sql:
-        clauses.append(scope_sql)
-        params += scope_params
-    if op.table == "users":
-        condition = shared(request).settings.profile.user_condition(request)
-        if condition:
-            clauses.append(condition)
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses), params + scope_params
+
+
+def _served_records(request: Request, version: str, op: Operation,
+                    texts: list[str]) -> list[str]:
+    """Stored texts as this caller is served them: the references it may follow (school
+    scoping), then the flavor's forms. Every read route serves its records through here."""
+    texts = scoped_texts(request, texts)
+    return shared(request).settings.profile.transform_records(request, version, op.table, texts)
 
 
 def _warnings_json(warnings: list[tuple[str, str]]) -> str:
@@ -148,8 +148,8 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.page_counts, translate)
-        texts = profile.transform_records(request, version, op.table, texts)
+                                  state.store.page_counts, translate, ref_visibility(request))
+        texts = _served_records(request, version, op, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]
         body = f'{{"{op.envelope_in(version)}":[{",".join(texts)}]'
@@ -186,7 +186,7 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
             kind = op.path.strip("/").split("/")[0]
             raise OneRosterError(404, "unknownobject",
                                  f"Unknown Object: no {kind} record with sourcedId {asked!r}")
-        text = profile.transform_records(request, version, op.table, [row[0]])[0]
+        text = _served_records(request, version, op, [row[0]])[0]
         text = select_fields(text, fields) if fields else text
         body = f'{{"{op.envelope_in(version)}":{text}'
         if warnings and version == "1.1":

@@ -85,6 +85,38 @@ def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
     return "".join(out)
 
 
+_SPLIT_BYTES = re.compile(_SPLIT.pattern.encode())
+_SOURCED_ID_BYTES = _SOURCED_ID.encode()
+_TYPE_ENDS_BYTES = {code.encode(): end.encode() for code, end in _TYPE_ENDS.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _ref_expansions_bytes(v11: bool, base_url: str) -> dict[bytes, bytes]:
+    return {code.encode(): expansion.encode()
+            for code, expansion in _ref_expansions(v11, base_url).items()}
+
+
+def render_refs_bytes(body: bytes, version: str = "1.2", base_url: str = "") -> bytes:
+    """``render_refs`` on UTF-8 bytes: ``render_refs(text).encode()`` without decoding the
+    stored texts first nor encoding the page afterwards."""
+    if b'{"@' not in body:
+        return body
+    pieces = _SPLIT_BYTES.split(body)
+    refs = len(pieces) // 3
+    if not refs:
+        return body
+    codes = pieces[1::3]
+    ids = pieces[2::3]
+    out: list[bytes] = [b""] * (6 * refs + 1)
+    out[0::6] = pieces[0::3]
+    out[1::6] = map(_ref_expansions_bytes(version == "1.1", base_url).__getitem__, codes)
+    out[2::6] = ids
+    out[3::6] = [_SOURCED_ID_BYTES] * refs
+    out[4::6] = ids
+    out[5::6] = map(_TYPE_ENDS_BYTES.__getitem__, codes)
+    return b"".join(out)
+
+
 def _render_escaped(text: str, expansions: dict[str, str]) -> str:
     """One reference at a time: the plain form ``render_refs`` is held to by the tests."""
     types = _REF_TYPES

@@ -15,6 +15,7 @@ from mock_provider.refs import (
     compact_refs,
     ref,
     render_refs,
+    render_refs_bytes,
     without_refs,
 )
 
@@ -56,6 +57,14 @@ def test_fast_and_careful_rendering_agree_on_any_record(record: object) -> None:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     expansions = _ref_expansions(False, BASE)
     assert render_refs(text, "1.2", BASE) == _render_escaped(text, expansions)
+
+
+@given(records, st.sampled_from(["1.2", "1.1"]), st.sampled_from([BASE, "http://h\u00e9te:1"]))
+def test_pages_rendered_from_stored_bytes_are_the_text_rendering_encoded(
+        record: object, version: str, base: str) -> None:
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    assert render_refs_bytes(text.encode(), version, base) == render_refs(
+        text, version, base).encode()
 
 
 @given(records)

@@ -28,10 +28,28 @@ GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales
                               "assessmentLineItems", "assessmentResults"})
 
 
+# "scheme://host" as Starlette's request.url spells it, by what it is made of (the scheme, the
+# first Host header, the socket when there is none): parsing the URL again on every page cost
+# more than rendering a hundred references. Bounded, as Host headers are the client's to pick.
+_ORIGINS: dict[tuple, str] = {}
+_ORIGINS_MAX = 256
+
+
+def _origin(request: Request) -> str:
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    key = (scope.get("scheme", "http"), host, None if host is not None else scope.get("server"))
+    origin = _ORIGINS.get(key)
+    if origin is None:
+        if len(_ORIGINS) >= _ORIGINS_MAX:
+            _ORIGINS.clear()
+        origin = _ORIGINS[key] = f"{request.url.scheme}://{request.url.netloc}"
+    return origin
+
+
 def base_url(request: Request, version: str) -> str:
     """Scheme, host and the flavor's prefix in front of ``/ims/oneroster``."""
-    prefix = shared(request).settings.profile.prefixes[version]
-    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
+    return _origin(request) + shared(request).settings.profile.prefixes[version]
 
 
 def _authorize(request: Request, version: str, op: Operation) -> None:

@@ -28,23 +28,35 @@ GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales
                               "assessmentLineItems", "assessmentResults"})
 
 
-# "scheme://host" as Starlette's request.url spells it, by what it is made of (the scheme, the
-# first Host header, the socket when there is none): parsing the URL again on every page cost
-# more than rendering a hundred references. Bounded, as Host headers are the client's to pick.
+# The href origin ("scheme://host" as Starlette's request.url spells it) and the Link header's
+# base, remembered by what they are made of (``_url_parts``): parsing the URL again on every
+# page cost about as much as rendering its references. Bounded, as Host headers are the
+# client's to pick.
 _ORIGINS: dict[tuple, str] = {}
-_ORIGINS_MAX = 256
+_ORIGINS_MAX = 1024
+
+
+def _url_parts(request: Request) -> tuple:
+    """What request.url's scheme, netloc and path are made of: the scheme, the first Host
+    header, the socket and the path."""
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    return scope.get("scheme", "http"), host, scope.get("server"), scope.get("path")
+
+
+def _remembered(key: tuple, make: Callable[[], str]) -> str:
+    value = _ORIGINS.get(key)
+    if value is None:
+        if len(_ORIGINS) >= _ORIGINS_MAX:
+            _ORIGINS.clear()
+        value = _ORIGINS[key] = make()
+    return value
 
 
 def _origin(request: Request) -> str:
-    scope = request.scope
-    host = next((value for key, value in scope["headers"] if key == b"host"), None)
-    key = (scope.get("scheme", "http"), host, None if host is not None else scope.get("server"))
-    origin = _ORIGINS.get(key)
-    if origin is None:
-        if len(_ORIGINS) >= _ORIGINS_MAX:
-            _ORIGINS.clear()
-        origin = _ORIGINS[key] = f"{request.url.scheme}://{request.url.netloc}"
-    return origin
+    scheme, host, server, _ = _url_parts(request)
+    return _remembered(("origin", scheme, host, server),
+                       lambda: f"{request.url.scheme}://{request.url.netloc}")
 
 
 def base_url(request: Request, version: str) -> str:
@@ -130,7 +142,10 @@ def _link_header(request: Request, query: CollectionQuery, total: int) -> str | 
     kept = urlencode([(k, v) for k, v in request.query_params.multi_items()
                       if k in PAGE_PARAMETERS])
     # Encoded once for the four URLs; limit and offset are digits, which need no quoting.
-    base = f"<{server_origin(request)}{quote(request.url.path, safe='/:@')}?" + (
+    # The socket's origin and the quoted path, remembered like base_url's origin.
+    where = _remembered(("link", *_url_parts(request)),
+                        lambda: f"{server_origin(request)}{quote(request.url.path, safe='/:@')}")
+    base = f"<{where}?" + (
         f"{kept}&limit={query.limit}&offset=" if kept else f"limit={query.limit}&offset=")
 
     def url(offset: int) -> str:

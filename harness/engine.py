@@ -241,7 +241,7 @@ def run_all(checks: Iterable[Check], subject: Any, *,
         if progress:
             progress(check)
         began = time.perf_counter()
-        late = max_seconds is not None and began - started > max_seconds
+        late = max_seconds is not None and began - started >= max_seconds
         if late and check.phase == "checks":
             outcome = skipped(f"the run's time limit of {max_seconds:g} s was reached")
         else:

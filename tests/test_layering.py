@@ -9,7 +9,7 @@ from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
 INDEPENDENT = ["checks", "oneroster", "target.py", "exchange.py", "auth.py", "connect.py",
-               "token_refusal.py"]
+               "token_refusal.py", "token_answer.py", "bounds.py", "masking.py"]
 
 
 def _modules() -> list[Path]:

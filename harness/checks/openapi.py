@@ -23,7 +23,7 @@ from specs.catalogue import operations as document_operations
 from ..engine import Outcome, few, passed
 from ..exchange import EXCERPT, SECRET_HEADERS, Exchange
 from ..model import Evidence
-from ..target import BudgetExceeded, Target
+from ..target import MAX_BODY, BudgetExceeded, Target
 from .context import Context
 from .support import check
 
@@ -105,6 +105,8 @@ def _judge(case: Any, exchange: Exchange) -> str | None:
     """What is wrong with the answer, None when schemathesis finds nothing."""
     if exchange.status is None:
         return exchange.text
+    if exchange.cut:  # its start may be valid so far; the whole was never read
+        return f"the answer ({exchange.status}) is longer than {MAX_BODY:,} bytes"
     try:
         case.validate_response(_answer(exchange, exchange.status), checks=CHECKS)
     # FailureGroup derives from BaseExceptionGroup, not Exception.

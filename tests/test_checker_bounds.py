@@ -1,0 +1,118 @@
+"""The checker stays bounded against providers built to break it: an answer that never ends
+(at full speed, or trickling in a byte a second) and a token answer that never ends. Each is
+the real mock behind a broken front (tests/broken_providers.py) on uvicorn, and the checker
+runs as a user runs it, in a process of its own, so its peak memory can be measured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mock_provider.app import create_app
+from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.store import Store
+
+from .broken_providers import Endless
+from .conftest import make_district
+from .live_server import live_server
+
+CONNECTION = Connection(name="h", client_id="h", client_secret="h-secret",
+                        scopes=ALL_SCOPES_V12)
+MAX_RSS_MB = 300
+# What a run may take beyond its --max-seconds: starting Python and writing the reports.
+GRACE = 8.0
+KILL_AFTER = 90.0  # a checker that ignores its limits is killed here, and the test fails
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+
+def _check(url: str, out: Path, *options: str) -> Run:
+    """``check provider`` against ``url`` in a process of its own: its exit code, output, wall
+    time and peak RSS (from wait4, this one child's own)."""
+    argv = [sys.executable, "-m", "harness", "check", "provider", "--base-url", url,
+            "--token-url", f"{url}/oauth2/token", "--client-id", "h", "--client-secret",
+            "h-secret", "--report-dir", str(out / "reports"), *options]
+    env = {**os.environ, "CI": "true", "COLUMNS": "160"}
+    with open(out / "stdout", "w+b") as stdout, open(out / "stderr", "w+b") as stderr:
+        began = time.monotonic()
+        child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
+        killer = threading.Timer(KILL_AFTER, child.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            killer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - began
+        stdout.seek(0)
+        stderr.seek(0)
+        return Run(child.returncode, stdout.read().decode(errors="replace"),
+                   stderr.read().decode(errors="replace"), seconds,
+                   usage.ru_maxrss / 1024)  # Linux: kilobytes
+
+
+@pytest.fixture(scope="module")
+def store(districts_dir: Path):
+    with Store(make_district(districts_dir, 42, 60)) as opened:
+        yield opened
+
+
+def test_an_endless_answer_at_full_speed_keeps_memory_and_time_bounded(
+        store: Store, tmp_path: Path) -> None:
+    provider = Endless(create_app(store, [CONNECTION]), "oneroster")
+    with live_server(provider) as url:
+        run = _check(url, tmp_path, "--max-seconds", "8")
+    assert run.peak_mb < MAX_RSS_MB, f"peak RSS {run.peak_mb:.0f} MB"
+    assert run.seconds < 8 + GRACE, run.stderr[-2_000:]
+    assert run.code == 1, run.stderr[-2_000:]
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    by_id = {r["id"]: r for r in results["results"]}
+    # The run phase still reports what the run met, after the time ran out.
+    assert by_id["OR-SIZE-001"]["status"] == "failed"
+    assert "cut at 64 MB" in by_id["OR-SIZE-001"]["message"]
+    assert any("time limit of 8 s" in r["message"] for r in results["results"])
+    assert provider.answers >= 2
+    excerpts = [e["excerpt"] for r in results["results"] for e in r["evidence"]]
+    assert excerpts and max(map(len, excerpts)) <= 4_096
+    assert (tmp_path / "reports" / "results.json").stat().st_size < 5_000_000
+
+
+def test_an_endless_token_answer_is_one_line_and_exit_2(store: Store, tmp_path: Path) -> None:
+    provider = Endless(create_app(store, [CONNECTION]), "token")
+    with live_server(provider) as url:
+        run = _check(url, tmp_path, "--max-seconds", "20")
+    assert run.code == 2, run.stderr[-2_000:]
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr[-2_000:]
+    assert "Traceback" not in run.stderr and "MemoryError" not in run.stderr
+    assert "the token URL" in lines[0] and "no token answer" in lines[0]
+    assert "h-secret" not in run.stderr
+    assert run.peak_mb < MAX_RSS_MB and run.seconds < 20
+
+
+def test_an_answer_trickling_in_a_byte_a_second_cannot_hold_the_run(
+        store: Store, tmp_path: Path) -> None:
+    provider = Endless(create_app(store, [CONNECTION]), "oneroster", chunk=b" ", pause=1.0)
+    with live_server(provider) as url:
+        run = _check(url, tmp_path, "--max-seconds", "6", "--timeout", "3")
+    assert run.seconds < 6 + GRACE, run.stderr[-2_000:]
+    assert run.code == 1, run.stderr[-2_000:]
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    by_id = {r["id"]: r for r in results["results"]}
+    assert by_id["OR-ERR-003"]["status"] == "failed"  # the timeouts, reported at the end
+    assert "did not arrive whole within 3 s" in by_id["OR-ERR-003"]["message"]

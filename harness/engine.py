@@ -22,6 +22,10 @@ KINDS = ("provider", "consumer")
 PHASES = ("checks", "run")  # run: judges what the whole run met, so it runs last
 EXAMPLES = 3  # offending items named in a message
 MAX_EVIDENCE = 3  # exchanges attached to a finding
+# A message or an item quotes what a provider sent; a provider sending megabytes must not make
+# a report of megabytes. Longer ones are cut (and say so).
+MAX_MESSAGE = 4_000
+MAX_ITEM = 1_000
 
 
 class HasEvidence(Protocol):
@@ -225,8 +229,16 @@ def result_of(check: Check, outcome: Outcome, began: float) -> CheckResult:
     if status == "failed" and check.severity == "warning":
         status = "warning"
     return CheckResult(check.id, check.title, check.rule, check.severity, status,
-                       outcome.message, tuple(outcome.evidence),
-                       round(time.perf_counter() - began, 3), tuple(outcome.items))
+                       bounded(outcome.message, MAX_MESSAGE), tuple(outcome.evidence),
+                       round(time.perf_counter() - began, 3),
+                       tuple(bounded(item, MAX_ITEM) for item in outcome.items))
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def run_all(checks: Iterable[Check], subject: Any, *,

@@ -15,7 +15,9 @@ The middleware, by what a defect can reach:
   (grade-book writes).
 * ``Slow`` and ``Hostile``: every answer late, or every answer something that is not OneRoster.
 * ``TokenGate``: a token request answered by a judge of its form and headers instead of the
-  mock (and every token request kept); ``FirstContact``: every OneRoster request refused, or
+  mock (and every token request kept); ``TokenAnswer``: the mock's token answers rewritten;
+  ``Endless``: answers (OneRoster or token) that never end, at full speed or trickling;
+  ``FirstContact``: every OneRoster request refused, or
   only 1.1 served, and the requests counted; ``Sha1Only``: HMAC-SHA256 signatures refused;
   ``ScopedDefect``: a defect that depends on the scopes of the request's token.
 
@@ -361,6 +363,25 @@ class TokenGate:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class TokenAnswer:
+    """The mock's token endpoint with its answer rewritten: ``change(body)`` edits a
+    successful token answer's JSON (a token it issued stays valid for the mock)."""
+
+    def __init__(self, app, change: Callable[[dict], None]) -> None:
+        self.app, self.change = app, change
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = await answer_of(self.app, scope, receive)
+        if status == 200:
+            answer = json.loads(body)
+            self.change(answer)
+            body = json.dumps(answer).encode()
+        await send_answer(send, status, headers, body)
 
 
 class FirstContact:

@@ -243,11 +243,13 @@ def bounded(text: str, limit: int) -> str:
 
 def run_all(checks: Iterable[Check], subject: Any, *,
             progress: Callable[[Check], None] | None = None,
-            max_seconds: float | None = None) -> list[CheckResult]:
-    """Every check against ``subject`` in phase order; once ``max_seconds`` have passed, the
-    checks of the ``checks`` phase not yet started are skipped (a slow provider cannot hold a
-    CI job forever), while the ``run`` phase still reports what the run met."""
-    started = time.perf_counter()
+            max_seconds: float | None = None, started: float | None = None
+            ) -> list[CheckResult]:
+    """Every check against ``subject`` in phase order; once ``max_seconds`` have passed since
+    ``started`` (a ``time.perf_counter()`` value; now by default), the checks of the
+    ``checks`` phase not yet started are skipped (a slow provider cannot hold a CI job
+    forever), while the ``run`` phase still reports what the run met."""
+    started = time.perf_counter() if started is None else started
     results = []
     for check in ordered(checks):
         if progress:

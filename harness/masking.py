@@ -21,8 +21,8 @@ from urllib.parse import quote, quote_plus
 
 MASK = "***"
 # Shorter values are masked only where they are known to be secrets (an Authorization header,
-# a token answer's access_token): replacing "42" everywhere would garble a report.
-MIN_MASKED = 4
+# a token answer's access_token): replacing "secret" everywhere would garble a report.
+MIN_MASKED = 8
 
 T = TypeVar("T")
 

@@ -72,9 +72,8 @@ def run_checks(target: Target, checks: list[Check], progress: Progress | None = 
     except TargetError as exc:  # its line may quote a provider that echoes a token
         raise TargetError(Masker(target.all_secrets()).text(str(exc))) from None
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
-    left = None if max_seconds is None else max(0.0, max_seconds - (time.perf_counter()
-                                                                     - started))
-    results = run_all(checks, ctx, progress=progress, max_seconds=left)
+    results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds,
+                      started=started)
     summary = RunSummary(target.base_url, target.version, tuple(results),
                          round(time.perf_counter() - started, 3), began, profile, seed,
                          target.access)

@@ -10,7 +10,10 @@ bearer token, OAuth 1.0a signing for 1.1); what comes back is an ``Exchange`` (h
 with the credentials masked. Client credentials ask for the scopes of the services the run
 checks (``authenticate``), or for the scope the user gave; how the checker got in is the
 target's ``access``. Every request counts against a budget; answers are read up to a
-size cap; at most ``concurrency`` requests run at once (``get_many``).
+size cap and must arrive whole within ``timeout`` (bytes trickling in count) and within the
+run's time limit once ``limit_time`` set one (``harness.bounds``); at most ``concurrency``
+requests run at once (``get_many``). Tokens and credentials are kept in ``all_secrets`` so
+the runner can mask them in everything the run reports (``harness.masking``).
 
 A real provider misbehaves, and the checker must not turn that into noise in every check: a
 401 for the run's token gets one new token and a retry, a 429 is waited out (Retry-After,
@@ -379,7 +382,7 @@ class Target:
             body = response.json()
         except ValueError:
             body = None
-        token = issued_token(body) if response.status_code == 200 else None
+        token = issued_token(body)
         shown = _TOKEN_VALUE.sub(r'\1"***"', response.text)
         exchange = Exchange("POST", self.token_url, response.status_code, response.headers,
                             shown, style)

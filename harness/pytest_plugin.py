@@ -15,6 +15,9 @@ command line checks them (``harness.connect``): a bad combination stops pytest w
 Fixtures: ``oneroster_mock`` (a running mock district: base URL, token URL, credentials),
 ``oneroster_client`` (an httpx client with OAuth 2.0 client credentials for it) and
 ``oneroster_target`` (the provider the options name, or the mock with ``--oneroster-mock``).
+A run that collects tests needing a provider without naming one stops with one line, and a
+provider that cannot be used (refused credentials, nothing listening, no OneRoster service at
+the URL) stops the run with one line too, not a failure per check.
 """
 
 from __future__ import annotations
@@ -85,15 +88,35 @@ def target_options(config: pytest.Config, mock: RunningMock | None = None) -> Ta
         concurrency=option("--oneroster-concurrency"))
 
 
+NO_PROVIDER = (f"no provider to check: give {spelling('base-url')} with "
+               f"{spelling('token-url')}, {spelling('client-id')} and "
+               f"{spelling('client-secret')} (or {spelling('token')}), or {spelling('mock')} "
+               "for the embedded mock")
+
+
+def _provider_given(config: pytest.Config) -> bool:
+    return bool(config.getoption("--oneroster-mock") or config.getoption("--oneroster-base-url"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Bad provider options stop the run before any test, in one line."""
     mock = config.getoption("--oneroster-mock")
-    if not mock and not config.getoption("--oneroster-base-url"):
-        return  # no provider: the catalogue is skipped, the mock fixtures still work
+    if not _provider_given(config):
+        return  # judged once the tests are collected: the mock fixtures need no provider
     try:  # the embedded mock supplies its URL and credentials once it runs
         check_options(target_options(config), spelling, mock=mock)
     except OptionsError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                   items: list[pytest.Item]) -> None:
+    """Tests that check a provider with none given stop the run in one line: skipping them
+    all would let a CI job that forgot an option pass."""
+    if _provider_given(config):
+        return
+    if any("oneroster_target" in getattr(item, "fixturenames", ()) for item in items):
+        raise pytest.UsageError(NO_PROVIDER)
 
 
 @pytest.fixture(scope="session")
@@ -126,9 +149,8 @@ def oneroster_target(request: pytest.FixtureRequest,
     mock = request.getfixturevalue("oneroster_mock") if pytestconfig.getoption(
         "--oneroster-mock") else None
     options = target_options(pytestconfig, mock)
-    if not options.given:
-        pytest.skip(f"no provider given: pass {spelling('base-url')} and friends, or "
-                    f"{spelling('mock')}")
+    if not options.given:  # collection already stopped such a run; kept for direct use
+        raise pytest.UsageError(NO_PROVIDER)
     try:
         target = open_target(options, spelling)
     except OptionsError as exc:  # pytest_configure has already said so; kept for direct use

@@ -16,9 +16,15 @@ Cell formats where the CSV binding leaves room for choice:
 * Booleans are already the strings ``true``/``false`` in the store and pass through unchanged;
   numbers are written with Python's ``str`` (so ``100.0`` stays ``100.0``).
 * 1.2 ``users.csv`` follows the [LSG] header, which has no ``resourceSourcedIds`` column (the
-  1EdTech-Japan profile keeps one after ``userMasterIdentifier``). The store holds no user
-  resources, so the column would always be empty; leaving it out matches the more widely used
-  header.
+  1EdTech-Japan profile keeps one after ``userMasterIdentifier``): a user's resources go to
+  ``userResources.csv`` instead, as that header intends.
+* Resources: ``resources.csv`` has an ``importance`` column in 1.1 and none in 1.2 (the [LSG]
+  header; unconfirmed elsewhere). ``classResources.csv``, ``courseResources.csv`` and (1.2)
+  ``userResources.csv`` get a row per resource a class, course or user lists; the link has no
+  sourcedId of its own in REST, so each row is given ``{ownerSourcedId}-{resourceSourcedId}``,
+  with the owner's status and dateLastModified (a delta carries the links of the owners that
+  changed), the resource's title, and for a user the user's primary org (no class: REST ties a
+  user's resources to no class).
 * ``roles.csv`` (1.2) gets one row per element of ``user.roles``. Roles have no sourcedId of
   their own in REST, so each row is given ``{userSourcedId}-{index}`` (index from 0 in the
   user's roles array); the id is stable as long as the store's role order is.
@@ -90,6 +96,10 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
                            "resultValueMin", "resultValueMax"),
         "results": _cols("lineItemSourcedId", "studentSourcedId", "scoreStatus", "score",
                          "scoreDate", "comment"),
+        "resources": _cols("vendorResourceId", "title", "roles", "importance", "vendorId",
+                           "applicationId"),
+        "classResources": _cols("title", "classSourcedId", "resourceSourcedId"),
+        "courseResources": _cols("title", "courseSourcedId", "resourceSourcedId"),
     },
     "1.2": {
         "academicSessions": _SESSIONS,
@@ -116,11 +126,16 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
                          "inProgress", "incomplete", "late", "missing"),
         "scoreScales": _cols("title", "type", "orgSourcedId", "courseSourcedId",
                              "classSourcedId", "scoreScaleValue"),
+        "resources": _cols("vendorResourceId", "title", "roles", "vendorId", "applicationId"),
+        "classResources": _cols("title", "classSourcedId", "resourceSourcedId"),
+        "courseResources": _cols("title", "courseSourcedId", "resourceSourcedId"),
+        "userResources": _cols("userSourcedId", "orgSourcedId", "classSourcedId",
+                               "resourceSourcedId"),
     },
 }
 
 # Every file the manifest of each version knows, in the binding's manifest order. Files this
-# exporter never produces (resources, userProfiles, ...) are always listed as absent.
+# exporter never produces (userProfiles, learning objectives, ...) are always listed as absent.
 MANIFEST_FILES: dict[str, tuple[str, ...]] = {
     "1.1": ("academicSessions", "categories", "classes", "classResources", "courses",
             "courseResources", "demographics", "enrollments", "lineItems", "orgs", "resources",
@@ -132,8 +147,12 @@ MANIFEST_FILES: dict[str, tuple[str, ...]] = {
             "scoreScales", "userProfiles", "userResources", "users"),
 }
 
-# Where each file's rows come from: roles.csv is cut out of the users table.
-SOURCE_TABLE = {"roles": "users"}
+# Where each file's rows come from: roles.csv and the resource links are cut out of their
+# owners' records.
+SOURCE_TABLE = {"roles": "users", "classResources": "classes", "courseResources": "courses",
+                "userResources": "users"}
+# Resource link files: the owner's column in the row.
+LINK_OWNER = {"classResources": "class", "courseResources": "course", "userResources": "user"}
 
 # CSV columns whose REST field has a different name (apart from the *SourcedId(s) rule).
 _RENAMED = {"preferredGivenName": "preferredFirstName",
@@ -228,6 +247,23 @@ def _role_rows(header: tuple[str, ...], users: Iterable[dict]) -> Iterator[list[
             yield [get(row) for get in getters]
 
 
+def _link_rows(header: tuple[str, ...], owners: Iterable[dict], owner: str,
+               titles: dict[str, str]) -> Iterator[list[str]]:
+    getters = [_getter(column) for column in header]
+    for record in owners:
+        owner_id = record["sourcedId"]
+        for resource in record.get("resources") or ():
+            resource_id = cell(resource)
+            row = {"sourcedId": f"{owner_id}-{resource_id}", "status": record.get("status"),
+                   "dateLastModified": record.get("dateLastModified"),
+                   "title": titles.get(resource_id), owner: owner_id,
+                   "resource": resource_id}
+            if owner == "user":
+                row["org"] = record.get("primaryOrg") or next(
+                    (role.get("org") for role in record.get("roles") or ()), None)
+            yield [get(row) for get in getters]
+
+
 def normalise_since(since: str) -> str:
     """A delta watermark in the store's ``YYYY-MM-DDTHH:MM:SSZ`` form, so that plain string
     comparison against dateLastModified orders correctly.
@@ -280,9 +316,16 @@ def _write_file(folder: Path, name: str, header: tuple[str, ...],
 def _write_set(store: Store, folder: Path, version: str, since: str | None) -> dict[str, int]:
     mode = "bulk" if since is None else "delta"
     files: dict[str, int] = {}
+    # Every resource's title, the changed ones or not: a link row names its resource's.
+    titles = {r["sourcedId"]: r.get("title") or "" for r in store.iter_records("resources")}
     for name, header in HEADERS[version].items():
         records = store.iter_records(SOURCE_TABLE.get(name, name), version, since=since)
-        rows = _role_rows(header, records) if name == "roles" else _record_rows(header, records)
+        if name == "roles":
+            rows = _role_rows(header, records)
+        elif name in LINK_OWNER:
+            rows = _link_rows(header, records, LINK_OWNER[name], titles)
+        else:
+            rows = _record_rows(header, records)
         count = _write_file(folder, name, header, rows)
         if count:
             files[name] = count

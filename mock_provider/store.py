@@ -150,5 +150,22 @@ class Store:
         return digest.hexdigest()
 
 
-__all__ = ["HEAD", "Store", "StoreError", "create_indexes", "create_schema", "insert_rows",
-           "render_refs"]
+def copy_district(source: str | Path, target: str | Path) -> Path:
+    """A private copy of a district file (SQLite's backup: consistent even while the source is
+    being written), for a run that writes to its district and must leave the source as it
+    was."""
+    target = Path(target)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+__all__ = ["HEAD", "Store", "StoreError", "copy_district", "create_indexes", "create_schema",
+           "insert_rows", "render_refs"]

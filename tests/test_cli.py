@@ -85,6 +85,14 @@ def test_the_installed_console_script_reports_a_usage_error(tmp_path: Path) -> N
     assert_usage_error(done, "invalid choice: 'huge'")
 
 
+def test_version_prints_the_installed_version_and_exits_0(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("oneroster-harness")
+    done = subprocess.run([str(script), "--version"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"oneroster-harness \d+\.\d+\.\d+\S*\n", done.stdout), done.stdout
+
+
 def test_generate_writes_a_district_then_reuses_it(tmp_path: Path) -> None:
     first = run("generate", "--seed", "3", "--size", "tiny", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -110,6 +118,8 @@ def test_generate_exports_csv_to_a_folder_and_a_zip(tmp_path: Path) -> None:
     assert folder.returncode == 0, folder.stderr
     assert (tmp_path / "csv" / "manifest.csv").is_file()
     assert (tmp_path / "csv" / "roles.csv").is_file()
+    for name in ("resources", "classResources", "courseResources", "userResources"):
+        assert (tmp_path / "csv" / f"{name}.csv").is_file(), name
     zipped = run("generate", "--out", "d.sqlite", "--csv", "out.zip", "--csv-version", "1.1",
                  "--delta-since", "2026-10-01", cwd=tmp_path)
     assert zipped.returncode == 0, zipped.stderr
@@ -240,6 +250,42 @@ def test_tick_and_rollover_change_a_running_mock_and_refuse_a_wrong_token(tmp_pa
         assert wrong.returncode == 2
         assert len(wrong.stderr.strip().splitlines()) == 1
         assert "401" in wrong.stderr
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_changed_district_says_so_and_is_never_taken_for_the_generated_one(
+        tmp_path: Path) -> None:
+    """What a user did: serve, tick, restart serve, export CSV. The restart says the district
+    moved on; the export is the generated district byte for byte; --fresh starts over."""
+    before = run("generate", "--csv", str(tmp_path / "before"), cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    with serving(tmp_path, "--admin-token", "adm1n") as (port, banner):
+        assert "changed since generation" not in banner
+        ticked = run("tick", "--url", f"http://127.0.0.1:{port}", "--admin-token", "adm1n",
+                     "--days", "3", cwd=tmp_path)
+        assert ticked.returncode == 0, ticked.stderr
+    with serving(tmp_path) as (port, banner):
+        assert ("changed since generation: clock 2026-11-05T07:00:00Z (generated "
+                "2026-11-02T07:00:00Z), 1 tick, 0 rollovers, 0 grade-book writes; served as it "
+                "is (--fresh starts from the generated district)") in banner
+
+    after = run("generate", "--csv", str(tmp_path / "after"), cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert "(reused)" not in after.stdout and "has changed since generation" in after.stdout
+    assert _files(tmp_path / "after") == _files(tmp_path / "before")
+    again = run("generate", "--csv", str(tmp_path / "again"), cwd=tmp_path)
+    assert "generated.sqlite (reused)" in again.stdout
+    assert _files(tmp_path / "again") == _files(tmp_path / "before")
+
+    with serving(tmp_path, "--fresh") as (port, banner):
+        assert "--fresh: back to the generated district (it had clock 2026-11-05" in banner
+    with serving(tmp_path) as (port, banner):
+        assert "changed since generation" not in banner
+    reused = run("generate", cwd=tmp_path)
+    assert re.search(r"district-\S+-g\d+\.sqlite \(reused\)", reused.stdout), reused.stdout
 
 
 def test_tick_without_a_server_or_token_is_a_usage_error(cli: Callable[..., Outcome]) -> None:

@@ -95,6 +95,22 @@ def _certify(districts: dict[str, Path], tmp_path: Path, scenario: str,
     return summary
 
 
+def test_several_scenarios_print_one_line_each(districts, tmp_path: Path) -> None:
+    """What `--scenario all` shows on the console: a verdict line per scenario naming its
+    report, not every check's table (that is in the reports)."""
+    out = io.StringIO()
+    command = [sys.executable, str(EXAMPLE)]
+    plan = Certification([SCENARIOS["full-sync"], SCENARIOS["campus"]], command, tmp_path, 120,
+                         tmp_path / "roster.json", _district_for(districts))
+    certify(plan, Console(file=out, width=300, soft_wrap=True))
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 2, out.getvalue()
+    for line, name in zip(lines, ("full-sync", "campus"), strict=True):
+        assert line.startswith(f"CONFORMANT: consumer, scenario {name} (OneRoster 1.2) - ")
+        assert line.endswith(f"; report: {tmp_path / f'consumer-{name}' / 'report.html'}")
+        assert (tmp_path / f"consumer-{name}" / "results.json").is_file()
+
+
 # Scenarios that wait out real time (rate-limit windows, retries, many short pages): 3-4 s each.
 SLOW_SCENARIOS = frozenset({"rate-limit", "flaky", "short-pages"})
 

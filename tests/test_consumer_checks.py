@@ -242,12 +242,17 @@ def test_a_replayed_nonce_signed_anew_passes(tmp_path: Path) -> None:
 
 
 V11_USERS = "/ims/oneroster/v1p1/users"
+# Infinite Campus's 1.1 base names v1p1 in its prefix; only the path after /ims/oneroster says
+# which version a request spoke (a 1.2 client pointed at that base still spoke 1.2).
+CAMPUS_V11 = "/campus/api/oneroster/v1p1/district"
 
 
 @pytest.mark.parametrize("paths, version", [
     ((USERS,), "1.2"),
     ((V11_USERS,), "1.1"),
     ((V11_USERS, USERS), "1.1 and 1.2"),
+    ((CAMPUS_V11 + USERS,), "1.2"),
+    ((CAMPUS_V11 + V11_USERS,), "1.1"),
 ])
 def test_the_summary_names_the_versions_the_consumer_used(tmp_path: Path, paths: tuple,
                                                            version: str) -> None:
@@ -270,6 +275,36 @@ def test_a_consumer_that_made_no_request_is_named_by_the_offered_version(tmp_pat
     path = tmp_path / "recording.ndjson"
     Script(version="1.1").event("command", exit_code=1).verdicts(tmp_path)
     assert judge(load(path)).version == "1.1"
+
+
+def test_checks_with_no_traffic_to_judge_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    """A consumer that exited 0 without a request (or a recording without traffic): nothing
+    was judged, so nothing passed; and it is not conformant (AUTH-001 wants requests)."""
+    path = tmp_path / "recording.ndjson"
+    Script(connection_type="unsupported").at(2.5).event("command", exit_code=0).verdicts(
+        tmp_path)
+    summary = judge(load(path))
+    results = {r.id: r for r in summary.results}
+    assert {i for i, r in results.items() if r.status == "passed"} == {"OR-CON-RUN-001"}
+    for check, why in {
+        "OR-CON-AUTH-002": "the consumer asked for no token",
+        "OR-CON-CONC-001": "the consumer sent no request",
+        "OR-CON-PAGE-001": "the consumer read no collection",
+        "OR-CON-PAGE-002": "the consumer sent no OneRoster request",
+        "OR-CON-QUERY-001": "the consumer read nothing (no GET request)",
+        "OR-CON-QUERY-002": "the consumer sent no OneRoster request",
+        "OR-CON-GRADE-005": "the consumer sent no OneRoster request",
+    }.items():
+        assert (results[check].status, results[check].message) == ("skipped", why), check
+    assert results["OR-CON-AUTH-001"].status == "failed" and not summary.conformant
+    # The report's duration is the session's (its last event at 2.5 s), not the judging's.
+    assert summary.seconds == 2.5
+
+
+def test_the_duration_is_the_recorded_sessions(tmp_path: Path) -> None:
+    path = tmp_path / "recording.ndjson"
+    good_walk().at(7.25).event("end").verdicts(tmp_path)
+    assert judge(load(path)).seconds == 7.25
 
 
 def test_a_11_warning_about_a_query_is_a_finding(tmp_path: Path) -> None:
@@ -348,6 +383,10 @@ def test_a_new_school_year_must_be_read_and_the_old_one_dropped(tmp_path: Path) 
     verdicts = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
                                                     "c1": "tobedeleted"}})
     assert verdicts["OR-CON-YEAR-001"] == verdicts["OR-CON-YEAR-002"] == "passed"
+    # Its second run re-read everything without a dateLastModified filter: after a rollover
+    # that is right (old-year records vanish without tobedeleted), not a lazy delta. Found
+    # with a published 1.1 library that re-syncs in full every run.
+    assert verdicts["OR-CON-DELTA-001"] == "skipped"
     assert rolled_over(["n1"]).verdicts(tmp_path)["OR-CON-YEAR-001"] == "failed"
     assert good.verdicts(tmp_path)["OR-CON-YEAR-002"] == "skipped"  # no roster handed back
     kept = good.verdicts(tmp_path, {"classes": {"n1": "active", "n2": "active",
@@ -390,6 +429,11 @@ def test_delta_checks(tmp_path: Path) -> None:
     assert unfiltered["OR-CON-DELTA-001"] == "failed"
     missed = delta_script(filtered=True, sees_change=False).verdicts(tmp_path)
     assert missed["OR-CON-DELTA-002"] == "failed"  # classes were never synced: not asked for
+    # A full sync that read no collection has no changes to miss: nothing judged.
+    idle = Script(phases=["full", "delta"]).token()
+    idle.phase = "delta"
+    idle.event("tick", changed={"users": ["u9"]})
+    assert idle.verdicts(tmp_path)["OR-CON-DELTA-002"] == "skipped"
 
 
 def test_roster_comparison(tmp_path: Path) -> None:
@@ -430,3 +474,36 @@ def test_unreadable_recordings_are_one_line_errors(tmp_path: Path, text: str,
     path.write_text(text)
     with pytest.raises(RecordingError, match=message):
         load(path)
+
+
+# A consumer that reads each collection in one big page sends too few requests to meet a
+# fault scenario's scheduled misbehaviour (found with a published 1.1 library asking
+# limit=10000): without OR-CON-RUN-002 it passed rate-limit having shown nothing.
+@pytest.mark.parametrize("scenario, faults, verdict", [
+    ("rate-limit", [], "failed"),
+    ("rate-limit", [("rate-limit", 429)], "passed"),
+    ("token-expiry", [("nonce-refused", 401)], "passed"),  # the OAuth 1.0a twin counts
+    ("flaky", [("server-error", 503)], "failed"),  # the 500 without Retry-After never came
+    ("flaky", [("server-error", 503), ("server-error", 500)], "passed"),
+    ("full-sync", [], "skipped"),  # nothing scheduled to meet
+])
+def test_a_fault_scenario_whose_fault_never_reached_the_consumer_proves_nothing(
+        tmp_path: Path, scenario: str, faults: list, verdict: str) -> None:
+    script = Script(scenario=scenario).token()
+    for fault, status in faults:
+        script.get(status=status, fault=fault)
+    script.get(count=5, total=5).event("command", exit_code=0)
+    verdicts = script.verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-002"] == verdict
+    if verdict == "failed":
+        path = tmp_path / "recording.ndjson"
+        message = next(r.message for r in judge(load(path)).results
+                       if r.id == "OR-CON-RUN-002")
+        assert "shows nothing about " + scenario in message
+
+
+def test_a_run_that_failed_on_the_first_fault_is_left_to_run_001(tmp_path: Path) -> None:
+    script = Script(scenario="flaky").token().get(status=503, fault="server-error")
+    verdicts = script.event("command", exit_code=1).verdicts(tmp_path)
+    assert verdicts["OR-CON-RUN-001"] == "failed"
+    assert verdicts["OR-CON-RUN-002"] == "skipped"  # the 500 never came: it had given up

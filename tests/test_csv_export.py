@@ -35,11 +35,14 @@ SPEC_HEADERS = {
         "lineItems": "title,description,assignDate,dueDate,classSourcedId,categorySourcedId,"
                      "gradingPeriodSourcedId,resultValueMin,resultValueMax",
         "results": "lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment",
+        "resources": "vendorResourceId,title,roles,importance,vendorId,applicationId",
+        "classResources": "title,classSourcedId,resourceSourcedId",
+        "courseResources": "title,courseSourcedId,resourceSourcedId",
     },
 }
 SPEC_HEADERS["1.2"] = {
     **{k: v for k, v in SPEC_HEADERS["1.1"].items()
-       if k not in {"users", "categories", "lineItems", "results"}},
+       if k not in {"users", "categories", "lineItems", "results", "resources"}},
     "users": "enabledUser,username,userIds,givenName,familyName,middleName,identifier,email,"
              "sms,phone,agentSourcedIds,grades,password,userMasterIdentifier,"
              "preferredGivenName,preferredMiddleName,preferredFamilyName,primaryOrgSourcedId,"
@@ -51,7 +54,11 @@ SPEC_HEADERS["1.2"] = {
     "results": "lineItemSourcedId,studentSourcedId,scoreStatus,score,scoreDate,comment,"
                "textScore,classSourcedId,inProgress,incomplete,late,missing",
     "scoreScales": "title,type,orgSourcedId,courseSourcedId,classSourcedId,scoreScaleValue",
+    "resources": "vendorResourceId,title,roles,vendorId,applicationId",
+    "userResources": "userSourcedId,orgSourcedId,classSourcedId,resourceSourcedId",
 }
+# Files cut out of other tables' records, one row per element: not one row per store record.
+CUT_OUT = {"roles", "classResources", "courseResources", "userResources"}
 
 MANIFEST_12 = [
     "academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
@@ -139,13 +146,13 @@ def test_manifest_lists_every_known_file(data, version):
 def test_row_counts_equal_the_store(store, exports, data):
     rows = data["1.2"]
     for name in SPEC_HEADERS["1.2"]:
-        if name == "roles":
+        if name in CUT_OUT:
             continue
         assert len(rows[name]) == store.count(name), name
         assert exports["1.2"].files[name] == store.count(name), name
     roles = sum(len(u["roles"]) for u in store.iter_records("users"))
     assert len(rows["roles"]) == exports["1.2"].files["roles"] == roles
-    for name in SPEC_HEADERS["1.1"]:
+    for name in set(SPEC_HEADERS["1.1"]) - CUT_OUT:
         assert len(data["1.1"][name]) == store.count(name), name
     assert exports["1.2"].mode == "bulk"
 
@@ -165,6 +172,33 @@ def test_users_round_trip(store, data):
         assert row["grades"] == ",".join(user.get("grades", []))
         assert row["userIds"] == ",".join(
             f"{{{i['type']}:{i['identifier']}}}" for i in user["userIds"])
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_resources_and_every_link_to_them_are_exported(store, data, version):
+    """The district's catalogue and who it is attached to, as REST serves them."""
+    rows = data[version]
+    resources = {r["sourcedId"]: r for r in store.iter_records("resources")}
+    assert by_id(rows["resources"]).keys() == resources.keys()
+    for row in rows["resources"]:
+        resource = resources[row["sourcedId"]]
+        assert (row["title"], row["vendorResourceId"], row["roles"]) == (
+            resource["title"], resource["vendorResourceId"], ",".join(resource["roles"]))
+        assert row.get("importance", resource["importance"]) == resource["importance"]
+    owners = {"classResources": ("classes", "classSourcedId"),
+              "courseResources": ("courses", "courseSourcedId")}
+    if version == "1.2":
+        owners["userResources"] = ("users", "userSourcedId")
+    else:
+        assert "userResources" not in rows
+    for name, (table, column) in owners.items():
+        expected = {(o["sourcedId"], r["sourcedId"]) for o in store.iter_records(table, version)
+                    for r in o.get("resources", [])}
+        assert expected, name  # the district attaches resources to each kind
+        assert {(row[column], row["resourceSourcedId"]) for row in rows[name]} == expected
+        assert all(row["title"] == resources[row["resourceSourcedId"]]["title"]
+                   for row in rows.get(name, []) if "title" in row)
+        assert len(by_id(rows[name])) == len(rows[name])  # link ids are unique
 
 
 def test_roles_round_trip(store, data):
@@ -268,13 +302,14 @@ def test_delta_exports_only_newer_records(store, tmp_path):
     assert export.mode == "delta"
     rows = read_csv_export(export.path)
     values = manifest(rows.pop("manifest"))
+    owner = {"roles": ("users", "userSourcedId"), "userResources": ("users", "userSourcedId"),
+             "classResources": ("classes", "classSourcedId"),
+             "courseResources": ("courses", "courseSourcedId")}
     for name in SPEC_HEADERS["1.2"]:
-        table = "users" if name == "roles" else name
-        newer = {r["sourcedId"] for r in store.iter_records(table) if r["dateLastModified"] > since}
-        if name == "roles":
-            got = {r["userSourcedId"] for r in rows.get(name, [])}
-        else:
-            got = {r["sourcedId"] for r in rows.get(name, [])}
+        table, column = owner.get(name, (name, "sourcedId"))
+        newer = {r["sourcedId"] for r in store.iter_records(table) if r["dateLastModified"] > since
+                 and (name not in CUT_OUT or r.get("roles" if name == "roles" else "resources"))}
+        got = {r[column] for r in rows.get(name, [])}
         assert got == newer, name
         assert values[f"file.{name}"] == ("delta" if newer else "absent"), name
         assert (name in rows) == bool(newer), name

@@ -221,6 +221,25 @@ def test_partner_flow(env: Env) -> None:
     assert api.get(f"{G12}/results/g-r-1").status_code == 404
 
 
+def _writes(env: Env) -> int:
+    row = env.store.conn.execute("SELECT value FROM meta WHERE key = 'writes'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_the_file_counts_its_accepted_writes_and_no_refused_one(env: Env) -> None:
+    """So a restarted serve can say the district changed, and generate never reuses it as
+    the generated one."""
+    before = _writes(env)
+    assert _put(env, "lineItems", "n-li", "lineItem", env.line_item("n-li")).status_code == 201
+    assert _writes(env) == before + 1
+    refused = _put(env, "lineItems", "n-bad", "lineItem",
+                   env.line_item("n-bad", **{"class": env.ref("classes", "nope", "class")}))
+    assert refused.status_code in (400, 422)
+    assert _writes(env) == before + 1
+    assert env.api.delete(f"{G12}/lineItems/n-li").status_code == 204
+    assert _writes(env) == before + 2
+
+
 def test_delete_with_cascade_removes_the_results(env: Env) -> None:
     assert _put(env, "lineItems", "c-li", "lineItem", env.line_item("c-li")).status_code == 201
     result = env.result("c-r", "c-li")

@@ -18,7 +18,7 @@ from mock_provider.store import Store
 
 from .broken_providers import Defect
 from .conftest import make_district
-from .live_server import live_server
+from .live_server import free_port, live_server
 
 # Every test here runs pytest in a subprocess over the whole catalogue or a mock: 2-7 s each.
 pytestmark = pytest.mark.slow
@@ -39,9 +39,46 @@ def test_the_catalogue_passes_on_the_embedded_mock(tmp_path: Path) -> None:
     assert f"{len(select(None)) - 2} passed, 2 skipped" in done.stdout
 
 
-def test_without_a_provider_the_catalogue_is_skipped(tmp_path: Path) -> None:
+def test_without_a_provider_the_run_fails_in_one_line(tmp_path: Path) -> None:
+    """A CI job that forgot the options goes red, with one line saying what to add."""
     done = _pytest(tmp_path, "--pyargs", "harness.conformance")
-    assert done.returncode == 0 and f"{len(select(None))} skipped" in done.stdout
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert done.stderr.strip().splitlines() == [
+        "ERROR: no provider to check: give --oneroster-base-url with --oneroster-token-url, "
+        "--oneroster-client-id and --oneroster-client-secret (or --oneroster-token), or "
+        "--oneroster-mock for the embedded mock"]
+    assert "skipped" not in done.stdout and "passed" not in done.stdout
+
+
+def _said_once(done: subprocess.CompletedProcess[str], words: str) -> None:
+    """The run stopped (not passed), said ``words`` once, and no traceback or per-check
+    failure."""
+    output = done.stdout + done.stderr
+    assert done.returncode not in (0, 5), output
+    assert output.count(words) == 1, output
+    assert "Traceback" not in output and "FAILED" not in output and "ERROR at" not in output
+    assert len(output.strip().splitlines()) <= 5, output
+
+
+def test_a_wrong_secret_is_reported_once(tmp_path: Path, districts_dir: Path) -> None:
+    connection = Connection(name="v", client_id="v", client_secret="v-secret",
+                            scopes=ALL_SCOPES_V12)
+    store = Store(make_district(districts_dir, 42, 60))
+    with live_server(create_app(store, [connection])) as url:
+        done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
+                       "--oneroster-token-url", f"{url}/oauth2/token",
+                       "--oneroster-client-id", "v", "--oneroster-client-secret", "wrong")
+    store.close()
+    _said_once(done, "invalid_client")
+    assert "wrong" not in done.stdout + done.stderr
+
+
+def test_an_unreachable_provider_is_reported_once(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
+                   "--oneroster-token-url", f"{url}/oauth2/token",
+                   "--oneroster-client-id", "v", "--oneroster-client-secret", "s")
+    _said_once(done, "cannot reach")
 
 
 def test_a_broken_provider_fails_the_matching_test(tmp_path: Path, districts_dir: Path) -> None:

@@ -160,7 +160,10 @@ def test_html_opens_with_findings_by_area_and_folds_the_rest(tmp_path):
                       profile="spec,campus", seed=7)
     html = write_html(summary, tmp_path / "report.html").read_text(encoding="utf-8")
     failures, warnings = html.index(">Failures<"), html.index(">Warnings<")
-    passed, skipped = html.index('<details id="passed">'), html.index('<details id="skipped">')
+    passed, skipped = html.index('<details id="passed">'), html.index('<details id="skipped" open>')
+    # Skipped checks have a section of their own, after the findings, never under them.
+    assert html.index("<h2>Findings</h2>") < html.index('<h2 id="heading-passed">Passed</h2>') \
+        < passed < html.index('<h2 id="heading-skipped">Skipped') < skipped
     assert failures < html.index('id="check-OR-PAGE-003"') < warnings
     assert warnings < html.index('id="check-OR-DATE-002"') < passed < skipped
     assert failures < html.index("<h4>Paging</h4>") < warnings < html.index("<h4>Dates</h4>")
@@ -204,4 +207,8 @@ def test_console_prints_table_and_verdict(severity, verdict):
     assert "OR-PAGE-003" in text and "OR-GB-001" in text
     lines = text.strip().splitlines()
     assert lines[-1].startswith(f"{verdict}: {TARGET}")
+    # The skipped check is not in the table of checks that ran: it is listed apart, with why.
+    skipped = lines.index("skipped (1):")
+    assert "OR-GB-001" not in "\n".join(lines[:skipped])
+    assert lines[skipped + 1].startswith("  OR-GB-001 ")
     assert "1 passed, 1 failed, 1 warning, 1 skipped" in lines[-1]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
+from harness.version import harness_version
 from mock_provider.store import StoreError
 
 from .admin import add_admin_parsers, cmd_reset, cmd_rollover, cmd_tick
@@ -26,6 +27,7 @@ from .serve import add_serve_parser, cmd_serve
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog=PROG, description="Mock OneRoster district and conformance harness.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {harness_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
     add_generate_parser(commands)

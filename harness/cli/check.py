@@ -4,6 +4,7 @@ URL (or the embedded mock) and against a consumer's sync under a scenario."""
 from __future__ import annotations
 
 import argparse
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from harness.report import write_all
 from harness.report.console import print_summary
 from harness.runner import run_checks, select
 from harness.target import MAX_CONCURRENCY, Target, TargetError
+from mock_provider.store import copy_district
 
 from .common import Parser, UsageError, interactive, positive_int
 from .district import add_district_options, prepare_district
@@ -112,7 +114,10 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
                                  + ("/--signature-method" if args.signature_method else ""))
             check_options(options, mock=True)
             district = prepare_district(args, console).path
-            with running_mock(district) as mock:
+            # The grade-book checks write (and delete) records of their own: on a copy, so the
+            # cached file stays the generated district.
+            with tempfile.TemporaryDirectory(prefix=".check-", dir=district.parent) as scratch, \
+                    running_mock(copy_district(district, Path(scratch) / district.name)) as mock:
                 target = open_target(replace(
                     options, base_url=mock.base_url, token_url=mock.token_url,
                     client_id=mock.client_id, client_secret=mock.client_secret))

@@ -90,8 +90,13 @@ def data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("ONEROSTER_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
-def prepare_district(args: argparse.Namespace, console: Console) -> BuildResult:
-    """Build or reuse the district the arguments ask for, with a progress bar on a terminal."""
+def prepare_district(args: argparse.Namespace, console: Console,
+                     keep_changes: bool = False) -> BuildResult:
+    """Build or reuse the district the arguments ask for, with a progress bar on a terminal.
+
+    The generated district, unless ``keep_changes`` (``serve``): a cached file that has changed
+    since generation is then reused as it is, and ``changes`` says what happened to it.
+    """
     spec = district_spec(args)
     out = getattr(args, "out", None)
     path = Path(out) if out else district_path(spec, data_dir(args))
@@ -103,12 +108,23 @@ def prepare_district(args: argparse.Namespace, console: Console) -> BuildResult:
                 task = bar.add_task("zones", total=None)
                 return ensure_district(
                     spec, path, lambda done, total: bar.update(task, completed=done, total=total),
-                    args.jobs)
-        return ensure_district(spec, path, None, args.jobs)
+                    args.jobs, keep_changes)
+        return ensure_district(spec, path, None, args.jobs, keep_changes)
     except DistrictFileError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def describe_source(result: BuildResult) -> str:
+    """The ``district file:`` line: which file, reused or generated, and a changed file that
+    was passed over for it."""
+    how = "reused" if result.reused else f"generated in {result.seconds:.2f} s"
+    line = f"district file: {result.path} ({how})"
+    if result.changed_file is not None and result.changes is not None:
+        line += (f"; {result.changed_file} has changed since generation "
+                 f"({result.changes.describe()}) and is left as it is")
+    return line
 
 
 def cmd_generate(args: argparse.Namespace, console: Console) -> int:
@@ -133,8 +149,7 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
             for name, entry in manifest.items():
                 quirks.add_row(name, str(entry["count"]))
             console.print(quirks)
-        how = "reused" if result.reused else f"generated in {result.seconds:.2f} s"
-        console.print(f"district file: {result.path} ({how})")
+        console.print(describe_source(result), markup=False, highlight=False)
         if args.csv:
             from mock_provider.csv_export import export_csv
 
@@ -149,4 +164,4 @@ def cmd_generate(args: argparse.Namespace, console: Console) -> int:
 
 
 __all__ = ["DEFAULT_DATA_DIR", "add_district_options", "add_generate_parser", "cmd_generate",
-           "data_dir", "district_spec", "prepare_district"]
+           "data_dir", "describe_source", "district_spec", "prepare_district"]

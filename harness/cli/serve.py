@@ -7,6 +7,7 @@ import argparse
 import os
 import secrets
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from harness.consumer.session import served_roster
 from harness.target import MAX_CONCURRENCY
 from mock_provider.config import ConfigError
 from mock_provider.connections import Connection
+from mock_provider.district import BuildResult
 from mock_provider.gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SWITCHABLE
 from mock_provider.middleware.recorder import Recording
 from mock_provider.serve import (
@@ -68,6 +70,9 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
                        choices=FAULT_SCENARIOS,
                        help="misbehave as in that consumer scenario: "
                        + ", ".join(FAULT_SCENARIOS))
+    serve.add_argument("--fresh", action="store_true",
+                       help="start from the generated district: undo ticks, rollovers and "
+                       "grade-book writes a previous serve left in the district file")
     serve.add_argument("--record", default=None, metavar="FILE",
                        help="record every exchange (NDJSON, secrets masked) for "
                        "'check consumer --recording FILE'")
@@ -125,7 +130,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     if (args.record or args.faults) and args.workers > 1:
         raise UsageError("--record and --faults need one server process; drop --workers")
     _check_port_free(args.host, args.port)
-    result = prepare_district(args, console)
+    result = prepare_district(args, console, keep_changes=True)
+    if result.changes is not None and args.fresh:
+        _reset_to_generated(result.path)
     options = with_credentials(ServeOptions(
         district=result.path, config=Path(args.config) if args.config else None,
         client_id=args.client_id, client_secret=args.client_secret, max_limit=args.max_limit,
@@ -139,7 +146,7 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     connections = config.connections
-    _print_banner(console, args, options, connections, result.path)
+    _print_banner(console, args, options, connections, result)
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -163,12 +170,37 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _reset_to_generated(path: Path) -> None:
+    """Undo what happened to the district file since generation, in one transaction (as the
+    reset route does), so another process reading it never sees half a district."""
+    from mock_provider.district.reset import ResetError, reset_district
+    from mock_provider.writer import open_writer
+
+    try:
+        conn = open_writer(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from None
+    try:
+        reset_district(conn, path)
+    except ResetError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    finally:
+        conn.close()
+
+
 def _print_banner(console: Console, args: argparse.Namespace, options: ServeOptions,
-                  connections: list[Connection], district: Path) -> None:
-    """Where the mock answers and with which credentials."""
+                  connections: list[Connection], district: BuildResult) -> None:
+    """Where the mock answers and with which credentials; first, which district it serves
+    and, when that has changed since generation, how."""
     origin = f"http://{args.host}:{args.port}"
     profile = options.profile
-    console.print(f"district file: {district} ({args.flavor} flavor)")
+    console.print(f"district file: {district.path} ({args.flavor} flavor)")
+    if district.changes is not None:
+        said = (f"--fresh: back to the generated district (it had {district.changes.describe()})"
+                if args.fresh else
+                f"changed since generation: {district.changes.describe()}; served as it is "
+                "(--fresh starts from the generated district)")
+        console.print(said, markup=False, highlight=False)
     bases = dict.fromkeys(f"{origin}{profile.prefixes[v]}" for v in ("1.2", "1.1"))
     console.print(f"base URL:                {' (1.2), '.join(bases)}"
                   + (" (1.1)" if len(bases) > 1 else "")

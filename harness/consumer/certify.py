@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..model import RunSummary
 from ..report import write_all
-from ..report.console import print_summary
+from ..report.console import print_summary, verdict_line
 from .judge import judge
 from .recording import Recording, load
 from .roster import Roster, RosterError, load_roster
@@ -48,6 +48,8 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
     """Every scenario of the plan in turn; each writes its reports into
     ``<report dir>/consumer-<scenario>/`` next to its recording and the consumer's log."""
     summaries = []
+    # Several scenarios: one line each on the console, the details in each one's reports.
+    compact = len(plan.scenarios) > 1
     for scenario in plan.scenarios:
         directory = plan.report_dir / f"consumer-{scenario.name}"
         directory.mkdir(parents=True, exist_ok=True)
@@ -57,8 +59,9 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
         log = directory / LOG_NAME
         log.unlink(missing_ok=True)
         what = " ".join(plan.command) if plan.command else "a consumer elsewhere"
-        console.print(f"scenario {scenario.name}: {scenario.summary}; running {what}",
-                      markup=False, highlight=False)
+        if not compact:
+            console.print(f"scenario {scenario.name}: {scenario.summary}; running {what}",
+                          markup=False, highlight=False)
         recording = run_scenario(scenario, district, directory / RECORDING_NAME, RunOptions(
             plan.command, plan.time_limit, plan.result_file, log,
             None if plan.command else _announce(console)))
@@ -71,7 +74,7 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
         except RosterError as exc:  # the consumer's mistake: a finding, not a usage error
             problem = str(exc)
         summary = judge(loaded, roster, f"consumer, scenario {scenario.name}", problem)
-        report(summary, directory, console)
+        report(summary, directory, console, compact)
         summaries.append(summary)
     return summaries
 
@@ -107,8 +110,17 @@ def judge_recording(recording: Path, result_file: Path | None, report_dir: Path,
     return summary
 
 
-def report(summary: RunSummary, directory: Path, console: Console) -> None:
+def report(summary: RunSummary, directory: Path, console: Console,
+           compact: bool = False) -> None:
+    """Write the reports; on the console the summary table and findings, or with ``compact``
+    one line: the verdict, the checks that failed and where the report is."""
     paths = write_all(summary, directory)
+    if compact:
+        failed = ", ".join(r.id for r in summary.failed)
+        style = "green" if summary.conformant else "red"
+        console.print(f"{verdict_line(summary)}{f'; failed: {failed}' if failed else ''}; "
+                      f"report: {paths['html']}", style=style, markup=False, highlight=False)
+        return
     print_summary(summary, console)
     console.print("reports: " + ", ".join(str(p) for p in paths.values()), markup=False,
                   highlight=False)

@@ -91,6 +91,14 @@ class Recording:
     def events_named(self, name: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("event") == name]
 
+    @property
+    def seconds(self) -> float:
+        """How long the recorded session lasted: to its last event or answer, whichever came
+        later (times are seconds since the recording began)."""
+        moments = [e.end for e in self.exchanges] + [
+            at for e in self.events if isinstance(at := e.get("at"), (int, float))]
+        return max(moments, default=0.0)
+
     def evidence(self, *exchanges: Recorded) -> list[Evidence]:
         return [e.evidence() for e in exchanges[:MAX_EVIDENCE]]
 

@@ -33,6 +33,9 @@ class Scenario:
     connection_type: str = "supported"  # "unsupported": rostering only
     gradebook: str = "none"  # "write": the consumer is expected to write grades
     vendor_key: bool = False  # the connection has a Campus vendor key
+    # The faults the consumer must meet for the scenario to prove anything (OR-CON-RUN-002):
+    # each a fault note, "note:status" for one answer of it, "a|b" for either.
+    must_meet: tuple[str, ...] = ()
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -42,23 +45,28 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              phases=("full", "delta"), tick_days=7),
     Scenario("token-expiry", "every access token stops working after 7 requests, mid-walk "
              "(signing with OAuth 1.0a: every 7th signature is refused as a replayed nonce)",
-             _faults(token_uses=7, nonce_refusal_every=7)),
+             _faults(token_uses=7, nonce_refusal_every=7),
+             must_meet=("token-expired|nonce-refused",)),
     Scenario("rate-limit", "every 9th request opens a one-second window answered with 429 and "
-             "Retry-After", _faults(rate_limit_every=9, retry_after=1.0)),
+             "Retry-After", _faults(rate_limit_every=9, retry_after=1.0),
+             must_meet=("rate-limit",)),
     Scenario("flaky", "every 7th request fails with 500 or 503 and every 5th is 0.3 s slow",
-             _faults(server_error_every=7, slow_every=5, slow_seconds=0.3)),
+             _faults(server_error_every=7, slow_every=5, slow_seconds=0.3),
+             must_meet=("server-error:503", "server-error:500")),
     Scenario("short-pages", "the provider silently caps pages at 7 records, whatever limit "
-             "was asked; Link and X-Total-Count stay true", _faults(page_cap=7)),
+             "was asked; Link and X-Total-Count stay true", _faults(page_cap=7),
+             must_meet=("page-cap",)),
     Scenario("minimal-paging", "the provider sends neither X-Total-Count nor Link (both only "
              "recommended): a walk ends only on a short or empty page",
              _faults(paging_headers=False)),
     Scenario("page-drift", "after the third page past the first, the district changes while "
-             "the consumer is still walking", _faults(drift_after=3), tick_days=7),
+             "the consumer is still walking", _faults(drift_after=3), tick_days=7,
+             must_meet=("drift",)),
     Scenario("quirky-data", "every data-quality quirk a real district has, switched on",
              quirks="all"),
     Scenario("grade-passback", "the consumer writes line items and results; its first write "
              "fails once with 503 and must be retried with the same sourcedId",
-             _faults(fail_first_write=True), gradebook="write"),
+             _faults(fail_first_write=True), gradebook="write", must_meet=("write-failed",)),
     Scenario("campus", "Infinite Campus: its URL layout and token URL, a rostering-only "
              "connection with a vendor key; grade-book writes are refused",
              flavor="infinite-campus", connection_type="unsupported", vendor_key=True),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import sqlite3
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ from mock_provider.middleware.recorder import Recording
 from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
 from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
 from mock_provider.profiles import profile_for
-from mock_provider.store import Store
+from mock_provider.store import Store, copy_district
 
 from ..embedded import free_port, serve_in_thread
 from .changes import catch_up_clock, expire_credentials, rollover, tick
@@ -92,18 +91,6 @@ class RunOptions:
     stop: threading.Event | None = None  # set it to end a session without a command
 
 
-def _copy_district(source: Path, workdir: Path) -> Path:
-    """A private copy: a scenario changes its district (ticks, grade writes); the cached file
-    must stay as generated."""
-    target = workdir / "district.sqlite"
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, \
-            sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
-
-
 def served_roster(store: Store, connection: Connection, settings: Settings,
                   version: str = "1.2") -> dict[str, dict[str, str]]:
     """sourcedId -> status of every record ``connection`` can read, per collection, in
@@ -154,7 +141,9 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
     ``recording_path`` (NDJSON), which is returned."""
     with tempfile.TemporaryDirectory(prefix="oneroster-consumer-") as work:
         workdir = Path(work)
-        path = _copy_district(district, workdir)
+        # A scenario changes its district (ticks, grade writes): the cached file stays as
+        # generated.
+        path = copy_district(district, workdir / "district.sqlite")
         if scenario.tick_days:
             catch_up_clock(path)
         log = options.log_file or workdir / "consumer.log"

@@ -18,10 +18,14 @@ def verdict_line(summary: RunSummary) -> str:
 
 
 def print_summary(summary: RunSummary, console: Console) -> None:
+    """The checks that ran as a table, then the findings, then the skipped checks each with
+    its reason (apart, so a skip is never read as a finding or a pass), then the verdict."""
     table = Table(title=Text(f"OneRoster {summary.version} conformance: {summary.target}"))
     for column in ("id", "title", "severity", "status"):
         table.add_column(column)
     for result in summary.results:
+        if result.status == "skipped":
+            continue
         # Text cells, not markup: a title like "[sourcedId]" must print as written.
         table.add_row(
             Text(result.id),
@@ -37,5 +41,11 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         if result.status in ("failed", "warning"):
             console.print(f"{result.id} {result.status}: {result.message}",
                           style=STATUS_STYLES[result.status], markup=False, highlight=False)
+    skipped = [r for r in summary.results if r.status == "skipped"]
+    if skipped:
+        console.print(f"skipped ({len(skipped)}):", style="dim", markup=False, highlight=False)
+        for result in skipped:
+            console.print(f"  {result.id} {result.title}: {result.message}", style="dim",
+                          markup=False, highlight=False)
     style = "bold green" if summary.conformant else "bold red"
     console.print(verdict_line(summary), style=style, markup=False, highlight=False)

@@ -5,12 +5,12 @@ evidence and how to fix it; the passed and skipped checks are folded below."""
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from harness.model import CheckResult, RunSummary
+from harness.version import harness_version
 
 # The id family (OR-<FAMILY>-nnn) -> the area a reader looks under.
 AREAS = {
@@ -48,13 +48,6 @@ def advice(check_id: str) -> str:
 
     found = REGISTRY.get(check_id)
     return found.explanation if found is not None else ""
-
-
-def harness_version() -> str:
-    try:
-        return version("oneroster-harness")
-    except PackageNotFoundError:
-        return "(not installed)"
 
 
 def _grouped(results: list[CheckResult]) -> list[tuple[str, list[CheckResult]]]:

@@ -25,14 +25,16 @@ from ..tables import ALL_TABLES
 from .calendar import ACTIVE_SCHOOL_YEAR, CLOCK_START, school_calendar
 from .names import catalog, city_name, login_part
 from .people import StaffFactory
+from .provenance import GENERATED_CLOCK, Changes, changes_of
 from .quirks import QUIRKS
 from .records import dumps, new_id, ref, timestamp
 from .resources import emit_resources
 from .sizes import DistrictPlan, SchoolPlan, ZonePlan, plan_district
 from .zone import DistrictContext, Rows, _emit_user, build_zone
 
-# Bump when generated content changes, so cached district files are rebuilt.
-GENERATOR_VERSION = 4
+# Bump when generated content changes, so cached district files are rebuilt (5: files record
+# their generated clock and grade-book writes, so a changed one is never taken as generated).
+GENERATOR_VERSION = 5
 # Records of zone k are numbered from (k + 1) * ZONE_SEQ_SPAN; far more than a zone holds.
 ZONE_SEQ_SPAN = 10_000_000
 
@@ -60,6 +62,11 @@ class BuildResult:
     reused: bool
     seconds: float
     counts: dict[str, int]
+    # What happened to the file since generation, when it was reused changed (serve only).
+    changes: Changes | None = None
+    # The file asked for when it held a changed district and ``path`` is the generated one
+    # built beside it; ``changes`` then says what happened to that file.
+    changed_file: Path | None = None
 
 
 def district_path(spec: DistrictSpec, data_dir: str | Path) -> Path:
@@ -249,6 +256,7 @@ def build_district(spec: DistrictSpec, path: str | Path, progress: Progress | No
             "quirks": ",".join(sorted(spec.quirks)),
             "school_year": str(spec.school_year),
             "clock": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.clock_epoch)),
+            GENERATED_CLOCK: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.clock_epoch)),
             "domain": ctx.domain,
             "district_id": ctx.district_id,
             "counts": json.dumps(counts),
@@ -282,26 +290,47 @@ def read_meta(path: Path) -> dict[str, str]:
         return {}
 
 
+def generated_path(path: Path) -> Path:
+    """Where the generated district goes when the file asked for has changed since."""
+    return path.with_name(f"{path.stem}.generated{path.suffix or '.sqlite'}")
+
+
 def ensure_district(spec: DistrictSpec, path: str | Path, progress: Progress | None = None,
-                    workers: int | None = None) -> BuildResult:
+                    workers: int | None = None, keep_changes: bool = False) -> BuildResult:
     """The district file for ``spec`` at ``path``, building it only if it is not there yet.
 
     An existing file is reused when it holds this very district and is never overwritten
-    otherwise: it may hold grade-book writes someone cares about.
+    otherwise: it may hold grade-book writes someone cares about. A file of this district that
+    has changed since generation (ticks, rollovers, grade-book writes) is reused as it is with
+    ``keep_changes`` (``serve`` goes on where it left off), and otherwise left alone while the
+    generated district is reused or built beside it (``generated_path``), so whoever asks for
+    the generated data gets exactly that.
     """
     path = Path(path)
-    if path.exists():
-        started = time.perf_counter()
-        meta = read_meta(path)
-        if meta.get("complete") != "1":
-            raise DistrictFileError(f"{path} exists and is not a finished district file")
-        if meta.get("key") != spec.key:
-            raise DistrictFileError(
-                f"{path} holds a different district (seed {meta.get('seed')}, "
-                f"{meta.get('students')} students, quirks {meta.get('quirks') or 'none'})")
-        return BuildResult(path, True, time.perf_counter() - started, json.loads(meta["counts"]))
-    return build_district(spec, path, progress, workers)
+    if not path.exists():
+        return build_district(spec, path, progress, workers)
+    started = time.perf_counter()
+    meta = read_meta(path)
+    if meta.get("complete") != "1":
+        raise DistrictFileError(f"{path} exists and is not a finished district file")
+    if meta.get("key") != spec.key:
+        raise DistrictFileError(
+            f"{path} holds a different district (seed {meta.get('seed')}, "
+            f"{meta.get('students')} students, quirks {meta.get('quirks') or 'none'})")
+    changes = changes_of(meta)
+    if not changes.any or keep_changes:
+        return BuildResult(path, True, time.perf_counter() - started, json.loads(meta["counts"]),
+                           changes if changes.any else None)
+    generated = generated_path(path)
+    beside = read_meta(generated) if generated.exists() else {}
+    if beside.get("key") == spec.key and changes_of(beside).any:
+        # Our own copy of this district, never served, so nobody's writes are lost: rebuilt
+        # below. Anything else under that name is refused below, never deleted.
+        for stale in (generated, Path(f"{generated}-wal"), Path(f"{generated}-shm")):
+            stale.unlink(missing_ok=True)
+    result = ensure_district(spec, generated, progress, workers)
+    return replace(result, changes=changes, changed_file=path)
 
 
 __all__ = ["QUIRKS", "BuildResult", "DistrictFileError", "DistrictSpec", "build_district",
-           "district_path", "ensure_district", "read_meta"]
+           "district_path", "ensure_district", "generated_path", "read_meta"]

@@ -59,6 +59,7 @@ from jsonschema.exceptions import best_match
 
 from specs import schema_v11, schema_v12, validator
 
+from ..district.provenance import count_write
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
@@ -758,7 +759,13 @@ class GradebookWriter:
         with self.lock:
             if self._conn is None:
                 self._conn = open_writer(self.path)
-            return in_transaction(self._conn, work)
+
+            def counted(conn: sqlite3.Connection) -> T:
+                done = work(conn)
+                count_write(conn)  # in the same transaction: a refused write counts nothing
+                return done
+
+            return in_transaction(self._conn, counted)
 
     def close(self) -> None:
         with self.lock:

@@ -118,9 +118,12 @@ def version_used(path: str) -> str | None:
     (token requests, discovery documents)."""
     if "/ims/oneroster/" not in path or "/discovery/" in path:
         return None
-    if "/v1p1/" in path or path.endswith("/v1p1"):
+    # Only what follows /ims/oneroster says the version: a flavor's prefix may name another
+    # (Infinite Campus serves its 1.1 base under .../oneroster/v1p1/<district>).
+    tail = "/" + path.split("/ims/oneroster/", 1)[1] + "/"
+    if tail.startswith("/v1p1/"):
         return "1.1"
-    return "1.2" if "/v1p2/" in path or path.endswith("/v1p2") else None
+    return "1.2" if "/v1p2/" in tail else None
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -17,12 +17,17 @@ def _delta_phase(j: Judgement) -> list[Recorded]:
 def used_delta_filters(j: Judgement) -> Outcome:
     """In a delta sync the consumer asks only for what changed since its last sync:
     ``filter=dateLastModified>'<timestamp>'``. Re-reading everything works but costs the
-    district a full sync every time."""
+    district a full sync every time. Not judged after a school-year rollover, where a full
+    sync is the right answer."""
     delta = _delta_phase(j)
     if "delta" not in j.header.get("phases", []):
         return skipped("the scenario has no delta sync")
     if "delta" in j.refused_phases:
         return skipped("the delta run's credentials were refused")
+    if j.recording.events_named("rollover"):
+        # Last year's records vanish without a tobedeleted, so only a full sync can tell
+        # what is gone: re-reading everything is right here (OR-CON-YEAR judges that run).
+        return skipped("the district rolled over into a new school year before the run")
     filtered = [e for e in delta if "dateLastModified" in e.params.get("filter", "")]
     if not filtered:
         raise j.finding("no request of the delta sync filtered on dateLastModified",
@@ -43,6 +48,8 @@ def fetched_every_change(j: Judgement) -> Outcome:
     if not ticks:
         return skipped("the district did not change between syncs")
     synced = {e.envelope for e in j.data if e.phase == "full" and e.ok and e.envelope}
+    if not synced:
+        return skipped("the full sync read no collection, so no change was there to miss")
     seen = {i for e in j.data if e.phase == "delta" and e.ok for i in e.ids}
     missed: dict[str, list[str]] = {}
     for tick in ticks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...engine import Outcome, passed, skipped
 from ..judge import Judgement, consumer_check
 from ..recording import Recorded
+from .support import NO_REQUESTS
 
 
 def _writes(j: Judgement) -> list[Recorded]:
@@ -93,6 +94,8 @@ def no_writes_when_rostering_only(j: Judgement) -> Outcome:
     consumer must know its connection type and not try."""
     if j.header.get("connection_type") != "unsupported":
         return skipped("the connection allows grade passback")
+    if not j.data:
+        return skipped(NO_REQUESTS)
     writes = _writes(j)
     if writes:
         raise j.finding(f"{len(writes)} grade-book write attempt(s)", *writes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...engine import Outcome, passed, skipped
 from ..judge import Judgement, consumer_check
 from ..recording import Recorded
+from .support import NO_REQUESTS
 
 
 def _covered(pages: list[Recorded]) -> tuple[int, int]:
@@ -58,6 +59,8 @@ def walked_to_the_end(j: Judgement) -> Outcome:
 def page_size_within_maximum(j: Judgement) -> Outcome:
     """``limit`` must not exceed what the provider serves per page (50,000 on Infinite
     Campus); larger values are refused or silently cut."""
+    if not j.data:
+        return skipped(NO_REQUESTS)
     maximum = int(j.header.get("max_limit", 50_000))
     over = [e for e in j.data if e.params.get("limit", "").isdigit()
             and int(e.params["limit"]) > maximum]

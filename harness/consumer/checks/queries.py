@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...engine import Outcome, passed
+from ...engine import Outcome, passed, skipped
 from ..judge import Judgement, consumer_check
-from .support import listed
+from .support import NO_REQUESTS, listed
 
 QUERY_ERRORS = frozenset({"invalid_filter_field", "invalid_selection_field",
                           "invalid_blank_selection_field", "invalid_sort_field", "invaliddata",
@@ -21,6 +21,8 @@ def valid_queries(j: Judgement) -> Outcome:
     fields the collection has. A 400 answer to a query means the consumer's sync silently
     read nothing; in 1.1 an unknown sort or selection field is answered 200 with a warning
     and unsorted or unselected data, which the consumer did not ask for."""
+    if not any(e.method == "GET" for e in j.data):
+        return skipped("the consumer read nothing (no GET request)")
     refused = [e for e in j.data if e.method == "GET" and e.status == 400 and not e.fault
                and (e.code_minor or "") in QUERY_ERRORS]
     if refused:
@@ -41,6 +43,8 @@ def known_endpoints(j: Judgement) -> Outcome:
     """Paths must be the spec's (``/ims/oneroster/rostering/v1p2/...`` in 1.2,
     ``/ims/oneroster/v1p1/...`` in 1.1); a 404 for an unknown endpoint or a 405 for a method
     means the consumer is built for another layout."""
+    if not j.data:
+        return skipped(NO_REQUESTS)
     wrong = [e for e in j.data if e.status == 405 or (
         e.status == 404 and "no endpoint" in (e.description or ""))]
     if wrong:

@@ -64,6 +64,8 @@ def token_reused(j: Judgement) -> Outcome:
     extra = []
     previous = None
     tokens = j.live(j.token_requests)
+    if not tokens:
+        return skipped("the consumer asked for no token")
     for request in tokens:
         if not _justified(j, request, previous):
             extra.append(request)

@@ -3,7 +3,9 @@
 
 - ``ClientCredentials``: OAuth 2.0 client credentials (RFC 6749 §4.4), asking for the scopes
   it is given, sent with HTTP Basic or as form fields (whichever the token URL takes). The
-  token is fetched on first use and reused; the answer's ``scope`` and ``expires_in`` are kept.
+  token is fetched on first use and reused; the answer's ``scope`` and ``expires_in`` are kept
+  (token answers are read up to MAX_TOKEN_ANSWER bytes; what is wrong with one is kept in
+  ``answer_problems`` for OR-AUTH-012, and every token issued in ``issued``, to be masked).
   A 401 gets one new token and one retry, unless the caller renews by itself (the Target does,
   to count and report each refusal). A refused token request is one line naming the cause
   (``harness.token_refusal``).

@@ -387,8 +387,8 @@ class Target:
         exchange = Exchange("POST", self.token_url, response.status_code, response.headers,
                             shown, style)
         if token is not None:
-            self.secrets.add(token)
             with self._lock:
+                self.secrets.add(token)
                 self.token_answers.extend((problem, exchange)
                                           for problem in token_answer_problems(body))
         return exchange, token

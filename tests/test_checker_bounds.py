@@ -1,21 +1,26 @@
 """The checker stays bounded against providers built to break it: an answer that never ends
 (at full speed, or trickling in a byte a second) and a token answer that never ends. Each is
 the real mock behind a broken front (tests/broken_providers.py) on uvicorn, and the checker
-runs as a user runs it, in a process of its own, so its peak memory can be measured."""
+runs as a user runs it, in a process of its own, so its peak memory can be measured. A bare
+socket server, last, sends a status line a byte at a time: headers count against the answer's
+deadline too."""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from harness.target import Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
@@ -122,3 +127,37 @@ def test_an_answer_trickling_in_a_byte_a_second_cannot_hold_the_run(
     by_id = {r["id"]: r for r in results["results"]}
     assert by_id["OR-ERR-003"]["status"] == "failed"  # the timeouts, reported at the end
     assert "did not arrive whole within 3 s" in by_id["OR-ERR-003"]["message"]
+
+
+def _trickle_status_line(server: socket.socket, stop: threading.Event) -> None:
+    """Answers one connection with a status line sent a byte at a time, 0.2 s apart (at most
+    the 60 bytes of it and its headers; a test's server must end)."""
+    connection, _ = server.accept()
+    with connection:
+        connection.recv(65_536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{}":
+            if stop.wait(0.2):
+                return
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:  # the checker hung up: done
+                return
+
+
+def test_headers_trickling_in_count_against_the_answer_deadline() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        stop = threading.Event()
+        serving = threading.Thread(target=_trickle_status_line, args=(server, stop))
+        serving.start()
+        try:
+            with Target(url, "", "", "a-static-token", auth="bearer", timeout=1) as target:
+                began = time.monotonic()
+                exchange = target.get("/orgs")
+                took = time.monotonic() - began
+        finally:
+            stop.set()
+            serving.join(5)
+    assert exchange.status is None
+    assert "did not arrive whole within 1 s" in exchange.text
+    assert took < 2.5

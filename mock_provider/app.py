@@ -11,10 +11,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 
 from specs import openapi
 
+from .bodies import BodyError
 from .connections import Connection
 from .errors import OneRosterError, error_body
 from .middleware.auth import BearerAuth
@@ -56,18 +57,53 @@ async def _oneroster_error(request: Request, exc: Exception) -> Response:
     return _error_response(request, exc)
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _methods_of(routes: list[BaseRoute], scope: dict) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            methods |= _methods_of(route.routes, {**scope, **child})
+        elif isinstance(route, Route):
+            methods |= set(route.methods or ())
+    return methods
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: a path's GET, PUT and DELETE are separate
+    routes, and Starlette's own ``Allow`` names only the first one it met."""
+    scope = {"type": "http", "path": request.scope["path"], "method": request.method,
+             "root_path": request.scope.get("app_root_path", "")}
+    methods = _methods_of(request.app.routes, scope)
+    known = {method: i for i, method in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda m: (known.get(m, len(known)), m)))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         error = OneRosterError(404, "unknownobject",
                                f"Unknown Object: no endpoint at {request.url.path}")
     elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
         error = OneRosterError(405, "invaliddata",
-                               f"method {request.method} is not allowed on {request.url.path}",
-                               headers=dict(exc.headers or {}))
+                               f"method {request.method} is not allowed on {request.url.path} "
+                               f"(allowed: {allowed})", headers={"Allow": allowed})
     else:
         error = OneRosterError(exc.status_code, "invaliddata", str(exc.detail))
     return _error_response(request, error)
+
+
+async def _body_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BodyError)
+    # The rest of an oversized body is not read: closing the connection saves draining it.
+    headers = {"Connection": "close"} if exc.status == 413 else None
+    return _error_response(request, OneRosterError(exc.status, "invaliddata", exc.message,
+                                                   headers=headers))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -75,6 +111,20 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     error = OneRosterError(500, "internal_server_error",
                            "the provider failed to answer this request")
     return _error_response(request, error)
+
+
+REPLACED = {"description": "Replaced: a PUT to an existing sourcedId stores the new record and "
+                           "answers 200 with no body, as Infinite Campus and Google do (this "
+                           "mock's update_status; 201, as on create, when it is 201)"}
+
+
+def _document_replace_status(doc: dict) -> None:
+    """The published documents list only 201 for a PUT; the copy this mock serves also lists
+    the 200 it answers when a PUT replaces a record."""
+    for item in doc.get("paths", {}).values():
+        put = item.get("put")
+        if put is not None:
+            put.setdefault("responses", {}).setdefault("200", dict(REPLACED))
 
 
 def _discovery(request: Request, service: str) -> Response:
@@ -86,6 +136,8 @@ def _discovery(request: Request, service: str) -> Response:
     for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
         for flow in scheme.get("flows", {}).values():
             flow["tokenUrl"] = token_url
+    if shared(request).settings.update_status == 200:
+        _document_replace_status(doc)
     return Response(json.dumps(doc, ensure_ascii=False), media_type="application/json")
 
 
@@ -161,7 +213,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         routes=[*build_routes(settings, token), *admin_routes()],
         middleware=middleware,
         exception_handlers={OneRosterError: _oneroster_error, HTTPException: _http_error,
-                            Exception: _server_error},
+                            BodyError: _body_error, Exception: _server_error},
     )
     install_functions(store.conn)
     app.state.mock = MockState(store=store, settings=settings,

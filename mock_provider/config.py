@@ -14,6 +14,8 @@ and an optional ``[gradebook]`` table::
     max_title_length = 100                      # longest line-item title (default 50)
     update_status = 201                         # status of a PUT that replaces: 200 (default)
                                                 # or 201
+    max_put_body = 65536                        # longest PUT body in bytes (default 256 KiB)
+    max_post_body = 1048576                     # longest bulk POST body (default 8 MiB)
 
 Every problem is a ``ConfigError`` of one line naming the file, the table and the key.
 """
@@ -32,6 +34,7 @@ from .settings import Settings
 
 GRADEBOOK_KEYS: dict[str, tuple[type, ...]] = {
     "disabled_rules": (list,), "max_title_length": (int,), "update_status": (int,),
+    "max_put_body": (int,), "max_post_body": (int,),
 }
 
 

@@ -9,7 +9,9 @@ at state scale. ``render_refs`` turns each into the spec's GUIDRef,
 from __future__ import annotations
 
 import functools
+import json
 import re
+from collections.abc import Set as AbstractSet
 
 # type -> (code, service, collection)
 REF_KINDS = {
@@ -90,3 +92,63 @@ def _render_escaped(text: str, expansions: dict[str, str]) -> str:
         return f'{expansions[code]}{sid}","sourcedId":"{sid}","type":"{types[code]}"}}'
 
     return _REF.sub(expand, text)
+
+
+# --- references a reader may not follow ------------------------------------------------------
+
+_STORE_FORM = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                               check_circular=False).encode  # as district.records.dumps
+
+
+_PLAIN_REF = re.compile(r'\{"@([' + "".join(sorted(_REF_TYPES)) + r'])":"([^"\\]*)"\}')
+
+
+def compact_refs(text: str) -> list[tuple[str, str]]:
+    """(code, sourcedId) of every compact reference in a stored text (``("o", "s1")`` for
+    ``{"@o":"s1"}``), ids unescaped."""
+    found = _PLAIN_REF.findall(text)
+    if len(found) == text.count('{"@'):
+        return found
+    # An id holding an escape, or a key that merely starts with "@": the careful regex.
+    return [(code, json.loads(f'"{sid}"') if "\\" in sid else sid)
+            for code, sid in _REF.findall(text) if code in _REF_TYPES]
+
+
+def without_refs(text: str, dropped: AbstractSet[tuple[str, str]]) -> str:
+    """``text`` with the references in ``dropped`` ((code, sourcedId) pairs) left out: an
+    entry of a list goes, and so does a list entry that is an object holding such a
+    reference (a role whose org is dropped); a field naming one goes, and so does a list
+    left empty (the store writes no empty reference lists). The result is in the store's
+    serialized form; callers skip texts that hold none of ``dropped`` (see compact_refs)."""
+
+    def gone(value: object) -> bool:
+        # Called on every object of the record: the length test rules out nearly all.
+        if type(value) is not dict or len(value) != 1:
+            return False
+        ((key, sid),) = value.items()
+        return key[:1] == "@" and type(sid) is str and (key[1:], sid) in dropped
+
+    def prune(obj: dict) -> None:
+        for key, value in list(obj.items()):
+            kind = type(value)
+            if kind is dict:
+                if gone(value):
+                    del obj[key]
+                else:
+                    prune(value)
+            elif kind is list:
+                kept = [item for item in value if not gone(item) and not (
+                    type(item) is dict and any(gone(v) for v in item.values()))]
+                if len(kept) != len(value):
+                    if kept:
+                        obj[key] = kept
+                    else:
+                        del obj[key]
+                for item in kept:
+                    if type(item) is dict:
+                        prune(item)
+
+    record = json.loads(text)
+    if type(record) is dict:
+        prune(record)
+    return _STORE_FORM(record)

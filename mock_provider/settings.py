@@ -13,7 +13,8 @@ from .profiles import Profile, standard
 
 UPDATE_STATUSES = (200, 201)
 # The grade-book settings a config file's [gradebook] table and serve's options may set.
-GRADEBOOK_SETTINGS = ("disabled_rules", "max_title_length", "update_status")
+GRADEBOOK_SETTINGS = ("disabled_rules", "max_title_length", "update_status", "max_put_body",
+                      "max_post_body")
 
 
 class SettingsError(ConfigValueError):
@@ -58,6 +59,10 @@ class Settings:
     disabled_rules: frozenset[str] = frozenset()
     max_title_length: int = DEFAULT_MAX_TITLE_LENGTH
     update_status: int = 200
+    # Request bodies: a grade-book PUT holds one record, a bulk POST many (8 MiB is about
+    # 13,000 line items); anything longer is refused with 413 while it is being read.
+    max_put_body: int = 256 * 1024
+    max_post_body: int = 8 * 1024 * 1024
 
     def __post_init__(self) -> None:
         names: Iterable[str] = self.disabled_rules
@@ -67,6 +72,11 @@ class Settings:
                            frozenset(check_rule_name(name) for name in names))
         check_max_title_length(self.max_title_length)
         check_update_status(self.update_status)
+        for name in ("max_put_body", "max_post_body"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
+                raise SettingsError(name, f"{name} must be a whole number of bytes, at least "
+                                          f"1024, got {value!r}")
 
     @property
     def rules(self) -> RuleSet:

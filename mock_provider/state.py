@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from .gradebook.writes import GradebookWriter
+from .query.readable_cache import ReadableIds
 
 if TYPE_CHECKING:  # the profiles, which read the store through here, are imported by settings
     from .query.page_cache import PageCache
@@ -28,6 +29,8 @@ class MockState:
     admin_token: str | None = None  # None: the /admin routes answer 404
     # (client id, school names) -> the school sourcedIds a school-scoped connection sees
     school_cache: dict[tuple[str, frozenset[str]], tuple[str, ...]] = field(default_factory=dict)
+    # which referenced ids a school-scoped connection may follow (routes.scoping.scoped_texts)
+    readable: ReadableIds = field(default_factory=ReadableIds)
     _writer: GradebookWriter | None = field(default=None, init=False, repr=False)
 
     def writer(self) -> GradebookWriter:

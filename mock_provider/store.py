@@ -18,11 +18,11 @@ from .refs import render_refs
 from .tables import (
     ALL_TABLES,
     HEAD,
-    INDEXES,
     NOT_IN_V11,
     RECORD_TABLES,
     SIDE_TABLES,
     columns,
+    index_statements,
 )
 
 
@@ -58,10 +58,8 @@ def create_indexes(conn: sqlite3.Connection) -> None:
         # (hidden, seq) order: serves `hidden = 0 ORDER BY seq` pages and counts from the
         # index alone, so deep offsets skip index entries instead of record pages.
         conn.execute(f"CREATE INDEX {table}_hidden ON {table} (hidden)")
-    for table, indexes in INDEXES.items():
-        for cols in indexes:
-            name = f"{table}_{'_'.join(cols)}"
-            conn.execute(f"CREATE INDEX {name} ON {table} ({', '.join(cols)})")
+    for statement in index_statements():
+        conn.execute(statement)
 
 
 class Store:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import itertools
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -1120,3 +1121,61 @@ def scores_compared_as_text(scope: dict) -> dict | tuple:
     return rewrite_query(scope, lambda params: {
         **params, "filter": "score<'90'"} if params.get("filter") in ("score<'9'",
                                                                       "score<'9.0'") else params)
+
+
+# --- under load (`load`'s correctness verdicts) -----------------------------------------------
+
+
+def pages_overlap(collection: str) -> Callable[[str, Params], Params]:
+    """A provider whose pages of ``collection`` after the first start one record early (an
+    offset counted from a list that moved under concurrent writes): each page repeats the
+    previous page's last record, and the walk ends one record short of X-Total-Count."""
+    def overlap(path: str, params: Params) -> Params:
+        offset = int(params.get("offset") or 0)
+        if path.endswith(f"/{collection}") and offset > 0:
+            return {**params, "offset": str(offset - 1)}
+        return params
+
+    return overlap
+
+
+def server_errors_after(requests: int, every: int = 3) -> Callable[[dict], dict | tuple]:
+    """A provider that holds up for ``requests`` OneRoster requests, then answers every
+    ``every``-th with 500 (a spec-shaped status, no Retry-After)."""
+    seen = itertools.count(1)
+
+    def failing(scope: dict) -> dict | tuple:
+        n = next(seen)
+        if n > requests and n % every == 0:
+            return status_answer(500, "server_error", "the database is overloaded")
+        return scope
+
+    return failing
+
+
+def throttled_without_retry_after(every: int) -> Callable[[dict], dict | tuple]:
+    """A provider whose rate limit answers every ``every``-th request 429 with no Retry-After
+    (the consumer cannot know when to come back)."""
+    seen = itertools.count(1)
+
+    def throttle(scope: dict) -> dict | tuple:
+        if next(seen) % every == 0:
+            return status_answer(429, "server_busy", "too many requests")
+        return scope
+
+    return throttle
+
+
+class SometimesSlow:
+    """A provider whose every ``every``-th OneRoster answer is ``seconds`` late (a lock held
+    by another client's request), the others on time."""
+
+    def __init__(self, app, every: int, seconds: float) -> None:
+        self.app, self.every, self.seconds = app, every, seconds
+        self.seen = itertools.count(1)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and "/ims/oneroster/" in scope["path"] and \
+                next(self.seen) % self.every == 0:
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)

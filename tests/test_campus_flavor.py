@@ -77,6 +77,22 @@ def test_guardians_are_shared_only_with_grade_book_connections(campus: str) -> N
     assert _get(campus, f"{V12}/users/{guardian_id}", client="ro").status_code == 404
 
 
+@pytest.mark.parametrize("base", [V12, V11])
+def test_a_rostering_only_connection_is_handed_no_guardian_it_cannot_read(
+        campus: str, base: str) -> None:
+    # Its students' agents are guardians it is not shared: their ids must not reach it either
+    # (each would answer 404), while the grade-book connection, which reads guardians, keeps
+    # every agent.
+    everything = _get(campus, f"{base}/users", limit=10_000).json()["users"]
+    assert sum(len(u.get("agents", [])) for u in everything) > 0
+    bearer = _token(campus, "ro").json()["access_token"]
+    with httpx.Client(base_url=campus, headers={"Authorization": f"Bearer {bearer}"}) as ro:
+        users = ro.get(f"{base}/users", params={"limit": 10_000}).json()["users"]
+        agents = {a["sourcedId"] for u in users for a in u.get("agents", [])}
+        unreadable = [sid for sid in agents if ro.get(f"{base}/users/{sid}").status_code != 200]
+    assert users and not unreadable
+
+
 def test_discovery_names_the_campus_token_url(campus: str) -> None:
     doc = httpx.get(f"{campus}{V12}/discovery/imsorv1p2_rostering_openapi3_v1p0.json").json()
     flows = doc["components"]["securitySchemes"]["OAuth2CC"]["flows"]

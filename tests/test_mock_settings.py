@@ -90,3 +90,14 @@ def test_workers_receive_the_same_options(monkeypatch: pytest.MonkeyPatch,
     for name, value in options.to_environment().items():
         monkeypatch.setenv(name, value)
     assert ServeOptions.from_environment() == options
+
+
+def test_body_limits_come_from_the_gradebook_table(tmp_path: Path) -> None:
+    path = tmp_path / "mock.toml"
+    path.write_text(CONNECTION + "[gradebook]\nmax_put_body = 65536\nmax_post_body = 1048576\n")
+    settings = Settings(**load_config(path).gradebook)
+    assert (settings.max_put_body, settings.max_post_body) == (65536, 1048576)
+    assert (Settings().max_put_body, Settings().max_post_body) == (256 * 1024, 8 * 1024 * 1024)
+    path.write_text(CONNECTION + "[gradebook]\nmax_post_body = 12\n")
+    with pytest.raises(ConfigError, match=r"\[gradebook\] key 'max_post_body': .*at least 1024"):
+        load_config(path)

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_provider.refs import REF_KINDS, _ref_expansions, _render_escaped, ref, render_refs
+from mock_provider.refs import (
+    REF_KINDS,
+    _ref_expansions,
+    _render_escaped,
+    compact_refs,
+    ref,
+    render_refs,
+    without_refs,
+)
 
 BASE = "http://127.0.0.1:8000"
 
@@ -48,3 +56,45 @@ def test_fast_and_careful_rendering_agree_on_any_record(record: object) -> None:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     expansions = _ref_expansions(False, BASE)
     assert render_refs(text, "1.2", BASE) == _render_escaped(text, expansions)
+
+
+@given(records)
+def test_compact_refs_finds_every_reference_of_any_record(record: object) -> None:
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    expected: list[tuple[str, str]] = []
+
+    def visit(value: object) -> None:
+        if isinstance(value, dict):
+            if len(value) == 1:
+                key, sid = next(iter(value.items()))
+                if key[:1] == "@" and len(key) == 2 and isinstance(sid, str) and (
+                        key[1] in {code for code, _, _ in REF_KINDS.values()}):
+                    expected.append((key[1], sid))
+                    return
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+
+    visit(record)
+    assert compact_refs(text) == expected
+
+
+def test_without_refs_leaves_out_entries_roles_and_fields_naming_a_dropped_id() -> None:
+    user = {"sourcedId": "u1", "roles": [
+        {"roleType": "primary", "role": "teacher", "org": ref("org", "mine")},
+        {"roleType": "secondary", "role": "teacher", "org": ref("org", "theirs")}],
+        "primaryOrg": ref("org", "theirs"),
+        "agents": [ref("user", "kid-here"), ref("user", "kid-there")],
+        "orgs": [ref("org", "theirs")], "userIds": [{"type": "a", "identifier": "1"}],
+        "resources": [ref("resource", "theirs")]}
+    text = json.dumps(user, separators=(",", ":"))
+    dropped = {("o", "theirs"), ("u", "kid-there")}
+    assert json.loads(without_refs(text, dropped)) == {
+        "sourcedId": "u1",
+        "roles": [{"roleType": "primary", "role": "teacher", "org": ref("org", "mine")}],
+        "agents": [ref("user", "kid-here")], "userIds": [{"type": "a", "identifier": "1"}],
+        "resources": [ref("resource", "theirs")]}  # same id, another kind: kept
+    assert without_refs(text, {("u", "kid-there")}) == json.dumps(
+        {**user, "agents": [ref("user", "kid-here")]}, separators=(",", ":"))

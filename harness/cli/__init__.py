@@ -1,6 +1,6 @@
 """The ``oneroster-harness`` command line, one module per command family: ``district``
 (generate), ``serve``, ``admin`` (tick, rollover, reset), ``check`` (provider, consumer) and
-``explain``; ``common`` holds what they share.
+``explain`` and ``load`` (a sync night on Locust); ``common`` holds what they share.
 
 Exit codes: 0 success, 1 findings (checks), 2 usage or configuration errors, always with one
 clear line on stderr and never a traceback.
@@ -22,6 +22,7 @@ from .check import add_check_parser, cmd_check
 from .common import PROG, Parser, UsageError
 from .district import add_generate_parser, cmd_generate
 from .explain import add_explain_parser, cmd_explain
+from .load import add_load_parser, cmd_load
 from .serve import add_serve_parser, cmd_serve
 
 
@@ -35,12 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_admin_parsers(commands)
     add_check_parser(commands)
     add_explain_parser(commands)
+    add_load_parser(commands)
     return parser
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Console], int]] = {
     "generate": cmd_generate, "serve": cmd_serve, "tick": cmd_tick, "rollover": cmd_rollover,
-    "reset": cmd_reset, "check": cmd_check, "explain": cmd_explain}
+    "reset": cmd_reset, "check": cmd_check, "explain": cmd_explain, "load": cmd_load}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

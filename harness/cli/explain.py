@@ -9,6 +9,7 @@ from rich.table import Table
 
 from harness.checks import CHECKS
 from harness.consumer.judge import CONSUMER_CHECKS, RULES_V11
+from harness.load.verdicts import EXPLANATIONS, RULES, TITLES
 
 from .common import UsageError
 
@@ -26,9 +27,17 @@ def cmd_explain(args: argparse.Namespace, console: Console) -> int:
             table.add_column(column)
         for found in [*CHECKS.values(), *CONSUMER_CHECKS.values()]:
             table.add_row(found.id, found.severity, found.title)
+        for check_id, title in TITLES.items():  # the sync night's verdicts (`load`)
+            table.add_row(check_id, "error", title)
         console.print(table)
         return 0
     wanted = args.check_id.strip().upper()
+    if wanted in TITLES:
+        console.print(f"{wanted} (error): {TITLES[wanted]}", markup=False)
+        console.print(f"rule: {RULES[wanted]}", markup=False)
+        console.print(f"a verdict of `oneroster-harness load`: {EXPLANATIONS[wanted]}",
+                      markup=False)
+        return 0
     found = CHECKS.get(wanted) or CONSUMER_CHECKS.get(wanted)
     if found is None:
         raise UsageError(f"unknown check {args.check_id!r}; `oneroster-harness explain` lists "

@@ -24,7 +24,9 @@ SHAPE_RULES: dict[str, str] = {
     "path_matches_record": "a bulk POST's records belong to the class, school, line item or "
                            "session its path names",
     "schema": "the record is valid against the official 1.2 / 1.1 schema",
-    "sourcedid_not_hidden": "the sourcedId is not taken by a record hidden from the API",
+    "sourcedid_not_hidden": "the sourcedId is not taken by a record the caller cannot see "
+                            "(hidden, or of a school outside its scope); answered 404 "
+                            "unknownobject, as a GET of it is",
 }
 
 # OneRoster's own rules (spec-notes §3.9, §7.2, §7.3).

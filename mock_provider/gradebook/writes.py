@@ -59,11 +59,12 @@ from jsonschema.exceptions import best_match
 
 from specs import schema_v11, schema_v12, validator
 
+from ..bodies import BodyError, loads_strict
 from ..district.provenance import count_write
 from ..district.records import dumps, timestamp
 from ..errors import OneRosterError
 from ..refs import ref
-from ..tables import RECORD_TABLES, columns
+from ..tables import RECORD_TABLES, columns, index_statements
 from ..writer import in_transaction, open_writer
 from .rules import RuleSet, broken, malformed
 
@@ -173,16 +174,12 @@ class WriteRequest:
         return self.scopes.get(table, ("", ()))
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _enveloped(raw: bytes, key: str) -> Any:
     """What a JSON body holds under its one envelope key, or a 400 naming the shape problem."""
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise malformed("json_body", f"the request body is not JSON ({exc})") from None
+        body = loads_strict(raw)
+    except BodyError as exc:
+        raise malformed("json_body", exc.message) from None
     if not isinstance(body, dict):
         raise malformed("json_body", f"the request body is a JSON {type(body).__name__}, "
                                      "not an object")
@@ -530,14 +527,25 @@ def _existing(conn: sqlite3.Connection, req: WriteRequest) -> tuple | None:
         (*scope_params, req.sourced_id)).fetchone()
 
 
+def _unknown_record(req: WriteRequest) -> OneRosterError:
+    """The answer for a sourcedId the caller cannot see, as a GET of it gives."""
+    return OneRosterError(404, "unknownobject", f"Unknown Object: no {req.table} record with "
+                                                f"sourcedId {req.sourced_id!r}")
+
+
 def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]) -> bool:
     """Check and store one PUT inside the caller's transaction; True when it created the
-    record. Raises OneRosterError (nothing written) when the write is refused."""
+    record. Raises OneRosterError (nothing written) when the write is refused.
+
+    A sourcedId taken by a record the caller cannot see (hidden, or outside its schools) is
+    checked as a new record would be, so every refusal reads as for an id never used; only
+    a write that would then be stored is refused, 404 unknownobject as a GET of it answers
+    (rule ``sourcedid_not_hidden``)."""
     now = write_time(conn)
     existing = _existing(conn, req)
-    if existing is not None and (existing[0] or not existing[1]):
-        raise broken("sourcedid_not_hidden", f"sourcedId {req.sourced_id} belongs to a "
-                                             f"{req.kind.key} outside this connection's view")
+    unseen = existing is not None and bool(existing[0] or not existing[1])
+    if unseen:
+        existing = None
     server = {"sourcedId": req.sourced_id, "status": "active", "dateLastModified": now}
     record = {**server, **{k: v for k, v in sent.items() if k not in server}}
     auto_category = None
@@ -570,6 +578,8 @@ def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]
         checker.reference("class")
         checker.reference("course")
         facts = {}
+    if unseen:
+        raise _unknown_record(req)
     if auto_category is not None:
         _ensure_uncategorized(conn, auto_category.removeprefix("uncategorized-"), now)
     j12, j11 = _forms(req, record, facts)
@@ -584,8 +594,7 @@ def delete_record(conn: sqlite3.Connection, req: WriteRequest, cascade: bool = F
     """Remove one record inside the caller's transaction; 404 when there is none to see."""
     existing = _existing(conn, req)
     if existing is None or existing[0] or not existing[1]:
-        raise OneRosterError(404, "unknownobject", f"Unknown Object: no {req.table} record "
-                                                   f"with sourcedId {req.sourced_id!r}")
+        raise _unknown_record(req)
     conn.execute(f"DELETE FROM {req.table} WHERE sourcedId = ?", (req.sourced_id,))
     if cascade and req.table == "lineItems":
         conn.execute("DELETE FROM results WHERE lineItem_id = ?", (req.sourced_id,))
@@ -758,7 +767,16 @@ class GradebookWriter:
     def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         with self.lock:
             if self._conn is None:
-                self._conn = open_writer(self.path)
+                conn = open_writer(self.path)
+                # A file built before an index was added gets it now, so the write checks
+                # stay look-ups there too (nothing happens when it is there).
+                try:
+                    in_transaction(conn, lambda c: [c.execute(s) for s in
+                                                    index_statements(if_not_exists=True)])
+                except BaseException:
+                    conn.close()
+                    raise
+                self._conn = conn
 
             def counted(conn: sqlite3.Connection) -> T:
                 done = work(conn)

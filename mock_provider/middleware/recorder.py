@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, unquote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..bodies import BodyError, loads_strict
 from ..errors import OneRosterError
 from ..oauth1 import parse_authorization
 
@@ -141,8 +142,8 @@ def _request_body(raw: bytes, content_type: str) -> Any:
     if "x-www-form-urlencoded" in content_type:
         return _masked_form(text)
     try:
-        return json.loads(text)
-    except ValueError:
+        return loads_strict(text)  # a hostile body must not crash the recording
+    except BodyError:
         return {"unparsed": text[:200]}
 
 

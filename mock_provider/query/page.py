@@ -8,7 +8,15 @@ import sqlite3
 
 from .fields import catalog
 from .params import CollectionQuery
-from .sql import TIME_FUNCTION, Translate, install_functions, order_sql, sort_expr, where_sql
+from .sql import (
+    TIME_FUNCTION,
+    Translate,
+    Visible,
+    install_functions,
+    order_sql,
+    sort_key,
+    where_sql,
+)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -68,19 +76,20 @@ def _anchors(conn: sqlite3.Connection, source: str, where: str, params: list,
 
 def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
                base_where: str = "hidden = 0", base_params: tuple = (),
-               counts: dict | None = None,
-               translate: Translate | None = None) -> tuple[int, list[str]]:
+               counts: dict | None = None, translate: Translate | None = None,
+               visible: Visible | None = None) -> tuple[int, list[str]]:
     """(size of the filtered collection, the page's stored JSON texts in order).
 
     ``base_where`` scopes the collection (a route's nesting, a role), ANDed with the filter;
     the texts still carry compact refs (``refs.render_refs`` expands them). ``counts``, one
-    dict per connection, remembers totals between pages. ``translate`` goes to ``where_sql``
-    (a flavor's filter values that differ from the stored ones)."""
+    dict per connection, remembers totals between pages. ``translate`` and ``visible`` go to
+    ``where_sql`` (a flavor's filter values that differ from the stored ones; references a
+    school-scoped caller is not served)."""
     cat = catalog(table, version)
     clauses = [f"({base_where})"] if base_where.strip() else []
     params = list(base_params)
     if query.filter is not None:
-        sql, values = where_sql(query.filter, cat, translate)
+        sql, values = where_sql(query.filter, cat, translate, visible)
         clauses.append(sql)
         params.extend(values)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -100,6 +109,7 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
                "LIMIT ? OFFSET ?")
         return total, [row[0] for row in _rows(
             conn, sql, [*params, start, query.limit, query.offset % ANCHOR_EVERY])]
+    key_params: list = []
     if query.sort is None:
         sql = (f"SELECT {cat.doc} FROM {source}{where} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
@@ -107,12 +117,13 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
         # Sort only (key, seq) pairs and fetch the JSON of the page's rows afterwards, so the
         # sorter never carries record texts.
         direction = " DESC" if query.descending else ""
+        key, key_params = sort_key(query.sort, cat, visible)
         sql = (f"SELECT {cat.doc} FROM (SELECT {source}.\"seq\" AS page_seq, "
-               f"{sort_expr(query.sort, cat)} AS page_key FROM {source}{where} "
+               f"{key} AS page_key FROM {source}{where} "
                f"ORDER BY page_key{direction}, page_seq LIMIT ? OFFSET ?) AS page "
                f"JOIN {source} ON {source}.\"seq\" = page.page_seq "
                f"ORDER BY page.page_key{direction}, page.page_seq")
-    return total, [row[0] for row in _rows(conn, sql, params + page)]
+    return total, [row[0] for row in _rows(conn, sql, key_params + params + page)]
 
 
 def select_fields(text: str, fields: tuple[str, ...] | None) -> str:

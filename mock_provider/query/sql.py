@@ -8,11 +8,18 @@ Values only ever travel as ``?`` parameters. JSON paths and column names come fr
 A provider flavor that serves some values differently from how they are stored (Campus 1.1
 user ids) passes ``where_sql`` a ``translate`` callback: it may restate a predicate over the
 served values as ``StoredValues``, a set of stored values, which the SQL then tests instead.
+
+A caller that is served records without the references it may not read (a school-scoped
+connection, see ``routes.scoping``) passes a ``visible`` callback, so a filter judges the
+record as served: a single reference it cannot read counts as missing, and so does an array
+element that is such a reference or an object holding one (a role in another school's org);
+an array left with no element is missing too, as it is not served.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +46,12 @@ class StoredValues:
 
 # Given one bound predicate: its restatement over stored values, or None to keep it as it is.
 Translate = Callable[[Bound], "StoredValues | None"]
+# Given a reference's kind code ("o", "u", ...; see ``refs``) and the SQL expression of its
+# sourcedId: the condition (and parameters) that the caller may read that record, or None when
+# it reads every record of that kind.
+Visible = Callable[[str, str], "tuple[str, list] | None"]
+
+_REF_CODE = re.compile(r'\."@([A-Za-z])"$')
 
 
 def install_functions(conn: sqlite3.Connection) -> None:
@@ -115,7 +128,70 @@ def _prefilter(field: Field, op: str, key: str) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-def _predicate(bound: Bound, catalog: FieldCatalog) -> tuple[str, list]:
+def _single_visible(field: Field, catalog: FieldCatalog,
+                    visible: Visible | None) -> tuple[str, list]:
+    """For a single reference field, the condition that the caller may read its record
+    ("" when it is no reference or every record is readable)."""
+    match = _REF_CODE.search(field.json_path) if visible is not None else None
+    if match is None:
+        return "", []
+    assert visible is not None
+    found = visible(match.group(1), field.column or _guard(catalog.doc, field.json_path, "text"))
+    return found if found is not None else ("", [])
+
+
+def _entry_visible(field: Field, catalog: FieldCatalog,
+                   visible: Visible | None) -> tuple[str, list]:
+    """For an array field, the condition that one element (``e``) is served: every reference
+    it is or holds is absent or readable ("" when no element can be dropped)."""
+    if visible is None:
+        return "", []
+    paths = dict.fromkeys(f.elem_path for f in catalog.fields.values()
+                          if f.multi and f.json_path == field.json_path and f.elem_path)
+    clauses, params = [], []
+    for path in paths:
+        match = _REF_CODE.search(path or "")
+        if match is None:
+            continue
+        ref_id = f"CASE WHEN e.type = 'object' THEN {_guard('e.value', path, 'text')} END"
+        found = visible(match.group(1), ref_id)
+        if found is not None:
+            clauses.append(f"({ref_id} IS NULL OR {found[0]})")
+            params += found[1]
+    return " AND ".join(clauses), params
+
+
+def _array_served(field: Field, catalog: FieldCatalog,
+                  visible: Visible | None) -> tuple[str, list]:
+    """The condition that an array field is served: stored as an array, and when elements
+    may be dropped, empty as stored or with an element left."""
+    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
+    served, params = _entry_visible(field, catalog, visible)
+    if not served:
+        return is_array, []
+    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
+    return (f"({is_array} AND (json_array_length({catalog.doc}, '{field.json_path}') = 0 "
+            f"OR EXISTS (SELECT 1 FROM {each} WHERE {served})))", params)
+
+
+def _array_test(field: Field, catalog: FieldCatalog, visible: Visible | None, inner: str,
+                inner_params: list, negate: bool) -> tuple[str, list]:
+    """An array field holds when some served element satisfies ``inner``; ``negate``: when
+    the array is served and no served element does."""
+    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
+    served, served_params = _entry_visible(field, catalog, visible)
+    element = f"{inner} AND {served}" if served else inner
+    test = f"EXISTS (SELECT 1 FROM {each} WHERE {element})"
+    if negate:
+        present, present_params = _array_served(field, catalog, visible)
+        return (f"({present} AND NOT {test})",
+                present_params + inner_params + served_params)
+    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
+    return f"({is_array} AND {test})", inner_params + served_params
+
+
+def _predicate(bound: Bound, catalog: FieldCatalog,
+               visible: Visible | None = None) -> tuple[str, list]:
     field, op = bound.field, bound.op
     if not field.multi:
         sql, params = _compare(_single(field, catalog), field, op, bound.value)
@@ -123,17 +199,19 @@ def _predicate(bound: Bound, catalog: FieldCatalog) -> tuple[str, list]:
             extra, extra_params = _prefilter(field, op, str(bound.value))
             if extra:
                 sql, params = f"{extra} AND {sql}", extra_params + params
+        readable, readable_params = _single_visible(field, catalog, visible)
+        if readable:
+            sql, params = f"{sql} AND {readable}", params + readable_params
         return sql, params
-    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
-    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
     if op == "!=":
         inner, params = _compare(_element(field), field, "=", bound.value)
-        return f"({is_array} AND NOT EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+        return _array_test(field, catalog, visible, inner, params, negate=True)
     inner, params = _compare(_element(field), field, op, bound.value)
-    return f"({is_array} AND EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+    return _array_test(field, catalog, visible, inner, params, negate=False)
 
 
-def _stored_in(stored: StoredValues, catalog: FieldCatalog) -> tuple[str, list]:
+def _stored_in(stored: StoredValues, catalog: FieldCatalog,
+               visible: Visible | None = None) -> tuple[str, list]:
     """SQL for a ``StoredValues`` predicate (text fields only)."""
     field = stored.field
     if field.kind != "text" or stored.op not in ("=", "!="):
@@ -147,30 +225,34 @@ def _stored_in(stored: StoredValues, catalog: FieldCatalog) -> tuple[str, list]:
     if not field.multi:
         expr = _single(field, catalog)
         if stored.op == "=":
-            return (f"{expr} IN {listed}" if values else "0"), params
-        return (f"{expr} IS NOT NULL AND {expr} NOT IN {listed}" if values
-                else f"{expr} IS NOT NULL"), params
-    each = f"json_each({catalog.doc}, '{field.json_path}') AS e"
-    is_array = f"json_type({catalog.doc}, '{field.json_path}') = 'array'"
+            sql = f"{expr} IN {listed}" if values else "0"
+        else:
+            sql = f"{expr} IS NOT NULL AND {expr} NOT IN {listed}" if values \
+                else f"{expr} IS NOT NULL"
+        readable, readable_params = _single_visible(field, catalog, visible)
+        if readable and sql != "0":
+            return f"{sql} AND {readable}", params + readable_params
+        return sql, params
     if not values:
-        return ("0", []) if stored.op == "=" else (is_array, [])
+        # "= nothing" never holds; "!= nothing" holds wherever the array is served.
+        return ("0", []) if stored.op == "=" else _array_served(field, catalog, visible)
     inner = f"{_element(field)} IN {listed}"
-    negate = "NOT " if stored.op == "!=" else ""
-    return f"({is_array} AND {negate}EXISTS (SELECT 1 FROM {each} WHERE {inner}))", params
+    return _array_test(field, catalog, visible, inner, params, negate=stored.op == "!=")
 
 
-def where_sql(filter: Filter, catalog: FieldCatalog,
-              translate: Translate | None = None) -> tuple[str, list]:
+def where_sql(filter: Filter, catalog: FieldCatalog, translate: Translate | None = None,
+              visible: Visible | None = None) -> tuple[str, list]:
     """A parenthesised WHERE fragment (no keyword) and its parameters, safe to AND with other
     conditions. Raises OneRosterError 400 for an unknown field or a value that does not fit.
-    ``translate`` may restate predicates over stored values (see ``StoredValues``)."""
+    ``translate`` may restate predicates over stored values (see ``StoredValues``);
+    ``visible`` judges references as a caller served without some of them sees them."""
     parts, params = [], []
     for bound in bind(filter, catalog):
         stored = translate(bound) if translate is not None else None
         if stored is not None:
-            sql, values = _stored_in(stored, catalog)
+            sql, values = _stored_in(stored, catalog, visible)
         else:
-            sql, values = _predicate(bound, catalog)
+            sql, values = _predicate(bound, catalog, visible)
         parts.append(f"({sql})")
         params.extend(values)
     return (f"({f' {filter.logical} '.join(parts)})" if len(parts) > 1 else parts[0]), params
@@ -185,6 +267,15 @@ def sort_expr(sort: str, catalog: FieldCatalog) -> str:
     if field.kind in ("date", "datetime") and field.column is None:
         return _guard(catalog.doc, field.json_path, "text")
     return _single(field, catalog)
+
+
+def sort_key(sort: str, catalog: FieldCatalog,
+             visible: Visible | None = None) -> tuple[str, list]:
+    """``sort_expr`` with its parameters, a reference the caller is not served sorting as a
+    missing value."""
+    expr = sort_expr(sort, catalog)
+    readable, params = _single_visible(catalog.fields[sort], catalog, visible)
+    return (f"CASE WHEN {readable} THEN {expr} END", params) if readable else (expr, [])
 
 
 def order_sql(sort: str | None, descending: bool, catalog: FieldCatalog) -> str:

@@ -40,6 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from ..bodies import BodyError, loads_strict, read_body
 from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_clock
 from ..district.reset import ResetError, reset_district
 from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
@@ -108,9 +109,9 @@ def _days_from_items(items: list[tuple[str, str]], where: str) -> int | None:
 
 def _days_from_json(body: bytes) -> int | None:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise _bad(f"the request body is not JSON: {body[:80]!r}") from None
+        payload = loads_strict(body)
+    except BodyError as exc:
+        raise _bad(f"{exc.message}: {body[:80]!r}") from None
     if not isinstance(payload, dict):
         raise _bad(f"the request body must be a JSON object like {{\"days\": 7}}, got "
                    f"{json.dumps(payload)[:80]}")
@@ -130,18 +131,9 @@ def _days_from_json(body: bytes) -> int | None:
     return days
 
 
-async def _read_body(request: Request) -> bytes:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise _bad(f"the request body is larger than {MAX_BODY} bytes")
-    return body
-
-
 async def _days(request: Request) -> int:
     from_query = _days_from_items(request.query_params.multi_items(), "in the query")
-    body = await _read_body(request)
+    body = await read_body(request, MAX_BODY)
     from_body = None
     if body.strip():
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -211,12 +203,12 @@ async def _no_parameters(request: Request) -> None:
     names = sorted({key for key, _ in request.query_params.multi_items()})
     if names:
         raise _bad(f"unknown parameter {names[0]!r} in the query; this route takes none")
-    body = (await _read_body(request)).strip()
+    body = (await read_body(request, MAX_BODY)).strip()
     if not body:
         return
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = loads_strict(body)
+    except BodyError:
         raise _bad(f"the request body must be empty or {{}}, got {body[:80]!r}") from None
     if payload != {}:
         raise _bad(f"the request body must be empty or {{}}; a rollover takes no parameters, "

@@ -7,7 +7,10 @@ and academic session; 201 with the sourcedId pairs.
 Answers: 201 with no body when a PUT creates (the OpenAPI lists 201 with no body), 200 with no
 body when it replaces (``settings.update_status``, 200 or 201, default 200: Google reads 200 as
 "updated"), 204 for a DELETE. Refusals are the spec error bodies: 400 malformed, 401/403 for
-credentials, scopes and rostering-only connections, 404 unknown record (DELETE), 422 rule.
+credentials, scopes and rostering-only connections, 404 unknown record (DELETE, and a PUT
+on an id the caller cannot see: ``gradebook.writes.put_record``), 413 a body over
+``settings.max_put_body`` / ``max_post_body``, 415 a body declared as something other than
+JSON, 422 rule (bodies are read by ``mock_provider.bodies``).
 
 The flavor's profile turns ids sent in its served forms into stored ones before the checks
 (``Profile.stored_write``: a Campus 1.1 student ``s200123``), and a refusal names ids as the
@@ -24,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..bodies import read_body, require_json
 from ..errors import OneRosterError
 from ..gradebook.rules import RuleSet, forbidden
 from ..gradebook.writes import (
@@ -101,8 +105,9 @@ def put_endpoint(version: str, table: str) -> Endpoint:
         rules = settings.rules
         _authorize_write(request, version, table, "PUT", rules)
         req = _write_request(request, version, table, rules)
-        sent = settings.profile.stored_write(request, version, table,
-                                             parse_body(await request.body(), req))
+        require_json(request)
+        raw = await read_body(request, settings.max_put_body)
+        sent = settings.profile.stored_write(request, version, table, parse_body(raw, req))
         writer = shared(request).writer()
         with _served_ids_in_refusals(request, version):
             created = await run_in_threadpool(writer.run,
@@ -148,8 +153,10 @@ def post_endpoint(operation: str, table: str, params: dict[str, str]) -> Endpoin
         req = _write_request(request, "1.2", table, rules, sourced_id="")
         parent = BulkParent(table, **{field: request.path_params[name]
                                       for name, field in params.items()})
+        require_json(request)
+        raw = await read_body(request, settings.max_post_body)
         records = [settings.profile.stored_write(request, "1.2", table, record)
-                   for record in parse_bulk_body(await request.body(), table)]
+                   for record in parse_bulk_body(raw, table)]
         writer = shared(request).writer()
         with _served_ids_in_refusals(request, "1.2"):
             pairs = await run_in_threadpool(

@@ -3,7 +3,8 @@
 Clients authenticate with HTTP Basic or with ``client_id``/``client_secret`` form fields: both
 are used against real providers (campus-notes §1.1). A query string on the token URL, such as
 Infinite Campus's ``?appName=``, is accepted and ignored. Errors are RFC 6749 JSON, never a
-traceback and never a secret.
+traceback and never a secret; a body over ``MAX_BODY`` is refused (413 ``invalid_request``)
+while it is read, before the rest arrives.
 
 ``token_endpoint(connections, tokens)`` makes the endpoint for one set of connections and one
 token issuer; the connections are looked up on every request.
@@ -12,7 +13,6 @@ token issuer; the connections are looked up on every request.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import json
 import logging
@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..bodies import BodyError, read_body
 from ..connections import Connection
 from ..tokens import TokenIssuer
 
@@ -54,9 +55,12 @@ async def _form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != FORM:
         raise TokenError(400, "invalid_request", f"the body must be {FORM}")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise TokenError(400, "invalid_request", "the request body is too large")
+    try:
+        # Needs no login, so it must never buffer more than MAX_BODY of anyone's body.
+        body = await read_body(request, MAX_BODY)
+    except BodyError as exc:
+        headers = {"Connection": "close"} if exc.status == 413 else None
+        raise TokenError(exc.status, "invalid_request", exc.message, headers) from None
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
                           strict_parsing=bool(body), errors="strict")
@@ -80,8 +84,10 @@ def _basic(request: Request) -> tuple[str, str] | None:
         raise TokenError(401, "invalid_client", "client authentication must use HTTP Basic "
                          "or the client_id and client_secret form fields", _BASIC_CHALLENGE)
     try:
+        # A header is read as latin-1, so any byte can arrive; b64decode refuses non-ASCII
+        # text with a bare ValueError (binascii.Error is one too).
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
         raise TokenError(401, "invalid_client", "malformed HTTP Basic credentials",
                          _BASIC_CHALLENGE) from None
     client_id, colon, secret = decoded.partition(":")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +19,7 @@ from ..refs import render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
-from .scoping import school_scope
+from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"
@@ -65,20 +65,20 @@ def _check_parent(request: Request, op: Operation) -> None:
 
 
 def _where(op: Operation, request: Request) -> tuple[str, tuple]:
-    clauses = ["hidden = 0"]
+    clauses, scope_params = reader_conditions(request, op.table)
     params: tuple = ()
     if op.where:
-        clauses.append(op.where)
+        clauses.insert(1, op.where)
         params = tuple(request.path_params[name] for name in op.params)
-    scope_sql, scope_params = school_scope(request, op.table)
-    if scope_sql:
-        clauses.append(scope_sql)
-        params += scope_params
-    if op.table == "users":
-        condition = shared(request).settings.profile.user_condition(request)
-        if condition:
-            clauses.append(condition)
-    return " AND ".join(clauses), params
+    return " AND ".join(clauses), params + scope_params
+
+
+def _served_records(request: Request, version: str, op: Operation,
+                    texts: list[str]) -> list[str]:
+    """Stored texts as this caller is served them: the references it may follow (school
+    scoping), then the flavor's forms. Every read route serves its records through here."""
+    texts = scoped_texts(request, texts)
+    return shared(request).settings.profile.transform_records(request, version, op.table, texts)
 
 
 def _warnings_json(warnings: list[tuple[str, str]]) -> str:
@@ -86,14 +86,35 @@ def _warnings_json(warnings: list[tuple[str, str]]) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
-def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
-    origin = f"{request.url.scheme}://{request.url.netloc}"
+# Query parameters a collection understands (query.params): the only ones a Link repeats.
+PAGE_PARAMETERS = ("filter", "sort", "orderBy", "fields")
+# Past this a Link is left out (X-Total-Count still says how far to page): a long filter
+# repeated in four URLs makes header lines some HTTP clients refuse.
+MAX_LINK = 8 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def server_origin(request: Request) -> str:
+    """Scheme, host and port of the socket this request reached (the address the mock was
+    told to serve on), not the client's ``Host`` header."""
+    server = request.scope.get("server")
+    scheme = request.url.scheme
+    if not server or server[1] is None:
+        return f"{scheme}://{request.url.netloc}"
+    host, port = server
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + ("" if _DEFAULT_PORTS.get(scheme) == port else f":{port}")
+
+
+def _link_header(request: Request, query: CollectionQuery, total: int) -> str | None:
+    """first/prev/next/last from the understood parameters only; None when longer than
+    MAX_LINK."""
+    base = f"{server_origin(request)}{quote(request.url.path, safe='/:@')}"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in PAGE_PARAMETERS]
 
     def url(offset: int) -> str:
-        items = [(k, v) for k, v in request.query_params.multi_items()
-                 if k not in ("offset", "limit")]
-        items += [("limit", str(query.limit)), ("offset", str(offset))]
-        return f"<{origin}{request.url.path}?{urlencode(items)}>"
+        items = [*kept, ("limit", str(query.limit)), ("offset", str(offset))]
+        return f"<{base}?{urlencode(items)}>"
 
     limit, offset = query.limit, query.offset
     links = [f'{url(0)}; rel="first"']
@@ -103,7 +124,8 @@ def _link_header(request: Request, query: CollectionQuery, total: int) -> str:
         links.append(f'{url(offset + limit)}; rel="next"')
     last = ((total - 1) // limit) * limit if total else 0
     links.append(f'{url(last)}; rel="last"')
-    return ", ".join(links)
+    header = ", ".join(links)
+    return header if len(header) <= MAX_LINK else None
 
 
 def collection_endpoint(op: Operation, version: str) -> Endpoint:
@@ -126,8 +148,8 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
         total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.counts, translate)
-        texts = profile.transform_records(request, version, op.table, texts)
+                                  state.store.counts, translate, ref_visibility(request))
+        texts = _served_records(request, version, op, texts)
         if query.fields:
             texts = [select_fields(text, query.fields) for text in texts]
         body = f'{{"{op.envelope_in(version)}":[{",".join(texts)}]'
@@ -135,8 +157,10 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             body += f',"statusInfoSet":{_warnings_json(warnings)}'
         body = profile.transform_body(request, version, body + "}")
         encoded = render_refs(body, version, base_url(request, version)).encode()
-        headers = {"X-Total-Count": str(total), "Link": _link_header(request, query, total),
-                   "Access-Control-Expose-Headers": EXPOSED}
+        headers = {"X-Total-Count": str(total), "Access-Control-Expose-Headers": EXPOSED}
+        link = _link_header(request, query, total)
+        if link is not None:
+            headers["Link"] = link
         state.pages.put(key, (encoded, headers))
         return Response(encoded, media_type=JSON, headers=headers)
 
@@ -162,7 +186,7 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
             kind = op.path.strip("/").split("/")[0]
             raise OneRosterError(404, "unknownobject",
                                  f"Unknown Object: no {kind} record with sourcedId {asked!r}")
-        text = profile.transform_records(request, version, op.table, [row[0]])[0]
+        text = _served_records(request, version, op, [row[0]])[0]
         text = select_fields(text, fields) if fields else text
         body = f'{{"{op.envelope_in(version)}":{text}'
         if warnings and version == "1.1":

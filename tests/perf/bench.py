@@ -3,6 +3,7 @@
     python tests/perf/bench.py [--sizes medium,large] [--xl] [--out reports/bench.json]
     python tests/perf/bench.py --sizes "" --check medium,large     # the provider checker
     python tests/perf/bench.py --sizes "" --consumer small         # consumer scenarios
+    python tests/perf/bench.py --sizes "" --load medium            # a sync night (Locust)
 
 Each build runs in a fresh subprocess so peak memory is measured per build: the parent's peak
 RSS and the largest worker's peak RSS (workers are forked per build). Targets from the
@@ -88,6 +89,53 @@ first = store.conn.execute("SELECT json12 FROM users ORDER BY seq LIMIT 100").fe
 print(json.dumps({"seconds": time.perf_counter() - started, "reused": result.reused,
                   "first_page": len(first)}))
 """
+
+
+_NIGHT = """
+[night]
+duration = {cap}
+until = "finished"
+window = {cap}
+[vendors.full-sync]
+count = {syncs}
+page_size = 1000
+[mock]
+size = "{size}"
+workers = 2
+"""
+
+
+def load_size(size: str, syncs: int, workdir: Path) -> dict:
+    """``load --mock`` on ``serve --workers 2``: ``syncs`` full syncs at once, until all end."""
+    import csv
+
+    profile, reports = workdir / "night.toml", workdir / "load-reports"
+    profile.write_text(_NIGHT.format(cap=1200, syncs=syncs, size=size))
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "harness", "load", "--mock", "--profile",
+                           str(profile), "--data-dir", str(workdir / "districts"),
+                           "--report-dir", str(reports)],
+                          capture_output=True, text=True, timeout=1800,
+                          env={**os.environ, "CI": "true", "PYTHONPATH": str(ROOT)})
+    wall = time.perf_counter() - started
+    night = json.loads((reports / "night.json").read_text())
+    syncs_seen = night["log"]["syncs"]
+    finished = [s for s in syncs_seen if s["finished"]]
+    first = min(s["started"] for s in syncs_seen)
+    seconds = max(s["finished"] for s in finished) - first if finished else None
+    records = sum(w["read"] for s in finished for w in s["walks"])
+    failed = {r["id"]: r["message"] for r in json.loads(
+        (reports / "results.json").read_text())["results"] if r["status"] == "failed"}
+    with (reports / "locust_stats.csv").open() as handle:
+        total = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
+    return {"size": size, "server_workers": 2, "full_syncs": syncs,
+            "finished": len(finished), "seconds": round(seconds, 1) if seconds else None,
+            "records": records,
+            "records_per_second": round(records / seconds) if seconds else None,
+            "p95_page_ms": int(float(total["95%"])), "p50_page_ms": int(float(total["50%"])),
+            "requests": int(total["Request Count"]), "exit_code": done.returncode,
+            "failed": failed,
+            "wall_seconds": round(wall, 1)}
 
 
 def _run(script: str, *args: str) -> dict:
@@ -182,6 +230,11 @@ def main() -> int:
                         help="also time the provider checker against the mock of SIZES")
     parser.add_argument("--consumer", default="", metavar="SIZE",
                         help="also time check consumer --scenario all with the example consumer")
+    parser.add_argument("--load", default="", metavar="SIZE",
+                        help="also run a sync night of --load-syncs full syncs at once against "
+                        "serve --workers 2 on the mock of SIZE (e.g. medium)")
+    parser.add_argument("--load-syncs", type=int, default=10, metavar="N",
+                        help="full syncs at once for --load (default 10)")
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s] + (["xl"] if args.xl else [])
     console = Console(width=150)
@@ -202,6 +255,10 @@ def main() -> int:
         if args.consumer:
             console.print(f"certifying the example consumer on {args.consumer} ...")
             consumer = consumer_size(args.consumer, Path(tmp))
+        night = None
+        if args.load:
+            console.print(f"a sync night of {args.load_syncs} full syncs on {args.load} ...")
+            night = load_size(args.load, args.load_syncs, Path(tmp))
     table = Table(title="District generation (seed 42)")
     for column in ("size", "generate s", "target s", "records", "records/s", "parent RSS MB",
                    "worker RSS MB", "file MB", "reopen s"):
@@ -228,6 +285,14 @@ def main() -> int:
     if consumer:
         console.print(f"check consumer --scenario all on {consumer['size']}: "
                       f"{consumer['seconds']:.1f} s, exit code {consumer['exit_code']}")
+    if night:
+        console.print(f"sync night on {night['size']} (serve --workers 2): {night['finished']} of "
+                      f"{night['full_syncs']} concurrent full syncs finished in "
+                      f"{night['seconds']} s, {night['records_per_second']:,} records/s, "
+                      f"p95 page {night['p95_page_ms']} ms (p50 {night['p50_page_ms']} ms), "
+                      f"exit code {night['exit_code']}")
+        for check_id, message in night["failed"].items():
+            console.print(f"  {check_id} failed: {message}", markup=False, highlight=False)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(out.read_text()) if out.exists() else {}
@@ -241,6 +306,8 @@ def main() -> int:
         existing["check_provider"] = checks
     if consumer:
         existing["check_consumer"] = consumer
+    if night:
+        existing["sync_night"] = night
     out.write_text(json.dumps(existing, indent=2) + "\n")
     console.print(f"wrote {out}")
     return 0

@@ -33,10 +33,7 @@ resources = schemathesis.openapi.from_dict(openapi("resources"),
 # As for rostering: the documents type `fields` and `filter` as free strings while the mock
 # answers 400 to unknown names and malformed filters; and a write valid by the schema may
 # break a grade-book rule (an unknown class, a student not enrolled: 422), which is right.
-# allow_header_conformance (a 405's Allow, to the OPTIONS schemathesis also sends, must name
-# every documented method) is left out until the mock's 405 names PUT and DELETE where a
-# path has them (issue 17, item 3, done on its own branch): then drop it from this list.
-EXCLUDED = [checks.positive_data_acceptance, checks.allow_header_conformance]
+EXCLUDED = [checks.positive_data_acceptance]
 SETTINGS = settings(max_examples=examples(5), deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.filter_too_much])

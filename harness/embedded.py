@@ -40,7 +40,10 @@ def serve_in_thread(app: object, timeout: float = 10.0, port: int | None = None
     base URL."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
+                                           log_level="warning", access_log=False,
+                                           # an open inspector page's event stream must
+                                           # not hold the shutdown up
+                                           timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

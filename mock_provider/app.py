@@ -18,6 +18,7 @@ from specs import openapi
 from .bodies import BodyError
 from .connections import Connection
 from .errors import OneRosterError, error_body
+from .inspector import Inspector, Watch
 from .middleware.auth import BearerAuth
 from .middleware.faults import FaultPlan, Faults
 from .middleware.recorder import Recorder, Recording
@@ -191,9 +192,12 @@ def build_routes(settings: Settings, token: Endpoint) -> list[BaseRoute]:
 def create_app(store: Store, connections: list[Connection], settings: Settings | None = None,
                tokens: TokenIssuer | None = None, admin_token: str | None = None, *,
                recording: Recording | None = None, faults: FaultPlan | None = None,
-               on_drift: Callable[[], object] | None = None) -> Starlette:
-    """The mock. ``recording`` records every exchange (outermost, so it sees the faults);
-    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does."""
+               on_drift: Callable[[], object] | None = None,
+               inspector: Inspector | None = None) -> Starlette:
+    """The mock. ``recording`` records every exchange (outside the faults, so it sees them);
+    ``faults`` injects the misbehaviour of a scenario, ``on_drift`` is what a drift does;
+    ``inspector`` serves the pages at /inspector and watches everything else (outermost), and
+    its Faults page switches the faults while serving."""
     settings = settings or Settings()
     # Not `tokens or ...`: an issuer holding no tokens yet is falsy (it has a length).
     tokens = tokens if tokens is not None else TokenIssuer()
@@ -203,10 +207,17 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
                              protected_prefixes=protected,
                              public_parts=tuple(f"{base}/discovery/"
                                                 for base in SERVICE_BASES.values()))]
-    if faults is not None and not faults.empty:
+    switch = inspector.faults if inspector is not None else None
+    if switch is not None and faults is not None and not faults.empty and switch.plan.empty:
+        switch.set(switch.name or "scenario", faults)
+    if switch is not None:
+        middleware.insert(0, Middleware(Faults, plan=switch, on_drift=on_drift))
+    elif faults is not None and not faults.empty:
         middleware.insert(0, Middleware(Faults, plan=faults, on_drift=on_drift))
     if recording is not None:
         middleware.insert(0, Middleware(Recorder, recording=recording))
+    if inspector is not None:
+        middleware.insert(0, Middleware(Watch, inspector=inspector))
     token = _token(token_endpoint(connections, tokens))
     app = Starlette(
         # The /admin routes are always mounted and answer 404 unless admin_token is set.
@@ -218,6 +229,8 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
     install_functions(store.conn)
     app.state.mock = MockState(store=store, settings=settings,
                                pages=PageCache(settings.page_cache), admin_token=admin_token)
+    if inspector is not None:
+        inspector.bind(app.state.mock, connections, tokens, settings.profile.token_path)
     return app
 
 

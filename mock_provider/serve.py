@@ -19,6 +19,7 @@ from .app import create_app
 from .config import ConfigFile, load_config
 from .connections import default_connection
 from .district.changes import TickReport, advance
+from .inspector import Inspector
 from .middleware.faults import FaultPlan
 from .middleware.recorder import Recording
 from .profiles import Profile, profile_for
@@ -114,14 +115,16 @@ def with_credentials(options: ServeOptions) -> ServeOptions:
 
 
 def build_app(options: ServeOptions, config: ConfigFile | None = None,
-              recording: Recording | None = None, faults: FaultPlan | None = None) -> Starlette:
+              recording: Recording | None = None, faults: FaultPlan | None = None,
+              inspector: Inspector | None = None) -> Starlette:
     config = config or config_for(options)
     key = bytes.fromhex(options.token_key) if options.token_key else None
     settings = settings_for(options, config.gradebook)
     store = Store(options.district)
     return create_app(store, config.connections, settings,
                       TokenIssuer(signing_key=key), admin_token=options.admin_token,
-                      recording=recording, faults=faults, on_drift=lambda: drift(store))
+                      recording=recording, faults=faults, on_drift=lambda: drift(store),
+                      inspector=inspector)
 
 
 def drift(store: Store, days: int = DRIFT_DAYS) -> TickReport:

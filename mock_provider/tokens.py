@@ -134,6 +134,17 @@ class TokenIssuer:
             raise _unauthorised("the access token has expired")
         return grant
 
+    def connection_of(self, token: str) -> str | None:
+        """The name of the connection ``token`` was issued to, expired or not; None for a
+        token this issuer never made."""
+        if self._key is not None:
+            try:
+                return self._unsign(token).connection_name
+            except OneRosterError:
+                return None
+        grant = self._grants.get(token)
+        return grant.connection_name if grant is not None else None
+
     def __len__(self) -> int:
         """Opaque tokens held in memory (0 for a signing issuer)."""
         return len(self._grants)

@@ -218,6 +218,10 @@ def test_serve_prints_where_and_how_to_connect_then_serves(tmp_path: Path) -> No
             f"http://127.0.0.1:{port}/ims/oneroster/rostering/v1p2/students", headers=bearer)
         assert students.status_code == 200
         assert students.headers["X-Total-Count"] == "60"
+        inspector = re.search(r"inspector:\s+(\S+)", banner)
+        assert inspector and inspector.group(1) == f"http://127.0.0.1:{port}/inspector"
+        traffic = httpx.get(inspector.group(1), follow_redirects=True)
+        assert traffic.status_code == 200 and "<h1>Traffic</h1>" in traffic.text
         # The base URL it prints is the one check provider takes, as printed.
         base = re.search(r"base URL:\s+(\S+)", banner)
         assert base and base.group(1) == f"http://127.0.0.1:{port}"

@@ -10,11 +10,13 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from harness.consumer.live import verdicts_so_far
 from harness.consumer.scenarios import FAULT_SCENARIOS, SCENARIOS
 from harness.consumer.session import served_roster
 from harness.target import MAX_CONCURRENCY
@@ -22,6 +24,7 @@ from mock_provider.config import ConfigError
 from mock_provider.connections import Connection
 from mock_provider.district import BuildResult
 from mock_provider.gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SWITCHABLE
+from mock_provider.inspector import PREFIX, Inspector, InspectorOptions, is_loopback
 from mock_provider.middleware.recorder import Recording
 from mock_provider.serve import (
     ServeOptions,
@@ -76,6 +79,10 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--record", default=None, metavar="FILE",
                        help="record every exchange (NDJSON, secrets masked) for "
                        "'check consumer --recording FILE'")
+    serve.add_argument("--no-inspector", action="store_true",
+                       help="do not serve the inspector web pages at /inspector")
+    serve.add_argument("--reports-dir", default="reports", metavar="DIR",
+                       help="check runs the inspector's Reports page lists (default reports)")
     _add_gradebook_options(serve)
 
 
@@ -146,7 +153,9 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     connections = config.connections
+    inspector, why_not = _inspector(args, options)
     _print_banner(console, args, options, connections, result)
+    _print_inspector(console, args, inspector, why_not)
     console.print("serving until stopped (Ctrl+C)")
     sys.stdout.flush()
     if args.workers > 1:
@@ -157,8 +166,10 @@ def cmd_serve(args: argparse.Namespace, console: Console) -> int:
     recording = _open_recording(args, options, connections) if args.record else None
     try:
         faults = SCENARIOS[args.faults].faults if args.faults else None
-        uvicorn.run(build_app(options, config, recording, faults), host=args.host,
-                    port=args.port, log_level="warning")
+        # Open inspector pages hold event streams: Ctrl+C ends them after two seconds
+        # instead of waiting for every browser to close.
+        uvicorn.run(build_app(options, config, recording, faults, inspector), host=args.host,
+                    port=args.port, log_level="warning", timeout_graceful_shutdown=2)
     finally:
         if recording is not None:
             with Store(options.district) as store:
@@ -223,6 +234,38 @@ def _print_banner(console: Console, args: argparse.Namespace, options: ServeOpti
     if args.faults:
         console.print(f"faults:                  {args.faults}: "
                       f"{SCENARIOS[args.faults].summary}", markup=False, highlight=False)
+
+
+def _inspector(args: argparse.Namespace, options: ServeOptions
+               ) -> tuple[Inspector | None, str | None]:
+    """The inspector to serve, or None and why not."""
+    if args.no_inspector:
+        return None, None
+    if args.workers > 1:
+        return None, "off: it needs one server process (drop --workers)"
+    loopback = is_loopback(args.host)
+    if not loopback and not options.admin_token:
+        return None, (f"off: {args.host} is not a loopback address, and off loopback the "
+                      "inspector needs the admin token (add --admin or --admin-token)")
+    scenarios = {name: (SCENARIOS[name].summary, SCENARIOS[name].faults)
+                 for name in FAULT_SCENARIOS}
+    return Inspector(InspectorOptions(
+        admin_token=None if loopback else options.admin_token,
+        reports_dir=Path(args.reports_dir), fault_scenarios=scenarios,
+        fault_scenario=args.faults,
+        verdicts=partial(verdicts_so_far, Path(args.record)) if args.record else None)), None
+
+
+def _print_inspector(console: Console, args: argparse.Namespace, inspector: Inspector | None,
+                     why_not: str | None) -> None:
+    if inspector is not None:
+        needs = " (user any, password: the admin token)" if inspector.options.admin_token \
+            else ""
+        console.print(f"inspector:               http://{args.host}:{args.port}{PREFIX}"
+                      f"{needs}  <- live traffic, syncs, connections, district, faults, "
+                      "reports", markup=False, highlight=False)
+    elif why_not:
+        console.print(f"inspector:               {why_not}", markup=False, highlight=False)
 
 
 def _open_recording(args: argparse.Namespace, options: ServeOptions,

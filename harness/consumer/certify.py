@@ -44,6 +44,13 @@ def _announce(console: Console) -> Callable[[Endpoints], None]:
     return announce
 
 
+def _show_inspector(console: Console) -> Callable[[str], None]:
+    def show(url: str) -> None:
+        console.print(f"  inspector: {url}", markup=False, highlight=False)
+
+    return show
+
+
 def certify(plan: Certification, console: Console) -> list[RunSummary]:
     """Every scenario of the plan in turn; each writes its reports into
     ``<report dir>/consumer-<scenario>/`` next to its recording and the consumer's log."""
@@ -64,7 +71,9 @@ def certify(plan: Certification, console: Console) -> list[RunSummary]:
                           markup=False, highlight=False)
         recording = run_scenario(scenario, district, directory / RECORDING_NAME, RunOptions(
             plan.command, plan.time_limit, plan.result_file, log,
-            None if plan.command else _announce(console)))
+            None if plan.command else _announce(console),
+            # Several scenarios run by a command pass too quickly to watch, one line each.
+            show_inspector=None if compact and plan.command else _show_inspector(console)))
         loaded = load(recording)
         if plan.command:
             _started_or_raise(loaded, what)

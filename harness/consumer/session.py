@@ -11,12 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
+from mock_provider.inspector import PREFIX as INSPECTOR
+from mock_provider.inspector import Inspector, InspectorOptions
 from mock_provider.middleware.recorder import Recording
 from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
 from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
@@ -26,6 +29,7 @@ from mock_provider.store import Store, copy_district
 from ..embedded import free_port, serve_in_thread
 from .changes import catch_up_clock, expire_credentials, rollover, tick
 from .command import run_command
+from .live import verdicts_so_far
 from .scenarios import MAX_CONCURRENCY, Scenario
 
 ROSTER_TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments",
@@ -89,6 +93,9 @@ class RunOptions:
     log_file: Path | None = None
     announce: Callable[[Endpoints], None] | None = None  # told where the mock is
     stop: threading.Event | None = None  # set it to end a session without a command
+    # Told the inspector's URL while the mock serves (the pages are read-only: the scenario
+    # owns the clock and the faults); None: no inspector.
+    show_inspector: Callable[[str], None] | None = None
 
 
 def served_roster(store: Store, connection: Connection, settings: Settings,
@@ -174,10 +181,20 @@ def run_scenario(scenario: Scenario, district: Path, recording_path: Path,
             # sign with HMAC-SHA1.
             settings = Settings(profile=profile, max_limit=MAX_LIMIT, allow_oauth1_sha1=True)
             connections = [connection]  # the mock looks it up here on every request
+            faulty = not scenario.faults.empty
+            inspector = Inspector(InspectorOptions(
+                actions=False, reports_dir=recording_path.parent.parent,
+                fault_scenarios={scenario.name: (scenario.summary, scenario.faults)}
+                if faulty else {}, fault_scenario=scenario.name if faulty else None,
+                verdicts=partial(verdicts_so_far, recording_path))) \
+                if options.show_inspector else None
             app = create_app(store, connections, settings, recording=recording,
                              faults=scenario.faults, on_drift=lambda: tick(
-                                 path, store, recording, scenario.tick_days or 1))
+                                 path, store, recording, scenario.tick_days or 1),
+                             inspector=inspector)
             with serve_in_thread(app, port=port):
+                if options.show_inspector:
+                    options.show_inspector(origin + INSPECTOR)
                 if options.announce:
                     options.announce(endpoints)
                 for index, phase in enumerate(scenario.phases):

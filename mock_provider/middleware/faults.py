@@ -71,6 +71,22 @@ class FaultPlan:
         return self == FaultPlan()
 
 
+class FaultSwitch:
+    """The fault plan in force, which can change while serving (the inspector's Faults page):
+    ``Faults`` reads it on every request and starts its counts afresh when it changes."""
+
+    def __init__(self, plan: FaultPlan | None = None, name: str | None = None) -> None:
+        self.plan = plan or FaultPlan()
+        self.name = name if plan is not None and not plan.empty else None
+        self.generation = 0
+
+    def set(self, name: str | None, plan: FaultPlan | None) -> None:
+        """Switch to ``plan`` (named ``name``); None turns every fault off."""
+        self.plan = plan or FaultPlan()
+        self.name = name if plan is not None and not self.plan.empty else None
+        self.generation += 1
+
+
 def _every(n: int, every: int | None) -> bool:
     return every is not None and every > 0 and n % every == 0
 
@@ -78,14 +94,22 @@ def _every(n: int, every: int | None) -> bool:
 class Faults:
     """Pure ASGI middleware; ``on_drift`` runs in a worker thread, once."""
 
-    def __init__(self, app: ASGIApp, plan: FaultPlan,
+    def __init__(self, app: ASGIApp, plan: FaultPlan | FaultSwitch,
                  on_drift: Callable[[], object] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
-        self.plan = plan
+        self.switch = plan if isinstance(plan, FaultSwitch) else FaultSwitch(plan)
         self.on_drift = on_drift
         self.clock = clock
         self._lock = threading.Lock()
+        self._generation = self.switch.generation
+        self._start_counts()
+
+    @property
+    def plan(self) -> FaultPlan:
+        return self.switch.plan
+
+    def _start_counts(self) -> None:
         self._count = 0
         self._token_uses: dict[str, int] = {}
         self._signed = 0
@@ -125,6 +149,10 @@ class Faults:
     def _decide(self, scope: Scope) -> tuple[str, OneRosterError] | None:
         plan = self.plan
         with self._lock:
+            if self._generation != self.switch.generation:
+                # Another plan was switched on: its schedule starts from its first request.
+                self._generation = self.switch.generation
+                self._start_counts()
             self._count += 1
             n = self._count
             if plan.fail_first_write and scope["method"] in WRITE_METHODS and not self._wrote:
@@ -180,6 +208,7 @@ class Faults:
         if asked <= cap:
             return scope
         notes["fault"] = "page-cap"
+        notes["limit"] = cap
         items = [(k, v) for k, v in items if k != "limit"] + [("limit", str(cap))]
         return {**scope, "query_string": urlencode(items).encode("latin-1"),
                 SIGNED_QUERY_KEY: scope.get("query_string", b"")}

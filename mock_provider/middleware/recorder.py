@@ -62,6 +62,22 @@ KEPT_OAUTH1 = {"oauth_nonce": "nonce", "oauth_timestamp": "timestamp",
                "oauth_signature_method": "signature_method", "oauth_version": "version"}
 
 
+class TokenLabels:
+    """Stand-ins for bearer tokens: ``token-1``, ``token-2``... in the order first seen, so a
+    reader can follow which token a request used without ever seeing one."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, token: str) -> str:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            if digest not in self._labels:
+                self._labels[digest] = f"token-{len(self._labels) + 1}"
+            return self._labels[digest]
+
+
 class Recording:
     """The NDJSON sink: thread-safe, flushed per line so a crash leaves a readable file."""
 
@@ -72,7 +88,7 @@ class Recording:
         self._began = time.monotonic()
         epoch = time.time()
         self._seq = 0
-        self._tokens: dict[str, str] = {}
+        self._labels = TokenLabels()
         self.versions: set[str] = set()  # the OneRoster versions the client's requests used
         self.phase = "full"
         self._write({"type": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
@@ -82,11 +98,7 @@ class Recording:
         return round(time.monotonic() - self._began, 6)
 
     def token_label(self, token: str) -> str:
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        with self._lock:
-            if digest not in self._tokens:
-                self._tokens[digest] = f"token-{len(self._tokens) + 1}"
-            return self._tokens[digest]
+        return self._labels(token)
 
     def event(self, event: str, **fields: Any) -> None:
         self._write({"type": "event", "event": event, "at": self.now(), "phase": self.phase,
@@ -135,6 +147,36 @@ def _masked_form(text: str) -> dict[str, str]:
     return {k: ("***" if k in SECRET_FIELDS else v) for k, v in parse_qsl(text)}
 
 
+def masked_authorization(value: str, label: TokenLabels) -> str:
+    """An Authorization header as a reader may see it: a bearer token becomes its label,
+    Basic credentials and OAuth 1.0a signatures and keys become ``***``."""
+    scheme, _, credentials = value.strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return f"{scheme} {label(credentials.strip())}"
+    if scheme.lower() == "oauth":
+        facts = _oauth1_facts(value)
+        kept = ", ".join(f'{name}="{facts[name]}"' for name in KEPT_OAUTH1.values()
+                         if name in facts)
+        return f"OAuth {kept}, oauth_consumer_key=\"***\", oauth_signature=\"***\""
+    return f"{scheme} ***" if credentials else "***"
+
+
+def masked_json(value: Any, label: TokenLabels) -> Any:
+    """A parsed JSON body with every secret field masked (tokens become their labels)."""
+    if isinstance(value, dict):
+        return {k: (label(str(v)) if k in ("access_token", "refresh_token") and v
+                    else "***" if k in SECRET_FIELDS else masked_json(v, label))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_json(v, label) for v in value]
+    return value
+
+
+def request_body(raw: bytes, content_type: str) -> Any:
+    """A request body as the recording keeps it: JSON parsed, a form's secrets masked."""
+    return _request_body(raw, content_type)
+
+
 def _request_body(raw: bytes, content_type: str) -> Any:
     if not raw or len(raw) > MAX_BODY:
         return None
@@ -165,6 +207,11 @@ def _status_info(body: dict) -> dict[str, str]:
     fields = (body.get("imsx_CodeMinor") or {}).get("imsx_codeMinorField") or [{}]
     return {"code_minor": str(fields[0].get("imsx_codeMinorFieldValue", "")),
             "description": str(body.get("imsx_description", ""))}
+
+
+def answer_facts(body: Any) -> dict[str, Any]:
+    """The envelope, sourcedIds and count of a JSON answer (or its imsx status)."""
+    return _answer_facts(body)
 
 
 def _answer_facts(body: Any) -> dict[str, Any]:
@@ -202,7 +249,8 @@ class Recorder:
         await asyncio.sleep(0)
         headers = _headers(scope)
         raw, more = await _read_body(receive)
-        notes: dict[str, Any] = {}
+        # Shared with a watcher further out (the inspector), which reads the same notes.
+        notes: dict[str, Any] = scope.get(NOTES_KEY, {})
         scope = {**scope, NOTES_KEY: notes}
         status: int | None = None
         answer_headers: dict[str, str] = {}
@@ -279,6 +327,11 @@ class Recorder:
         if b"client_secret=" in raw:
             return "form", None
         return "none", None
+
+
+async def read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body up to MAX_BODY, and whether more is still to be received."""
+    return await _read_body(receive)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

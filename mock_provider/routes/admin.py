@@ -45,7 +45,7 @@ from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_cl
 from ..district.reset import ResetError, reset_district
 from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
 from ..errors import OneRosterError
-from ..state import shared
+from ..state import MockState, shared
 from ..writer import open_writer
 
 log = logging.getLogger("mock_provider.admin")
@@ -65,6 +65,11 @@ def _bad(description: str) -> OneRosterError:
     return OneRosterError(400, "invaliddata", description)
 
 
+def admin_token_matches(supplied: str, expected: str) -> bool:
+    """Constant-time comparison of a supplied admin token with the configured one."""
+    return hmac.compare_digest(supplied.strip().encode(), expected.encode())
+
+
 def _guard(request: Request, methods: tuple[str, ...]) -> None:
     """404 when admin is off, 401 without the admin token, 405 for another method."""
     expected = shared(request).admin_token
@@ -77,8 +82,7 @@ def _guard(request: Request, methods: tuple[str, ...]) -> None:
                              "the admin routes need an Authorization: Bearer <admin token> "
                              "header", headers={"WWW-Authenticate": REALM})
     scheme, _, supplied = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-            supplied.strip().encode(), str(expected).encode()):
+    if scheme.lower() != "bearer" or not admin_token_matches(supplied, str(expected)):
         raise OneRosterError(401, "unauthorisedrequest", "the admin token is not valid",
                              headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
     if request.method not in methods:
@@ -170,11 +174,11 @@ def _with_writer(path: Path, work: Callable[[sqlite3.Connection], T]) -> T:
             conn.close()
 
 
-async def _write(request: Request, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
+async def _write(state: MockState, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run an admin write off the event loop; a busy file is 503, anything unexpected 500.
     Callers turn their own domain errors (bad input, conflicts) into 4xx first."""
     try:
-        return await run_in_threadpool(_with_writer, shared(request).store.path, work)
+        return await run_in_threadpool(_with_writer, state.store.path, work)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise OneRosterError(503, "server_busy",
@@ -187,15 +191,45 @@ async def _write(request: Request, what: str, work: Callable[[sqlite3.Connection
         raise _failed(exc, what) from None
 
 
+async def run_tick(state: MockState, days: int) -> dict[str, object]:
+    """Move the served district's clock ``days`` forward; the tick report (as the route
+    answers it). OneRosterError for bad input or a failed write."""
+    try:
+        report: TickReport = await _write(state, "tick", lambda conn: advance(conn, days))
+    except TickError as exc:
+        raise _bad(str(exc)) from None
+    state.store.meta["clock"] = report.new_clock
+    return report.to_dict()
+
+
+async def run_rollover(state: MockState) -> dict[str, object]:
+    """Roll the served district over to its next school year; the rollover report."""
+    try:
+        report: RolloverReport = await _write(state, "rollover", advance_year)
+    except RolloverConflict as exc:
+        raise OneRosterError(409, "invaliddata", str(exc)) from None
+    except RolloverError as exc:
+        raise _bad(str(exc)) from None
+    state.store.meta["clock"] = report.new_clock
+    state.store.meta["school_year"] = str(report.new_school_year)
+    return report.to_dict()
+
+
+async def run_reset(state: MockState) -> dict[str, object]:
+    """Regenerate the served district from its seed; the reset report."""
+    store = state.store
+    try:
+        report = await _write(state, "reset", lambda conn: reset_district(conn, store.path))
+    except ResetError as exc:
+        raise _bad(str(exc)) from None
+    store.meta.update(dict(store.conn.execute("SELECT key, value FROM meta")))
+    return report
+
+
 async def tick(request: Request) -> Response:
     _guard(request, ("POST",))
     days = await _days(request)
-    try:
-        report: TickReport = await _write(request, "tick", lambda conn: advance(conn, days))
-    except TickError as exc:
-        raise _bad(str(exc)) from None
-    shared(request).store.meta["clock"] = report.new_clock
-    return JSONResponse(report.to_dict())
+    return JSONResponse(await run_tick(shared(request), days))
 
 
 async def _no_parameters(request: Request) -> None:
@@ -218,28 +252,13 @@ async def _no_parameters(request: Request) -> None:
 async def rollover(request: Request) -> Response:
     _guard(request, ("POST",))
     await _no_parameters(request)
-    try:
-        report: RolloverReport = await _write(request, "rollover", advance_year)
-    except RolloverConflict as exc:
-        raise OneRosterError(409, "invaliddata", str(exc)) from None
-    except RolloverError as exc:
-        raise _bad(str(exc)) from None
-    meta = shared(request).store.meta
-    meta["clock"] = report.new_clock
-    meta["school_year"] = str(report.new_school_year)
-    return JSONResponse(report.to_dict())
+    return JSONResponse(await run_rollover(shared(request)))
 
 
 async def reset(request: Request) -> Response:
     _guard(request, ("POST",))
     await _no_parameters(request)
-    store = shared(request).store
-    try:
-        report = await _write(request, "reset", lambda conn: reset_district(conn, store.path))
-    except ResetError as exc:
-        raise _bad(str(exc)) from None
-    store.meta.update(dict(store.conn.execute("SELECT key, value FROM meta")))
-    return JSONResponse(report)
+    return JSONResponse(await run_reset(shared(request)))
 
 
 async def clock(request: Request) -> Response:
@@ -258,4 +277,5 @@ def admin_routes() -> list[BaseRoute]:
     ])]
 
 
-__all__ = ["PREFIX", "admin_routes"]
+__all__ = ["PREFIX", "admin_routes", "admin_token_matches", "run_reset", "run_rollover",
+           "run_tick"]

@@ -59,8 +59,12 @@ def _ref_expansions(v11: bool, base_url: str) -> dict[str, str]:
 # One split by the C regex engine hands back [text, code, id, text, code, id, ..., text]: a page
 # of a hundred users holds some 400 references, and splicing them from these pieces with list
 # slices costs no Python call per reference (a per-reference loop or callback took about half
-# of a page's time). Ids keep their escapes: they are copied, never decoded.
-_SPLIT = re.compile(r'\{"@([' + "".join(sorted(_REF_TYPES)) + r'])":"([^"\\]*(?:\\.[^"\\]*)*)"\}')
+# of a page's time). Ids keep their escapes: they are copied, never decoded. A text without a
+# backslash (nearly every page) has no escaped id, and the plain id pattern, which the regex
+# engine runs as one character test, splits it in about 60% of the time.
+_CODES = "".join(sorted(_REF_TYPES))
+_SPLIT = re.compile(r'\{"@([' + _CODES + r'])":"([^"\\]*(?:\\.[^"\\]*)*)"\}')
+_SPLIT_PLAIN = re.compile(r'\{"@([' + _CODES + r'])":"([^"]*)"\}')
 _SOURCED_ID = '","sourcedId":"'
 _TYPE_ENDS = {code: f'","type":"{kind}"}}' for code, kind in _REF_TYPES.items()}
 
@@ -69,7 +73,7 @@ def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
     """Expand stored compact references into spec GUIDRefs with absolute hrefs."""
     if '{"@' not in text:
         return text
-    pieces = _SPLIT.split(text)
+    pieces = (_SPLIT if "\\" in text else _SPLIT_PLAIN).split(text)
     refs = len(pieces) // 3
     if not refs:
         return text
@@ -86,6 +90,7 @@ def render_refs(text: str, version: str = "1.2", base_url: str = "") -> str:
 
 
 _SPLIT_BYTES = re.compile(_SPLIT.pattern.encode())
+_SPLIT_PLAIN_BYTES = re.compile(_SPLIT_PLAIN.pattern.encode())
 _SOURCED_ID_BYTES = _SOURCED_ID.encode()
 _TYPE_ENDS_BYTES = {code.encode(): end.encode() for code, end in _TYPE_ENDS.items()}
 
@@ -101,7 +106,7 @@ def render_refs_bytes(body: bytes, version: str = "1.2", base_url: str = "") -> 
     stored texts first nor encoding the page afterwards."""
     if b'{"@' not in body:
         return body
-    pieces = _SPLIT_BYTES.split(body)
+    pieces = (_SPLIT_BYTES if b"\\" in body else _SPLIT_PLAIN_BYTES).split(body)
     refs = len(pieces) // 3
     if not refs:
         return body

@@ -14,6 +14,7 @@ from mock_provider.refs import (
     _render_escaped,
     compact_refs,
     ref,
+    render_page_bytes,
     render_refs,
     render_refs_bytes,
     without_refs,
@@ -65,6 +66,15 @@ def test_pages_rendered_from_stored_bytes_are_the_text_rendering_encoded(
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     assert render_refs_bytes(text.encode(), version, base) == render_refs(
         text, version, base).encode()
+
+
+@given(st.lists(records, max_size=5), st.sampled_from(["1.2", "1.1"]))
+def test_a_page_assembled_from_stored_records_is_the_text_page_rendered(
+        page: list[object], version: str) -> None:
+    texts = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in page]
+    expected = render_refs('{"users":[' + ",".join(texts) + "]}", version, BASE).encode()
+    assert render_page_bytes(b'{"users":[', [t.encode() for t in texts], b"]}", version,
+                             BASE) == expected
 
 
 @given(records)

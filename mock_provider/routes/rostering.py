@@ -15,7 +15,7 @@ from ..errors import OneRosterError, status_info_v11
 from ..middleware.auth import require
 from ..query.page import fetch_page, select_fields
 from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
-from ..refs import render_refs, render_refs_bytes
+from ..refs import render_page_bytes, render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
@@ -194,9 +194,9 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             # references rendered in place, nothing decoded or encoded on the way.
             total, raw = fetch_page(state.store.conn, op.table, version, query, where, params,
                                     state.store.counts, translate, None, raw=True)
-            encoded = render_refs_bytes(
-                b'{"%s":[%s]%s}' % (envelope.encode(), b",".join(raw), status_set.encode()),
-                version, base_url(request, version))
+            encoded = render_page_bytes(b'{"%s":[' % envelope.encode(), raw,
+                                        b"]%s}" % status_set.encode(), version,
+                                        base_url(request, version))
         else:
             total, texts = fetch_page(state.store.conn, op.table, version, query, where,
                                       params, state.store.counts, translate,

@@ -3,7 +3,9 @@
 
 - ``ClientCredentials``: OAuth 2.0 client credentials (RFC 6749 §4.4), asking for the scopes
   it is given, sent with HTTP Basic or as form fields (whichever the token URL takes). The
-  token is fetched on first use and reused; the answer's ``scope`` and ``expires_in`` are kept.
+  token is fetched on first use and reused; the answer's ``scope`` and ``expires_in`` are kept
+  (token answers are read up to MAX_TOKEN_ANSWER bytes; what is wrong with one is kept in
+  ``answer_problems`` for OR-AUTH-012, and every token issued in ``issued``, to be masked).
   A 401 gets one new token and one retry, unless the caller renews by itself (the Target does,
   to count and report each refusal). A refused token request is one line naming the cause
   (``harness.token_refusal``).
@@ -27,7 +29,10 @@ import httpx
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_AUTH_HEADER
 from oauthlib.oauth1 import Client as OAuth1Client
 
+from .bounds import capped_response
 from .oneroster.scopes import named_in, short
+from .token_answer import issued_token, positive_number
+from .token_answer import problems as token_answer_problems
 from .token_refusal import Refusal as TokenRefusal
 from .token_refusal import read_refusal
 
@@ -41,6 +46,8 @@ STYLE_NAMES = {"basic": "HTTP Basic", "form": "the client_id/client_secret form 
 # Characters oauthlib accepts unescaped in a query; httpx leaves a few others (``[``, ``]``)
 # as they are, and the signature's parameter normalisation is the same either way.
 _QUERY_SAFE = "=&;:%+~,*@!()/?'$"
+# A token answer is a few hundred bytes (a JWT a few kilobytes): more than this is not a token.
+MAX_TOKEN_ANSWER = 1024 * 1024
 
 
 class CredentialsError(Exception):
@@ -99,6 +106,9 @@ class ClientCredentials(httpx.Auth):
         self._issued_at = 0.0
         self.scope: str | None = None  # the token answer's ``scope``, None when it named none
         self.expires_in: float | None = None  # its ``expires_in``, None when unstated
+        self.issued: list[str] = []  # every token this flow was given (to mask in reports)
+        # What was wrong with the token answers the flow used (harness.token_answer).
+        self.answer_problems: list[str] = []
 
     def close(self) -> None:
         if self._owns_client:
@@ -123,15 +133,18 @@ class ClientCredentials(httpx.Auth):
         that worked (``style`` to choose). Leaves the flow's own token alone."""
         chosen = style or (self.client_auth if self.client_auth != "auto" else CLIENT_AUTH[0])
         return self._post(chosen, self.scope_asked if scope is None else scope,
-                          self._secret if secret is None else secret, grant_type)
+                          self._secret if secret is None else secret, grant_type)[0]
 
     def _post(self, style: str, scope: str | None, secret: str,
-              grant_type: str = "client_credentials") -> httpx.Response:
+              grant_type: str = "client_credentials") -> tuple[httpx.Response, bool]:
+        """(the answer, read up to MAX_TOKEN_ANSWER bytes; whether it was cut there)."""
         form = {"grant_type": grant_type, **({"scope": scope} if scope else {})}
         if style == "form":
-            return self._client.post(self.token_url, data={
-                **form, "client_id": self.client_id, "client_secret": secret})
-        return self._client.post(self.token_url, data=form, auth=(self.client_id, secret))
+            sent = {"data": {**form, "client_id": self.client_id, "client_secret": secret}}
+        else:
+            sent = {"data": form, "auth": (self.client_id, secret)}
+        with self._client.stream("POST", self.token_url, **sent) as response:
+            return capped_response(response, MAX_TOKEN_ANSWER)
 
     def token(self) -> str:
         """The current token, fetched first when there is none (CredentialsError if that
@@ -163,10 +176,18 @@ class ClientCredentials(httpx.Auth):
 
     def _ask(self, style: str, scope: str | None) -> tuple[httpx.Response, TokenRefusal | None]:
         try:
-            response = self._post(style, scope, self._secret)
+            response, cut = self._post(style, scope, self._secret)
+        except httpx.TimeoutException as exc:
+            raise CredentialsError(f"the token URL {self.token_url} did not answer in time: "
+                                   f"{exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:
             raise CredentialsError(f"cannot reach the token URL {self.token_url}: {exc}"
                                    ) from None
+        if cut:
+            raise CredentialsError(
+                f"the token URL {self.token_url} answered {response.status_code} with more "
+                f"than {MAX_TOKEN_ANSWER:,} bytes, which is no token answer; check the token "
+                "URL")
         return response, read_refusal(response, (self._secret,))
 
     def _fail(self, refusal: TokenRefusal, context: str = "", scope: str | None = None
@@ -217,10 +238,14 @@ class ClientCredentials(httpx.Auth):
         self.client_auth, self.scope_asked = style, scope
         answer = response.json()
         granted, lifetime = answer.get("scope"), answer.get("expires_in")
-        self._token = str(answer["access_token"])
+        self._token = issued_token(answer)
+        self.issued.append(self._token or "")
+        self.answer_problems += [p for p in token_answer_problems(answer)
+                                 if p not in self.answer_problems]
         self._issued_at = time.monotonic()
         self.scope = granted if isinstance(granted, str) else None
-        self.expires_in = float(lifetime) if isinstance(lifetime, (int, float)) else None
+        # A lifetime that is no positive number is as good as none (OR-AUTH-012 says so).
+        self.expires_in = float(lifetime) if positive_number(lifetime) else None
 
     def _narrower(self, scope: str | None, refusal: TokenRefusal) -> str | None:
         """The one retry after a scope refusal: the scopes asked for less those the refusal

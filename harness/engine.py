@@ -22,6 +22,10 @@ KINDS = ("provider", "consumer")
 PHASES = ("checks", "run")  # run: judges what the whole run met, so it runs last
 EXAMPLES = 3  # offending items named in a message
 MAX_EVIDENCE = 3  # exchanges attached to a finding
+# A message or an item quotes what a provider sent; a provider sending megabytes must not make
+# a report of megabytes. Longer ones are cut (and say so).
+MAX_MESSAGE = 4_000
+MAX_ITEM = 1_000
 
 
 class HasEvidence(Protocol):
@@ -225,23 +229,33 @@ def result_of(check: Check, outcome: Outcome, began: float) -> CheckResult:
     if status == "failed" and check.severity == "warning":
         status = "warning"
     return CheckResult(check.id, check.title, check.rule, check.severity, status,
-                       outcome.message, tuple(outcome.evidence),
-                       round(time.perf_counter() - began, 3), tuple(outcome.items))
+                       bounded(outcome.message, MAX_MESSAGE), tuple(outcome.evidence),
+                       round(time.perf_counter() - began, 3),
+                       tuple(bounded(item, MAX_ITEM) for item in outcome.items))
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def run_all(checks: Iterable[Check], subject: Any, *,
             progress: Callable[[Check], None] | None = None,
-            max_seconds: float | None = None) -> list[CheckResult]:
-    """Every check against ``subject`` in phase order; once ``max_seconds`` have passed, the
-    checks of the ``checks`` phase not yet started are skipped (a slow provider cannot hold a
-    CI job forever), while the ``run`` phase still reports what the run met."""
-    started = time.perf_counter()
+            max_seconds: float | None = None, started: float | None = None
+            ) -> list[CheckResult]:
+    """Every check against ``subject`` in phase order; once ``max_seconds`` have passed since
+    ``started`` (a ``time.perf_counter()`` value; now by default), the checks of the
+    ``checks`` phase not yet started are skipped (a slow provider cannot hold a CI job
+    forever), while the ``run`` phase still reports what the run met."""
+    started = time.perf_counter() if started is None else started
     results = []
     for check in ordered(checks):
         if progress:
             progress(check)
         began = time.perf_counter()
-        late = max_seconds is not None and began - started > max_seconds
+        late = max_seconds is not None and began - started >= max_seconds
         if late and check.phase == "checks":
             outcome = skipped(f"the run's time limit of {max_seconds:g} s was reached")
         else:

@@ -5,7 +5,7 @@ a finding shows (a curl line with every secret masked) is built here and nowhere
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -40,6 +40,7 @@ class Exchange:
     auth: str = "none"
     sent: str | None = None  # the JSON body of a write, as sent
     extra_headers: tuple[tuple[str, str], ...] = ()  # further headers sent (name, value)
+    cut: bool = False  # the answer was longer than the checker reads: ``text`` is its start
 
     @property
     def ok(self) -> bool:
@@ -50,11 +51,21 @@ class Exchange:
         return self.headers.get(name)
 
     def json(self) -> Any:
-        """The parsed body, or None when it is not JSON (a finding for the caller)."""
+        """The parsed body, or None when it is not JSON (a finding for the caller). A cut
+        answer is not parsed: its start may be JSON that never ends."""
+        if self.cut:
+            return None
         try:
             return json.loads(self.text)
         except ValueError:
             return None
+
+    def trimmed(self, limit: int) -> Exchange:
+        """This exchange keeping at most ``limit`` characters of its answer (marked cut when
+        that drops some)."""
+        if len(self.text) <= limit:
+            return self
+        return replace(self, text=self.text[:limit], cut=True)
 
     def evidence(self) -> Evidence:
         """The exchange as a finding shows it: an excerpt of the answer and a curl line that

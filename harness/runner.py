@@ -3,14 +3,16 @@ crashing (the engine's run loop, with the provider's selection and profiles)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
 from .checks import CHECKS, Check, Context, WalkLimits
 from .engine import ordered, run_all
+from .masking import Masker
 from .model import RunSummary, utc_now
 from .profiles import apply_profiles, parse_profiles
-from .target import Target
+from .target import OutOfTime, Target, TargetError
 
 Progress = Callable[[Check], None]
 # Check families that use a service beyond rostering, by version: the token request asks
@@ -51,17 +53,28 @@ def services_for(checks: list[Check], version: str = "1.2") -> set[str]:
 def run_checks(target: Target, checks: list[Check], progress: Progress | None = None,
                max_seconds: float | None = None, seed: int = 42,
                limits: WalkLimits | None = None, profile: str = "spec") -> RunSummary:
-    """Every check against ``target``; once ``max_seconds`` have passed, the checks not yet
-    started are skipped (a slow provider cannot hold a CI job forever). The token request asks
+    """Every check against ``target``; once ``max_seconds`` have passed, the check in progress
+    is cut off at its next request (or the answer it awaits) and the checks not yet started
+    are skipped (a slow provider cannot hold a CI job forever), while the run-phase checks
+    still report. The token request asks
     for the scopes of the services the checks use; one request to ``/orgs`` goes first. Raises
     TargetError when the provider cannot be used at all (no token, the credentials refused,
     nothing OneRoster at the base URL)."""
     started = time.perf_counter()
     began = utc_now()
-    target.authenticate(services_for(checks, target.version))
-    target.probe()
+    if max_seconds is not None:
+        target.limit_time(max_seconds)  # requests in flight are cut off, not only checks
+    try:
+        target.authenticate(services_for(checks, target.version))
+        # Out of time already: every check is skipped for it, and the run phase still reports.
+        with contextlib.suppress(OutOfTime):
+            target.probe()
+    except TargetError as exc:  # its line may quote a provider that echoes a token
+        raise TargetError(Masker(target.all_secrets()).text(str(exc))) from None
     ctx = Context(target, seed=seed, limits=limits or WalkLimits())
-    results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds)
-    return RunSummary(target.base_url, target.version, tuple(results),
-                      round(time.perf_counter() - started, 3), began, profile, seed,
-                      target.access)
+    results = run_all(checks, ctx, progress=progress, max_seconds=max_seconds,
+                      started=started)
+    summary = RunSummary(target.base_url, target.version, tuple(results),
+                         round(time.perf_counter() - started, 3), began, profile, seed,
+                         target.access)
+    return Masker(target.all_secrets()).value(summary)

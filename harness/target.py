@@ -10,7 +10,10 @@ bearer token, OAuth 1.0a signing for 1.1); what comes back is an ``Exchange`` (h
 with the credentials masked. Client credentials ask for the scopes of the services the run
 checks (``authenticate``), or for the scope the user gave; how the checker got in is the
 target's ``access``. Every request counts against a budget; answers are read up to a
-size cap; at most ``concurrency`` requests run at once (``get_many``).
+size cap and must arrive whole within ``timeout`` (bytes trickling in count) and within the
+run's time limit once ``limit_time`` set one (``harness.bounds``); at most ``concurrency``
+requests run at once (``get_many``). Tokens and credentials are kept in ``all_secrets`` so
+the runner can mask them in everything the run reports (``harness.masking``).
 
 A real provider misbehaves, and the checker must not turn that into noise in every check: a
 401 for the run's token gets one new token and a retry, a 429 is waited out (Retry-After,
@@ -20,11 +23,13 @@ bounded) and retried, a 5xx is retried once after a pause. Each such event is ke
 
 from __future__ import annotations
 
+import codecs
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -41,19 +46,26 @@ from .auth import (
     OAuth1Signature,
     credentials,
 )
+from .bounds import answer_window, bounded_client, read_capped, remaining
 from .engine import Abort, Skip
 from .exchange import VENDOR_HEADER, Exchange, encode_body
 from .model import Access
 from .oneroster import scopes
+from .token_answer import issued_token
+from .token_answer import problems as token_answer_problems
 
 __all__ = ["AUTH_MODES", "BASE_PATHS", "GRADEBOOK_PATHS", "MAX_BODY", "MAX_CONCURRENCY",
-           "BudgetExceeded", "Exchange", "Incident", "Target", "TargetError"]
+           "BudgetExceeded", "Exchange", "Incident", "OutOfTime", "Target", "TargetError"]
 
 BASE_PATHS = {"1.2": "/ims/oneroster/rostering/v1p2", "1.1": "/ims/oneroster/v1p1"}
 # The grade-book service: its own base in 1.2, the one 1.1 base for everything in 1.1.
 GRADEBOOK_PATHS = {"1.2": "/ims/oneroster/gradebook/v1p2", "1.1": "/ims/oneroster/v1p1"}
 SERVICES = ("rostering", "gradebook")
 MAX_BODY = 64 * 1024 * 1024  # an answer is read up to this many bytes, then cut (a finding)
+# A cut answer, and an incident's, keeps this much of its text: enough for a status payload
+# and an excerpt, while a run of thousands of oversized or failing answers keeps kilobytes
+# each, not the answers (a cut answer is never parsed: it is not whole).
+KEPT_TEXT = 16 * 1024
 MAX_RETRY_AFTER = 60.0  # seconds the checker waits out a 429 at most, per answer
 THROTTLE_RETRIES = 3
 SERVER_ERROR_PAUSE = 0.5
@@ -61,7 +73,9 @@ MAX_CONCURRENCY = 5  # Infinite Campus asks vendors for at most five requests at
 AUTH_MODES = MODES
 ONEROSTER_ROOT = "/ims/oneroster"  # a base URL is everything before it
 PROBE = ("/orgs", {"limit": 1})  # every rostering provider serves it; roster-core opens it
-_TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*")[^"]*')
+# A token's value in a token answer: a JSON string (escapes and all) or any other JSON value.
+_TOKEN_VALUE = re.compile(r'("(?:access|refresh)_token"\s*:\s*)'
+                          r'(?:"(?:[^"\\]|\\.)*"?|[^\s,}\]]+)')
 
 
 class TargetError(Abort):
@@ -75,6 +89,11 @@ class RateLimited(Skip):
 
 class BudgetExceeded(Skip):
     """The run reached its request limit; the remaining checks are skipped."""
+
+
+class OutOfTime(Skip):
+    """The run reached its time limit: the check in progress is cut off (skipped), and so
+    are those not started; the run-phase checks still report what the run met."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +145,12 @@ class Target:
         self.concurrency = concurrency
         self.root = self.base_url + BASE_PATHS[version]
         self.gradebook_root = self.base_url + GRADEBOOK_PATHS[version]
-        self._client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False,
-            limits=httpx.Limits(max_connections=concurrency))
+        # Every answer must arrive whole within ``timeout`` (bytes trickling in count against
+        # it), and within the run's time limit once one is set (``limit_time``).
+        self._client = client or bounded_client(timeout, concurrency)
+        self.timeout = timeout
+        self.deadline: float | None = None  # time.monotonic() when the run's time is up
+        self._time_limit = 0.0
         self.spell = spell
         self.scope_given = scope is not None
         # The Target renews a refused token itself, to count the retry and report the refusal.
@@ -147,11 +169,52 @@ class Target:
         self.max_requests = max_requests
         self.requests = 0
         self.incidents: list[Incident] = []
+        # What was wrong with the token answers of the run's own token requests (OR-AUTH-012).
+        self.token_answers: list[tuple[str, Exchange]] = []
+        # Every credential and token of the run, masked wherever it shows in the reports.
+        self.secrets: set[str] = {client_secret, *([vendor_key] if vendor_key else [])}
         self._unreached: list[Exchange] = []  # requests that found nothing to connect to
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self._client.close()
+
+    def limit_time(self, seconds: float) -> None:
+        """The run may take ``seconds`` from now: no request starts after that (OutOfTime),
+        and an answer still arriving then is cut off."""
+        self._time_limit = seconds
+        self.deadline = time.monotonic() + seconds
+
+    def all_secrets(self) -> set[str]:
+        """Every credential and token the run knows of (the reports mask them all)."""
+        flow = self.credentials
+        issued = flow.issued if isinstance(flow, ClientCredentials) else []
+        with self._lock:
+            return {*self.secrets, *issued}
+
+    @property
+    def time_left(self) -> float:
+        """Seconds left of the run's time limit (infinite without one)."""
+        return remaining(self.deadline)
+
+    def _out_of_time(self) -> OutOfTime:
+        return OutOfTime(f"the run's time limit of {self._time_limit:g} s "
+                         f"({self.spell('max-seconds')}) was reached")
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise OutOfTime (at once) when the run's time would run out
+        first: a check that waits must not hold the run past its limit."""
+        if seconds >= self.time_left:
+            raise self._out_of_time()
+        time.sleep(seconds)
+
+    def _window(self) -> AbstractContextManager[None]:
+        """The answer window of one exchange: ``timeout``, or the run's time left if less."""
+        left = self.time_left
+        if left < self.timeout:
+            return answer_window(left, f"the run's time limit of {self._time_limit:g} s, "
+                                       f"{self.spell('max-seconds')}")
+        return answer_window(self.timeout, f"{self.timeout:g} s, {self.spell('timeout')}")
 
     def __enter__(self) -> Target:
         return self
@@ -293,7 +356,8 @@ class Target:
         if isinstance(flow, OAuth1Signature):
             raise TargetError("this target has no token URL to fetch a token from")
         try:
-            return flow.token()
+            with self._window():
+                return flow.token()
         except CredentialsError as exc:
             raise TargetError(str(exc)) from None
 
@@ -309,17 +373,25 @@ class Target:
         self.spend()
         style = "form" if flow.client_auth == "form" else "basic"
         try:
-            response = flow.request_token(secret, scope, grant_type=grant_type)
+            with self._window():
+                response = flow.request_token(secret, scope, grant_type=grant_type)
         except httpx.HTTPError as exc:
             return Exchange("POST", self.token_url, None, httpx.Headers(), f"no answer: {exc}",
                             style), None
         try:
-            token = response.json().get("access_token")
-        except (ValueError, AttributeError):
-            token = None
-        shown = _TOKEN_VALUE.sub(r"\1***", response.text)
-        return Exchange("POST", self.token_url, response.status_code, response.headers, shown,
-                        style), token if isinstance(token, str) else None
+            body = response.json()
+        except ValueError:
+            body = None
+        token = issued_token(body)
+        shown = _TOKEN_VALUE.sub(r'\1"***"', response.text)
+        exchange = Exchange("POST", self.token_url, response.status_code, response.headers,
+                            shown, style)
+        if token is not None:
+            with self._lock:
+                self.secrets.add(token)
+                self.token_answers.extend((problem, exchange)
+                                          for problem in token_answer_problems(body))
+        return exchange, token
 
     def url(self, path: str, params: dict[str, Any] | None = None,
             service: str = "rostering") -> str:
@@ -374,7 +446,10 @@ class Target:
     # --- one exchange, with the retry policy --------------------------------------------
 
     def spend(self) -> None:
-        """Count one request against the budget (BudgetExceeded once it is used up)."""
+        """Count one request against the budget (BudgetExceeded once it is used up, OutOfTime
+        once the run's time is)."""
+        if self.time_left <= 0:
+            raise self._out_of_time()
         with self._lock:
             if self.requests >= self.max_requests:
                 raise BudgetExceeded(f"the run reached its limit of {self.max_requests} "
@@ -414,13 +489,13 @@ class Target:
                 wait = _retry_after(exchange.headers.get("retry-after"))
                 self._incident("rate-limited", exchange,
                                f"Retry-After {exchange.headers.get('retry-after')!r}")
-                time.sleep(min(wait if wait is not None else 1.0, MAX_RETRY_AFTER))
+                self.pause(min(wait if wait is not None else 1.0, MAX_RETRY_AFTER))
                 continue
             if status is not None and status >= 500:
                 self._incident("server-error", exchange, f"status {status}")
                 if not retried:
                     retried = True
-                    time.sleep(SERVER_ERROR_PAUSE)
+                    self.pause(SERVER_ERROR_PAUSE)
                     continue
             return exchange
 
@@ -430,10 +505,10 @@ class Target:
         if sent is not None:
             headers = {**headers, "Content-Type": "application/json"}
         try:
-            with self._client.stream(method, url, headers=headers, auth=flow,
-                                     content=None if sent is None else sent.encode()
-                                     ) as response:
-                raw, cut = _read_capped(response)
+            with self._window(), self._client.stream(
+                    method, url, headers=headers, auth=flow,
+                    content=None if sent is None else sent.encode()) as response:
+                raw, cut = read_capped(response, MAX_BODY)
         except CredentialsError as exc:  # a token could not be had again: the run cannot go on
             raise TargetError(str(exc)) from None
         except httpx.TimeoutException as exc:
@@ -447,9 +522,10 @@ class Target:
             if isinstance(exc, httpx.ConnectError):  # nothing listening, no such host
                 self._unreached.append(exchange)
             return exchange
-        exchange = Exchange(method, url, response.status_code, response.headers,
-                            raw.decode(response.encoding or "utf-8", "replace"), auth, sent,
-                            shown)
+        text = (raw[:KEPT_TEXT] if cut else raw).decode(_codec(response.encoding), "replace")
+        del raw  # the text alone is kept: one copy of a large answer at a time
+        exchange = Exchange(method, url, response.status_code, response.headers, text, auth,
+                            sent, shown, cut=cut)
         if cut:
             self._incident("oversized", exchange, f"answer longer than {MAX_BODY:,} bytes")
         return exchange
@@ -466,7 +542,8 @@ class Target:
     def _incident(self, kind: str, exchange: Exchange, detail: str,
                   premature: bool = False) -> None:
         with self._lock:
-            self.incidents.append(Incident(kind, exchange, detail, premature))
+            self.incidents.append(Incident(kind, exchange.trimmed(KEPT_TEXT), detail,
+                                           premature))
 
 
 def status_description(exchange: Exchange) -> str | None:
@@ -490,12 +567,9 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _read_capped(response: httpx.Response) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY:
-            return b"".join(chunks)[:MAX_BODY], True
-    return b"".join(chunks), False
+def _codec(encoding: str | None) -> str:
+    """The codec to decode an answer with: its declared charset when Python knows it."""
+    try:
+        return codecs.lookup(encoding or "utf-8").name
+    except LookupError:  # a charset nobody knows: read as UTF-8, replacing what does not fit
+        return "utf-8"

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from .token_answer import issued_token
+
 DESCRIPTION_CHARS = 200  # of a provider's error_description quoted in a message
 
 # kind -> what to do about it, with {scope} for the scope option's spelling
@@ -110,7 +112,7 @@ def read_refusal(response: httpx.Response, secrets: tuple[str, ...] = ()) -> Ref
         if status in (404, 405) or content_type == "text/html":
             return Refusal(status, "url", content_type=content_type)
         return Refusal(status, "not-json", content_type=content_type)
-    if status == 200 and isinstance(body.get("access_token"), str) and body["access_token"]:
+    if status == 200 and issued_token(body) is not None:
         return None
     error = _clean(body.get("error"), secrets)
     description = _clean(body.get("error_description"), secrets)

@@ -15,7 +15,9 @@ The middleware, by what a defect can reach:
   (grade-book writes).
 * ``Slow`` and ``Hostile``: every answer late, or every answer something that is not OneRoster.
 * ``TokenGate``: a token request answered by a judge of its form and headers instead of the
-  mock (and every token request kept); ``FirstContact``: every OneRoster request refused, or
+  mock (and every token request kept); ``TokenAnswer``: the mock's token answers rewritten;
+  ``Endless``: answers (OneRoster or token) that never end, at full speed or trickling;
+  ``FirstContact``: every OneRoster request refused, or
   only 1.1 served, and the requests counted; ``Sha1Only``: HMAC-SHA256 signatures refused;
   ``ScopedDefect``: a defect that depends on the scopes of the request's token.
 
@@ -273,6 +275,57 @@ class Hostile:
         await send({"type": "http.response.body", "body": self.body})
 
 
+class Endless:
+    """A provider whose answers never end: every OneRoster request (``where="oneroster"``) or
+    every token request (``where="token"``) gets 200, ``application/json`` and a chunked body
+    that goes on, ``chunk`` after ``chunk`` with ``pause`` seconds between them, until the
+    client hangs up. ``pause=0`` streams at full speed, ``chunk=b"x"`` with ``pause=1`` is an
+    answer trickling in at one byte a second. Each answer gives up after ``give_up`` seconds
+    (a test's server must not stream forever); ``answers`` counts those begun."""
+
+    def __init__(self, app, where: str, chunk: bytes = b'{"sourcedId": "x"},' * 3_000,
+                 pause: float = 0.0, give_up: float = 60.0) -> None:
+        if where not in ("oneroster", "token"):
+            raise ValueError(f"where is oneroster or token, not {where!r}")
+        self.app, self.where, self.chunk, self.pause = app, where, chunk, pause
+        self.give_up = give_up
+        self.answers = 0
+
+    def _mine(self, scope: dict) -> bool:
+        if scope["type"] != "http":
+            return False
+        path = scope["path"]
+        return path.endswith("/oauth2/token") if self.where == "token" \
+            else "/ims/oneroster/" in path
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not self._mine(scope):
+            await self.app(scope, receive, send)
+            return
+        self.answers += 1
+        gone = asyncio.Event()
+
+        async def watch() -> None:  # reads the request, then waits for the hang-up
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.ensure_future(watch())
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.give_up
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": JSON})
+            await send({"type": "http.response.body", "body": b'{"orgs": [',
+                        "more_body": True})
+            while not gone.is_set() and loop.time() < until:
+                await send({"type": "http.response.body", "body": self.chunk,
+                            "more_body": True})
+                await asyncio.sleep(self.pause)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            watcher.cancel()
+
+
 class TokenGate:
     """The mock with a token endpoint that differs in one way: ``judge(form, headers)`` may
     answer a token request itself ((status, headers, body)); otherwise the mock answers. Every
@@ -311,6 +364,25 @@ class TokenGate:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class TokenAnswer:
+    """The mock's token endpoint with its answer rewritten: ``change(body)`` edits a
+    successful token answer's JSON (a token it issued stays valid for the mock)."""
+
+    def __init__(self, app, change: Callable[[dict], None]) -> None:
+        self.app, self.change = app, change
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].endswith("/oauth2/token"):
+            await self.app(scope, receive, send)
+            return
+        status, headers, body = await answer_of(self.app, scope, receive)
+        if status == 200:
+            answer = json.loads(body)
+            self.change(answer)
+            body = json.dumps(answer).encode()
+        await send_answer(send, status, headers, body)
 
 
 class FirstContact:

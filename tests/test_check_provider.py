@@ -187,7 +187,9 @@ def test_a_slow_provider_cannot_hold_the_run(district: Path) -> None:
         summary = run_checks(impatient, select("OR-PAGE-001"))
         impatient.close()
         assert summary.results[0].status == "failed"
-        assert summary.results[0].message == "GET /users?limit=3 got no answer (timed out)"
+        assert summary.results[0].message == (
+            "GET /users?limit=3 got no answer (timed out: the answer did not arrive whole "
+            "within 0.1 s, --timeout)")
         # A run time limit: the checks not started in time are skipped.
         patient = Target(url, f"{url}/oauth2/token", "h", "h-secret")
         summary = run_checks(patient, select("OR-PAGE,OR-ERR"), max_seconds=0.5)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
 INDEPENDENT = ["checks", "oneroster", "target.py", "exchange.py", "auth.py", "connect.py",
-               "token_refusal.py",
+               "token_refusal.py", "token_answer.py", "bounds.py", "masking.py",
                # the sync night's vendors and its judge (only load/mock.py serves the mock)
                "load/connection.py", "load/syncs.py", "load/consumers.py", "load/ledger.py",
                "load/verdicts.py", "load/session.py"]

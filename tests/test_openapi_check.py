@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks import CHECKS, Context
+from harness.engine import run_one
 from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
+from .broken_providers import FirstContact
 from .conftest import make_district
 from .live_server import live_server
 
@@ -62,3 +65,16 @@ def test_generated_requests_spend_the_targets_budget(store: Store, budget: int,
         assert target.requests == budget
         assert re.search(rf"limit of 25 requests after 24 generated requests: \d+ of "
                          f"{operations} operations asked", result.message)
+
+
+def test_answers_that_all_refuse_do_not_pass(store: Store) -> None:
+    # A provider answering 401 to everything: every answer is a documented refusal, and not
+    # one operation was seen working. (Run alone: the probe of a whole run would stop first.)
+    provider = FirstContact(create_app(store, [CONNECTION]), refuse_all=True)
+    with live_server(provider) as url, Target(url, f"{url}/oauth2/token", "h", "h-secret",
+                                              max_requests=500) as target:
+        outcome = run_one(CHECKS["OR-API-001"], Context(target))
+    assert provider.seen > 41
+    assert outcome.status == "skipped", outcome.message
+    assert re.search(r"none of the \d+ generated requests was answered 2xx \(401 x\d+\)",
+                     outcome.message)

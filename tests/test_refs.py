@@ -14,7 +14,9 @@ from mock_provider.refs import (
     _render_escaped,
     compact_refs,
     ref,
+    render_page_bytes,
     render_refs,
+    render_refs_bytes,
     without_refs,
 )
 
@@ -56,6 +58,23 @@ def test_fast_and_careful_rendering_agree_on_any_record(record: object) -> None:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
     expansions = _ref_expansions(False, BASE)
     assert render_refs(text, "1.2", BASE) == _render_escaped(text, expansions)
+
+
+@given(records, st.sampled_from(["1.2", "1.1"]), st.sampled_from([BASE, "http://h\u00e9te:1"]))
+def test_pages_rendered_from_stored_bytes_are_the_text_rendering_encoded(
+        record: object, version: str, base: str) -> None:
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    assert render_refs_bytes(text.encode(), version, base) == render_refs(
+        text, version, base).encode()
+
+
+@given(st.lists(records, max_size=5), st.sampled_from(["1.2", "1.1"]))
+def test_a_page_assembled_from_stored_records_is_the_text_page_rendered(
+        page: list[object], version: str) -> None:
+    texts = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in page]
+    expected = render_refs('{"users":[' + ",".join(texts) + "]}", version, BASE).encode()
+    assert render_page_bytes(b'{"users":[', [t.encode() for t in texts], b"]}", version,
+                             BASE) == expected
 
 
 @given(records)

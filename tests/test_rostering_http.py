@@ -145,6 +145,14 @@ def test_hrefs_are_absolute_urls_of_this_server(api: httpx.Client, server) -> No
     assert v11["user"]["href"].startswith(f"{url}{V11}/users/")
 
 
+def test_hrefs_follow_the_host_each_request_names(api: httpx.Client) -> None:
+    # The origin is remembered per Host header: one caller's host never leaks into another's.
+    for host in ("roster.example:8443", "other.example", "roster.example:8443"):
+        users = api.get(f"{V12}/users", params={"limit": 1},
+                        headers={"Host": host}).json()["users"]
+        assert users[0]["roles"][0]["org"]["href"].startswith(f"http://{host}{V12}/orgs/")
+
+
 def test_a_paging_walk_by_link_covers_everything_once(api: httpx.Client) -> None:
     seen: list[str] = []
     response = api.get(f"{V12}/users", params={"limit": 17})

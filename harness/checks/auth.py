@@ -6,12 +6,12 @@ token was accepted for its whole lifetime."""
 
 from __future__ import annotations
 
-import time
-
+from ..auth import ClientCredentials
 from ..engine import Finding, Offenders, Outcome, guard, passed, skipped
 from ..exchange import Exchange
 from ..oneroster import scopes
 from ..target import status_description
+from ..token_answer import positive_number
 from .context import Context, answered
 from .scoped_reads import plan
 from .support import (
@@ -134,12 +134,12 @@ def expired_token_refused(ctx: Context) -> Outcome:
     answer, token = target.token_request()
     body = answer.json() if isinstance(answer.json(), dict) else {}
     lifetime = body.get("expires_in")
-    if token is None or not isinstance(lifetime, (int, float)):
-        return Outcome("skipped", "the token answer gave no numeric expires_in",
+    if token is None or not positive_number(lifetime):
+        return Outcome("skipped", "the token answer gave no positive numeric expires_in",
                        [answer.evidence()])
     if lifetime > MAX_WAIT:
         return Outcome("skipped", f"tokens live {lifetime:g} s, too long to wait for here")
-    time.sleep(lifetime + 1.0)
+    target.pause(lifetime + 1.0)
     late = target.get("/orgs", {"limit": 1}, authorization=f"Bearer {token}")
     if late.status != 401:
         raise Finding(f"a token {lifetime:g} s old, past its lifetime, got {late.status}", late)
@@ -361,3 +361,38 @@ def scope_table(ctx: Context) -> Outcome:
     offenders.raise_if_any(lambda n: f"{n} of {asked} broke the scope table", notes)
     return passed(f"{asked}: each opened with any one of its scopes and refused with 403 to "
                   f"a token with none of them{notes}")
+
+
+@check("OR-AUTH-012", "Token answers issue a bearer token with a positive lifetime",
+       "RFC 6749 §5.1: access_token, token_type (REQUIRED), expires_in; RFC 6750 §2.1 "
+       "b64token, §4 token_type bearer")
+@oauth2_only
+def token_answers_are_bearer_tokens(ctx: Context) -> Outcome:
+    """Every token answer of the run (the run's own token, those the other checks asked for,
+    and one more request with the run's credentials) must hold an ``access_token`` that is a
+    non-empty string a client can send in an Authorization header (no whitespace or control
+    characters), a ``token_type`` of ``bearer`` (any letter case), and, when it gives
+    ``expires_in``, a positive number of seconds. A client library refuses a ``mac`` token
+    type, reads a numeric token wrongly, and renews a token with a negative lifetime before
+    every request. The checker goes on with such a token as long as it can send it. Fix:
+    answer ``{"access_token": "<string>", "token_type": "bearer", "expires_in": <seconds>}``."""
+    target = ctx.target
+    answer, token = target.token_request()
+    flow = target.credentials
+    found = Offenders()
+    seen: set[str] = set()
+    # The run's own token request leaves no exchange: the same request asked again shows it.
+    again = answer if token is not None else None
+    for problem in flow.answer_problems if isinstance(flow, ClientCredentials) else []:
+        seen.add(problem)
+        found.add(f"the run's token answer: {problem}", again)
+    for problem, exchange in target.token_answers:
+        if problem not in seen:
+            seen.add(problem)
+            found.add(f"a token answer: {problem}", exchange)
+    if token is None and not found:
+        return skipped(f"the token URL {answered(answer)} to the run's own credentials",
+                       answer)
+    found.raise_if_any(lambda n: f"{n} problem(s) in the token URL's answers")
+    return passed("every token answer issued a bearer token (a non-empty string, token_type "
+                  "bearer, a positive expires_in or none)", answer)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..engine import Finding
 from ..exchange import Exchange
-from ..target import Incident, Target
+from ..target import MAX_BODY, Incident, Target
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def answered(exchange: Exchange) -> str:
         reason = exchange.text.removeprefix("no answer: ").strip() or "no response"
         return f"got no answer ({reason})"
     said = f"answered {exchange.status}"
+    if exchange.cut:
+        return f"{said} with a body longer than the checker reads ({MAX_BODY:,} bytes)"
     if not exchange.text.strip():
         return said + " with an empty body" if exchange.status != 204 else said
     if exchange.json() is None:

@@ -58,6 +58,15 @@ class Profile:
         """Extra SQL restricting which users (and their demographics) a caller sees."""
         return ""
 
+    def serves_stored(self, version: str, table: str) -> bool:
+        """True when this flavor serves ``table``'s stored texts in ``version`` as they are
+        (``transform_records`` and ``transform_body`` change nothing), so a page may be built
+        from the stored bytes without decoding them. A flavor that overrides either transform
+        is asked to override this too; until it does, its pages take the text path."""
+        cls = type(self)
+        return (cls.transform_records is Profile.transform_records
+                and cls.transform_body is Profile.transform_body)
+
     @property
     def token_url_path(self) -> str:
         return self.token_path + (f"?{self.token_query}" if self.token_query else "")

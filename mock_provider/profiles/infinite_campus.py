@@ -89,6 +89,10 @@ class InfiniteCampus(Profile):
             return body
         return to_legacy_ids(shared(request).store.conn, body)
 
+    def serves_stored(self, version: str, table: str) -> bool:
+        # The two transforms above: 1.2 users gain legacy metadata, 1.1 bodies legacy ids.
+        return version == "1.2" and table != "users"
+
     def user_condition(self, request: Request) -> str:
         grant = request.scope.get("state", {}).get("grant")
         scopes = getattr(grant, "scopes", frozenset())

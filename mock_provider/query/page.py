@@ -77,15 +77,18 @@ def _anchors(conn: sqlite3.Connection, source: str, where: str, params: list,
 def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,
                base_where: str = "hidden = 0", base_params: tuple = (),
                counts: dict | None = None, translate: Translate | None = None,
-               visible: Visible | None = None) -> tuple[int, list[str]]:
+               visible: Visible | None = None, raw: bool = False
+               ) -> tuple[int, list[str]] | tuple[int, list[bytes]]:
     """(size of the filtered collection, the page's stored JSON texts in order).
 
     ``base_where`` scopes the collection (a route's nesting, a role), ANDed with the filter;
     the texts still carry compact refs (``refs.render_refs`` expands them). ``counts``, one
     dict per connection, remembers totals between pages. ``translate`` and ``visible`` go to
     ``where_sql`` (a flavor's filter values that differ from the stored ones; references a
-    school-scoped caller is not served)."""
+    school-scoped caller is not served). ``raw``: the texts as the stored UTF-8 bytes, not
+    decoded (for a page served as stored)."""
     cat = catalog(table, version)
+    doc = f"CAST({cat.doc} AS BLOB)" if raw else cat.doc
     clauses = [f"({base_where})"] if base_where.strip() else []
     params = list(base_params)
     if query.filter is not None:
@@ -105,20 +108,20 @@ def fetch_page(conn: sqlite3.Connection, table: str, version: str, query: Collec
         start = anchors[query.offset // ANCHOR_EVERY]
         seq = f'{source}."seq"'
         anchored = f"{where} AND {seq} >= ?" if where else f" WHERE {seq} >= ?"
-        sql = (f"SELECT {cat.doc} FROM {source}{anchored} {order_sql(None, False, cat)} "
+        sql = (f"SELECT {doc} FROM {source}{anchored} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
         return total, [row[0] for row in _rows(
             conn, sql, [*params, start, query.limit, query.offset % ANCHOR_EVERY])]
     key_params: list = []
     if query.sort is None:
-        sql = (f"SELECT {cat.doc} FROM {source}{where} {order_sql(None, False, cat)} "
+        sql = (f"SELECT {doc} FROM {source}{where} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
     else:
         # Sort only (key, seq) pairs and fetch the JSON of the page's rows afterwards, so the
         # sorter never carries record texts.
         direction = " DESC" if query.descending else ""
         key, key_params = sort_key(query.sort, cat, visible)
-        sql = (f"SELECT {cat.doc} FROM (SELECT {source}.\"seq\" AS page_seq, "
+        sql = (f"SELECT {doc} FROM (SELECT {source}.\"seq\" AS page_seq, "
                f"{key} AS page_key FROM {source}{where} "
                f"ORDER BY page_key{direction}, page_seq LIMIT ? OFFSET ?) AS page "
                f"JOIN {source} ON {source}.\"seq\" = page.page_seq "

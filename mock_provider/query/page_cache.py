@@ -25,6 +25,10 @@ class PageCache:
         self._bytes = 0
         self._version: int | None = None
 
+    @property
+    def enabled(self) -> bool:
+        return self.max_pages > 0
+
     def get(self, conn: sqlite3.Connection, key: Hashable) -> Page | None:
         if self.max_pages <= 0:
             return None

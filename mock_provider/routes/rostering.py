@@ -15,11 +15,11 @@ from ..errors import OneRosterError, status_info_v11
 from ..middleware.auth import require
 from ..query.page import fetch_page, select_fields
 from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
-from ..refs import render_refs
+from ..refs import render_page_bytes, render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
-from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts
+from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts, sees_everything
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"
@@ -28,10 +28,40 @@ GRADEBOOK_TABLES = frozenset({"categories", "lineItems", "results", "scoreScales
                               "assessmentLineItems", "assessmentResults"})
 
 
+# The href origin ("scheme://host" as Starlette's request.url spells it) and the Link header's
+# base, remembered by what they are made of (``_url_parts``): parsing the URL again on every
+# page cost about as much as rendering its references. Bounded, as Host headers are the
+# client's to pick.
+_ORIGINS: dict[tuple, str] = {}
+_ORIGINS_MAX = 1024
+
+
+def _url_parts(request: Request) -> tuple:
+    """What request.url's scheme, netloc and path are made of: the scheme, the first Host
+    header, the socket and the path."""
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    return scope.get("scheme", "http"), host, scope.get("server"), scope.get("path")
+
+
+def _remembered(key: tuple, make: Callable[[], str]) -> str:
+    value = _ORIGINS.get(key)
+    if value is None:
+        if len(_ORIGINS) >= _ORIGINS_MAX:
+            _ORIGINS.clear()
+        value = _ORIGINS[key] = make()
+    return value
+
+
+def _origin(request: Request) -> str:
+    scheme, host, server, _ = _url_parts(request)
+    return _remembered(("origin", scheme, host, server),
+                       lambda: f"{request.url.scheme}://{request.url.netloc}")
+
+
 def base_url(request: Request, version: str) -> str:
     """Scheme, host and the flavor's prefix in front of ``/ims/oneroster``."""
-    prefix = shared(request).settings.profile.prefixes[version]
-    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
+    return _origin(request) + shared(request).settings.profile.prefixes[version]
 
 
 def _authorize(request: Request, version: str, op: Operation) -> None:
@@ -109,12 +139,17 @@ def server_origin(request: Request) -> str:
 def _link_header(request: Request, query: CollectionQuery, total: int) -> str | None:
     """first/prev/next/last from the understood parameters only; None when longer than
     MAX_LINK."""
-    base = f"{server_origin(request)}{quote(request.url.path, safe='/:@')}"
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k in PAGE_PARAMETERS]
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items()
+                      if k in PAGE_PARAMETERS])
+    # Encoded once for the four URLs; limit and offset are digits, which need no quoting.
+    # The socket's origin and the quoted path, remembered like base_url's origin.
+    where = _remembered(("link", *_url_parts(request)),
+                        lambda: f"{server_origin(request)}{quote(request.url.path, safe='/:@')}")
+    base = f"<{where}?" + (
+        f"{kept}&limit={query.limit}&offset=" if kept else f"limit={query.limit}&offset=")
 
     def url(offset: int) -> str:
-        items = [*kept, ("limit", str(query.limit)), ("offset", str(offset))]
-        return f"<{base}?{urlencode(items)}>"
+        return f"{base}{offset}>"
 
     limit, offset = query.limit, query.offset
     links = [f'{url(0)}; rel="first"']
@@ -139,29 +174,45 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
             request.query_params.multi_items(), table=op.table, version=version,
             max_limit=state.settings.max_limit, strict_fields=state.settings.strict_fields)
         where, params = _where(op, request)
-        grant = request.scope.get("state", {}).get("grant")
-        # Who asks matters as much as what: scoping and flavor rules follow the grant.
-        key = (str(request.url), getattr(grant, "client_id", None),
-               getattr(grant, "scopes", None), where, tuple(params))
-        cached = state.pages.get(state.store.conn, key)
-        if cached is not None:
-            return Response(cached[0], media_type=JSON, headers=cached[1])
+        key = None
+        if state.pages.enabled:
+            grant = request.scope.get("state", {}).get("grant")
+            # Who asks matters as much as what: scoping and flavor rules follow the grant.
+            key = (str(request.url), getattr(grant, "client_id", None),
+                   getattr(grant, "scopes", None), where, tuple(params))
+            cached = state.pages.get(state.store.conn, key)
+            if cached is not None:
+                return Response(cached[0], media_type=JSON, headers=cached[1])
         translate = profile.filter_translation(request, version, op.table)
-        total, texts = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                  state.store.page_counts, translate, ref_visibility(request))
-        texts = _served_records(request, version, op, texts)
-        if query.fields:
-            texts = [select_fields(text, query.fields) for text in texts]
-        body = f'{{"{op.envelope_in(version)}":[{",".join(texts)}]'
+        envelope = op.envelope_in(version)
+        status_set = ""
         if warnings and version == "1.1":
-            body += f',"statusInfoSet":{_warnings_json(warnings)}'
-        body = profile.transform_body(request, version, body + "}")
-        encoded = render_refs(body, version, base_url(request, version)).encode()
+            status_set = f',"statusInfoSet":{_warnings_json(warnings)}'
+        if (not query.fields and profile.serves_stored(version, op.table)
+                and sees_everything(request)):
+            # Served as stored: the page is built from the stored UTF-8 bytes and its
+            # references rendered in place, nothing decoded or encoded on the way.
+            total, raw = fetch_page(state.store.conn, op.table, version, query, where, params,
+                                    state.store.page_counts, translate, None, raw=True)
+            encoded = render_page_bytes(b'{"%s":[' % envelope.encode(), raw,
+                                        b"]%s}" % status_set.encode(), version,
+                                        base_url(request, version))
+        else:
+            total, texts = fetch_page(state.store.conn, op.table, version, query, where,
+                                      params, state.store.page_counts, translate,
+                                      ref_visibility(request))
+            texts = _served_records(request, version, op, texts)
+            if query.fields:
+                texts = [select_fields(text, query.fields) for text in texts]
+            body = profile.transform_body(
+                request, version, f'{{"{envelope}":[{",".join(texts)}]{status_set}}}')
+            encoded = render_refs(body, version, base_url(request, version)).encode()
         headers = {"X-Total-Count": str(total), "Access-Control-Expose-Headers": EXPOSED}
         link = _link_header(request, query, total)
         if link is not None:
             headers["Link"] = link
-        state.pages.put(key, (encoded, headers))
+        if key is not None:
+            state.pages.put(key, (encoded, headers))
         return Response(encoded, media_type=JSON, headers=headers)
 
     return endpoint

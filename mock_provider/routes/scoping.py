@@ -106,6 +106,12 @@ def _limited_tables(request: Request) -> frozenset[str] | None:
     return None
 
 
+def sees_everything(request: Request) -> bool:
+    """True when the caller may read every record the district serves: ``scoped_texts``
+    hands it the stored texts unchanged."""
+    return _limited_tables(request) is None
+
+
 def reader_conditions(request: Request, table: str,
                       per_id: bool = False) -> tuple[list[str], tuple[str, ...]]:
     """The SQL conditions (and parameters) every record of ``table`` the caller reads must

@@ -30,7 +30,7 @@ from .routes.admin import admin_routes
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
 from .routes.operations import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
-from .routes.rostering import Endpoint, base_url, rostering_routes, routes_for
+from .routes.reads import Endpoint, base_url, rostering_routes, routes_for
 from .settings import Settings
 from .state import MockState, mock_state, shared
 from .store import Store

@@ -18,11 +18,11 @@ from starlette.applications import Starlette
 from .app import create_app
 from .config import ConfigFile, load_config
 from .connections import default_connection
-from .district.changes import TickReport, advance
+from .district.tick import TickReport, advance
+from .flavors import Profile, profile_for
 from .inspector import Inspector
 from .middleware.faults import FaultPlan
 from .middleware.recorder import Recording
-from .profiles import Profile, profile_for
 from .settings import Settings
 from .store import Store
 from .tokens import TokenIssuer

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .config_values import ConfigValueError
+from .flavors import Profile, standard
 from .gradebook.rules import DEFAULT_MAX_TITLE_LENGTH, SHAPE_RULES, SWITCHABLE, RuleSet
-from .profiles import Profile, standard
 
 UPDATE_STATUSES = (200, 201)
 # The grade-book settings a config file's [gradebook] table and serve's options may set.

@@ -29,7 +29,7 @@ class MockState:
     admin_token: str | None = None  # None: the /admin routes answer 404
     # (client id, school names) -> the school sourcedIds a school-scoped connection sees
     school_cache: dict[tuple[str, frozenset[str]], tuple[str, ...]] = field(default_factory=dict)
-    # which referenced ids a school-scoped connection may follow (routes.scoping.scoped_texts)
+    # which referenced ids a school-scoped connection may follow (routes.school_scope.scoped_texts)
     readable: ReadableIds = field(default_factory=ReadableIds)
     _writer: GradebookWriter | None = field(default=None, init=False, repr=False)
 

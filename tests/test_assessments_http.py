@@ -15,7 +15,7 @@ import pytest
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
-from mock_provider.routes.scoping import _CONDITIONS
+from mock_provider.routes.school_scope import _CONDITIONS
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 from specs import validator

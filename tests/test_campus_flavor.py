@@ -12,7 +12,7 @@ import pytest
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
-from mock_provider.profiles import profile_for
+from mock_provider.flavors import profile_for
 from mock_provider.store import Store
 
 from .conftest import make_district

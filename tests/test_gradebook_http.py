@@ -11,7 +11,7 @@ import pytest
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
-from mock_provider.profiles import profile_for
+from mock_provider.flavors import profile_for
 from mock_provider.routes.operations import GRADEBOOK, GRADEBOOK_V11, Operation
 from mock_provider.store import Store
 from specs import validator

@@ -18,8 +18,8 @@ from starlette.applications import Starlette
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, SCOPE_PREFIX_V12, Connection
 from mock_provider.district import DistrictSpec, build_district
-from mock_provider.profiles import profile_for
-from mock_provider.profiles.campus_ids import legacy_ids_for
+from mock_provider.flavors import profile_for
+from mock_provider.flavors.campus_ids import legacy_ids_for
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 

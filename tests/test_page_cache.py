@@ -12,7 +12,7 @@ import pytest
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V12, Connection
-from mock_provider.district.changes import advance
+from mock_provider.district.tick import advance
 from mock_provider.query.page_cache import PageCache
 from mock_provider.store import Store
 from mock_provider.writer import open_writer

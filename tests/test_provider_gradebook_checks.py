@@ -26,7 +26,7 @@ from mock_provider.connections import (
     SCOPE_PREFIX_V12,
     Connection,
 )
-from mock_provider.profiles import profile_for
+from mock_provider.flavors import profile_for
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 from specs import validator

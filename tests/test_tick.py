@@ -22,9 +22,10 @@ import pytest
 
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
-from mock_provider.district import DistrictSpec, build_district, changes
-from mock_provider.district.changes import TickError, advance, check_days
+from mock_provider.district import DistrictSpec, build_district
+from mock_provider.district import tick as tick_module
 from mock_provider.district.quirks import QUIRKS
+from mock_provider.district.tick import TickError, advance, check_days
 from mock_provider.store import Store
 from mock_provider.writer import in_transaction, open_writer
 from specs import validator
@@ -545,7 +546,7 @@ def test_a_failing_tick_changes_nothing(scratch: Server, monkeypatch: pytest.Mon
         written.append(sum(len(ids) for ids in self.out.changed.values()))
         raise RuntimeError("simulated failure in the middle of a tick")
 
-    monkeypatch.setattr(changes._Tick, "add_teacher", broken)
+    monkeypatch.setattr(tick_module._Tick, "add_teacher", broken)
     with scratch.admin() as client:
         description = _error(client.post("/admin/tick?days=7"), 500, "internal_server_error")
         assert "rolled back" in description and "simulated failure" in description

@@ -16,7 +16,7 @@ from harness.runner import run_checks, select
 from harness.target import Target
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection, allowed_scopes
-from mock_provider.profiles import profile_for
+from mock_provider.flavors import profile_for
 from mock_provider.store import Store
 from specs import catalogue
 

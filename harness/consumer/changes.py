@@ -9,8 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 from mock_provider.connections import Connection
-from mock_provider.district.changes import jump_clock
 from mock_provider.district.rollover import advance_year
+from mock_provider.district.tick import jump_clock
 from mock_provider.middleware.recorder import Recording
 from mock_provider.serve import drift
 from mock_provider.store import Store

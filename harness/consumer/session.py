@@ -18,12 +18,12 @@ import httpx
 
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import Connection, allowed_scopes
+from mock_provider.flavors import profile_for
 from mock_provider.inspector import PREFIX as INSPECTOR
 from mock_provider.inspector import Inspector, InspectorOptions
 from mock_provider.middleware.recorder import Recording
 from mock_provider.oauth1 import MAX_AGE as OAUTH1_MAX_AGE
 from mock_provider.oauth1 import MAX_AHEAD as OAUTH1_MAX_AHEAD
-from mock_provider.profiles import profile_for
 from mock_provider.store import Store, copy_district
 
 from ..embedded import free_port, serve_in_thread

@@ -53,10 +53,10 @@ from dataclasses import dataclass, field
 from ..editor import RecordEditor
 from ..writer import in_transaction
 from .calendar import school_calendar
-from .changes import parse_clock
 from .newcomers import Newcomers
 from .records import enrollment, new_id, ref, ref_id, timestamp
 from .sizes import GRADES_K12, SchoolPlan, plan_district
+from .tick import parse_clock
 from .zone import _session_rows
 
 # Old-year tables hidden by a rollover, in the order they are hidden.

@@ -104,7 +104,7 @@ V11_KINDS = ("lineItems", "results", "categories")
 
 
 @dataclass(frozen=True)
-class Target:
+class RefTarget:
     """What a reference field points at."""
 
     ref_kind: str  # refs.REF_KINDS key for the compact form
@@ -114,11 +114,11 @@ class Target:
     types: frozenset[str] = frozenset()  # GUIDRef "type" values accepted
 
 
-def _t(ref_kind: str, table: str, label: str, where: str = "", *types: str) -> Target:
-    return Target(ref_kind, table, label, where, frozenset(types or (ref_kind,)))
+def _t(ref_kind: str, table: str, label: str, where: str = "", *types: str) -> RefTarget:
+    return RefTarget(ref_kind, table, label, where, frozenset(types or (ref_kind,)))
 
 
-TARGETS: dict[str, Target] = {
+TARGETS: dict[str, RefTarget] = {
     "class": _t("class", "classes", "class"),
     "school": _t("org", "orgs", "school", "type = 'school'"),
     "category": _t("category", "categories", "category"),
@@ -165,7 +165,7 @@ class WriteRequest:
     sourced_id: str
     base_url: str  # scheme, host and the flavor's prefix, for hrefs the server fills in
     rules: RuleSet = field(default_factory=RuleSet)
-    # Per table, the caller's school scope (routes.scoping.school_scope); absent: whole district.
+    # Per table, the caller's school scope (school_scope.school_scope); absent: whole district.
     scopes: dict[str, Scope] = field(default_factory=dict)
 
     @property
@@ -246,7 +246,7 @@ def _check_schema(req: WriteRequest, record: dict[str, Any]) -> None:
         raise malformed("schema", f"{where}: {error.message}")
 
 
-class Checker:
+class WriteRules:
     """The rule checks of one PUT, reading the district inside the write transaction."""
 
     def __init__(self, conn: sqlite3.Connection, req: WriteRequest,
@@ -325,7 +325,7 @@ class Checker:
         return {sid: (kind, start, end) for sid, kind, start, end in rows}
 
 
-def _check_line_item(c: Checker, auto_category: bool) -> dict[str, Any]:
+def _check_line_item(c: WriteRules, auto_category: bool) -> dict[str, Any]:
     rec = c.record
     title = c.title(line_item=True)
     class_id = c.reference("class")
@@ -380,7 +380,7 @@ def _check_line_item(c: Checker, auto_category: bool) -> dict[str, Any]:
             "class_school": class_school, "grading_period": gp_id}
 
 
-def _check_result(c: Checker) -> dict[str, Any]:
+def _check_result(c: WriteRules) -> dict[str, Any]:
     line_item = c.reference("lineItem")
     student = c.reference("student")
     class_id = c.reference("class")
@@ -396,7 +396,7 @@ def _check_result(c: Checker) -> dict[str, Any]:
     return {"line_item": line_item, "student": student, "class_id": class_id or item_class}
 
 
-def _student_enrolled(c: Checker, student: str | None, class_id: str | None,
+def _student_enrolled(c: WriteRules, student: str | None, class_id: str | None,
                       of_what: str) -> None:
     """The ``result_student_enrolled`` rule: a score is for a student of the item's class."""
     if not c.on("result_student_enrolled") or class_id is None or student is None:
@@ -409,7 +409,7 @@ def _student_enrolled(c: Checker, student: str | None, class_id: str | None,
                                                 f"student in class {class_id} of {of_what}")
 
 
-def _check_assessment_line_item(c: Checker) -> dict[str, Any]:
+def _check_assessment_line_item(c: WriteRules) -> dict[str, Any]:
     c.reference("class")
     c.reference("scoreScale")
     parent = c.reference("parentAssessmentLineItem")
@@ -419,7 +419,7 @@ def _check_assessment_line_item(c: Checker) -> dict[str, Any]:
     return {}
 
 
-def _check_assessment_result(c: Checker) -> dict[str, Any]:
+def _check_assessment_result(c: WriteRules) -> dict[str, Any]:
     line_item = c.reference("assessmentLineItem")
     student = c.reference("student")
     c.reference("scoreScale")
@@ -525,23 +525,23 @@ def put_record(conn: sqlite3.Connection, req: WriteRequest, sent: dict[str, Any]
                         f"{quote(auto_category, safe='')}",
                 "sourcedId": auto_category, "type": "category"}
     _check_schema(req, record)
-    checker = Checker(conn, req, record)
+    rules = WriteRules(conn, req, record)
     facts: dict[str, Any]
     if req.table == "lineItems":
-        facts = _check_line_item(checker, auto_category is not None)
+        facts = _check_line_item(rules, auto_category is not None)
     elif req.table == "results":
-        facts = _check_result(checker)
+        facts = _check_result(rules)
     elif req.table == "categories":
-        checker.title()
+        rules.title()
         facts = {"class_id": existing[2] if existing else None}
     elif req.table == "assessmentLineItems":
-        facts = _check_assessment_line_item(checker)
+        facts = _check_assessment_line_item(rules)
     elif req.table == "assessmentResults":
-        facts = _check_assessment_result(checker)
+        facts = _check_assessment_result(rules)
     else:
-        checker.title()
-        checker.reference("class")
-        checker.reference("course")
+        rules.title()
+        rules.reference("class")
+        rules.reference("course")
         facts = {}
     if unseen:
         raise _unknown_record(req)

@@ -26,7 +26,7 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 
 from ..connections import Connection
-from ..district.changes import MAX_DAYS, read_clock
+from ..district.tick import MAX_DAYS, read_clock
 from ..errors import OneRosterError, error_body
 from ..middleware.faults import FaultPlan
 from ..routes.admin import run_reset, run_rollover, run_tick

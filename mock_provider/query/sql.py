@@ -10,7 +10,7 @@ user ids) passes ``where_sql`` a ``translate`` callback: it may restate a predic
 served values as ``StoredValues``, a set of stored values, which the SQL then tests instead.
 
 A caller that is served records without the references it may not read (a school-scoped
-connection, see ``routes.scoping``) passes a ``visible`` callback, so a filter judges the
+connection, see ``routes.school_scope``) passes a ``visible`` callback, so a filter judges the
 record as served: a single reference it cannot read counts as missing, and so does an array
 element that is such a reference or an object holding one (a role in another school's org);
 an array left with no element is missing too, as it is not served.

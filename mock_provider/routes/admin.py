@@ -41,9 +41,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from ..bodies import BodyError, loads_strict, read_body
-from ..district.changes import MAX_DAYS, TickError, TickReport, advance, read_clock
 from ..district.reset import ResetError, reset_district
 from ..district.rollover import RolloverConflict, RolloverError, RolloverReport, advance_year
+from ..district.tick import MAX_DAYS, TickError, TickReport, advance, read_clock
 from ..errors import OneRosterError
 from ..state import MockState, shared
 from ..writer import open_writer

@@ -44,8 +44,8 @@ from ..gradebook.writes import (
 from ..middleware.auth import require
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
-from .rostering import Endpoint, base_url
-from .scoping import school_scope
+from .reads import Endpoint, base_url
+from .school_scope import school_scope
 
 SCOPED_TABLES = ("classes", "orgs", "users", "academicSessions", "courses", "categories",
                  "lineItems", "results", "scoreScales", "assessmentLineItems",

@@ -19,7 +19,13 @@ from ..refs import render_page_bytes, render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
 from .operations import ROSTERING, Operation
-from .scoping import reader_conditions, ref_visibility, school_scope, scoped_texts, sees_everything
+from .school_scope import (
+    reader_conditions,
+    ref_visibility,
+    school_scope,
+    scoped_texts,
+    sees_everything,
+)
 
 JSON = "application/json"
 EXPOSED = "X-Total-Count, Link"

@@ -38,3 +38,11 @@ def test_admin_commands_show_their_url_option() -> None:
     assert any("--url" in words for words in admin)
     assert re.search(r"`--url`\s+\(default\s+`http://127\.0\.0\.1:8000`",
                      README.read_text(encoding="utf-8"))
+
+
+def test_ci_runs_exactly_the_test_command_readme_gives() -> None:
+    text = README.read_text(encoding="utf-8")
+    after = text.split("**Run the tests**", 1)[1]
+    command = re.search(r"```sh\n(.*?)\n```", after, flags=re.S).group(1).strip()
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1].strip() == command

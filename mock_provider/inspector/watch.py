@@ -25,6 +25,7 @@ from ..middleware.recorder import (
     masked_authorization,
     masked_json,
     read_body,
+    replaying,
     request_body,
 )
 from ..oauth1 import parse_authorization
@@ -82,14 +83,7 @@ class Watch:
         raw, more = b"", False
         if watched or is_form:
             raw, more = await read_body(receive)
-        replayed = not (watched or is_form)
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": raw, "more_body": more}
-            return await receive()
+        replay = replaying(receive, raw, more, already=not (watched or is_form))
 
         notes: dict[str, Any] = {}
         # The app's state dict is shared by every copy of the scope, so the grant the auth

@@ -256,14 +256,7 @@ class Recorder:
         answer_headers: dict[str, str] = {}
         chunks: list[bytes] = []
         size = 0
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": raw, "more_body": more}
-            return await receive()
+        replay = replaying(receive, raw, more)
 
         async def capture(message: Message) -> None:
             nonlocal status, size
@@ -332,6 +325,22 @@ class Recorder:
 async def read_body(receive: Receive) -> tuple[bytes, bool]:
     """The request body up to MAX_BODY, and whether more is still to be received."""
     return await _read_body(receive)
+
+
+def replaying(receive: Receive, raw: bytes, more: bool, already: bool = False) -> Receive:
+    """A ``receive`` for the app that first hands back the body a middleware read (``raw``,
+    and ``more`` when the rest is still coming), then goes on with the real one; ``already``:
+    nothing was read, pass straight through."""
+    replayed = already
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": more}
+        return await receive()
+
+    return replay
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

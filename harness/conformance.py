@@ -7,6 +7,7 @@ import pytest
 
 from .checks import Check, Context
 from .engine import run_one
+from .masking import Masker
 from .runner import select, services_for
 from .target import Target, TargetError
 
@@ -18,7 +19,8 @@ def oneroster_context(oneroster_target: Target, pytestconfig: pytest.Config) -> 
         oneroster_target.authenticate(services_for(checks, oneroster_target.version))
         oneroster_target.probe()
     except TargetError as exc:  # the provider cannot be used: one line, not a failure per check
-        pytest.exit(f"oneroster: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+        masked = Masker(oneroster_target.all_secrets()).text(str(exc))
+        pytest.exit(f"oneroster: {masked}", returncode=pytest.ExitCode.USAGE_ERROR)
     return Context(oneroster_target)
 
 
@@ -33,7 +35,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_conformance(oneroster_check: Check, oneroster_context: Context) -> None:
     check = oneroster_check
-    outcome = run_one(check, oneroster_context)
+    # Masked as check provider masks its run: a provider may echo a token anywhere.
+    outcome = Masker(oneroster_context.target.all_secrets()).value(
+        run_one(check, oneroster_context))
     if outcome.status == "skipped":
         pytest.skip(outcome.message)
     evidence = "".join(f"\n  {e.curl} -> {e.status}" for e in outcome.evidence)

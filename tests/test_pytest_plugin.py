@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,7 +17,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.store import Store
 
-from .broken_providers import Defect
+from .broken_providers import JSON, Defect, TokenGate
 from .conftest import make_district
 from .live_server import free_port, live_server
 
@@ -158,3 +159,30 @@ def test_incomplete_provider_options_stop_pytest_in_one_line(tmp_path: Path, arg
     done = _pytest(tmp_path, "--pyargs", "harness.conformance", *argv)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert done.stderr.strip() == f"ERROR: {message}"
+
+
+def test_a_token_that_shows_up_in_a_finding_is_masked(tmp_path: Path,
+                                                      districts_dir: Path) -> None:
+    # A token no header can carry: the HTTP library quotes it in its error, and the finding
+    # carries that error; the plugin must mask it as `check provider` does.
+    halves = ("tok-A1b2C3d4A1b2C3d4A1b2C3d4.*+?", "X-Injected: ^$[]{}()|\\d Z9y8X7w6Z9y8X7w6")
+
+    def wicked(form: dict[str, str], headers: dict[str, str]) -> tuple[int, list, bytes]:
+        body = {"access_token": "\r\n".join(halves), "token_type": "bearer", "expires_in": 60}
+        return 200, JSON, json.dumps(body).encode()
+
+    connection = Connection(name="v", client_id="v", client_secret="v-secret",
+                            scopes=ALL_SCOPES_V12)
+    app = create_app(Store(make_district(districts_dir, 42, 60)), [connection],
+                     close_store=True)
+    with live_server(TokenGate(app, wicked)) as url:
+        done = _pytest(tmp_path, "--pyargs", "harness.conformance", "--oneroster-base-url", url,
+                       "--oneroster-token-url", f"{url}/oauth2/token",
+                       "--oneroster-client-id", "v", "--oneroster-client-secret", "v-secret",
+                       "-k", "OR-AUTH-012 or OR-CORE-001", "-rA")
+    shown = done.stdout + done.stderr
+    assert "OR-AUTH-012" in shown, shown
+    for half in halves:
+        for part in (half[:20], half[-16:]):
+            assert part not in shown, f"{part!r} shows"
+    assert "v-secret" not in shown

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from mock_provider.connections import Connection
 from mock_provider.errors import OneRosterError, error_body
+from mock_provider.middleware.recorder import replaying
 from mock_provider.paths import version_of
 from mock_provider.query import Filter, Predicate, catalog, matches, parse_filter, values_of
 from mock_provider.tokens import TokenIssuer
@@ -354,16 +355,7 @@ class TokenGate:
         if verdict is not None:
             await send_answer(send, *verdict)
             return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(receive, body, more=False), send)
 
 
 class TokenAnswer:

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 
 from specs import openapi
 
+from .allocator import keep_freed_memory
 from .bodies import BodyError
 from .connections import Connection
 from .errors import OneRosterError, error_body
@@ -248,6 +249,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         lifespan=_lifespan(close_store),
     )
     install_functions(store.conn)
+    keep_freed_memory()
     app.state.mock = MockState(store=store, settings=settings,
                                pages=PageCache(settings.page_cache), admin_token=admin_token)
     if inspector is not None:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ..errors import OneRosterError, status_info_v11
 from ..middleware.auth import require
-from ..query.page import fetch_page, select_fields
+from ..query.page import fetch_page, fetch_page_joined, select_fields
 from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
 from ..refs import render_page_bytes, render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
@@ -198,9 +198,9 @@ def collection_endpoint(op: Operation, version: str) -> Endpoint:
                 and sees_everything(request)):
             # Served as stored: the page is built from the stored UTF-8 bytes and its
             # references rendered in place, nothing decoded or encoded on the way.
-            total, raw = fetch_page(state.store.conn, op.table, version, query, where, params,
-                                    state.store.page_counts, translate, None, raw=True)
-            encoded = render_page_bytes(b'{"%s":[' % envelope.encode(), raw,
+            total, joined = fetch_page_joined(state.store.conn, op.table, version, query, where,
+                                              params, state.store.page_counts, translate)
+            encoded = render_page_bytes(b'{"%s":[' % envelope.encode(), [joined],
                                         b"]%s}" % status_set.encode(), version,
                                         base_url(request, version))
         else:

@@ -107,13 +107,39 @@ def render_refs_bytes(body: bytes, version: str = "1.2", base_url: str = "") -> 
     return render_page_bytes(b"", [body], b"", version, base_url)
 
 
+# A long page is rendered a piece of about this many bytes at a time: the split pieces, the list
+# they are spliced in and the output of one piece then stay in the CPU's caches, where a whole
+# page of 10,000 users (7 MB in, 12 MB out, 250,000 pieces) rendered in one go took half as
+# long again (measured 20 ms against 13 ms, 2026-12-04).
+CHUNK = 256 * 1024
+_REF_START = b'{"@'
+
+
 def render_page_bytes(head: bytes, records: list[bytes], tail: bytes, version: str = "1.2",
                       base_url: str = "") -> bytes:
     """``render_refs_bytes(head + b",".join(records) + tail)``, with the records joined and
     the page assembled once each (a page of 10,000 users is some 7 MB before rendering, and
     every copy of it shows)."""
     joined = b",".join(records)
-    if b'{"@' not in joined:
+    expansions = _ref_expansions_bytes(version == "1.1", base_url)
+    if len(joined) <= CHUNK:
+        return _render_bytes(head, joined, tail, expansions)
+    parts = [head]
+    start, size = 0, len(joined)
+    while start < size:
+        # Cut where a reference starts: "{"@" cannot occur inside one (an id's quotes are
+        # escaped), so no reference is split between two pieces.
+        cut = joined.find(_REF_START, start + CHUNK) if start + CHUNK < size else -1
+        end = size if cut < 0 else cut
+        parts.append(_render_bytes(b"", joined[start:end], b"", expansions))
+        start = end
+    parts.append(tail)
+    return b"".join(parts)
+
+
+def _render_bytes(head: bytes, joined: bytes, tail: bytes,
+                  expansions: dict[bytes, bytes]) -> bytes:
+    if _REF_START not in joined:
         return b"".join((head, joined, tail))
     pieces = (_SPLIT_BYTES if b"\\" in joined else _SPLIT_PLAIN_BYTES).split(joined)
     refs = len(pieces) // 3
@@ -124,7 +150,7 @@ def render_page_bytes(head: bytes, records: list[bytes], tail: bytes, version: s
     out: list[bytes] = [b""] * (6 * refs + 3)
     out[0] = head
     out[1:-1:6] = pieces[0::3]
-    out[2:-1:6] = map(_ref_expansions_bytes(version == "1.1", base_url).__getitem__, codes)
+    out[2:-1:6] = map(expansions.__getitem__, codes)
     out[3:-1:6] = ids
     out[4:-1:6] = [_SOURCED_ID_BYTES] * refs
     out[5:-1:6] = ids

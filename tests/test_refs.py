@@ -77,6 +77,34 @@ def test_a_page_assembled_from_stored_records_is_the_text_page_rendered(
                              BASE) == expected
 
 
+@given(st.lists(records, max_size=8), st.sampled_from(["1.2", "1.1"]),
+       st.integers(min_value=1, max_value=64))
+def test_a_long_page_rendered_piece_by_piece_is_the_page_rendered_whole(
+        page: list[object], version: str, chunk: int) -> None:
+    # A tiny piece size cuts the page at nearly every reference, escaped ids included.
+    from mock_provider import refs
+
+    texts = [json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() for r in page]
+    whole = render_page_bytes(b'{"users":[', texts, b"]}", version, BASE)
+    saved = refs.CHUNK
+    refs.CHUNK = chunk
+    try:
+        assert render_page_bytes(b'{"users":[', texts, b"]}", version, BASE) == whole
+    finally:
+        refs.CHUNK = saved
+
+
+def test_a_page_longer_than_a_piece_renders_like_the_text_path() -> None:
+    from mock_provider import refs
+
+    record = json.dumps({"n": "\u00e9\"x", "a": ref("org", 'o\\"1'), "b": [ref("user", "u2")]},
+                        ensure_ascii=False, separators=(",", ":"))
+    texts = [record] * (2 * refs.CHUNK // len(record) + 3)
+    expected = render_refs('{"users":[' + ",".join(texts) + "]}", "1.2", BASE).encode()
+    assert render_page_bytes(b'{"users":[', [t.encode() for t in texts], b"]}", "1.2",
+                             BASE) == expected
+
+
 @given(records)
 def test_compact_refs_finds_every_reference_of_any_record(record: object) -> None:
     text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))

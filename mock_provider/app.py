@@ -28,6 +28,7 @@ from .paths import SERVICE_BASES, V11, V12_GRADEBOOK, V12_RESOURCES, V12_ROSTERI
 from .query.page_cache import PageCache
 from .query.sql import install_functions
 from .routes.admin import admin_routes
+from .routes.dispatch import DirectRouter
 from .routes.gradebook_writes import gradebook_write_routes
 from .routes.oauth import token_endpoint
 from .routes.operations import ASSESSMENTS, GRADEBOOK, GRADEBOOK_V11, RESOURCES, RESOURCES_V11
@@ -166,19 +167,20 @@ def _discovery_routes(service: str) -> list[Route]:
 
 def build_routes(settings: Settings, token: Endpoint) -> list[BaseRoute]:
     prefixes = settings.profile.prefixes
+
+    def mount(path: str, routes: list[BaseRoute]) -> Mount:
+        return Mount(path, app=DirectRouter(routes))
+
     v12: list[BaseRoute] = [
-        Mount(V12_ROSTERING, routes=[*_discovery_routes("rostering"), *rostering_routes("1.2")]),
-        Mount(V12_GRADEBOOK, routes=[*_discovery_routes("gradebook"),
-                                     *routes_for(GRADEBOOK, "1.2"),
-                                     *routes_for(ASSESSMENTS, "1.2"),
-                                     *gradebook_write_routes("1.2")]),
-        Mount(V12_RESOURCES, routes=[*_discovery_routes("resources"),
-                                     *routes_for(RESOURCES, "1.2")]),
+        mount(V12_ROSTERING, [*_discovery_routes("rostering"), *rostering_routes("1.2")]),
+        mount(V12_GRADEBOOK, [*_discovery_routes("gradebook"), *routes_for(GRADEBOOK, "1.2"),
+                              *routes_for(ASSESSMENTS, "1.2"), *gradebook_write_routes("1.2")]),
+        mount(V12_RESOURCES, [*_discovery_routes("resources"), *routes_for(RESOURCES, "1.2")]),
     ]
-    v11: list[BaseRoute] = [Mount(V11, routes=[*rostering_routes("1.1"),
-                                               *routes_for(GRADEBOOK_V11, "1.1"),
-                                               *gradebook_write_routes("1.1"),
-                                               *routes_for(RESOURCES_V11, "1.1")])]
+    v11: list[BaseRoute] = [mount(V11, [*rostering_routes("1.1"),
+                                        *routes_for(GRADEBOOK_V11, "1.1"),
+                                        *gradebook_write_routes("1.1"),
+                                        *routes_for(RESOURCES_V11, "1.1")])]
     if prefixes["1.2"]:
         v12 = [Mount(prefixes["1.2"], routes=v12)]
     if prefixes["1.1"]:

@@ -32,6 +32,7 @@ What it did to a request is written into the recorder's notes (``scope[NOTES_KEY
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import threading
 import time
@@ -66,8 +67,9 @@ class FaultPlan:
     fail_first_write: bool = False
     latency: float = 0.0
 
-    @property
+    @functools.cached_property
     def empty(self) -> bool:
+        # Asked on every request the mock answers; the plan is frozen, so once is enough.
         return self == FaultPlan()
 
 

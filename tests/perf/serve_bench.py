@@ -8,7 +8,9 @@ resident memory. Every load loop is bounded in requests and seconds, and only 12
 The walk rows are what a consumer's sync meets: several connections in parallel walk DISTINCT
 pages of ``users`` with the page cache off (every request a new offset, nothing asked twice),
 at limit 100 (as a share of the static ceiling measured by the same server) and at 1,000 and
-10,000 (records per second).
+10,000 (records per second). The server runs the middleware ``serve`` runs by default (the
+inspector's watch and fault switch, then the credentials check); the static route sits behind
+the same middleware.
 """
 
 from __future__ import annotations
@@ -36,11 +38,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from mock_provider.app import Settings, create_app
 from mock_provider.connections import ALL_SCOPES_V12, Connection
+from mock_provider.inspector import Inspector
 from mock_provider.store import Store
 district, port, size, cache = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+# The middleware `serve` runs by default on one worker: the inspector (watching every
+# exchange, its fault switch off), then the credentials check.
 app = create_app(Store(district), [Connection(name="bench", client_id="bench",
                  client_secret="bench-secret", scopes=ALL_SCOPES_V12)],
-                 Settings(page_cache=cache))
+                 Settings(page_cache=cache), inspector=Inspector())
 static = b"x" * size
 async def static_page(request):
     return Response(static, media_type="application/json")

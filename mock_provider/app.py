@@ -193,6 +193,16 @@ def build_routes(settings: Settings, token: Endpoint) -> list[BaseRoute]:
     ]
 
 
+# Pages read through a memory map instead of a read() per page: a page of 1,000 users visits
+# some 500 of the file's pages. The map's pages count in the server's RSS once touched (the
+# file's own, shared with the OS cache), so it is bounded well inside the 500 MB target.
+STORE_MAP_BYTES = 256 * 1024 * 1024
+
+
+def _map_store(store: Store) -> None:
+    store.conn.execute(f"PRAGMA mmap_size = {STORE_MAP_BYTES}")
+
+
 def _lifespan(close_store: bool) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -251,6 +261,7 @@ def create_app(store: Store, connections: list[Connection], settings: Settings |
         lifespan=_lifespan(close_store),
     )
     install_functions(store.conn)
+    _map_store(store)
     keep_freed_memory()
     app.state.mock = MockState(store=store, settings=settings,
                                pages=PageCache(settings.page_cache), admin_token=admin_token)

@@ -105,17 +105,25 @@ def _page_select(conn: sqlite3.Connection, table: str, version: str, query: Coll
     total = _count(conn, f"SELECT count(*) FROM {source}{where}", params, counts, data_version)
     if query.offset >= total:
         return total, None, [], True
-    if query.sort is None and counts is not None and query.offset >= ANCHOR_EVERY:
+    anchored = query.sort is None and counts is not None and query.offset >= ANCHOR_EVERY
+    # A whole collection in store order (hidden records aside, which are few) is read along
+    # the table from the anchor: SQLite would otherwise pick the hidden index and look every
+    # row up by seq, a third of the page's SQLite time at 1,000 records. A filter or a
+    # narrower scope keeps its index, which may skip most rows.
+    scan = (f"{source} NOT INDEXED" if query.sort is None and query.filter is None
+            and base_where.strip() == "hidden = 0" and (anchored or query.offset < ANCHOR_EVERY)
+            else source)
+    if anchored:
         anchors = _anchors(conn, source, where, params, counts, data_version)
         start = anchors[query.offset // ANCHOR_EVERY]
         seq = f'{source}."seq"'
-        anchored = f"{where} AND {seq} >= ?" if where else f" WHERE {seq} >= ?"
-        sql = (f"SELECT {doc} FROM {source}{anchored} {order_sql(None, False, cat)} "
+        from_anchor = f"{where} AND {seq} >= ?" if where else f" WHERE {seq} >= ?"
+        sql = (f"SELECT {doc} FROM {scan}{from_anchor} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
         return total, sql, [*params, start, query.limit, query.offset % ANCHOR_EVERY], True
     page = [query.limit, query.offset]
     if query.sort is None:
-        sql = (f"SELECT {doc} FROM {source}{where} {order_sql(None, False, cat)} "
+        sql = (f"SELECT {doc} FROM {scan}{where} {order_sql(None, False, cat)} "
                "LIMIT ? OFFSET ?")
         return total, sql, params + page, True
     # Sort only (key, seq) pairs and fetch the JSON of the page's rows afterwards, so the

@@ -148,7 +148,15 @@ def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random,
                 f'"missing":"{flag(status == "not submitted")}"}}')
         v11 = (f'{head},"scoreStatus":"{status}","score":{score!r},'
                f'"scoreDate":"{score_date}"{comment}}}')
+        # Every value the store keeps in a column (``tables.RECORD_COLUMNS``): it renders the
+        # texts back from them instead of keeping both (``record_forms``).
         record = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
                   "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
-                  "class": class_ref, "scoreStatus": status, "scoreDate": score_date}
+                  "class": class_ref, "scoreStatus": status, "scoreDate": score_date,
+                  "inProgress": "false", "incomplete": flag(status == "partially graded"),
+                  "late": flag(late), "missing": flag(status == "not submitted")}
+        if status != "exempt":
+            record["score"] = score
+        if late:
+            record["comment"] = "Turned in late"
         out.add("results", record, text=text, text11=v11)

@@ -1,0 +1,159 @@
+"""Record kinds whose JSON the store renders from the row's own columns instead of keeping it.
+
+Enrollments and results are most of a district's records, and nearly every value in their JSON
+is already a column beside it. Keeping the text as well doubled their size, which put a
+state-sized district past the free disk of a CI runner. So a form is declared here once, as
+the record's keys in order, each read from a column; the editor stores ``json12``/``json11``
+as NULL when the form rendered from the row is byte for byte the text it was given, and keeps
+the text otherwise (an escaped string, a number the column does not hold, a key a consumer's
+write added, another key order). ``doc_sql`` renders a NULL in SQL when a record is read, so
+every reader sees the same text it was given, whichever way it is stored.
+
+What NULL means, per table:
+- ``json12``: the 1.2 form below rendered from the columns (a table without one keeps it).
+- ``json11``: the 1.1 form below rendered from the columns, and where the table has no 1.1
+  form, the record's 1.2 text (the only meaning NULL had before forms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .tables import TAIL, columns
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a rendered form: its value is ``column``'s text, quoted as a JSON string,
+    written as it is (``raw``: the column holds JSON text), or as a compact reference
+    ``{"@<ref>":"..."}``. An ``optional`` key is left out where the column is NULL."""
+
+    key: str
+    column: str
+    ref: str | None = None
+    raw: bool = False
+    optional: bool = False
+
+
+def _head() -> tuple[Key, ...]:
+    return (Key("sourcedId", "sourcedId"), Key("status", "status"),
+            Key("dateLastModified", "dateLastModified"))
+
+
+_RESULT_FLAGS = (Key("inProgress", "inProgress"), Key("incomplete", "incomplete"),
+                 Key("late", "late"), Key("missing", "missing"))
+
+# table -> version -> the keys of the form, in order.
+FORMS: dict[str, dict[str, tuple[Key, ...]]] = {
+    "enrollments": {"1.2": (
+        *_head(), Key("user", "user_id", ref="u"), Key("class", "class_id", ref="c"),
+        Key("school", "school_id", ref="o"), Key("role", "role"),
+        Key("primary", "primary_", optional=True), Key("beginDate", "beginDate", optional=True),
+        Key("endDate", "endDate", optional=True))},
+    "results": {
+        "1.2": (*_head(), Key("lineItem", "lineItem_id", ref="l"),
+                Key("student", "student_id", ref="u"), Key("class", "class_id", ref="c"),
+                Key("scoreStatus", "scoreStatus"), Key("score", "score", raw=True, optional=True),
+                Key("scoreDate", "scoreDate"), Key("comment", "comment", optional=True),
+                *_RESULT_FLAGS),
+        "1.1": (*_head(), Key("lineItem", "lineItem_id", ref="l"),
+                Key("student", "student_id", ref="u"), Key("scoreStatus", "scoreStatus"),
+                Key("score", "score", raw=True), Key("scoreDate", "scoreDate"),
+                Key("comment", "comment", optional=True)),
+    },
+}
+
+
+# --- rendering in Python: deciding what to store ---------------------------------------------
+
+def _pieces(key: Key, first: bool) -> tuple[str, str]:
+    """The literal text before and after a key's value."""
+    lead = "{" if first else ","
+    if key.ref is not None:
+        return f'{lead}"{key.key}":{{"@{key.ref}":"', '"}'
+    if key.raw:
+        return f'{lead}"{key.key}":', ""
+    return f'{lead}"{key.key}":"', '"'
+
+
+def _renderer(table: str, keys: tuple[Key, ...]):
+    order = columns(table)
+    parts = [(order.index(k.column), k.optional, *_pieces(k, i == 0))
+             for i, k in enumerate(keys)]
+
+    def render(row: tuple) -> str | None:
+        out = []
+        for index, optional, before, after in parts:
+            value = row[index]
+            if value is None:
+                if optional:
+                    continue
+                return None
+            if type(value) is not str:
+                return None
+            out.append(before)
+            out.append(value)
+            out.append(after)
+        out.append("}")
+        return "".join(out)
+
+    return render
+
+
+_RENDER = {(table, version): _renderer(table, keys)
+           for table, forms in FORMS.items() for version, keys in forms.items()}
+_J12 = {table: columns(table).index(TAIL[0]) for table in FORMS}
+
+
+def compact(table: str, row: tuple) -> tuple:
+    """``row`` as stored: its JSON texts NULL where the table's forms render them exactly."""
+    forms = FORMS.get(table)
+    if forms is None:
+        return row
+    at = _J12[table]
+    text12, text11 = row[at], row[at + 1]
+    if text11 is None:
+        text11 = text12
+    stored12 = None if "1.2" in forms and _RENDER[table, "1.2"](row) == text12 else text12
+    default11 = _RENDER[table, "1.1"](row) if "1.1" in forms else text12
+    stored11 = None if text11 == default11 else text11
+    return (*row[:at], stored12, stored11, *row[at + 2:])
+
+
+# --- rendering in SQL: reading ----------------------------------------------------------------
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _render_sql(keys: tuple[Key, ...], source: str) -> str:
+    terms = []
+    for i, key in enumerate(keys):
+        before, after = _pieces(key, i == 0)
+        value = f'{source}."{key.column}"'
+        term = f"{_literal(before)} || {value}" + (f" || {_literal(after)}" if after else "")
+        terms.append(f"coalesce({term}, '')" if key.optional else term)
+    terms.append("'}'")
+    return " || ".join(terms)
+
+
+def doc_sql(table: str, version: str, alias: str | None = None) -> str:
+    """The SQL expression of a record's JSON text in ``version`` ("1.2" or "1.1"), with
+    compact references; ``alias`` names the table in the query when it is not ``table``."""
+    source = f'"{alias or table}"'
+    forms = FORMS.get(table, {})
+    doc12 = f'{source}."json12"'
+    if "1.2" in forms:
+        doc12 = f"coalesce({doc12}, {_render_sql(forms['1.2'], source)})"
+    if version == "1.2":
+        return doc12
+    if "1.1" in forms:
+        return f'coalesce({source}."json11", {_render_sql(forms["1.1"], source)})'
+    return f'coalesce({source}."json11", {doc12})'
+
+
+def texts_sql(table: str, alias: str | None = None) -> str:
+    """Two result columns: the record's 1.2 text and its 1.1 text where that differs (else
+    NULL), as a writer copying or editing a record wants them."""
+    doc12 = doc_sql(table, "1.2", alias)
+    return f"{doc12}, nullif({doc_sql(table, '1.1', alias)}, {doc12})"

@@ -1,13 +1,14 @@
 """Record kinds whose JSON the store renders from the row's own columns instead of keeping it.
 
 Enrollments and results are most of a district's records, and nearly every value in their JSON
-is already a column beside it. Keeping the text as well doubled their size, which put a
-state-sized district past the free disk of a CI runner. So a form is declared here once, as
-the record's keys in order, each read from a column; the editor stores ``json12``/``json11``
-as NULL when the form rendered from the row is byte for byte the text it was given, and keeps
-the text otherwise (an escaped string, a number the column does not hold, a key a consumer's
-write added, another key order). ``doc_sql`` renders a NULL in SQL when a record is read, so
-every reader sees the same text it was given, whichever way it is stored.
+is already a column beside it (demographics, line items and categories nearly so). Keeping the
+text as well doubled their size, which put a state-sized district past the free disk of a CI
+runner. So a form is declared here once, as the record's keys in order, each read from a
+column; the editor stores ``json12``/``json11`` as NULL when the form rendered from the row is
+byte for byte the text it was given, and keeps the text otherwise (an escaped string, a number
+the column does not hold, a key a consumer's write added, another key order). ``doc_sql``
+renders a NULL in SQL when a record is read, so every reader sees the same text it was given,
+whichever way it is stored.
 
 What NULL means, per table:
 - ``json12``: the 1.2 form below rendered from the columns (a table without one keeps it).
@@ -17,9 +18,10 @@ What NULL means, per table:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from .tables import TAIL, columns
+from .tables import DEMOGRAPHIC_VALUES, TAIL, columns
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,28 @@ def _head() -> tuple[Key, ...]:
 _RESULT_FLAGS = (Key("inProgress", "inProgress"), Key("incomplete", "incomplete"),
                  Key("late", "late"), Key("missing", "missing"))
 
+_LINE_ITEM_HEAD = (*_head(), Key("title", "title"), Key("description", "description"),
+                   Key("assignDate", "assignDate"), Key("dueDate", "dueDate"),
+                   Key("class", "class_id", ref="c"))
+_LINE_ITEM_TAIL = (Key("resultValueMin", "resultValueMin", raw=True),
+                   Key("resultValueMax", "resultValueMax", raw=True))
+
 # table -> version -> the keys of the form, in order.
 FORMS: dict[str, dict[str, tuple[Key, ...]]] = {
+    "demographics": {"1.2": (
+        *_head(), Key("birthDate", "birthDate"), Key("sex", "sex"),
+        *(Key(name, name, optional=True) for name in DEMOGRAPHIC_VALUES))},
+    "categories": {"1.2": (*_head(), Key("title", "title"),
+                           Key("weight", "weight", raw=True, optional=True)),
+                   "1.1": (*_head(), Key("title", "title"))},
+    "lineItems": {
+        "1.2": (*_LINE_ITEM_HEAD, Key("school", "school_id", ref="o"),
+                Key("category", "category_id", ref="g"),
+                Key("gradingPeriod", "gradingPeriod_id", ref="s"),
+                Key("scoreScale", "scoreScale_id", ref="x", optional=True), *_LINE_ITEM_TAIL),
+        "1.1": (*_LINE_ITEM_HEAD, Key("category", "category_id", ref="g"),
+                Key("gradingPeriod", "gradingPeriod_id", ref="s"), *_LINE_ITEM_TAIL),
+    },
     "enrollments": {"1.2": (
         *_head(), Key("user", "user_id", ref="u"), Key("class", "class_id", ref="c"),
         Key("school", "school_id", ref="o"), Key("role", "role"),
@@ -76,48 +98,55 @@ def _pieces(key: Key, first: bool) -> tuple[str, str]:
     return f'{lead}"{key.key}":"', '"'
 
 
-def _renderer(table: str, keys: tuple[Key, ...]):
+def _renderer(table: str, keys: tuple[Key, ...]) -> Callable[[tuple], str | None]:
+    """``render(row)``: the form's text from a row, or None where a required column is NULL or
+    a column holds something other than text. Compiled to one expression, like the row makers:
+    the builder renders every record it writes."""
     order = columns(table)
-    parts = [(order.index(k.column), k.optional, *_pieces(k, i == 0))
-             for i, k in enumerate(keys)]
-
-    def render(row: tuple) -> str | None:
-        out = []
-        for index, optional, before, after in parts:
-            value = row[index]
-            if value is None:
-                if optional:
-                    continue
-                return None
-            if type(value) is not str:
-                return None
-            out.append(before)
-            out.append(value)
-            out.append(after)
-        out.append("}")
-        return "".join(out)
-
-    return render
+    terms = []
+    for i, key in enumerate(keys):
+        before, after = _pieces(key, i == 0)
+        value = f"r[{order.index(key.column)}]"
+        if key.optional:
+            # ``+`` and ``join`` both refuse anything but text: a number or a bool in a column
+            # would otherwise come out as Python writes it, not as SQL does.
+            term = f"{before!r} + {value}" + (f" + {after!r}" if after else "")
+            terms.append(f"({term} if {value} is not None else '')")
+        else:
+            terms += [repr(before), value] + ([repr(after)] if after else [])
+    source = (f"def render(r):\n    try:\n        return ''.join(({', '.join(terms)}, '}}'))\n"
+              f"    except TypeError:\n        return None\n")
+    scope: dict = {}
+    exec(compile(source, f"<form renderer {table}>", "exec"), scope)
+    return scope["render"]  # type: ignore[no-any-return]
 
 
 _RENDER = {(table, version): _renderer(table, keys)
            for table, forms in FORMS.items() for version, keys in forms.items()}
-_J12 = {table: columns(table).index(TAIL[0]) for table in FORMS}
+
+
+def _compactor(table: str) -> Callable[[tuple], tuple]:
+    at = columns(table).index(TAIL[0])
+    render12, render11 = _RENDER.get((table, "1.2")), _RENDER.get((table, "1.1"))
+
+    def compact_row(row: tuple) -> tuple:
+        text12, text11 = row[at], row[at + 1]
+        if text11 is None:
+            text11 = text12
+        stored12 = None if render12 is not None and render12(row) == text12 else text12
+        default11 = render11(row) if render11 is not None else text12
+        return (*row[:at], stored12, None if text11 == default11 else text11, *row[at + 2:])
+
+    return compact_row
+
+
+_COMPACT = {table: _compactor(table) for table in FORMS}
 
 
 def compact(table: str, row: tuple) -> tuple:
     """``row`` as stored: its JSON texts NULL where the table's forms render them exactly."""
-    forms = FORMS.get(table)
-    if forms is None:
-        return row
-    at = _J12[table]
-    text12, text11 = row[at], row[at + 1]
-    if text11 is None:
-        text11 = text12
-    stored12 = None if "1.2" in forms and _RENDER[table, "1.2"](row) == text12 else text12
-    default11 = _RENDER[table, "1.1"](row) if "1.1" in forms else text12
-    stored11 = None if text11 == default11 else text11
-    return (*row[:at], stored12, stored11, *row[at + 2:])
+    compact_row = _COMPACT.get(table)
+    return row if compact_row is None else compact_row(row)
 
 
 # --- rendering in SQL: reading ----------------------------------------------------------------

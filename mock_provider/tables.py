@@ -63,10 +63,18 @@ def v12_only(name: str, *paths: str, filters: bool = True,
     return Column(name, paths or (name,), None, filters, fallback11)
 
 
-def rendered(name: str, raw: bool = False) -> Column:
+def rendered(name: str, path: str | None = None, raw: bool = False) -> Column:
     """A 1.2 value kept beside the JSON only so the store can render the record from its
     columns (``record_forms``); queries read the JSON, as before the column existed."""
-    return Column(name, (name,), None, False, raw=raw)
+    return Column(name, (path or name,), None, False, raw=raw)
+
+
+# Demographics' values after birthDate and sex, in the order the builder writes them.
+DEMOGRAPHIC_VALUES = (
+    "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation",
+    "cityOfBirth", "publicSchoolResidenceStatus")
 
 
 def store_only(name: str) -> Column:
@@ -100,8 +108,10 @@ RECORD_COLUMNS: dict[str, tuple[Column, ...]] = {
         both("endDate"),
     ),
     # 1.1 has no "other"/"unspecified" sex: the column keeps the 1.2 value.
-    "demographics": (both("birthDate"), v12_only("sex")),
-    "categories": (both("title"), store_only("class_id")),  # a category's class is not in it
+    "demographics": (both("birthDate"), v12_only("sex"),
+                     *(rendered(name) for name in DEMOGRAPHIC_VALUES)),
+    "categories": (both("title"), store_only("class_id"),  # a category's class is not in it
+                   rendered("weight", raw=True)),
     "scoreScales": (v12_only("title"), v12_only("class_id", "class.@c"),
                     v12_only("course_id", "course.@C")),
     "lineItems": (
@@ -109,7 +119,9 @@ RECORD_COLUMNS: dict[str, tuple[Column, ...]] = {
         both("category_id", "category.@g"),
         Column("gradingPeriod_id", ("gradingPeriod.@s", "academicSession.@s"),
                "gradingPeriod.@s"),
-        both("assignDate"), both("dueDate"),
+        both("assignDate"), both("dueDate"), rendered("description"),
+        rendered("scoreScale_id", "scoreScale.@x"), rendered("resultValueMin", raw=True),
+        rendered("resultValueMax", raw=True),
     ),
     "results": (both("lineItem_id", "lineItem.@l"), both("student_id", "student.@u"),
                 v12_only("class_id", "class.@c"), both("scoreStatus"), both("scoreDate"),

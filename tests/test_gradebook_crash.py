@@ -209,7 +209,8 @@ def test_acknowledged_writes_survive_sigkill(district: tuple[Path, dict[str, str
             assert (status, date) == (obj["scoreStatus"], obj["scoreDate"]), sid
             n = int(sid.removeprefix("crash-r-"))
             assert obj["score"] == n / 4 and status == STATUSES[n % len(STATUSES)], sid
-        items = conn.execute("SELECT sourcedId, title, class_id, dueDate, json12 FROM lineItems "
+        items = conn.execute("SELECT sourcedId, title, class_id, dueDate, "
+                             f"{doc_sql('lineItems', '1.2')} FROM lineItems "
                              "WHERE sourcedId LIKE 'crash-li-%'").fetchall()
         for sid, title, klass, due, text in items:
             obj = json.loads(text)

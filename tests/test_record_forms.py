@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from mock_provider.district import parse_quirks
 from mock_provider.editor import RecordEditor, dumps
 from mock_provider.record_forms import FORMS, doc_sql
 from mock_provider.store import create_schema
+
+from .conftest import make_district
 
 HEAD = {"sourcedId": "r1", "status": "active", "dateLastModified": "2026-10-01T15:00:00Z"}
 
@@ -119,3 +123,19 @@ def test_every_form_names_columns_of_its_table() -> None:
     for table, forms in FORMS.items():
         for keys in forms.values():
             assert {k.column for k in keys} <= set(columns(table)), table
+
+
+def test_a_built_district_keeps_almost_no_text_its_columns_render(tmp_path: Path) -> None:
+    """What keeps a state-sized district inside a CI runner's disk: nearly every record of a
+    kind with a form is stored as columns only, in each form it has."""
+    path = make_district(tmp_path, 5, 600, parse_quirks("all"))
+    db = sqlite3.connect(path)
+    try:
+        for table, forms in FORMS.items():
+            for version in forms:
+                column = "json12" if version == "1.2" else "json11"
+                total, kept = db.execute(
+                    f"SELECT count(*), count({column}) FROM {table}").fetchone()
+                assert total > 0 and kept / total < 0.1, (table, version, kept, total)
+    finally:
+        db.close()

@@ -18,7 +18,7 @@ from harness.cli import main
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.district import DistrictSpec, build_district, parse_quirks
-from mock_provider.record_forms import compact, texts_sql
+from mock_provider.record_forms import compact, doc_sql, texts_sql
 from mock_provider.state import mock_state
 from mock_provider.store import Mismatch, Store
 from mock_provider.tables import RECORD_TABLES, columns, record_row
@@ -97,10 +97,10 @@ def test_verify_names_every_column_that_disagrees(quirky: Path, tmp_path: Path) 
                                    "ORDER BY seq LIMIT 1").fetchone()
         conn.execute("UPDATE users SET email = 'someone@else.example' WHERE sourcedId = ?",
                      (user,))
-        item, title = conn.execute("SELECT sourcedId, title FROM lineItems WHERE json11 IS NOT "
-                                   "NULL ORDER BY seq LIMIT 1").fetchone()
-        conn.execute("UPDATE lineItems SET json11 = replace(json11, '\"title\":\"', "
-                     "'\"title\":\"Old ') WHERE sourcedId = ?", (item,))
+        item, title = conn.execute("SELECT sourcedId, title FROM lineItems "
+                                   "ORDER BY seq LIMIT 1").fetchone()
+        conn.execute(f"UPDATE lineItems SET json11 = replace({doc_sql('lineItems', '1.1')}, "
+                     "'\"title\":\"', '\"title\":\"Old ') WHERE sourcedId = ?", (item,))
         conn.commit()
     finally:
         conn.close()

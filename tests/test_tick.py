@@ -440,7 +440,8 @@ def test_columns_and_both_json_forms_agree(main: Server, ticked: Ticked) -> None
                                doc["endDate"])
         for sid in ticked.report["records"]["demographics"]:
             status, birth, sex, j12 = conn.execute(
-                "SELECT status, birthDate, sex, json12 FROM demographics WHERE sourcedId = ?",
+                f"SELECT status, birthDate, sex, {doc_sql('demographics', '1.2')} "
+                "FROM demographics WHERE sourcedId = ?",
                 (sid,)).fetchone()
             doc = json.loads(j12)
             assert (doc["status"], doc["birthDate"], doc["sex"]) == (status, birth, sex)

@@ -55,7 +55,10 @@ _LINE_ITEM_TAIL = (Key("resultValueMin", "resultValueMin", raw=True),
 FORMS: dict[str, dict[str, tuple[Key, ...]]] = {
     "demographics": {"1.2": (
         *_head(), Key("birthDate", "birthDate"), Key("sex", "sex"),
-        *(Key(name, name, optional=True) for name in DEMOGRAPHIC_VALUES))},
+        # Only the birth state is left out of records often (born abroad); a record missing
+        # any other keeps its text.
+        *(Key(name, name, optional=name == "stateOfBirthAbbreviation")
+          for name in DEMOGRAPHIC_VALUES))},
     "categories": {"1.2": (*_head(), Key("title", "title"),
                            Key("weight", "weight", raw=True, optional=True)),
                    "1.1": (*_head(), Key("title", "title"))},
@@ -156,14 +159,21 @@ def _literal(text: str) -> str:
 
 
 def _render_sql(keys: tuple[Key, ...], source: str) -> str:
-    terms = []
+    # One printf per record: a chain of ``||`` copies the text it has built so far once per
+    # piece, which made a rendered page of 1,000 enrollments take half again as long to read.
+    pattern, values = [], []
     for i, key in enumerate(keys):
         before, after = _pieces(key, i == 0)
         value = f'{source}."{key.column}"'
-        term = f"{_literal(before)} || {value}" + (f" || {_literal(after)}" if after else "")
-        terms.append(f"coalesce({term}, '')" if key.optional else term)
-    terms.append("'}'")
-    return " || ".join(terms)
+        if key.optional:
+            pattern.append("%s")
+            term = f"{_literal(before)} || {value}" + (f" || {_literal(after)}" if after else "")
+            values.append(f"coalesce({term}, '')")
+        else:
+            pattern.append(before.replace("%", "%%") + "%s" + after.replace("%", "%%"))
+            values.append(value)
+    pattern.append("}")
+    return f"printf({_literal(''.join(pattern))}, {', '.join(values)})"
 
 
 def doc_sql(table: str, version: str, alias: str | None = None) -> str:

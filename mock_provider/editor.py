@@ -18,9 +18,19 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .tables import ALL_TABLES, HEAD, RECORD_COLUMNS, RECORD_TABLES, ROW_MAKERS, columns, record_row
+from .record_forms import compact, texts_sql
+from .tables import (
+    ALL_TABLES,
+    HEAD,
+    RECORD_COLUMNS,
+    RECORD_TABLES,
+    ROW_MAKERS,
+    columns,
+    json_text,
+    record_row,
+)
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_dumps = json_text
 
 Rows = dict[str, list[tuple]]
 _HIDDEN = HEAD.index("hidden")
@@ -78,15 +88,32 @@ class RecordEditor:
     # --- new records ---------------------------------------------------------------------
 
     def add(self, table: str, record: dict, v11: dict | None = None, *, hidden: int = 0,
-            text: str | None = None, text11: str | None = None, **stored: Any) -> None:
+            text: str | None = None, text11: str | None = None, rendered: bool = False,
+            **stored: Any) -> None:
         """A new record from its 1.2 form ``record`` and, when 1.1 words it differently, its
         1.1 form ``v11``. ``text``/``text11`` are the forms already serialized (the hot
-        templates of the builder); ``stored`` gives store-only columns."""
+        templates of the builder); ``stored`` gives store-only columns.
+
+        ``rendered``: the caller vouches that the table's forms (``record_forms``) write this
+        record, and its 1.1 form unless ``text11`` is given, exactly as the serializer would,
+        so no text is made or compared. Only the builder does, for its most numerous kinds,
+        and tests/test_builder_templates.py holds it to that on a district with every
+        quirk."""
+        if rendered:
+            row = ROW_MAKERS[table](record, v11, hidden, None, text11, stored)
+            rows = self.rows.get(table) if self.conn is None else None
+            if rows is not None:
+                rows.append(row)
+            elif self.conn is None:
+                self.rows[table] = [row]
+            else:
+                self._write(table, row)
+            return
         if text is None:
             text = _dumps(record)
         if text11 is None and v11 is not None:
             text11 = _dumps(v11)
-        row = ROW_MAKERS[table](record, v11, hidden, text, text11, stored)
+        row = compact(table, ROW_MAKERS[table](record, v11, hidden, text, text11, stored))
         if self.conn is None:
             # The builder's path, once per generated record: kept to the bare append.
             rows = self.rows.get(table)
@@ -158,7 +185,8 @@ class RecordEditor:
         columns. Store-only columns and ``hidden`` stay as they are."""
         conn = self._conn()
         json12, json11 = conn.execute(
-            f"SELECT json12, json11 FROM {table} WHERE sourcedId = ?", (sourced_id,)).fetchone()
+            f"SELECT {texts_sql(table)} FROM {table} WHERE sourcedId = ?",
+            (sourced_id,)).fetchone()
         dlm = self._now(when)
         obj12 = json.loads(json12)
         obj12["dateLastModified"] = dlm
@@ -168,8 +196,8 @@ class RecordEditor:
             obj11 = json.loads(json11)
             obj11["dateLastModified"] = dlm
             edit(obj11, "1.1")
-        row = record_row(table, obj12, dumps(obj12), None if obj11 is None else dumps(obj11),
-                         record11=obj11)
+        row = compact(table, record_row(
+            table, obj12, dumps(obj12), None if obj11 is None else dumps(obj11), record11=obj11))
         keep = _store_only(table) | {"sourcedId", "hidden"}
         sets = {name: value for name, value in zip(columns(table), row, strict=True)
                 if name not in keep}
@@ -195,7 +223,7 @@ class RecordEditor:
         re-derived (store-only ones from ``stored``)."""
         conn = self._conn()
         text11 = text11 if text11 is not None else None if v11 is None else dumps(v11)
-        row = record_row(table, record, dumps(record), text11, 0, stored, v11)
+        row = compact(table, record_row(table, record, dumps(record), text11, 0, stored, v11))
         cols = columns(table)
         sets = ", ".join(f"{c} = ?" for c in cols[1:])
         conn.execute(f"UPDATE {table} SET {sets} WHERE sourcedId = ?", (*row[1:], row[0]))

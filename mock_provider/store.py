@@ -1,7 +1,8 @@
 """The district store: one SQLite file per generated district.
 
-Each record keeps its 1.2 and 1.1 JSON pre-serialized (``json11`` is NULL where the two are the
-same), so serving a page is an indexed lookup plus a concatenation. The columns beside the JSON
+Each record keeps its 1.2 and 1.1 JSON pre-serialized, or renders them from its columns where
+``record_forms`` declares the form (see there for what a NULL text means), so serving a page is
+an indexed lookup plus a concatenation. The columns beside the JSON
 are what consumers page, filter and sort on. A finished file runs in WAL mode with full
 synchronous commits, so later writes (grade book) survive a crash.
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .record_forms import doc_sql, texts_sql
 from .refs import render_refs
 from .tables import (
     ALL_TABLES,
@@ -77,7 +79,7 @@ def _verify_table(conn: sqlite3.Connection, table: str) -> list[Mismatch]:
     found: list[Mismatch] = []
     names = [c for c in columns(table) if c not in ("hidden", "json12", "json11")]
     has_v11 = table not in NOT_IN_V11
-    for row in conn.execute(f"SELECT {', '.join(names)}, json12, json11 FROM {table} "
+    for row in conn.execute(f"SELECT {', '.join(names)}, {texts_sql(table)} FROM {table} "
                             "ORDER BY seq"):
         stored = dict(zip(names, row, strict=False))
         sid = str(stored["sourcedId"])
@@ -157,7 +159,7 @@ class Store:
         """Stored JSON texts in store order (hrefs still tokenised)."""
         if version == "1.1" and table in NOT_IN_V11:
             return
-        col = "coalesce(json11, json12)" if version == "1.1" else "json12"
+        col = doc_sql(table, version)
         clauses = [] if include_hidden else ["hidden = 0"]
         params: list[str] = []
         if since is not None:
@@ -175,7 +177,7 @@ class Store:
 
     def get(self, table: str, sourced_id: str, version: str = "1.2",
             base_url: str = "") -> dict | None:
-        col = "coalesce(json11, json12)" if version == "1.1" else "json12"
+        col = doc_sql(table, version)
         row = self.conn.execute(f"SELECT {col} FROM {table} WHERE sourcedId = ?",
                                 (sourced_id,)).fetchone()
         return None if row is None else json.loads(render_refs(row[0], version, base_url))

@@ -2,7 +2,8 @@
 
 Every record table has the same head and tail columns; the middle columns are the values
 consumers page, filter and sort on, kept beside the JSON so SQLite can index them.
-``json11`` is NULL where the 1.1 form equals the 1.2 form.
+Where ``record_forms`` declares a kind's form, the JSON texts are NULL when the columns render
+them exactly.
 
 Each column is declared once, in ``RECORD_COLUMNS``, with the place in the stored 1.2 JSON its
 value is read from and the place in the stored 1.1 JSON that holds the same value. Everything
@@ -14,9 +15,14 @@ query layer's filter-field-to-column map. Adding an indexed column is one line h
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+# A value's JSON text as the store writes it (the editor's ``dumps``).
+json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                             check_circular=False).encode
 
 HEAD = ("sourcedId", "status", "dateLastModified", "hidden")
 TAIL = ("json12", "json11")
@@ -42,6 +48,9 @@ class Column:
     filters: bool = True
     # Where the 1.1 JSON keeps the value when the 1.2 JSON has it at none of ``v12``.
     fallback11: str | None = None
+    # The column holds the value's JSON text (a number as written), for a record form the
+    # store renders from its columns (``record_forms``) rather than for queries.
+    raw: bool = False
 
 
 def both(name: str, path: str | None = None) -> Column:
@@ -52,6 +61,20 @@ def both(name: str, path: str | None = None) -> Column:
 def v12_only(name: str, *paths: str, filters: bool = True,
              fallback11: str | None = None) -> Column:
     return Column(name, paths or (name,), None, filters, fallback11)
+
+
+def rendered(name: str, path: str | None = None, raw: bool = False) -> Column:
+    """A 1.2 value kept beside the JSON only so the store can render the record from its
+    columns (``record_forms``); queries read the JSON, as before the column existed."""
+    return Column(name, (path or name,), None, False, raw=raw)
+
+
+# Demographics' values after birthDate and sex, in the order the builder writes them.
+DEMOGRAPHIC_VALUES = (
+    "americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity", "countryOfBirthCode", "stateOfBirthAbbreviation",
+    "cityOfBirth", "publicSchoolResidenceStatus")
 
 
 def store_only(name: str) -> Column:
@@ -85,8 +108,10 @@ RECORD_COLUMNS: dict[str, tuple[Column, ...]] = {
         both("endDate"),
     ),
     # 1.1 has no "other"/"unspecified" sex: the column keeps the 1.2 value.
-    "demographics": (both("birthDate"), v12_only("sex")),
-    "categories": (both("title"), store_only("class_id")),  # a category's class is not in it
+    "demographics": (both("birthDate"), v12_only("sex"),
+                     *(rendered(name) for name in DEMOGRAPHIC_VALUES)),
+    "categories": (both("title"), store_only("class_id"),  # a category's class is not in it
+                   rendered("weight", raw=True)),
     "scoreScales": (v12_only("title"), v12_only("class_id", "class.@c"),
                     v12_only("course_id", "course.@C")),
     "lineItems": (
@@ -94,10 +119,14 @@ RECORD_COLUMNS: dict[str, tuple[Column, ...]] = {
         both("category_id", "category.@g"),
         Column("gradingPeriod_id", ("gradingPeriod.@s", "academicSession.@s"),
                "gradingPeriod.@s"),
-        both("assignDate"), both("dueDate"),
+        both("assignDate"), both("dueDate"), rendered("description"),
+        rendered("scoreScale_id", "scoreScale.@x"), rendered("resultValueMin", raw=True),
+        rendered("resultValueMax", raw=True),
     ),
     "results": (both("lineItem_id", "lineItem.@l"), both("student_id", "student.@u"),
-                v12_only("class_id", "class.@c"), both("scoreStatus"), both("scoreDate")),
+                v12_only("class_id", "class.@c"), both("scoreStatus"), both("scoreDate"),
+                rendered("score", raw=True), rendered("comment"), rendered("inProgress"),
+                rendered("incomplete"), rendered("late"), rendered("missing")),
     "resources": (both("title"), both("vendorResourceId")),
     "assessmentLineItems": (v12_only("title"), v12_only("class_id", "class.@c"),
                             v12_only("parent_id", "parentAssessmentLineItem.@a")),
@@ -210,6 +239,8 @@ def _column_expr(col: Column) -> str:
         expr = f"(v if (v := {expr}) is not None else (o11 or o).get({col.fallback11!r}))"
     for path in reversed(col.v12[:-1]):
         expr = f"(v if (v := {_fast_expr(path)}) is not None else {expr})"
+    if col.raw:
+        expr = f"(None if (r := {expr}) is None else json_text(r))"
     return expr
 
 
@@ -221,6 +252,8 @@ def _value(col: Column, v12: dict, v11: dict | None) -> Any:
     value = _first(v12, col.v12)
     if value is None and col.fallback11 is not None:
         value = dig(v12 if v11 is None else v11, col.fallback11)
+    if col.raw and value is not None:
+        return json_text(value)
     return value
 
 
@@ -246,7 +279,7 @@ def _compile(table: str) -> RowMaker:
               f"    try:\n        return ({body})\n"
               f"    except (AttributeError, KeyError, IndexError, TypeError):\n"
               f"        return slow(o, o11, h, t12, t11, x)\n")
-    scope = {"slow": _slow_maker(table)}
+    scope = {"slow": _slow_maker(table), "json_text": json_text}
     exec(compile(source, f"<row maker {table}>", "exec"), scope)
     return scope["make"]  # type: ignore[no-any-return]
 

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from mock_provider.district import DistrictSpec, build_district
+from mock_provider.record_forms import doc_sql
 
 from .live_server import free_port
 from .test_gradebook_writes import G12, Env, _pick_ids
@@ -197,7 +198,8 @@ def test_acknowledged_writes_survive_sigkill(district: tuple[Path, dict[str, str
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         rows = conn.execute("SELECT sourcedId, lineItem_id, student_id, class_id, scoreStatus, "
-                            "scoreDate, json12 FROM results WHERE sourcedId LIKE 'crash-r-%'")
+                            f"scoreDate, {doc_sql('results', '1.2')} FROM results "
+                            "WHERE sourcedId LIKE 'crash-r-%'")
         stored = 0
         for sid, line_item, student, klass, status, date, text in rows:
             stored += 1
@@ -207,7 +209,8 @@ def test_acknowledged_writes_survive_sigkill(district: tuple[Path, dict[str, str
             assert (status, date) == (obj["scoreStatus"], obj["scoreDate"]), sid
             n = int(sid.removeprefix("crash-r-"))
             assert obj["score"] == n / 4 and status == STATUSES[n % len(STATUSES)], sid
-        items = conn.execute("SELECT sourcedId, title, class_id, dueDate, json12 FROM lineItems "
+        items = conn.execute("SELECT sourcedId, title, class_id, dueDate, "
+                             f"{doc_sql('lineItems', '1.2')} FROM lineItems "
                              "WHERE sourcedId LIKE 'crash-li-%'").fetchall()
         for sid, title, klass, due, text in items:
             obj = json.loads(text)

@@ -20,6 +20,7 @@ from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, SCOPE_PREF
 from mock_provider.district import DistrictSpec, build_district
 from mock_provider.flavors import profile_for
 from mock_provider.flavors.campus_ids import legacy_ids_for
+from mock_provider.record_forms import doc_sql, texts_sql
 from mock_provider.state import mock_state
 from mock_provider.store import Store
 
@@ -270,8 +271,8 @@ def test_stored_columns_match_the_json(env: Env) -> None:
     conn = sqlite3.connect(env.path)
     try:
         row = conn.execute("SELECT class_id, school_id, category_id, gradingPeriod_id, "
-                           "dueDate, json12, json11, seq FROM lineItems WHERE sourcedId = "
-                           "'col-li'").fetchone()
+                           f"dueDate, {texts_sql('lineItems')}, seq FROM lineItems "
+                           "WHERE sourcedId = 'col-li'").fetchone()
         top = conn.execute("SELECT max(seq) FROM lineItems").fetchone()[0]
     finally:
         conn.close()
@@ -464,7 +465,8 @@ def test_concurrent_puts_stay_consistent(env: Env) -> None:
     assert statuses.count(201) == 4 and statuses.count(200) == 12
     conn = env.store.conn
     assert conn.execute("SELECT count(*) FROM lineItems").fetchone()[0] == before + 4
-    rows = conn.execute("SELECT sourcedId, count(*), json12 FROM lineItems WHERE sourcedId LIKE "
+    rows = conn.execute(f"SELECT sourcedId, count(*), {doc_sql('lineItems', '1.2')} FROM lineItems "
+                        "WHERE sourcedId LIKE "
                         "'k-li-%' GROUP BY sourcedId").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(f"k-li-{n}", 1) for n in range(4)]
     for sid, _, text in rows:

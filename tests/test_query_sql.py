@@ -32,6 +32,7 @@ from mock_provider.query import (
 )
 from mock_provider.query.fields import COLUMNS
 from mock_provider.query.values import canonical_time
+from mock_provider.record_forms import doc_sql
 from mock_provider.refs import render_refs
 from mock_provider.store import Store
 from mock_provider.tables import NOT_IN_V11, RECORD_TABLES, columns
@@ -65,7 +66,7 @@ class Corpus:
     def rows(self, table: str, version: str) -> list[dict]:
         key = (table, version)
         if key not in self.records:
-            doc = "coalesce(json11, json12)" if version == "1.1" else "json12"
+            doc = doc_sql(table, version)
             self.records[key] = [
                 json.loads(render_refs(text, version, "https://h"))
                 for (text,) in self.conn.execute(
@@ -213,13 +214,16 @@ def odd(quirky: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Co
     for table in ODD_TABLES:
         cols = columns(table)
         conn.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {', '.join(cols)})")
-        rows = quirky.conn.execute(f"SELECT seq, sourcedId, hidden, json12 FROM {table}")
+        rows = quirky.conn.execute(
+            f"SELECT seq, sourcedId, hidden, {doc_sql(table, '1.2')} FROM {table}")
         for seq, sid, hidden, text in rows:
             record = json.loads(text)
             if rng.random() < 0.4:
                 record = _bend(rng, table, record)
-            conn.execute(f"INSERT INTO {table} (seq, sourcedId, hidden, json12) VALUES (?,?,?,?)",
-                         (seq, sid, hidden, _compact(record)))
+            # Both texts kept: the 1.1 form of a bent record is its 1.2 text.
+            text = _compact(record)
+            conn.execute(f"INSERT INTO {table} (seq, sourcedId, hidden, json12, json11) "
+                         "VALUES (?,?,?,?,?)", (seq, sid, hidden, text, text))
         # columns hold the JSON's text value or NULL, as the builder writes them
         for name, column in {"status": "status", "dateLastModified": "dateLastModified",
                              **COLUMNS[table]}.items():

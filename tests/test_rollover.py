@@ -23,6 +23,7 @@ from mock_provider.district import DistrictSpec, build_district
 from mock_provider.district import rollover as rollover_module
 from mock_provider.district.rollover import RolloverConflict, advance_year
 from mock_provider.query.fields import SCHEMAS
+from mock_provider.record_forms import doc_sql
 from mock_provider.store import Store
 from mock_provider.writer import open_writer
 from specs import validator
@@ -331,7 +332,8 @@ def test_every_changed_record_is_stamped_between_the_two_clocks(tiny: Rolled) ->
     with Store(tiny.server.path) as store:
         for table in V12_SCHEMA:
             for dlm, j12, j11 in store.conn.execute(
-                    f"SELECT dateLastModified, json12, coalesce(json11, json12) FROM {table} "
+                    f"SELECT dateLastModified, {doc_sql(table, '1.2')}, "
+                    f"{doc_sql(table, '1.1')} FROM {table} "
                     "WHERE dateLastModified > ?", (old,)):
                 assert dlm <= new, table
                 assert json.loads(j12)["dateLastModified"] == json.loads(j11)[

@@ -23,6 +23,7 @@ from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.query.fields import catalog
 from mock_provider.query.filter import matches, parse_filter
+from mock_provider.record_forms import doc_sql
 from mock_provider.refs import render_refs
 from mock_provider.state import mock_state
 from mock_provider.store import Store
@@ -46,6 +47,7 @@ COLLECTIONS = {
                                "results", "resources")],
 }
 PAGE = 10_000
+LINE_ITEM_DOC = doc_sql("lineItems", "1.2")
 
 
 @dataclass
@@ -297,7 +299,7 @@ def _same_answer(one: httpx.Response, one_id: str, two: httpx.Response, two_id: 
 @pytest.mark.parametrize("base", [G12, V11])
 def test_a_put_on_another_schools_id_answers_as_for_an_unknown_id(env: Env, base: str) -> None:
     theirs = _other_school_line_item(env)
-    before = env.store.conn.execute("SELECT json12 FROM lineItems WHERE sourcedId = ?",
+    before = env.store.conn.execute(f"SELECT {LINE_ITEM_DOC} FROM lineItems WHERE sourcedId = ?",
                                     (theirs,)).fetchone()[0]
     never = "never-used-line-item"
     body = {"lineItem": _my_line_item_body(env, "Taken over")}
@@ -312,7 +314,7 @@ def test_a_put_on_another_schools_id_answers_as_for_an_unknown_id(env: Env, base
     blank = {"lineItem": _my_line_item_body(env, " ")}
     _same_answer(env.scoped.put(f"{base}/lineItems/{theirs}", json=blank), theirs,
                  env.scoped.put(f"{base}/lineItems/{never}", json=blank), never)
-    assert env.store.conn.execute("SELECT json12 FROM lineItems WHERE sourcedId = ?",
+    assert env.store.conn.execute(f"SELECT {LINE_ITEM_DOC} FROM lineItems WHERE sourcedId = ?",
                                   (theirs,)).fetchone()[0] == before
     assert env.scoped.get(f"{base}/lineItems/{never}").status_code == 404
 

@@ -18,6 +18,7 @@ from harness.cli import main
 from mock_provider.app import create_app
 from mock_provider.connections import ALL_SCOPES_V11, ALL_SCOPES_V12, Connection
 from mock_provider.district import DistrictSpec, build_district, parse_quirks
+from mock_provider.record_forms import compact, doc_sql, texts_sql
 from mock_provider.state import mock_state
 from mock_provider.store import Mismatch, Store
 from mock_provider.tables import RECORD_TABLES, columns, record_row
@@ -48,20 +49,25 @@ def test_a_built_district_agrees_with_its_json(quirky: Path) -> None:
 
 def test_each_stored_row_is_the_row_its_record_derives(quirky: Path) -> None:
     """``record_row`` over a stored record's JSON gives back the stored row, column for column
-    (store-only columns and ``hidden`` taken from the row)."""
+    (store-only columns and ``hidden`` taken from the row), its texts left out exactly where
+    the table's form renders them."""
     conn = sqlite3.connect(quirky)
+    rendered = 0
     try:
         for table in RECORD_TABLES:
             names = columns(table)
-            for row in conn.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY seq "
-                                    "LIMIT 300"):
-                stored = dict(zip(names, row, strict=True))
-                v11 = json.loads(row[-1]) if row[-1] else None
-                derived = record_row(table, json.loads(row[-2]), row[-2], row[-1],
+            for row in conn.execute(f"SELECT {', '.join(names)}, {texts_sql(table)} "
+                                    f"FROM {table} ORDER BY seq LIMIT 300"):
+                stored_row, (text12, text11) = row[:-2], row[-2:]
+                stored = dict(zip(names, stored_row, strict=True))
+                v11 = json.loads(text11) if text11 else None
+                derived = record_row(table, json.loads(text12), text12, text11,
                                      stored["hidden"], stored, v11)
-                assert derived == row, table
+                assert compact(table, derived) == stored_row, table
+                rendered += stored["json12"] is None
     finally:
         conn.close()
+    assert rendered > 0
 
 
 def test_odd_records_derive_the_same_on_every_path() -> None:
@@ -91,10 +97,10 @@ def test_verify_names_every_column_that_disagrees(quirky: Path, tmp_path: Path) 
                                    "ORDER BY seq LIMIT 1").fetchone()
         conn.execute("UPDATE users SET email = 'someone@else.example' WHERE sourcedId = ?",
                      (user,))
-        item, title = conn.execute("SELECT sourcedId, title FROM lineItems WHERE json11 IS NOT "
-                                   "NULL ORDER BY seq LIMIT 1").fetchone()
-        conn.execute("UPDATE lineItems SET json11 = replace(json11, '\"title\":\"', "
-                     "'\"title\":\"Old ') WHERE sourcedId = ?", (item,))
+        item, title = conn.execute("SELECT sourcedId, title FROM lineItems "
+                                   "ORDER BY seq LIMIT 1").fetchone()
+        conn.execute(f"UPDATE lineItems SET json11 = replace({doc_sql('lineItems', '1.1')}, "
+                     "'\"title\":\"', '\"title\":\"Old ') WHERE sourcedId = ?", (item,))
         conn.commit()
     finally:
         conn.close()

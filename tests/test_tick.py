@@ -26,6 +26,7 @@ from mock_provider.district import DistrictSpec, build_district
 from mock_provider.district import tick as tick_module
 from mock_provider.district.quirks import QUIRKS
 from mock_provider.district.tick import TickError, advance, check_days
+from mock_provider.record_forms import doc_sql, texts_sql
 from mock_provider.store import Store
 from mock_provider.writer import in_transaction, open_writer
 from specs import validator
@@ -401,7 +402,8 @@ def test_every_touched_record_is_modified_between_the_two_clocks(main: Server,
         for table, ids in ticked.report["records"].items():
             for sid in ids:
                 row = store.conn.execute(
-                    f"SELECT dateLastModified, json12, coalesce(json11, json12) FROM {table} "
+                    f"SELECT dateLastModified, {doc_sql(table, '1.2')}, "
+                    f"{doc_sql(table, '1.1')} FROM {table} "
                     "WHERE sourcedId = ?", (sid,)).fetchone()
                 assert old < row[0] < new, (table, sid)
                 assert json.loads(row[1])["dateLastModified"] == row[0]
@@ -429,7 +431,7 @@ def test_columns_and_both_json_forms_agree(main: Server, ticked: Ticked) -> None
             assert json.loads(j12)["primaryOrg"]["@o"] == school
         for sid in ticked.report["records"]["enrollments"]:
             row = conn.execute("SELECT status, role, class_id, user_id, school_id, primary_, "
-                               "beginDate, endDate, json12, json11 FROM enrollments "
+                               f"beginDate, endDate, {texts_sql('enrollments')} FROM enrollments "
                                "WHERE sourcedId = ?", (sid,)).fetchone()
             doc = json.loads(row[8])
             assert row[9] is None
@@ -438,7 +440,8 @@ def test_columns_and_both_json_forms_agree(main: Server, ticked: Ticked) -> None
                                doc["endDate"])
         for sid in ticked.report["records"]["demographics"]:
             status, birth, sex, j12 = conn.execute(
-                "SELECT status, birthDate, sex, json12 FROM demographics WHERE sourcedId = ?",
+                f"SELECT status, birthDate, sex, {doc_sql('demographics', '1.2')} "
+                "FROM demographics WHERE sourcedId = ?",
                 (sid,)).fetchone()
             doc = json.loads(j12)
             assert (doc["status"], doc["birthDate"], doc["sex"]) == (status, birth, sex)

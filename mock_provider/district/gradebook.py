@@ -114,11 +114,11 @@ def emit_gradebook(
 def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random, section: Section,
                   line_item_id: str, class_ref: dict[str, str], due_day: dt.date,
                   max_score: float, clock_epoch: int) -> None:
-    # Results are the most numerous records of all, so their JSON texts are templated from the
-    # same values as the record (ids, dates, numbers, a few fixed strings: nothing to escape).
+    # Results are the most numerous records of all: the store renders their texts from the
+    # columns (ids, dates, numbers, a few fixed strings: nothing to escape), so none is made,
+    # but for an exempt result's 1.1 form, which keeps a score of 0.0 that 1.2 leaves out.
     line_item_ref = ref("lineItem", line_item_id)
     line_item_json = ref_json("lineItem", line_item_id)
-    class_json = ref_json("class", section.sourced_id)
     random_ = rng.random
     # A result is scored 0-5 days after the due date at 15:00 (never later than an hour before
     # the clock): six possible stamps, worked out once per line item.
@@ -137,18 +137,23 @@ def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random,
         if status in ("fully graded", "submitted", "partially graded"):
             score = float(round(max_score * rng.triangular(0.45, 1.05, 0.85), 1))
         late = random_() < 0.05
-        student_json = ref_json("user", student.sourced_id)
-        head = (f'{{"sourcedId":"{rid}","status":"active","dateLastModified":"{dlm}",'
-                f'"lineItem":{line_item_json},"student":{student_json}')
-        comment = ',"comment":"Turned in late"' if late else ""
-        score_json = "" if status == "exempt" else f',"score":{score!r}'
-        text = (f'{head},"class":{class_json},"scoreStatus":"{status}"{score_json},'
-                f'"scoreDate":"{score_date}"{comment},"inProgress":"false",'
-                f'"incomplete":"{flag(status == "partially graded")}","late":"{flag(late)}",'
-                f'"missing":"{flag(status == "not submitted")}"}}')
-        v11 = (f'{head},"scoreStatus":"{status}","score":{score!r},'
-               f'"scoreDate":"{score_date}"{comment}}}')
         record = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
                   "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
-                  "class": class_ref, "scoreStatus": status, "scoreDate": score_date}
-        out.add("results", record, text=text, text11=v11)
+                  "class": class_ref, "scoreStatus": status}
+        text11 = None
+        if status != "exempt":
+            record["score"] = score
+        else:
+            text11 = (f'{{"sourcedId":"{rid}","status":"active","dateLastModified":"{dlm}",'
+                      f'"lineItem":{line_item_json},'
+                      f'"student":{ref_json("user", student.sourced_id)},'
+                      f'"scoreStatus":"{status}","score":{score!r},"scoreDate":"{score_date}"'
+                      + (',"comment":"Turned in late"' if late else "") + "}")
+        record["scoreDate"] = score_date
+        if late:
+            record["comment"] = "Turned in late"
+        record["inProgress"] = "false"
+        record["incomplete"] = flag(status == "partially graded")
+        record["late"] = flag(late)
+        record["missing"] = flag(status == "not submitted")
+        out.add("results", record, text11=text11, rendered=True)

@@ -19,6 +19,7 @@ import re
 import sqlite3
 
 from ..editor import RecordEditor
+from ..record_forms import doc_sql
 from .calendar import SchoolCalendar
 from .names import catalog, login_part
 from .people import Person, _first_name, _phone, _sex, demographics
@@ -99,7 +100,8 @@ class Newcomers:
         """The district's state: the most common in-state birth state of its students."""
         if self._state is None:
             row = self.conn.execute(
-                "SELECT st, count(*) AS n FROM (SELECT json_extract(json12, "
+                "SELECT st, count(*) AS n FROM (SELECT "
+                f"json_extract({doc_sql('demographics', '1.2')}, "
                 "'$.stateOfBirthAbbreviation') AS st FROM demographics ORDER BY seq LIMIT 2000) "
                 "WHERE st IS NOT NULL GROUP BY st ORDER BY n DESC, st LIMIT 1").fetchone()
             self._state = row[0] if row else "WA"

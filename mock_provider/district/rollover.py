@@ -51,6 +51,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from ..editor import RecordEditor
+from ..record_forms import doc_sql, texts_sql
 from ..writer import in_transaction
 from .calendar import school_calendar
 from .newcomers import Newcomers
@@ -227,8 +228,8 @@ class _Rollover:
             classes.setdefault(user_id, []).append(class_id)
         students = []
         for sid, school_id, text in self.conn.execute(
-            "SELECT sourcedId, school_id, json12 FROM users WHERE role = 'student' "
-            "AND status = 'active' AND hidden = 0 ORDER BY seq"):
+            f"SELECT sourcedId, school_id, {doc_sql('users', '1.2')} FROM users "
+            "WHERE role = 'student' AND status = 'active' AND hidden = 0 ORDER BY seq"):
             grade = (json.loads(text).get("grades") or [None])[0]
             students.append((sid, school_id, grade, classes.get(sid, [])))
         return students
@@ -245,9 +246,10 @@ class _Rollover:
         self.report.sessions += 1 + len(self.cal.terms) + len(self.cal.quarters)
 
         for old_id, text, text11 in conn.execute(
-            "SELECT sourcedId, json12, json11 FROM courses WHERE school_id = ? AND hidden = 0 "
-            "AND status = 'active' AND sourcedId IN (SELECT id FROM temp.rollover_courses) "
-            "ORDER BY seq", (school_id,)).fetchall():
+            f"SELECT sourcedId, {texts_sql('courses')} FROM courses WHERE school_id = ? "
+            "AND hidden = 0 AND status = 'active' "
+            "AND sourcedId IN (SELECT id FROM temp.rollover_courses) ORDER BY seq",
+            (school_id,)).fetchall():
             cid = new_id(self.rng)
             self.course_map[old_id] = cid
             dlm = self.stamp()
@@ -257,7 +259,7 @@ class _Rollover:
             self.report.courses += 1
 
         old_classes = [row for row in conn.execute(
-            "SELECT sourcedId, course_id, json12, json11 FROM classes WHERE school_id = ? "
+            f"SELECT sourcedId, course_id, {texts_sql('classes')} FROM classes WHERE school_id = ? "
             "AND hidden = 0 AND status = 'active' AND sourcedId IN "
             "(SELECT id FROM temp.rollover_classes) ORDER BY seq", (school_id,)).fetchall()
             if row[1] in self.course_map]
@@ -303,14 +305,14 @@ class _Rollover:
             self.enroll(user_id, klass, school_id, "teacher", primary)
             self.report.teacher_enrollments += 1
         for cat_text, cat_text11 in conn.execute(
-            "SELECT json12, json11 FROM categories WHERE class_id = ? AND hidden = 0 "
+            f"SELECT {texts_sql('categories')} FROM categories WHERE class_id = ? AND hidden = 0 "
             "AND status = 'active' ORDER BY seq", (old_id,)).fetchall():
             cid, dlm = new_id(self.rng), self.stamp()
             changes = {"sourcedId": cid, "dateLastModified": dlm}
             self.out.add_copy("categories", cat_text, cat_text11, changes, class_id=class_id)
             self.report.categories += 1
         for scale_text, scale_text11 in conn.execute(
-            "SELECT json12, json11 FROM scoreScales WHERE class_id = ? AND hidden = 0 "
+            f"SELECT {texts_sql('scoreScales')} FROM scoreScales WHERE class_id = ? AND hidden = 0 "
             "AND status = 'active' ORDER BY seq", (old_id,)).fetchall():
             sid, dlm = new_id(self.rng), self.stamp()
             changes = {"sourcedId": sid, "dateLastModified": dlm,

@@ -37,12 +37,15 @@ import time
 from dataclasses import dataclass, field
 
 from ..editor import RecordEditor
+from ..record_forms import doc_sql
 from ..writer import in_transaction
 from .calendar import school_calendar
 from .names import catalog, login_part
 from .newcomers import Newcomers
 from .people import StaffFactory
 from .records import enrollment, new_id, timestamp
+
+USER_DOC = doc_sql("users", "1.2")
 
 MAX_DAYS = 366
 # Changes per active student of a school per simulated week; a tick counts at most MAX_WEEKS.
@@ -275,7 +278,8 @@ class _Tick:
             " AND status = 'active' AND hidden = 0 GROUP BY class_id", (school_id,)))
         classes = []
         for sid, course_id, text, start, end in self.conn.execute(
-            "SELECT c.sourcedId, c.course_id, c.json12, min(s.startDate), max(s.endDate) "
+            f"SELECT c.sourcedId, c.course_id, {doc_sql('classes', '1.2', 'c')}, "
+            "min(s.startDate), max(s.endDate) "
             "FROM classes c JOIN class_terms t ON t.class_id = c.sourcedId "
             "JOIN academicSessions s ON s.sourcedId = t.term_id "
             "WHERE c.school_id = ? AND c.hidden = 0 AND c.status = 'active' "
@@ -337,7 +341,7 @@ class _Tick:
             model = self.rng.choice(active) if active else None
             grade = None
             if model is not None:
-                text = self.conn.execute("SELECT json12 FROM users WHERE sourcedId = ?",
+                text = self.conn.execute(f"SELECT {USER_DOC} FROM users WHERE sourcedId = ?",
                                          (model,)).fetchone()[0]
                 grade = (json.loads(text).get("grades") or [None])[0]
             if grade is None:
@@ -426,7 +430,7 @@ class _Tick:
         free = [p for p in people if p not in self.touched]
         for sid in self.rng.sample(free, min(count, len(free))):
             self.touched.add(sid)
-            obj = json.loads(self.conn.execute("SELECT json12 FROM users WHERE sourcedId = ?",
+            obj = json.loads(self.conn.execute(f"SELECT {USER_DOC} FROM users WHERE sourcedId = ?",
                                                (sid,)).fetchone()[0])
             old = obj.get("familyName", "")
             new = old

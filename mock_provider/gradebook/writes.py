@@ -65,6 +65,7 @@ from ..district.provenance import count_write
 from ..district.records import timestamp
 from ..editor import RecordEditor
 from ..errors import OneRosterError
+from ..record_forms import doc_sql
 from ..refs import ref
 from ..tables import RECORD_TABLES, index_statements
 from ..writer import in_transaction, open_writer
@@ -675,7 +676,8 @@ def _check_path(conn: sqlite3.Connection, parent: BulkParent, record: dict[str, 
     differ("lineItem", line_item, parent.line_item_id)
     if parent.class_id is None and parent.session_id is None:
         return
-    row = conn.execute("SELECT class_id, json12 FROM lineItems WHERE sourcedId = ?",
+    row = conn.execute(f"SELECT class_id, {doc_sql('lineItems', '1.2')} FROM lineItems "
+                       "WHERE sourcedId = ?",
                        (line_item,)).fetchone()
     item_class = row[0] if row else None
     differ("class", _ref_id(record.get("class")) or item_class, parent.class_id)

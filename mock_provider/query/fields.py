@@ -53,6 +53,7 @@ from typing import Any
 from specs import schema_v11, schema_v12
 
 from ..errors import OneRosterError
+from ..record_forms import doc_sql
 from ..refs import REF_KINDS
 from ..tables import HEAD, HEAD_COLUMNS, NOT_IN_V11, RECORD_COLUMNS
 from .values import canonical_time
@@ -249,12 +250,12 @@ def catalog(table: str, version: str) -> FieldCatalog:
         raise ValueError(f"no record table {table!r}; expected one of {sorted(SCHEMAS)}")
     if version == "1.2":
         schema = schema_v12(SCHEMAS[table][0])
-        doc = f'"{table}"."json12"'
+        doc = doc_sql(table, "1.2")
     elif version == "1.1":
         if table in NOT_IN_V11 or SCHEMAS[table][1] is None:
             raise ValueError(f"OneRoster 1.1 has no {table}")
         schema = schema_v11(SCHEMAS[table][1])  # type: ignore[arg-type]
-        doc = f'coalesce("{table}"."json11", "{table}"."json12")'
+        doc = doc_sql(table, "1.1")
     else:
         raise ValueError(f"unknown OneRoster version {version!r}; expected '1.1' or '1.2'")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from specs import catalogue
 
+from ..record_forms import doc_sql
+
 # operationId -> the key its answer is served under, read from each version's document (the
 # checker reads the same tables), so mock and checker agree only through them.
 ENVELOPES = {version: {op.operation_id: op.envelope
@@ -207,7 +209,8 @@ ASSESSMENTS: tuple[Operation, ...] = (
 def _attached(table: str) -> str:
     """Resources a record of ``table`` lists in its ``resources`` references."""
     return (f"sourcedId IN (SELECT json_extract(r.value, '$.\"@r\"') FROM {table} AS owner, "
-            f"json_each(owner.json12, '$.resources') AS r WHERE owner.sourcedId = ?)")
+            f"json_each({doc_sql(table, '1.2', 'owner')}, '$.resources') AS r "
+            "WHERE owner.sourcedId = ?)")
 
 
 RESOURCES: tuple[Operation, ...] = (

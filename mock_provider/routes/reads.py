@@ -15,6 +15,7 @@ from ..errors import OneRosterError, status_info_v11
 from ..middleware.auth import require
 from ..query.page import fetch_page, fetch_page_joined, select_fields
 from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
+from ..record_forms import doc_sql
 from ..refs import render_page_bytes, render_refs
 from ..scopes import required_scopes_v11, required_scopes_v12
 from ..state import shared
@@ -79,10 +80,6 @@ def _authorize(request: Request, version: str, op: Operation) -> None:
         grant = require(request, required_scopes_v12(op.operation_id))
     if op.table in GRADEBOOK_TABLES:
         shared(request).settings.profile.check_gradebook_request(request, grant)
-
-
-def _json_column(version: str) -> str:
-    return "coalesce(json11, json12)" if version == "1.1" else "json12"
 
 
 def _check_parent(request: Request, op: Operation) -> None:
@@ -237,7 +234,7 @@ def single_endpoint(op: Operation, version: str) -> Endpoint:
         where, params = _where(op, request)
         sourced_id = request.path_params["sourcedId"]
         row = state.store.conn.execute(
-            f"SELECT {_json_column(version)} FROM {op.table} WHERE sourcedId = ? AND {where}",
+            f"SELECT {doc_sql(op.table, version)} FROM {op.table} WHERE sourcedId = ? AND {where}",
             (sourced_id, *params)).fetchone()
         if row is None:
             kind = op.path.strip("/").split("/")[0]

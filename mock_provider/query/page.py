@@ -5,9 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable
-from typing import Any
 
+from ..memo import remember
 from .fields import catalog
 from .params import CollectionQuery
 from .sql import (
@@ -46,23 +45,14 @@ def _data_version(conn: sqlite3.Connection, counts: dict | None) -> int | None:
     return None if counts is None else conn.execute("PRAGMA data_version").fetchone()[0]
 
 
-def _remember(counts: dict, key: tuple, make: Callable[[], object]) -> Any:
-    value = counts.get(key)
-    if value is None:
-        if len(counts) >= _COUNTS_MAX:
-            counts.clear()
-        value = counts[key] = make()
-    return value
-
-
 def _count(conn: sqlite3.Connection, sql: str, params: list, counts: dict | None,
            version: int | None) -> int:
     """A collection's size, remembered in ``counts`` (one dict per connection) until the file
     changes: consumers walking pages ask for the same total on every page."""
     if counts is None:
         return _rows(conn, sql, params)[0][0]
-    return _remember(counts, (version, sql, tuple(params)),
-                     lambda: _rows(conn, sql, params)[0][0])
+    return remember(counts, (version, sql, tuple(params)),
+                    lambda: _rows(conn, sql, params)[0][0], _COUNTS_MAX)
 
 
 # Deep pages in store order start from the remembered seq of every ANCHOR_EVERY-th record, so
@@ -81,7 +71,8 @@ def _anchors(conn: sqlite3.Connection, source: str, where: str, params: list,
             f'SELECT {source}."seq" FROM {source}{where} ORDER BY {source}."seq"', params)
         return [seq for i, (seq,) in enumerate(rows) if i % every == 0]
 
-    return _remember(counts, ("anchors", every, version, source, where, tuple(params)), scan)
+    return remember(counts, ("anchors", every, version, source, where, tuple(params)), scan,
+                    _COUNTS_MAX)
 
 
 def _page_select(conn: sqlite3.Connection, table: str, version: str, query: CollectionQuery,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import OneRosterError, status_info_v11
+from ..memo import remember
 from ..middleware.auth import require
 from ..query.page import fetch_page, fetch_page_joined, select_fields
 from ..query.params import CollectionQuery, parse_collection_query, parse_single_query
@@ -52,12 +53,7 @@ def _url_parts(request: Request) -> tuple:
 
 
 def _remembered(key: tuple, make: Callable[[], str]) -> str:
-    value = _ORIGINS.get(key)
-    if value is None:
-        if len(_ORIGINS) >= _ORIGINS_MAX:
-            _ORIGINS.clear()
-        value = _ORIGINS[key] = make()
-    return value
+    return remember(_ORIGINS, key, make, _ORIGINS_MAX)
 
 
 def _origin(request: Request) -> str:

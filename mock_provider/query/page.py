@@ -97,13 +97,14 @@ def _page_select(conn: sqlite3.Connection, table: str, version: str, query: Coll
     if query.offset >= total:
         return total, None, [], True
     anchored = query.sort is None and counts is not None and query.offset >= ANCHOR_EVERY
-    # A whole collection in store order (hidden records aside, which are few) is read along
-    # the table from the anchor: SQLite would otherwise pick the hidden index and look every
-    # row up by seq, a third of the page's SQLite time at 1,000 records. A filter or a
-    # narrower scope keeps its index, which may skip most rows.
-    scan = (f"{source} NOT INDEXED" if query.sort is None and query.filter is None
-            and base_where.strip() == "hidden = 0" and (anchored or query.offset < ANCHOR_EVERY)
-            else source)
+    # A deep page of a whole collection in store order is read along the table from its
+    # anchor: SQLite would otherwise pick the hidden index and look every row up by seq, a
+    # third of the page's SQLite time at 1,000 records. Only from an anchor: a first page read
+    # along the table would step over every hidden record before it (after a rollover, the
+    # whole of last year). A filter or a narrower scope keeps its index, which may skip most
+    # rows.
+    scan = (f"{source} NOT INDEXED" if anchored and query.filter is None
+            and base_where.strip() == "hidden = 0" else source)
     if anchored:
         anchors = _anchors(conn, source, where, params, counts, data_version)
         start = anchors[query.offset // ANCHOR_EVERY]

@@ -101,19 +101,12 @@ class RecordEditor:
         quirk."""
         if rendered:
             row = ROW_MAKERS[table](record, v11, hidden, None, text11, stored)
-            rows = self.rows.get(table) if self.conn is None else None
-            if rows is not None:
-                rows.append(row)
-            elif self.conn is None:
-                self.rows[table] = [row]
-            else:
-                self._write(table, row)
-            return
-        if text is None:
-            text = _dumps(record)
-        if text11 is None and v11 is not None:
-            text11 = _dumps(v11)
-        row = compact(table, ROW_MAKERS[table](record, v11, hidden, text, text11, stored))
+        else:
+            if text is None:
+                text = _dumps(record)
+            if text11 is None and v11 is not None:
+                text11 = _dumps(v11)
+            row = compact(table, ROW_MAKERS[table](record, v11, hidden, text, text11, stored))
         if self.conn is None:
             # The builder's path, once per generated record: kept to the bare append.
             rows = self.rows.get(table)

@@ -13,7 +13,7 @@ import random
 
 from ..editor import RecordEditor
 from .calendar import SchoolCalendar
-from .records import flag, new_id, ref, ref_json, timestamp
+from .records import flag, new_id, ref, timestamp
 from .schedule import Section
 
 CATEGORIES_SECONDARY = (("Homework", 0.2), ("Quizzes", 0.3), ("Tests", 0.5))
@@ -115,10 +115,8 @@ def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random,
                   line_item_id: str, class_ref: dict[str, str], due_day: dt.date,
                   max_score: float, clock_epoch: int) -> None:
     # Results are the most numerous records of all: the store renders their texts from the
-    # columns (ids, dates, numbers, a few fixed strings: nothing to escape), so none is made,
-    # but for an exempt result's 1.1 form, which keeps a score of 0.0 that 1.2 leaves out.
+    # columns (ids, dates, numbers, a few fixed strings: nothing to escape), so none is made.
     line_item_ref = ref("lineItem", line_item_id)
-    line_item_json = ref_json("lineItem", line_item_id)
     random_ = rng.random
     # A result is scored 0-5 days after the due date at 15:00 (never later than an hour before
     # the clock): six possible stamps, worked out once per line item.
@@ -140,15 +138,8 @@ def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random,
         record = {"sourcedId": rid, "status": "active", "dateLastModified": dlm,
                   "lineItem": line_item_ref, "student": ref("user", student.sourced_id),
                   "class": class_ref, "scoreStatus": status}
-        text11 = None
         if status != "exempt":
             record["score"] = score
-        else:
-            text11 = (f'{{"sourcedId":"{rid}","status":"active","dateLastModified":"{dlm}",'
-                      f'"lineItem":{line_item_json},'
-                      f'"student":{ref_json("user", student.sourced_id)},'
-                      f'"scoreStatus":"{status}","score":{score!r},"scoreDate":"{score_date}"'
-                      + (',"comment":"Turned in late"' if late else "") + "}")
         record["scoreDate"] = score_date
         if late:
             record["comment"] = "Turned in late"
@@ -156,4 +147,15 @@ def _emit_results(out: RecordEditor, rng: random.Random, rng_ids: random.Random,
         record["incomplete"] = flag(status == "partially graded")
         record["late"] = flag(late)
         record["missing"] = flag(status == "not submitted")
-        out.add("results", record, text11=text11, rendered=True)
+        if status != "exempt":
+            out.add("results", record, rendered=True)
+            continue
+        # An exempt result's 1.1 form keeps a score of 0.0 that 1.2 leaves out: not what the
+        # 1.1 form renders, so it is serialized and kept.
+        v11 = {k: record[k] for k in ("sourcedId", "status", "dateLastModified", "lineItem",
+                                      "student", "scoreStatus")}
+        v11["score"] = score
+        v11["scoreDate"] = score_date
+        if late:
+            v11["comment"] = record["comment"]
+        out.add("results", record, v11)
